@@ -1,0 +1,55 @@
+# Lightbox: `make run` to use it, `make test` to test it. Both set up everything first.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# pyenv selects 3.13.0 from .python-version; any python3 >= 3.12 will do.
+PYTHON3 ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test lint format bench setup clean-venv
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON3) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Lightbox needs Python 3.12+ (3.13 recommended): found " + sys.version.split()[0] + ". Install it (pyenv install 3.13.0) or run: make PYTHON3=/path/to/python3.13")'
+	@test -x $(PY) || $(PYTHON3) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+setup: $(VENV)/.installed
+
+run: setup
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py load_demo --if-empty
+	$(PY) manage.py ensure_admin
+	$(PY) manage.py serve --host $(HOST) --port $(PORT)
+
+# The whole suite on SQLite, then again on PostgreSQL when LIGHTBOX_TEST_DATABASE_URL is
+# set. Under CI=true PostgreSQL and Chromium are required and a skipped test fails.
+test: setup
+	@if [ "$$CI" = "true" ]; then \
+	  test -n "$$LIGHTBOX_TEST_DATABASE_URL" || { echo "CI=true needs LIGHTBOX_TEST_DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/test)"; exit 1; }; \
+	  test -x /usr/bin/chromium || { echo "CI=true needs Chromium: apt-get install -y chromium"; exit 1; }; \
+	fi
+	$(PY) -m pytest $(PYTEST_ARGS)
+	@if [ -n "$$LIGHTBOX_TEST_DATABASE_URL" ]; then \
+	  echo "== again on PostgreSQL ($$LIGHTBOX_TEST_DATABASE_URL)"; \
+	  LIGHTBOX_TEST_DB=postgres $(PY) -m pytest -m "not browser" $(PYTEST_ARGS); \
+	else echo "(LIGHTBOX_TEST_DATABASE_URL not set: PostgreSQL pass skipped)"; fi
+
+lint: setup
+	$(PY) -m ruff format --check .
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+
+format: setup
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+bench: setup
+	$(PY) bench/case_page.py
+
+clean-venv:
+	rm -rf $(VENV)

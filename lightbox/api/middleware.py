@@ -1,0 +1,43 @@
+"""Keep the API's one error shape for errors raised outside its endpoints.
+
+Django itself answers some requests before or around django-ninja: a wrong method (405),
+a CSRF failure (403), an oversized body (400/413), an unhandled exception (500). Under
+/api/ those become the same JSON error as everything else.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from lightbox.api.views import error_response
+
+logger = logging.getLogger(__name__)
+
+API_PREFIX = "/api/"
+
+
+class ApiErrorShapeMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            request.path.startswith(API_PREFIX)
+            and response.status_code >= 400
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            shaped = error_response(response.status_code, response.reason_phrase + ".")
+            if allow := response.get("Allow"):
+                shaped["Allow"] = allow
+            return shaped
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not request.path.startswith(API_PREFIX):
+            return None
+        logger.exception("API error on %s", request.path)
+        return error_response(500, "Something went wrong on the server; it has been logged.")

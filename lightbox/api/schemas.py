@@ -1,0 +1,143 @@
+"""JSON shapes of the API. Field names are part of the versioned contract."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ninja import Schema
+
+from lightbox.cases.models import Case
+
+
+class AuthorOut(Schema):
+    name: str
+    credentials: str
+
+
+class RadiopharmaceuticalOut(Schema):
+    agent: str
+    activity: float | None
+    unit: str
+    activity_mbq: float | None
+    route: str
+    time_to_imaging: str
+
+
+class ReferenceOut(Schema):
+    text: str
+    pmid: str = ""
+    doi: str = ""
+
+
+class CodeNameOut(Schema):
+    code: str
+    name: str
+
+
+class TopicOut(Schema):
+    slug: str
+    title: str
+
+
+class ImageOut(Schema):
+    caption: str
+    is_main: bool
+    url: str
+    thumbnail_url: str
+    width: int
+    height: int
+
+
+class CaseSummaryOut(Schema):
+    number: str
+    series: str
+    title: str
+    status: str
+    visibility: str
+    modality: str
+    brief_history: str
+    url: str
+
+    @staticmethod
+    def resolve_series(case: Case) -> str:
+        return case.series.prefix
+
+    @staticmethod
+    def resolve_url(case: Case) -> str:
+        return case.get_absolute_url()
+
+
+class CaseOut(CaseSummaryOut):
+    authors: list[AuthorOut]
+    case_date: dt.date | None
+    difficulty: int | None
+    quality: int | None
+    exam: str
+    patient_age: int | None
+    patient_sex: str
+    full_history: str
+    radiopharmaceuticals: list[RadiopharmaceuticalOut]
+    findings: str
+    diagnosis: str
+    discussion: str
+    followup: str
+    differential: list[str]
+    references: list[ReferenceOut]
+    acr_codes: list[str]
+    keywords: list[str]
+    anatomic_field: CodeNameOut | None
+    category: CodeNameOut | None
+    topic: TopicOut | None
+    images: list[ImageOut]
+    copyright: str
+    unparsed: str
+
+    @staticmethod
+    def resolve_authors(case: Case) -> list[dict[str, str]]:
+        return [{"name": a.name, "credentials": a.credentials} for a in case.authors.all()]
+
+    @staticmethod
+    def resolve_radiopharmaceuticals(case: Case) -> list[dict[str, object]]:
+        return [
+            {
+                "agent": r.agent,
+                "activity": float(r.activity) if r.activity is not None else None,
+                "unit": r.unit,
+                "activity_mbq": float(r.activity_mbq) if r.activity_mbq is not None else None,
+                "route": r.route,
+                "time_to_imaging": r.time_to_imaging,
+            }
+            for r in case.radiopharmaceuticals.all()
+        ]
+
+    @staticmethod
+    def resolve_anatomic_field(case: Case) -> dict[str, str] | None:
+        if not case.anatomic_field:
+            return None
+        return {"code": case.anatomic_field, "name": case.field_name}
+
+    @staticmethod
+    def resolve_category(case: Case) -> dict[str, str] | None:
+        if not case.category:
+            return None
+        return {"code": case.category, "name": case.category_name}
+
+    @staticmethod
+    def resolve_topic(case: Case) -> dict[str, str] | None:
+        if not case.topic:
+            return None
+        return {"slug": case.topic.slug, "title": case.topic.title}
+
+    @staticmethod
+    def resolve_images(case: Case) -> list[dict[str, object]]:
+        return [
+            {
+                "caption": i.caption,
+                "is_main": i.is_main,
+                "url": i.get_file_url(),
+                "thumbnail_url": i.get_thumbnail_url(),
+                "width": i.width,
+                "height": i.height,
+            }
+            for i in case.images.all()
+        ]

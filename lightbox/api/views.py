@@ -1,0 +1,116 @@
+"""The versioned JSON API (read side). OpenAPI at /api/v1/openapi.json.
+
+Every error, from any endpoint or from a URL that matches none, has one shape::
+
+    {"error": {"status": 404, "code": "not_found", "message": "…", "details": […]}}
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404
+from ninja import NinjaAPI
+from ninja.errors import HttpError, ValidationError
+from ninja.pagination import PageNumberPagination, paginate
+
+from lightbox.api.schemas import CaseOut, CaseSummaryOut
+from lightbox.cases.access import can_view_case
+from lightbox.cases.models import Case
+
+logger = logging.getLogger(__name__)
+
+api = NinjaAPI(
+    title="Lightbox API",
+    version="1",
+    description="Read a Lightbox teaching file. Only what the caller may see is returned.",
+    urls_namespace="lightbox-api",
+)
+
+ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    422: "invalid",
+    429: "throttled",
+    500: "server_error",
+}
+
+
+def error_body(status: int, message: str, details: Any = None) -> dict[str, Any]:
+    error: dict[str, Any] = {
+        "status": status,
+        "code": ERROR_CODES.get(status, "error"),
+        "message": message,
+    }
+    if details is not None:
+        error["details"] = details
+    return {"error": error}
+
+
+def error_response(status: int, message: str, details: Any = None) -> JsonResponse:
+    return JsonResponse(error_body(status, message, details), status=status)
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return error_response(404, str(exc) or "Not found.")
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return error_response(exc.status_code, str(exc))
+
+
+@api.exception_handler(ValidationError)
+def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    details = [{"loc": list(e.get("loc", [])), "msg": e.get("msg", "")} for e in exc.errors]
+    return error_response(422, "The request is not valid.", details)
+
+
+@api.exception_handler(Exception)
+def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.exception("API error on %s", request.path)
+    return error_response(500, "Something went wrong on the server; it has been logged.")
+
+
+def _case_or_404(request: HttpRequest, number: str) -> Case:
+    case = get_object_or_404(
+        Case.objects.select_related("series", "topic").prefetch_related(
+            "authors", "images", "radiopharmaceuticals"
+        ),
+        number=number.lower(),
+    )
+    if not can_view_case(request.user, case):
+        raise Http404(f"No case {number}.")
+    return case
+
+
+@api.get("/cases", response=list[CaseSummaryOut], tags=["cases"])
+@paginate(PageNumberPagination, page_size=50, max_page_size=200)
+def list_cases(request: HttpRequest):  # type: ignore[no-untyped-def]
+    """Cases the caller may see, newest first."""
+    return (
+        Case.objects.visible_to(request.user)
+        .select_related("series")
+        .order_by("-published_at", "-pk")
+    )
+
+
+@api.get("/cases/{number}", response=CaseOut, tags=["cases"])
+def get_case(request: HttpRequest, number: str) -> Case:
+    """One case, structured, with every section."""
+    try:
+        return _case_or_404(request, number)
+    except Http404:
+        raise Http404(f"No case {number}.") from None
+
+
+def api_not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
+    """Any /api/v1/ URL that matches no endpoint."""
+    return error_response(404, f"No API endpoint at {request.path}.")

@@ -1,0 +1,424 @@
+"""The teaching-file case: every field of a legacy case page, structured.
+
+A case is read in two halves. The *unknown* half (author line, rating, brief history,
+images) is what a reader sees first; the *known* half (everything in ``ANSWER_FIELDS``) is
+the answer, sent only when the reader asks for it.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.text import slugify
+
+from lightbox.cases import acr
+
+MBQ_PER_MCI = Decimal(37)
+# HIPAA Safe Harbor: ages over 89 are aggregated into one category.
+AGE_CEILING = 90
+
+NUMBER_RE = re.compile(r"^(?P<prefix>[a-z]{2,4})(?P<sequence>\d{1,6})$")
+
+
+def split_number(number: str) -> tuple[str, int]:
+    """``"bs068"`` → ``("bs", 68)``; raises ValueError for anything else."""
+    match = NUMBER_RE.match(number.strip().lower())
+    if not match:
+        raise ValueError(
+            f"{number!r} is not a case number: 2–4 lowercase letters then digits, e.g. bs068"
+        )
+    return match["prefix"], int(match["sequence"])
+
+
+def format_number(prefix: str, sequence: int) -> str:
+    return f"{prefix}{sequence:03d}"
+
+
+class Modality(models.TextChoices):
+    NM = "NM", "Nuclear medicine"
+    PT = "PT", "PET"
+    CT = "CT", "CT"
+    MR = "MR", "MRI"
+    CR = "CR", "Computed radiography"
+    DX = "DX", "Digital radiography"
+    US = "US", "Ultrasound"
+    MG = "MG", "Mammography"
+    XA = "XA", "Angiography"
+    RF = "RF", "Fluoroscopy"
+    OT = "OT", "Other"
+
+
+class Sex(models.TextChoices):
+    FEMALE = "F", "Female"
+    MALE = "M", "Male"
+    OTHER = "O", "Other"
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    PUBLISHED = "published", "Published"
+    RETIRED = "retired", "Retired"
+
+
+class Visibility(models.TextChoices):
+    PRIVATE = "private", "Private (authors and editors)"
+    INSTITUTION = "institution", "Institution (signed-in users)"
+    PUBLIC = "public", "Public"
+
+
+class ActivityUnit(models.TextChoices):
+    MCI = "mCi", "mCi"
+    MBQ = "MBq", "MBq"
+
+
+FIELD_CHOICES = [(d, f"{d} {name}") for d, name in acr.fields().items()]
+CATEGORY_CHOICES = [(d, f".{d} {name}") for d, name in acr.categories().items()]
+
+
+def validate_acr_codes(value: object) -> None:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValidationError("ACR codes must be a list of codes such as 642.3212.")
+    for code in value:
+        try:
+            acr.parse_code(code)
+        except acr.InvalidAcrCode as e:
+            raise ValidationError(str(e)) from None
+
+
+def validate_string_list(value: object) -> None:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValidationError("Expected a list of non-empty text items.")
+
+
+def validate_references(value: object) -> None:
+    if not isinstance(value, list):
+        raise ValidationError("References must be a list.")
+    for ref in value:
+        if not isinstance(ref, dict) or not str(ref.get("text", "")).strip():
+            raise ValidationError("Each reference needs its text.")
+        if set(ref) - {"text", "pmid", "doi"}:
+            raise ValidationError("A reference has only text, pmid and doi.")
+        if ref.get("pmid") and not str(ref["pmid"]).isdigit():
+            raise ValidationError(f"PMID {ref['pmid']!r} is not a number.")
+        if ref.get("doi") and not str(ref["doi"]).startswith("10."):
+            raise ValidationError(f"DOI {ref['doi']!r} does not start with 10.")
+
+
+class Series(models.Model):
+    """A run of case numbers with a common prefix: ``bs`` = bone scintigraphy."""
+
+    prefix = models.CharField(
+        max_length=4,
+        unique=True,
+        validators=[RegexValidator(r"^[a-z]{2,4}$", "2–4 lowercase letters, e.g. bs")],
+    )
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["prefix"]
+        verbose_name_plural = "series"
+
+    def __str__(self) -> str:
+        return f"{self.prefix} — {self.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("lightbox-series-detail", args=[self.prefix])
+
+    def next_sequence(self) -> int:
+        last = self.cases.aggregate(m=models.Max("sequence"))["m"]
+        return (last or 0) + 1
+
+
+class Topic(models.Model):
+    """A "References and General Discussion of …" page shared by the cases of one anatomic
+    field and pathology category."""
+
+    slug = models.SlugField(max_length=120, unique=True)
+    title = models.CharField(max_length=200)
+    anatomic_field = models.CharField(max_length=1, choices=FIELD_CHOICES, blank=True)
+    category = models.CharField(max_length=1, choices=CATEGORY_CHOICES, blank=True)
+    discussion = models.TextField(blank=True, help_text="Markdown.")
+    references = models.JSONField(default=list, blank=True, validators=[validate_references])
+    is_demo = models.BooleanField(default=False)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("lightbox-topic-detail", args=[self.slug])
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.slug:
+            self.slug = slugify(self.title)[:120]
+        super().save(*args, **kwargs)
+
+    @property
+    def field_name(self) -> str:
+        return acr.field_name(self.anatomic_field)
+
+    @property
+    def category_name(self) -> str:
+        return acr.category_name(self.category)
+
+
+class CaseQuerySet(models.QuerySet["Case"]):
+    def published(self) -> CaseQuerySet:
+        return self.filter(status=Status.PUBLISHED)
+
+    def visible_to(self, user) -> CaseQuerySet:
+        from lightbox.cases.access import visible_cases_q
+
+        return self.filter(visible_cases_q(user))
+
+
+class Case(models.Model):
+    series = models.ForeignKey(Series, on_delete=models.PROTECT, related_name="cases")
+    sequence = models.PositiveIntegerField()
+    # Denormalised "bs068" so a lookup by number is one indexed equality.
+    number = models.CharField(max_length=12, unique=True, editable=False)
+    title = models.CharField(max_length=200, blank=True)
+    case_date = models.DateField(null=True, blank=True)
+    difficulty = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    quality = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    modality = models.CharField(max_length=2, choices=Modality, blank=True)
+    exam = models.CharField("exam / procedure", max_length=200, blank=True)
+    patient_age = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(AGE_CEILING)],
+        help_text="Years. Ages over 89 are stored as 90 (“90 or older”).",
+    )
+    patient_sex = models.CharField(max_length=1, choices=Sex, blank=True)
+
+    brief_history = models.TextField(blank=True, help_text="Shown before the answer.")
+    full_history = models.TextField(blank=True)
+    findings = models.TextField(blank=True)
+    diagnosis = models.TextField(blank=True)
+    discussion = models.TextField(blank=True)
+    followup = models.TextField(blank=True)
+    # Ordered lists edited as a whole; each item is its own entry.
+    differential = models.JSONField(default=list, blank=True, validators=[validate_string_list])
+    references = models.JSONField(default=list, blank=True, validators=[validate_references])
+    acr_codes = models.JSONField(default=list, blank=True, validators=[validate_acr_codes])
+    keywords = models.JSONField(default=list, blank=True, validators=[validate_string_list])
+    # From the primary (first) ACR code when there is one, otherwise chosen by the author.
+    anatomic_field = models.CharField(max_length=1, choices=FIELD_CHOICES, blank=True)
+    category = models.CharField(max_length=1, choices=CATEGORY_CHOICES, blank=True)
+    topic = models.ForeignKey(
+        Topic, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+    )
+    copyright = models.CharField("copyright / institution", max_length=300, blank=True)
+
+    status = models.CharField(max_length=10, choices=Status, default=Status.DRAFT)
+    visibility = models.CharField(max_length=12, choices=Visibility, default=Visibility.PRIVATE)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # Text an importer could not place. Kept so that nothing is silently lost.
+    unparsed = models.TextField(blank=True)
+    source = models.CharField(max_length=300, blank=True, help_text="Where it was imported from.")
+    is_demo = models.BooleanField(default=False)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    ANSWER_FIELDS = (
+        "full_history",
+        "findings",
+        "diagnosis",
+        "discussion",
+        "followup",
+        "differential",
+        "references",
+        "acr_codes",
+        "keywords",
+        "topic",
+        "unparsed",
+    )
+
+    class Meta:
+        ordering = ["series__prefix", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["series", "sequence"], name="case_unique_sequence"),
+            models.CheckConstraint(
+                condition=Q(difficulty__isnull=True) | Q(difficulty__gte=1, difficulty__lte=5),
+                name="case_difficulty_1_5",
+            ),
+            models.CheckConstraint(
+                condition=Q(quality__isnull=True) | Q(quality__gte=1, quality__lte=5),
+                name="case_quality_1_5",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "visibility", "-published_at"], name="case_listing"),
+            models.Index(fields=["anatomic_field", "category"], name="case_acr"),
+            models.Index(fields=["modality"], name="case_modality"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}".strip()
+
+    def get_absolute_url(self) -> str:
+        return reverse("lightbox-case-detail", args=[self.number])
+
+    def get_known_url(self) -> str:
+        return reverse("lightbox-case-known", args=[self.number])
+
+    # -- derived values -------------------------------------------------------------------
+
+    @property
+    def rating(self) -> str:
+        """``#D3, #Q4`` as the legacy pages print it; empty when neither is set."""
+        parts = []
+        if self.difficulty:
+            parts.append(f"#D{self.difficulty}")
+        if self.quality:
+            parts.append(f"#Q{self.quality}")
+        return ", ".join(parts)
+
+    @property
+    def field_name(self) -> str:
+        return acr.field_name(self.anatomic_field)
+
+    @property
+    def category_name(self) -> str:
+        return acr.category_name(self.category)
+
+    @property
+    def patient_age_display(self) -> str:
+        if self.patient_age is None:
+            return ""
+        if self.patient_age >= AGE_CEILING:
+            return "90 or older"
+        return f"{self.patient_age}"
+
+    # -- saving ---------------------------------------------------------------------------
+
+    def clean(self) -> None:
+        if self.patient_age is not None and self.patient_age > AGE_CEILING:
+            self.patient_age = AGE_CEILING
+        try:
+            self.sync_acr_classification()
+        except (acr.InvalidAcrCode, TypeError, AttributeError):
+            pass  # the acr_codes field validator reports it, next to the field
+
+    def sync_acr_classification(self) -> None:
+        """The primary ACR code decides the anatomic field and category."""
+        if not self.acr_codes:
+            return
+        # Raises InvalidAcrCode on a malformed code: nothing malformed is ever saved.
+        code = acr.parse_code(self.acr_codes[0])
+        self.anatomic_field = code.field
+        if code.category:
+            self.category = code.category
+
+    def save(self, *args, **kwargs) -> None:
+        if self.patient_age is not None and self.patient_age > AGE_CEILING:
+            self.patient_age = AGE_CEILING
+        self.sync_acr_classification()
+        if self.sequence is None:
+            with transaction.atomic():
+                # Lock the series row (PostgreSQL) so that two authors creating cases at
+                # once do not both take the same number; SQLite serialises writers anyway.
+                Series.objects.select_for_update().get(pk=self.series_id)
+                self.sequence = self.series.next_sequence()
+                self.number = format_number(self.series.prefix, self.sequence)
+                super().save(*args, **kwargs)
+            return
+        self.number = format_number(self.series.prefix, self.sequence)
+        super().save(*args, **kwargs)
+
+
+class CaseAuthor(models.Model):
+    """One author of a case, in byline order."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="authors")
+    order = models.PositiveSmallIntegerField(default=0)
+    name = models.CharField(max_length=200)
+    credentials = models.CharField(max_length=100, blank=True, help_text="e.g. M.D., Ph.D.")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="authorships",
+    )
+
+    class Meta:
+        ordering = ["order", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name}, {self.credentials}" if self.credentials else self.name
+
+
+class Radiopharmaceutical(models.Model):
+    """One administered radiopharmaceutical: "21.6 mCi Tc-99m MDP i.v."."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="radiopharmaceuticals")
+    order = models.PositiveSmallIntegerField(default=0)
+    agent = models.CharField(max_length=120, db_index=True, help_text="e.g. Tc-99m MDP")
+    activity = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True)
+    unit = models.CharField(max_length=3, choices=ActivityUnit, blank=True)
+    route = models.CharField(max_length=40, blank=True, help_text="e.g. i.v., oral")
+    time_to_imaging = models.CharField(max_length=60, blank=True, help_text="e.g. 3 hours")
+
+    class Meta:
+        ordering = ["order", "pk"]
+
+    def __str__(self) -> str:
+        dose = f"{self.activity_display} " if self.activity is not None else ""
+        return f"{dose}{self.agent} {self.route}".strip()
+
+    def clean(self) -> None:
+        if self.activity is not None and not self.unit:
+            raise ValidationError({"unit": "Give the unit of the activity (mCi or MBq)."})
+
+    @property
+    def activity_mci(self) -> Decimal | None:
+        if self.activity is None:
+            return None
+        if self.unit == ActivityUnit.MBQ:
+            return (self.activity / MBQ_PER_MCI).quantize(Decimal("0.01"))
+        return self.activity.normalize()
+
+    @property
+    def activity_mbq(self) -> Decimal | None:
+        if self.activity is None:
+            return None
+        if self.unit == ActivityUnit.MCI:
+            return (self.activity * MBQ_PER_MCI).normalize()
+        return self.activity.normalize()
+
+    @property
+    def activity_display(self) -> str:
+        """Both units, the given one first: "21.6 mCi (799.2 MBq)"."""
+        if self.activity is None:
+            return ""
+        given = f"{self.activity.normalize():f} {self.unit}"
+        if self.unit == ActivityUnit.MCI:
+            return f"{given} ({self.activity_mbq:f} MBq)"
+        return f"{given} ({self.activity_mci:f} mCi)"

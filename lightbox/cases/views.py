@@ -1,0 +1,219 @@
+"""Reading views: home, browse, the case page (unknown and known), topics, print."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.paginator import Page, Paginator
+from django.db import connection
+from django.db.models import Count, Prefetch, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_safe
+
+from lightbox.cases import acr
+from lightbox.cases.access import can_view_case
+from lightbox.cases.models import Case, Modality, Series, Topic, split_number
+from lightbox.cases.similar import similar_cases
+from lightbox.imaging.models import Image
+
+
+def _visible(request: HttpRequest) -> QuerySet[Case]:
+    return Case.objects.visible_to(request.user)
+
+
+def _listing(request: HttpRequest, cases: QuerySet[Case]) -> Page:
+    """One page of a case list, newest first, with each case's main thumbnail."""
+    cases = cases.select_related("series").prefetch_related(
+        Prefetch("images", queryset=Image.objects.filter(is_main=True), to_attr="main_images")
+    )
+    if request.GET.get("sort") == "number":
+        cases = cases.order_by("series__prefix", "sequence")
+    else:
+        cases = cases.order_by("-published_at", "-pk")
+    return Paginator(cases, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _get_case(request: HttpRequest, number: str, queryset: QuerySet[Case]) -> Case:
+    try:
+        split_number(number)
+    except ValueError:
+        raise Http404("No such case number.") from None
+    case = get_object_or_404(queryset, number=number.lower())
+    # A case the reader may not see is indistinguishable from one that does not exist.
+    if not can_view_case(request.user, case):
+        raise Http404("No such case number.")
+    return case
+
+
+def _reading_queryset() -> QuerySet[Case]:
+    return Case.objects.select_related("series", "topic").prefetch_related("authors", "images")
+
+
+@require_safe
+def home(request: HttpRequest) -> HttpResponse:
+    visible = _visible(request)
+    by_field = dict(
+        visible.exclude(anatomic_field="")
+        .values_list("anatomic_field")
+        .annotate(n=Count("pk"))
+        .values_list("anatomic_field", "n")
+    )
+    by_modality = dict(
+        visible.exclude(modality="")
+        .values_list("modality")
+        .annotate(n=Count("pk"))
+        .values_list("modality", "n")
+    )
+    by_series = dict(
+        visible.values_list("series").annotate(n=Count("pk")).values_list("series", "n")
+    )
+    ctx = {
+        "total": sum(by_series.values()),
+        "topic_count": Topic.objects.count(),
+        "fields": [(d, name, by_field.get(d, 0)) for d, name in acr.fields().items()],
+        "modalities": [(m, m.label, by_modality[m]) for m in Modality if m in by_modality],
+        "series": [(s, by_series[s.pk]) for s in Series.objects.all() if s.pk in by_series],
+        "newest": _listing(request, visible).object_list[:8],
+    }
+    return render(request, "cases/home.html", ctx)
+
+
+@require_safe
+def case_list(request: HttpRequest) -> HttpResponse:
+    page = _listing(request, _visible(request))
+    return render(request, "cases/case_list.html", {"page": page, "heading": "All cases"})
+
+
+def _case_page(request: HttpRequest, number: str, view: str) -> HttpResponse:
+    """Render one of the case's pages: ``unknown``, ``known`` or ``print``.
+
+    The article is the same for every reader allowed to see it, so it is cached under the
+    case's ``updated`` stamp (bumped by every change to the case or anything shown on it);
+    a request that hits the cache costs one small query for the access check.
+    """
+    case = _get_case(
+        request,
+        number,
+        Case.objects.only(
+            "pk", "number", "title", "status", "visibility", "created_by_id", "updated"
+        ),
+    )
+    key = f"lightbox:case:{view}:{case.pk}:{case.updated.timestamp()}"
+    article = cache.get(key)
+    if article is None:
+        full = _reading_queryset()
+        if view != "unknown":
+            full = full.prefetch_related("radiopharmaceuticals")
+        context = {"case": full.get(pk=case.pk), "known": view != "unknown"}
+        article = render_to_string(f"cases/_article_{view}.html", context)
+        cache.set(key, article, settings.CASE_PAGE_CACHE_SECONDS)
+    template = "cases/case_print.html" if view == "print" else "cases/case_page.html"
+    return render(request, template, {"case": case, "view": view, "article": article})
+
+
+@require_safe
+def case_detail(request: HttpRequest, number: str) -> HttpResponse:
+    """The case as an unknown: nothing of the answer is in this response."""
+    if number != number.lower():
+        return redirect("lightbox-case-detail", number.lower(), permanent=True)
+    return _case_page(request, number, "unknown")
+
+
+@require_safe
+def case_known(request: HttpRequest, number: str) -> HttpResponse:
+    """The whole case, answer included. Linkable directly."""
+    return _case_page(request, number, "known")
+
+
+@require_safe
+def case_print(request: HttpRequest, number: str) -> HttpResponse:
+    return _case_page(request, number, "print")
+
+
+@require_safe
+def case_similar(request: HttpRequest, number: str) -> HttpResponse:
+    case = _get_case(request, number, Case.objects.select_related("series", "topic"))
+    matches = similar_cases(case, request.user, limit=20)
+    return render(request, "cases/case_similar.html", {"case": case, "matches": matches})
+
+
+@require_safe
+def browse_fields(request: HttpRequest) -> HttpResponse:
+    return redirect("lightbox-home")
+
+
+@require_safe
+def browse_field(request: HttpRequest, field: str) -> HttpResponse:
+    name = acr.field_name(field)
+    if not name:
+        raise Http404("No such anatomic field.")
+    cases = _visible(request).filter(anatomic_field=field)
+    counts = dict(
+        cases.values_list("category").annotate(n=Count("pk")).values_list("category", "n")
+    )
+    categories = [(d, label, counts.get(d, 0)) for d, label in acr.categories().items()]
+    ctx = {
+        "field": field,
+        "field_name": name,
+        "categories": categories,
+        "uncategorised": counts.get("", 0),
+        "page": _listing(request, cases),
+        "topics": Topic.objects.filter(anatomic_field=field),
+    }
+    return render(request, "cases/browse_field.html", ctx)
+
+
+@require_safe
+def browse_category(request: HttpRequest, field: str, category: str) -> HttpResponse:
+    field_name, category_name = acr.field_name(field), acr.category_name(category)
+    if not field_name or not category_name:
+        raise Http404("No such anatomic field or category.")
+    cases = _visible(request).filter(anatomic_field=field, category=category)
+    ctx = {
+        "field": field,
+        "field_name": field_name,
+        "category": category,
+        "category_name": category_name,
+        "page": _listing(request, cases),
+        "topics": Topic.objects.filter(anatomic_field=field, category=category),
+    }
+    return render(request, "cases/browse_category.html", ctx)
+
+
+@require_safe
+def browse_modality(request: HttpRequest, modality: str) -> HttpResponse:
+    if modality not in Modality.values:
+        raise Http404("No such modality.")
+    page = _listing(request, _visible(request).filter(modality=modality))
+    heading = f"{Modality(modality).label} cases"
+    return render(request, "cases/case_list.html", {"page": page, "heading": heading})
+
+
+@require_safe
+def series_detail(request: HttpRequest, prefix: str) -> HttpResponse:
+    series = get_object_or_404(Series, prefix=prefix)
+    page = _listing(request, _visible(request).filter(series=series))
+    ctx = {"page": page, "heading": f"{series.name} ({series.prefix})", "series": series}
+    return render(request, "cases/case_list.html", ctx)
+
+
+@require_safe
+def topic_list(request: HttpRequest) -> HttpResponse:
+    topics = Topic.objects.order_by("anatomic_field", "category", "title")
+    return render(request, "cases/topic_list.html", {"topics": topics})
+
+
+@require_safe
+def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    topic = get_object_or_404(Topic, slug=slug)
+    page = _listing(request, _visible(request).filter(topic=topic))
+    return render(request, "cases/topic_detail.html", {"topic": topic, "page": page})
+
+
+@require_safe
+def healthz(request: HttpRequest) -> HttpResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return HttpResponse("ok\n", content_type="text/plain")
