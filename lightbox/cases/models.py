@@ -422,3 +422,24 @@ class Radiopharmaceutical(models.Model):
         if self.unit == ActivityUnit.MCI:
             return f"{given} ({self.activity_mbq:f} MBq)"
         return f"{given} ({self.activity_mci:f} mCi)"
+
+
+class RenderedPage(models.Model):
+    """A case's article as HTML, rendered once and served until the case changes.
+
+    A teaching file is read far more than it is written, so the reading pages are stored
+    rendered. A row is valid only while its ``stamp`` equals the case's ``updated`` and its
+    ``version`` equals the templates' (see :mod:`lightbox.cases.pages`); anything else is
+    re-rendered on the next read. It is a cache: deleting every row loses nothing.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    view = models.CharField(max_length=8)
+    stamp = models.DateTimeField()
+    version = models.CharField(max_length=16)
+    html = models.BinaryField(help_text="zlib-compressed UTF-8")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case", "view"], name="renderedpage_one_per_view")
+        ]

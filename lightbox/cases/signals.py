@@ -1,13 +1,15 @@
 """Keep ``Case.updated`` honest: it changes whenever anything shown on the case changes.
 
-The reading pages are cached under that stamp, so an author added, an image re-captioned or
-a topic renamed must bump it, or readers would see the old page.
+The reading pages are stored rendered under that stamp (see pages.py), so an author added,
+an image re-captioned or a topic renamed must bump it, or readers would see the old page.
+After a change commits, the task worker renders the new pages ahead of the first reader.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
@@ -15,10 +17,26 @@ from django.utils import timezone
 from lightbox.cases.models import Case, CaseAuthor, Radiopharmaceutical, Series, Topic
 
 
-def touch_case(sender: type[Model], instance: Any, **kwargs: Any) -> None:
+def render_after_commit(case_id: int) -> None:
+    from lightbox.cases.tasks import render_case_pages
+
+    transaction.on_commit(lambda: render_case_pages.enqueue(case_id))
+
+
+def case_saved(sender: type[Case], instance: Case, raw: bool = False, **kwargs: Any) -> None:
+    if not raw:
+        render_after_commit(instance.pk)
+
+
+def touch_case(sender: type[Model], instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    if raw:
+        return  # loaddata: the case row arrives with its own stamp
     Case.objects.filter(pk=instance.case_id).update(updated=timezone.now())
+    render_after_commit(instance.case_id)
 
 
+# A topic or series change can touch thousands of cases: their pages are re-rendered
+# lazily, on each case's next read, rather than all at once by the worker.
 def touch_topic_cases(sender: type[Model], instance: Topic, **kwargs: Any) -> None:
     Case.objects.filter(topic=instance).update(updated=timezone.now())
 
@@ -33,6 +51,7 @@ def connect_case_child(model: type[Model]) -> None:
     post_delete.connect(touch_case, sender=model, dispatch_uid=f"touch-case-del-{model.__name__}")
 
 
+post_save.connect(case_saved, sender=Case, dispatch_uid="render-case-pages")
 connect_case_child(CaseAuthor)
 connect_case_child(Radiopharmaceutical)
 post_save.connect(touch_topic_cases, sender=Topic, dispatch_uid="touch-topic-cases")

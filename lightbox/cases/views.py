@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import Count, Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.views.decorators.http import require_safe
 
-from lightbox.cases import acr
+from lightbox.cases import acr, pages
 from lightbox.cases.access import can_view_case
 from lightbox.cases.models import Case, Modality, Series, Topic, split_number
 from lightbox.cases.similar import similar_cases
@@ -45,10 +43,6 @@ def _get_case(request: HttpRequest, number: str, queryset: QuerySet[Case]) -> Ca
     if not can_view_case(request.user, case):
         raise Http404("No such case number.")
     return case
-
-
-def _reading_queryset() -> QuerySet[Case]:
-    return Case.objects.select_related("series", "topic").prefetch_related("authors", "images")
 
 
 @require_safe
@@ -87,30 +81,19 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 
 def _case_page(request: HttpRequest, number: str, view: str) -> HttpResponse:
-    """Render one of the case's pages: ``unknown``, ``known`` or ``print``.
-
-    The article is the same for every reader allowed to see it, so it is cached under the
-    case's ``updated`` stamp (bumped by every change to the case or anything shown on it);
-    a request that hits the cache costs one small query for the access check.
-    """
-    case = _get_case(
-        request,
-        number,
-        Case.objects.only(
-            "pk", "number", "title", "status", "visibility", "created_by_id", "updated"
-        ),
-    )
-    key = f"lightbox:case:{view}:{case.pk}:{case.updated.timestamp()}"
-    article = cache.get(key)
-    if article is None:
-        full = _reading_queryset()
-        if view != "unknown":
-            full = full.prefetch_related("radiopharmaceuticals")
-        context = {"case": full.get(pk=case.pk), "known": view != "unknown"}
-        article = render_to_string(f"cases/_article_{view}.html", context)
-        cache.set(key, article, settings.CASE_PAGE_CACHE_SECONDS)
+    """Serve one of the case's pages (``unknown``, ``known``, ``print``) from its stored
+    article; see :mod:`lightbox.cases.pages`. One query when the page is stored."""
+    try:
+        split_number(number)
+    except ValueError:
+        raise Http404("No such case number.") from None
+    row = pages.lookup(number, view)
+    # A case the reader may not see is indistinguishable from one that does not exist.
+    if row is None or not can_view_case(request.user, row.case):
+        raise Http404("No such case number.")
+    context = {"case": row.case, "view": view, "article": pages.article(row, view)}
     template = "cases/case_print.html" if view == "print" else "cases/case_page.html"
-    return render(request, template, {"case": case, "view": view, "article": article})
+    return render(request, template, context)
 
 
 @require_safe
