@@ -150,8 +150,9 @@ def main() -> None:
 
     args.data_dir.mkdir(parents=True, exist_ok=True)
     _setup(args.data_dir)
-    from lightbox.cases.models import Case
     from synthetic import generate
+
+    from lightbox.cases.models import Case
 
     have = Case.objects.count()
     if have < args.cases:
@@ -170,10 +171,15 @@ def main() -> None:
     print(f"  HTTP (gunicorn 2 workers, wrk 8 connections, {args.seconds} s): {rps:,.0f} req/s")
     print(f"  HTTP latency: {latency}")
     p50 = timings["unknown stored"][0]
-    print(f"\nBudget: case page p50 <= {BUDGET_P50_MS} ms (page stored, as after a save): "
-          f"{p50:.2f} ms {'PASS' if p50 <= BUDGET_P50_MS else 'FAIL'}")
-    print(f"Budget: >= {BUDGET_RPS} req/s over HTTP: {rps:,.0f} "
-          f"{'PASS' if rps >= BUDGET_RPS else 'FAIL'}")
+    print(
+        f"\nBudget: case page p50 <= {BUDGET_P50_MS} ms (page stored, as after a save): "
+        f"{p50:.2f} ms {'PASS' if p50 <= BUDGET_P50_MS else 'FAIL'}"
+    )
+    print(
+        f"Budget: >= {BUDGET_RPS} req/s over HTTP: {rps:,.0f} "
+        f"{'PASS' if rps >= BUDGET_RPS else 'FAIL'}"
+    )
+
 
 if __name__ == "__main__":
     main()

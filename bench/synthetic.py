@@ -160,7 +160,9 @@ def _demo_images() -> list[tuple[str, str, int, int]]:
         small.thumbnail((320, 320))
         small.save(thumb, "JPEG")
         name = default_storage.save(f"bench/synthetic-{i}.png", ContentFile(full.getvalue()))
-        tname = default_storage.save(f"bench/synthetic-{i}-thumb.jpg", ContentFile(thumb.getvalue()))
+        tname = default_storage.save(
+            f"bench/synthetic-{i}-thumb.jpg", ContentFile(thumb.getvalue())
+        )
         stored.append((name, tname, 512, 1024))
     return stored
 
@@ -168,7 +170,10 @@ def _demo_images() -> list[tuple[str, str, int, int]]:
 def generate(count: int, *, seed: int = 1996, batch: int = 2000) -> None:
     """Add ``count`` published cases (with authors, doses and images) to the database."""
     rng = random.Random(seed)
-    series = {p: Series.objects.get_or_create(prefix=p, defaults={"name": n})[0] for p, n in SERIES.items()}
+    series = {
+        p: Series.objects.get_or_create(prefix=p, defaults={"name": n})[0]
+        for p, n in SERIES.items()
+    }
     topics = {
         code[0]: Topic.objects.get_or_create(
             slug=f"bench-field-{code[0]}",
@@ -215,12 +220,26 @@ def _batch(rng, n, series, topics, next_seq, pictures, now) -> None:  # type: ig
             full_history=f"{rng.choice(OPENINGS)}{age}-year-old {history}.",
             findings=finding + (" " + rng.choice(OPENINGS) if rng.random() < 0.3 else ""),
             diagnosis=dx,
-            discussion=DISCUSSION.format(dx=dx.lower(), finding=finding.lower(), ddx0=ddx[0].lower()),
-            followup=rng.choice(["", "Confirmed at surgery.", "Resolved on follow-up imaging.",
-                                 "Biopsy confirmed the diagnosis."]),  # fmt: skip
+            discussion=DISCUSSION.format(
+                dx=dx.lower(), finding=finding.lower(), ddx0=ddx[0].lower()
+            ),
+            followup=rng.choice(
+                [
+                    "",
+                    "Confirmed at surgery.",
+                    "Resolved on follow-up imaging.",
+                    "Biopsy confirmed the diagnosis.",
+                ]
+            ),  # fmt: skip
             differential=ddx_items,
-            references=[{"text": f"Synthetic reference {rng.randint(1, 999)} on {dx}.",
-                         "pmid": "", "doi": ""} for _ in range(rng.randint(1, 3))],  # fmt: skip
+            references=[
+                {
+                    "text": f"Synthetic reference {rng.randint(1, 999)} on {dx}.",
+                    "pmid": "",
+                    "doi": "",
+                }
+                for _ in range(rng.randint(1, 3))
+            ],  # fmt: skip
             acr_codes=[code],
             keywords=[w for w in dx.lower().split() if len(w) > 4][:3],
             anatomic_field=code[0],
@@ -238,11 +257,19 @@ def _batch(rng, n, series, topics, next_seq, pictures, now) -> None:  # type: ig
     for case, (agent, n_auth, n_img) in zip(cases, children, strict=True):
         for order in range(n_auth):
             name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
-            authors.append(CaseAuthor(case=case, order=order, name=name, credentials=rng.choice(CREDENTIALS)))
+            authors.append(
+                CaseAuthor(case=case, order=order, name=name, credentials=rng.choice(CREDENTIALS))
+            )
         if agent:
             unit = rng.choice(["mCi", "MBq"])
-            value = Decimal(rng.randint(5, 30)) if unit == "mCi" else Decimal(rng.randint(185, 1110))
-            doses.append(Radiopharmaceutical(case=case, agent=agent, activity=value, unit=unit, route="i.v."))
+            value = (
+                Decimal(rng.randint(5, 30)) if unit == "mCi" else Decimal(rng.randint(185, 1110))
+            )
+            doses.append(
+                Radiopharmaceutical(
+                    case=case, agent=agent, activity=value, unit=unit, route="i.v."
+                )
+            )
         for order in range(n_img):
             name, tname, w, h = rng.choice(pictures)
             images.append(Image(case=case, order=order, is_main=order == 0, file=name, thumbnail=tname,

@@ -22,6 +22,7 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "AcrCode",
@@ -57,7 +58,7 @@ class AcrCode:
 
 
 @cache
-def _table() -> dict:
+def _table() -> dict[str, Any]:
     with DATA_FILE.open("rb") as f:
         return tomllib.load(f)
 

@@ -7,6 +7,7 @@ the answer, sent only when the reader asks for it.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from decimal import Decimal
 
@@ -321,10 +322,9 @@ class Case(models.Model):
     def clean(self) -> None:
         if self.patient_age is not None and self.patient_age > AGE_CEILING:
             self.patient_age = AGE_CEILING
-        try:
+        # A malformed code is reported by the acr_codes field validator, next to the field.
+        with contextlib.suppress(acr.InvalidAcrCode, TypeError, AttributeError):
             self.sync_acr_classification()
-        except (acr.InvalidAcrCode, TypeError, AttributeError):
-            pass  # the acr_codes field validator reports it, next to the field
 
     def sync_acr_classification(self) -> None:
         """The primary ACR code decides the anatomic field and category."""
@@ -443,3 +443,6 @@ class RenderedPage(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["case", "view"], name="renderedpage_one_per_view")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.view} page of case {self.case_id}"

@@ -1,4 +1,4 @@
-""""Search for similar cases", by classification.
+""" "Search for similar cases", by classification.
 
 Cases that share an exact ACR code rank first, then the same topic, then the same anatomic
 field and category, then the same field; shared differential items and keywords break ties.

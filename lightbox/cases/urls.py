@@ -16,7 +16,9 @@ urlpatterns = [
         views.browse_category,
         name="lightbox-browse-category",
     ),
-    path("browse/modality/<str:modality>/", views.browse_modality, name="lightbox-browse-modality"),
+    path(
+        "browse/modality/<str:modality>/", views.browse_modality, name="lightbox-browse-modality"
+    ),
     path("series/<str:prefix>/", views.series_detail, name="lightbox-series-detail"),
     path("topics/", views.topic_list, name="lightbox-topic-list"),
     path("topics/<slug:slug>/", views.topic_detail, name="lightbox-topic-detail"),

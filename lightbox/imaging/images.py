@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import warnings
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -35,11 +36,14 @@ def clean_image_bytes(data: bytes) -> tuple[bytes, str, PILImage.Image]:
     Photographs (JPEG) stay JPEG; everything else becomes PNG (lossless).
     """
     try:
-        with PILImage.open(io.BytesIO(data)) as probe:
-            probe.verify()
-        img = PILImage.open(io.BytesIO(data))
-        img.load()
-    except PILImage.DecompressionBombError:
+        # Pillow only warns between MAX_IMAGE_PIXELS and twice that; refuse it all.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", PILImage.DecompressionBombWarning)
+            with PILImage.open(io.BytesIO(data)) as probe:
+                probe.verify()
+            img = PILImage.open(io.BytesIO(data))
+            img.load()
+    except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning):
         raise InvalidImage(f"image too large: over {MAX_PIXELS:,} pixels") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
         raise InvalidImage(f"not a readable image ({e.__class__.__name__})") from None

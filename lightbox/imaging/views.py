@@ -23,7 +23,7 @@ def _get_image(request: HttpRequest, number: str, pk: int) -> Image:
 
 @require_safe
 def image_view(request: HttpRequest, number: str, pk: int) -> HttpResponse:
-    """"View main image in a separate image viewer": the image alone, large."""
+    """ "View main image in a separate image viewer": the image alone, large."""
     image = _get_image(request, number, pk)
     siblings = list(image.case.images.all())
     return render(request, "imaging/image_view.html", {"image": image, "images": siblings})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 from typing import Any
@@ -24,10 +25,8 @@ def check_data_dir(app_configs: Any = None, **kwargs: Any) -> list[Error]:
     errors = []
     for name in ("DATA_DIR", "MEDIA_ROOT"):
         path = getattr(settings, name)
-        try:
+        with contextlib.suppress(OSError):  # an unwritable directory is reported below
             path.mkdir(parents=True, exist_ok=True)
-        except OSError:
-            pass  # reported just below
         if not os.access(path, os.W_OK):
             errors.append(
                 Error(

@@ -2,13 +2,13 @@
 
 import django.core.validators
 import django.db.models.deletion
-import lightbox.cases.models
 from django.conf import settings
 from django.db import migrations, models
 
+import lightbox.cases.models
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,131 +17,451 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Series',
+            name="Series",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('prefix', models.CharField(max_length=4, unique=True, validators=[django.core.validators.RegexValidator('^[a-z]{2,4}$', '2–4 lowercase letters, e.g. bs')])),
-                ('name', models.CharField(max_length=100)),
-                ('description', models.TextField(blank=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "prefix",
+                    models.CharField(
+                        max_length=4,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[a-z]{2,4}$", "2–4 lowercase letters, e.g. bs"
+                            )
+                        ],
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                ("description", models.TextField(blank=True)),
             ],
             options={
-                'verbose_name_plural': 'series',
-                'ordering': ['prefix'],
+                "verbose_name_plural": "series",
+                "ordering": ["prefix"],
             },
         ),
         migrations.CreateModel(
-            name='Topic',
+            name="Topic",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=120, unique=True)),
-                ('title', models.CharField(max_length=200)),
-                ('anatomic_field', models.CharField(blank=True, choices=[('1', '1 Skull and contents'), ('2', '2 Face, mastoids and neck'), ('3', '3 Spine and contents'), ('4', '4 Skeletal system'), ('5', '5 Heart and great vessels'), ('6', '6 Lung, mediastinum and pleura'), ('7', '7 Gastrointestinal system'), ('8', '8 Genitourinary system'), ('9', '9 Vascular and lymphatic systems'), ('0', '0 Breast and general')], max_length=1)),
-                ('category', models.CharField(blank=True, choices=[('1', '.1 Normal, technique, congenital anomaly'), ('2', '.2 Inflammation, infection'), ('3', '.3 Neoplasm, neoplastic-like condition'), ('4', '.4 Effect of trauma'), ('5', '.5 Metabolic, endocrine, toxic'), ('6', '.6 Other generalized systemic disorder'), ('7', '.7 Miscellaneous'), ('8', '.8 Miscellaneous (continued)'), ('9', '.9 Other')], max_length=1)),
-                ('discussion', models.TextField(blank=True, help_text='Markdown.')),
-                ('references', models.JSONField(blank=True, default=list, validators=[lightbox.cases.models.validate_references])),
-                ('is_demo', models.BooleanField(default=False)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('updated', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=120, unique=True)),
+                ("title", models.CharField(max_length=200)),
+                (
+                    "anatomic_field",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("1", "1 Skull and contents"),
+                            ("2", "2 Face, mastoids and neck"),
+                            ("3", "3 Spine and contents"),
+                            ("4", "4 Skeletal system"),
+                            ("5", "5 Heart and great vessels"),
+                            ("6", "6 Lung, mediastinum and pleura"),
+                            ("7", "7 Gastrointestinal system"),
+                            ("8", "8 Genitourinary system"),
+                            ("9", "9 Vascular and lymphatic systems"),
+                            ("0", "0 Breast and general"),
+                        ],
+                        max_length=1,
+                    ),
+                ),
+                (
+                    "category",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("1", ".1 Normal, technique, congenital anomaly"),
+                            ("2", ".2 Inflammation, infection"),
+                            ("3", ".3 Neoplasm, neoplastic-like condition"),
+                            ("4", ".4 Effect of trauma"),
+                            ("5", ".5 Metabolic, endocrine, toxic"),
+                            ("6", ".6 Other generalized systemic disorder"),
+                            ("7", ".7 Miscellaneous"),
+                            ("8", ".8 Miscellaneous (continued)"),
+                            ("9", ".9 Other"),
+                        ],
+                        max_length=1,
+                    ),
+                ),
+                ("discussion", models.TextField(blank=True, help_text="Markdown.")),
+                (
+                    "references",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        validators=[lightbox.cases.models.validate_references],
+                    ),
+                ),
+                ("is_demo", models.BooleanField(default=False)),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                ("updated", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['title'],
+                "ordering": ["title"],
             },
         ),
         migrations.CreateModel(
-            name='Case',
+            name="Case",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sequence', models.PositiveIntegerField()),
-                ('number', models.CharField(editable=False, max_length=12, unique=True)),
-                ('title', models.CharField(blank=True, max_length=200)),
-                ('case_date', models.DateField(blank=True, null=True)),
-                ('difficulty', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(5)])),
-                ('quality', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(5)])),
-                ('modality', models.CharField(blank=True, choices=[('NM', 'Nuclear medicine'), ('PT', 'PET'), ('CT', 'CT'), ('MR', 'MRI'), ('CR', 'Computed radiography'), ('DX', 'Digital radiography'), ('US', 'Ultrasound'), ('MG', 'Mammography'), ('XA', 'Angiography'), ('RF', 'Fluoroscopy'), ('OT', 'Other')], max_length=2)),
-                ('exam', models.CharField(blank=True, max_length=200, verbose_name='exam / procedure')),
-                ('patient_age', models.PositiveSmallIntegerField(blank=True, help_text='Years. Ages over 89 are stored as 90 (“90 or older”).', null=True, validators=[django.core.validators.MaxValueValidator(90)])),
-                ('patient_sex', models.CharField(blank=True, choices=[('F', 'Female'), ('M', 'Male'), ('O', 'Other')], max_length=1)),
-                ('brief_history', models.TextField(blank=True, help_text='Shown before the answer.')),
-                ('full_history', models.TextField(blank=True)),
-                ('findings', models.TextField(blank=True)),
-                ('diagnosis', models.TextField(blank=True)),
-                ('discussion', models.TextField(blank=True)),
-                ('followup', models.TextField(blank=True)),
-                ('differential', models.JSONField(blank=True, default=list, validators=[lightbox.cases.models.validate_string_list])),
-                ('references', models.JSONField(blank=True, default=list, validators=[lightbox.cases.models.validate_references])),
-                ('acr_codes', models.JSONField(blank=True, default=list, validators=[lightbox.cases.models.validate_acr_codes])),
-                ('keywords', models.JSONField(blank=True, default=list, validators=[lightbox.cases.models.validate_string_list])),
-                ('anatomic_field', models.CharField(blank=True, choices=[('1', '1 Skull and contents'), ('2', '2 Face, mastoids and neck'), ('3', '3 Spine and contents'), ('4', '4 Skeletal system'), ('5', '5 Heart and great vessels'), ('6', '6 Lung, mediastinum and pleura'), ('7', '7 Gastrointestinal system'), ('8', '8 Genitourinary system'), ('9', '9 Vascular and lymphatic systems'), ('0', '0 Breast and general')], max_length=1)),
-                ('category', models.CharField(blank=True, choices=[('1', '.1 Normal, technique, congenital anomaly'), ('2', '.2 Inflammation, infection'), ('3', '.3 Neoplasm, neoplastic-like condition'), ('4', '.4 Effect of trauma'), ('5', '.5 Metabolic, endocrine, toxic'), ('6', '.6 Other generalized systemic disorder'), ('7', '.7 Miscellaneous'), ('8', '.8 Miscellaneous (continued)'), ('9', '.9 Other')], max_length=1)),
-                ('copyright', models.CharField(blank=True, max_length=300, verbose_name='copyright / institution')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted'), ('published', 'Published'), ('retired', 'Retired')], default='draft', max_length=10)),
-                ('visibility', models.CharField(choices=[('private', 'Private (authors and editors)'), ('institution', 'Institution (signed-in users)'), ('public', 'Public')], default='private', max_length=12)),
-                ('unparsed', models.TextField(blank=True)),
-                ('source', models.CharField(blank=True, help_text='Where it was imported from.', max_length=300)),
-                ('is_demo', models.BooleanField(default=False)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('updated', models.DateTimeField(auto_now=True)),
-                ('published_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('series', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='cases.series')),
-                ('topic', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='cases', to='cases.topic')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("sequence", models.PositiveIntegerField()),
+                ("number", models.CharField(editable=False, max_length=12, unique=True)),
+                ("title", models.CharField(blank=True, max_length=200)),
+                ("case_date", models.DateField(blank=True, null=True)),
+                (
+                    "difficulty",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                    ),
+                ),
+                (
+                    "quality",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                    ),
+                ),
+                (
+                    "modality",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("NM", "Nuclear medicine"),
+                            ("PT", "PET"),
+                            ("CT", "CT"),
+                            ("MR", "MRI"),
+                            ("CR", "Computed radiography"),
+                            ("DX", "Digital radiography"),
+                            ("US", "Ultrasound"),
+                            ("MG", "Mammography"),
+                            ("XA", "Angiography"),
+                            ("RF", "Fluoroscopy"),
+                            ("OT", "Other"),
+                        ],
+                        max_length=2,
+                    ),
+                ),
+                (
+                    "exam",
+                    models.CharField(blank=True, max_length=200, verbose_name="exam / procedure"),
+                ),
+                (
+                    "patient_age",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="Years. Ages over 89 are stored as 90 (“90 or older”).",
+                        null=True,
+                        validators=[django.core.validators.MaxValueValidator(90)],
+                    ),
+                ),
+                (
+                    "patient_sex",
+                    models.CharField(
+                        blank=True,
+                        choices=[("F", "Female"), ("M", "Male"), ("O", "Other")],
+                        max_length=1,
+                    ),
+                ),
+                (
+                    "brief_history",
+                    models.TextField(blank=True, help_text="Shown before the answer."),
+                ),
+                ("full_history", models.TextField(blank=True)),
+                ("findings", models.TextField(blank=True)),
+                ("diagnosis", models.TextField(blank=True)),
+                ("discussion", models.TextField(blank=True)),
+                ("followup", models.TextField(blank=True)),
+                (
+                    "differential",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        validators=[lightbox.cases.models.validate_string_list],
+                    ),
+                ),
+                (
+                    "references",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        validators=[lightbox.cases.models.validate_references],
+                    ),
+                ),
+                (
+                    "acr_codes",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        validators=[lightbox.cases.models.validate_acr_codes],
+                    ),
+                ),
+                (
+                    "keywords",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        validators=[lightbox.cases.models.validate_string_list],
+                    ),
+                ),
+                (
+                    "anatomic_field",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("1", "1 Skull and contents"),
+                            ("2", "2 Face, mastoids and neck"),
+                            ("3", "3 Spine and contents"),
+                            ("4", "4 Skeletal system"),
+                            ("5", "5 Heart and great vessels"),
+                            ("6", "6 Lung, mediastinum and pleura"),
+                            ("7", "7 Gastrointestinal system"),
+                            ("8", "8 Genitourinary system"),
+                            ("9", "9 Vascular and lymphatic systems"),
+                            ("0", "0 Breast and general"),
+                        ],
+                        max_length=1,
+                    ),
+                ),
+                (
+                    "category",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("1", ".1 Normal, technique, congenital anomaly"),
+                            ("2", ".2 Inflammation, infection"),
+                            ("3", ".3 Neoplasm, neoplastic-like condition"),
+                            ("4", ".4 Effect of trauma"),
+                            ("5", ".5 Metabolic, endocrine, toxic"),
+                            ("6", ".6 Other generalized systemic disorder"),
+                            ("7", ".7 Miscellaneous"),
+                            ("8", ".8 Miscellaneous (continued)"),
+                            ("9", ".9 Other"),
+                        ],
+                        max_length=1,
+                    ),
+                ),
+                (
+                    "copyright",
+                    models.CharField(
+                        blank=True, max_length=300, verbose_name="copyright / institution"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("submitted", "Submitted"),
+                            ("published", "Published"),
+                            ("retired", "Retired"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "visibility",
+                    models.CharField(
+                        choices=[
+                            ("private", "Private (authors and editors)"),
+                            ("institution", "Institution (signed-in users)"),
+                            ("public", "Public"),
+                        ],
+                        default="private",
+                        max_length=12,
+                    ),
+                ),
+                ("unparsed", models.TextField(blank=True)),
+                (
+                    "source",
+                    models.CharField(
+                        blank=True, help_text="Where it was imported from.", max_length=300
+                    ),
+                ),
+                ("is_demo", models.BooleanField(default=False)),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                ("updated", models.DateTimeField(auto_now=True)),
+                ("published_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "series",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="cases",
+                        to="cases.series",
+                    ),
+                ),
+                (
+                    "topic",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="cases",
+                        to="cases.topic",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['series__prefix', 'sequence'],
+                "ordering": ["series__prefix", "sequence"],
             },
         ),
         migrations.CreateModel(
-            name='CaseAuthor',
+            name="CaseAuthor",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('order', models.PositiveSmallIntegerField(default=0)),
-                ('name', models.CharField(max_length=200)),
-                ('credentials', models.CharField(blank=True, help_text='e.g. M.D., Ph.D.', max_length=100)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='authors', to='cases.case')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='authorships', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("order", models.PositiveSmallIntegerField(default=0)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "credentials",
+                    models.CharField(blank=True, help_text="e.g. M.D., Ph.D.", max_length=100),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="authors",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="authorships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['order', 'pk'],
+                "ordering": ["order", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Radiopharmaceutical',
+            name="Radiopharmaceutical",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('order', models.PositiveSmallIntegerField(default=0)),
-                ('agent', models.CharField(db_index=True, help_text='e.g. Tc-99m MDP', max_length=120)),
-                ('activity', models.DecimalField(blank=True, decimal_places=3, max_digits=10, null=True)),
-                ('unit', models.CharField(blank=True, choices=[('mCi', 'mCi'), ('MBq', 'MBq')], max_length=3)),
-                ('route', models.CharField(blank=True, help_text='e.g. i.v., oral', max_length=40)),
-                ('time_to_imaging', models.CharField(blank=True, help_text='e.g. 3 hours', max_length=60)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='radiopharmaceuticals', to='cases.case')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("order", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "agent",
+                    models.CharField(db_index=True, help_text="e.g. Tc-99m MDP", max_length=120),
+                ),
+                (
+                    "activity",
+                    models.DecimalField(blank=True, decimal_places=3, max_digits=10, null=True),
+                ),
+                (
+                    "unit",
+                    models.CharField(
+                        blank=True, choices=[("mCi", "mCi"), ("MBq", "MBq")], max_length=3
+                    ),
+                ),
+                (
+                    "route",
+                    models.CharField(blank=True, help_text="e.g. i.v., oral", max_length=40),
+                ),
+                (
+                    "time_to_imaging",
+                    models.CharField(blank=True, help_text="e.g. 3 hours", max_length=60),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="radiopharmaceuticals",
+                        to="cases.case",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['order', 'pk'],
+                "ordering": ["order", "pk"],
             },
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['status', 'visibility', '-published_at'], name='case_listing'),
+            model_name="case",
+            index=models.Index(
+                fields=["status", "visibility", "-published_at"], name="case_listing"
+            ),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['anatomic_field', 'category'], name='case_acr'),
+            model_name="case",
+            index=models.Index(fields=["anatomic_field", "category"], name="case_acr"),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['modality'], name='case_modality'),
+            model_name="case",
+            index=models.Index(fields=["modality"], name="case_modality"),
         ),
         migrations.AddConstraint(
-            model_name='case',
-            constraint=models.UniqueConstraint(fields=('series', 'sequence'), name='case_unique_sequence'),
+            model_name="case",
+            constraint=models.UniqueConstraint(
+                fields=("series", "sequence"), name="case_unique_sequence"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='case',
-            constraint=models.CheckConstraint(condition=models.Q(('difficulty__isnull', True), models.Q(('difficulty__gte', 1), ('difficulty__lte', 5)), _connector='OR'), name='case_difficulty_1_5'),
+            model_name="case",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("difficulty__isnull", True),
+                    models.Q(("difficulty__gte", 1), ("difficulty__lte", 5)),
+                    _connector="OR",
+                ),
+                name="case_difficulty_1_5",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='case',
-            constraint=models.CheckConstraint(condition=models.Q(('quality__isnull', True), models.Q(('quality__gte', 1), ('quality__lte', 5)), _connector='OR'), name='case_quality_1_5'),
+            model_name="case",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("quality__isnull", True),
+                    models.Q(("quality__gte", 1), ("quality__lte", 5)),
+                    _connector="OR",
+                ),
+                name="case_quality_1_5",
+            ),
         ),
     ]

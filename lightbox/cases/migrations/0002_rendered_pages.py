@@ -5,24 +5,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0001_initial'),
+        ("cases", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RenderedPage',
+            name="RenderedPage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('view', models.CharField(max_length=8)),
-                ('stamp', models.DateTimeField()),
-                ('version', models.CharField(max_length=16)),
-                ('html', models.BinaryField(help_text='zlib-compressed UTF-8')),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='cases.case')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("view", models.CharField(max_length=8)),
+                ("stamp", models.DateTimeField()),
+                ("version", models.CharField(max_length=16)),
+                ("html", models.BinaryField(help_text="zlib-compressed UTF-8")),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="cases.case",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('case', 'view'), name='renderedpage_one_per_view')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("case", "view"), name="renderedpage_one_per_view"
+                    )
+                ],
             },
         ),
     ]

@@ -21,7 +21,7 @@ def main_image(images):  # type: ignore[no-untyped-def]
 
 @register.filter
 def authors_line(authors) -> str:  # type: ignore[no-untyped-def]
-    """"Ed Grishaw, M.D. and Henry Royal, M.D." — commas, then "and" before the last."""
+    """ "Ed Grishaw, M.D. and Henry Royal, M.D." — commas, then "and" before the last."""
     names = [str(a) for a in authors]
     if len(names) <= 2:
         return " and ".join(names)

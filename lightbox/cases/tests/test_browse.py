@@ -30,7 +30,9 @@ def test_a_field_without_a_code_uses_the_chosen_classification(client):
     assert "bs001" in client.get("/browse/anatomy/7/2/").content.decode()
 
 
-@pytest.mark.parametrize("url", ["/browse/anatomy/x/", "/browse/anatomy/4/x/", "/browse/modality/ZZ/", "/series/zz/"])
+@pytest.mark.parametrize(
+    "url", ["/browse/anatomy/x/", "/browse/anatomy/4/x/", "/browse/modality/ZZ/", "/series/zz/"]
+)
 def test_unknown_classifications_are_404(client, url):
     assert client.get(url).status_code == 404
 

@@ -35,7 +35,9 @@ def test_a_reader_browses_to_a_case_and_reveals_the_diagnosis(page, screenshot_d
     page.screenshot(path=screenshot_dir / "case-known.png", full_page=True)
 
 
-def test_the_case_page_works_with_the_keyboard_and_on_a_phone(browser, live_server, screenshot_dir):
+def test_the_case_page_works_with_the_keyboard_and_on_a_phone(
+    browser, live_server, screenshot_dir
+):
     case = make_case()
     add_image(case, png_bytes(), caption="Whole body", is_main=True)
     context = browser.new_context(
@@ -63,7 +65,10 @@ def test_the_case_page_works_with_the_keyboard_and_on_a_phone(browser, live_serv
 def test_pages_obey_the_content_security_policy(page):
     case = make_case()
     violations = []
-    page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
+    page.on(
+        "console",
+        lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
     for url in ("/", case.get_absolute_url(), case.get_known_url(), "/topics/"):
         page.goto(url)
     assert violations == []

@@ -54,7 +54,7 @@ def test_it_marks_the_main_image_and_links_the_viewer(client):
     html = client.get(case.get_absolute_url()).content.decode()
     image = case.images.get()
     assert "Main image" in html
-    assert f'alt="Anterior and posterior views"' in html
+    assert 'alt="Anterior and posterior views"' in html
     assert image.get_absolute_url() in html
     assert "in a separate image viewer" in html
 
@@ -182,7 +182,9 @@ def test_changes_to_authors_images_and_topic_show_at_once(client):
     assert "Recaptioned view" in client.get(case.get_absolute_url()).content.decode()
     case.topic.title = "Skeletal Scintigraphy"
     case.topic.save()
-    assert "Discussion of Skeletal Scintigraphy" in client.get(case.get_known_url()).content.decode()
+    assert (
+        "Discussion of Skeletal Scintigraphy" in client.get(case.get_known_url()).content.decode()
+    )
 
 
 def test_a_case_hidden_after_caching_is_hidden_at_once(client):

@@ -19,7 +19,9 @@ def test_an_unwritable_data_dir_is_reported(settings, tmp_path, monkeypatch):
     # Tests run as root, who may write anywhere: answer as the permission check would for
     # an ordinary service user on a read-only directory.
     real_access = os.access
-    monkeypatch.setattr(os, "access", lambda path, mode: False if path == tmp_path else real_access(path, mode))
+    monkeypatch.setattr(
+        os, "access", lambda path, mode: False if path == tmp_path else real_access(path, mode)
+    )
     errors = check_data_dir()
     assert [e.id for e in errors] == ["lightbox.E001"]
     assert str(tmp_path) in errors[0].msg
