@@ -1,6 +1,7 @@
 """`manage.py serve` (what `make run` ends with): web server and worker start together and
 stop together."""
 
+import contextlib
 import os
 import signal
 import socket
@@ -68,6 +69,7 @@ def server(environment):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,  # its own process group, so teardown can stop every child
     )
     first_line = proc.stdout.readline()
     deadline = time.monotonic() + 30
@@ -80,8 +82,14 @@ def server(environment):
             time.sleep(0.2)
     yield proc, port, first_line
     if proc.poll() is None:
-        proc.kill()
-        proc.wait()
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            pass
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)  # anything left of the group
+    proc.wait()
 
 
 def test_it_prints_the_address_and_serves(server):
