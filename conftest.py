@@ -86,3 +86,12 @@ def page(browser, live_server):
 def screenshot_dir():
     OUTPUT_DIR.mkdir(exist_ok=True)
     return OUTPUT_DIR
+
+
+@pytest.fixture(scope="session")
+def bs068_path() -> Path:
+    """The real 1996 page, read from ../shared (never copied into the repository)."""
+    path = Path(__file__).resolve().parent.parent / "shared" / "data" / "legacy" / "bs068.txt"
+    if not path.exists():
+        pytest.skip(f"{path} is not available (it lives in ../shared beside the repository)")
+    return path

@@ -97,3 +97,11 @@ def png_bytes(size: tuple[int, int] = (64, 32), color: int = 128) -> bytes:
     out = io.BytesIO()
     PILImage.new("L", size, color).save(out, "PNG")
     return out.getvalue()
+
+
+def text_of(html: str) -> str:
+    """A page's visible text on one line: tags dropped, whitespace collapsed."""
+    import re
+    from html import unescape
+
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split()).replace(" ,", ",")

@@ -1,0 +1,263 @@
+"""Saving parsed legacy pages as cases: create or update by case number, never duplicate.
+
+The parsing itself is Django-free (:mod:`lightbox.interchange.legacy`); this module maps a
+:class:`~lightbox.interchange.legacy.LegacyCase` onto the models, in one transaction per
+page, so a page either imports whole or not at all.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from lightbox.cases.models import (
+    AGE_CEILING,
+    Case,
+    CaseAuthor,
+    Modality,
+    Radiopharmaceutical,
+    Series,
+    Sex,
+    Status,
+    Topic,
+    Visibility,
+    split_number,
+)
+from lightbox.imaging.images import InvalidImage, add_image
+from lightbox.imaging.models import Image
+from lightbox.interchange.legacy import LegacyCase, LegacyParseError, parse_legacy
+
+__all__ = ["ImportResult", "SERIES_NAMES", "import_legacy_file", "save_legacy_case"]
+
+# "44-year old woman", "a 7 year-old boy", "63 yo male": the age and sex a history gives.
+AGE_SEX_RE = re.compile(
+    r"\b(?P<age>\d{1,3})[- ]?(?:years?|yrs?|y/?o)\b[- ]?(?:old)?[- ]?"
+    r"(?P<sex>woman|female|girl|lady|man|male|boy|gentleman)\b",
+    re.IGNORECASE,
+)
+FEMALE_WORDS = {"woman", "female", "girl", "lady"}
+
+# Series prefixes of the classic nuclear-medicine and radiology teaching files. An unknown
+# prefix still imports; its series is named after the prefix and can be renamed later.
+SERIES_NAMES = {
+    "bs": "Bone scintigraphy",
+    "nm": "Nuclear medicine",
+    "ct": "Computed tomography",
+    "mr": "Magnetic resonance",
+    "cr": "Radiography",
+    "us": "Ultrasound",
+    "pet": "PET",
+    "th": "Thyroid",
+    "vq": "Ventilation–perfusion",
+    "gi": "Gastrointestinal",
+    "gu": "Genitourinary",
+    "car": "Cardiac",
+    "neu": "Neuroimaging",
+    "inf": "Infection imaging",
+}
+# Positron emitters: a case with one of these agents is PET rather than single-photon NM.
+PET_NUCLIDES = ("f-18", "18f", "ga-68", "68ga", "c-11", "11c", "n-13", "13n", "rb-82", "o-15")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".tif", ".tiff")
+MAX_FILE_BYTES = 5 * 1024 * 1024
+
+
+class ImportFailed(Exception):
+    """One file could not be imported; the message is one line."""
+
+
+@dataclass
+class ImportResult:
+    path: Path
+    number: str
+    created: bool
+    warnings: list[str] = field(default_factory=list)
+
+
+def _series_for(number: str) -> Series:
+    prefix, _ = split_number(number)
+    series, _ = Series.objects.get_or_create(
+        prefix=prefix, defaults={"name": SERIES_NAMES.get(prefix, f"Series {prefix}")}
+    )
+    return series
+
+
+def _topic_for(parsed: LegacyCase) -> Topic | None:
+    if not parsed.topic or not parsed.topic.title:
+        return None
+    slug = slugify(parsed.topic.title)[:120]
+    topic, created = Topic.objects.get_or_create(
+        slug=slug,
+        defaults={
+            "title": parsed.topic.title,
+            "anatomic_field": parsed.topic.field or "",
+            "category": parsed.topic.category or "",
+        },
+    )
+    if not created and not topic.anatomic_field and parsed.topic.field:
+        topic.anatomic_field = parsed.topic.field
+        topic.category = parsed.topic.category or ""
+        topic.save(update_fields=["anatomic_field", "category", "updated"])
+    return topic
+
+
+def _modality_for(parsed: LegacyCase) -> str:
+    """Legacy pages carry no modality; a radiopharmaceutical makes it NM (or PET)."""
+    agents = " ".join(r.agent.lower().replace(" ", "") for r in parsed.radiopharmaceuticals)
+    if not agents:
+        return ""
+    if any(n in agents for n in PET_NUCLIDES):
+        return Modality.PT
+    return Modality.NM
+
+
+def _apply_fields(case: Case, parsed: LegacyCase) -> None:
+    case.title = parsed.title or case.title
+    case.case_date = parsed.case_date
+    case.difficulty = parsed.difficulty
+    case.quality = parsed.quality
+    case.brief_history = parsed.brief_history
+    case.full_history = parsed.full_history
+    case.findings = parsed.findings
+    case.diagnosis = parsed.diagnosis
+    case.discussion = parsed.discussion
+    case.followup = parsed.followup
+    case.differential = parsed.differential
+    case.references = [{"text": r.text, "pmid": r.pmid, "doi": r.doi} for r in parsed.references]
+    case.acr_codes = parsed.acr_codes
+    case.keywords = parsed.keywords
+    case.copyright = parsed.copyright
+    case.unparsed = parsed.unparsed
+    case.modality = case.modality or _modality_for(parsed)
+    if match := AGE_SEX_RE.search(parsed.brief_history or parsed.full_history):
+        case.patient_age = min(int(match["age"]), AGE_CEILING)
+        case.patient_sex = Sex.FEMALE if match["sex"].lower() in FEMALE_WORDS else Sex.MALE
+    if not parsed.acr_codes and parsed.topic:
+        # No code on the page: the topic line names the field and category.
+        case.anatomic_field = parsed.topic.field or case.anatomic_field
+        case.category = parsed.topic.category or case.category
+
+
+def _replace_children(case: Case, parsed: LegacyCase) -> None:
+    case.authors.all().delete()
+    CaseAuthor.objects.bulk_create(
+        CaseAuthor(case=case, order=i, name=a.name, credentials=a.credentials)
+        for i, a in enumerate(parsed.authors)
+    )
+    case.radiopharmaceuticals.all().delete()
+    Radiopharmaceutical.objects.bulk_create(
+        Radiopharmaceutical(
+            case=case,
+            order=i,
+            agent=r.agent,
+            activity=r.activity,
+            unit=r.unit,
+            route=r.route,
+            time_to_imaging=r.time_to_imaging,
+        )
+        for i, r in enumerate(parsed.radiopharmaceuticals)
+    )
+
+
+def _sync_images(case: Case, parsed: LegacyCase, page: Path | None) -> list[str]:
+    """Captions become images; a picture file named after the case beside the page
+    (``bs068.png``, ``bs068-2.jpg``…) fills them in. Existing image files are kept."""
+    warnings: list[str] = []
+    existing = list(case.images.all())
+    files = _picture_files(page, case.number) if page else []
+    captions = parsed.images or ([""] * len(files))
+    for order, caption in enumerate(captions):
+        image = existing[order] if order < len(existing) else None
+        if image is None and order < len(files):
+            try:
+                image = add_image(
+                    case,
+                    files[order].read_bytes(),
+                    caption=caption,
+                    is_main=order == 0,
+                    name=case.number,
+                )
+            except (InvalidImage, OSError) as e:
+                warnings.append(f"image {files[order].name} not imported: {e}")
+        if image is None:
+            image = Image.objects.create(case=case, order=order, is_main=order == 0)
+        if image.caption != caption or image.order != order:
+            image.caption, image.order = caption, order
+            image.save(update_fields=["caption", "order"])
+    return warnings
+
+
+def _picture_files(page: Path, number: str) -> list[Path]:
+    folder = page.parent
+    found = [
+        p
+        for p in sorted(folder.glob(f"{number}*"))
+        if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
+    ]
+    return found
+
+
+@transaction.atomic
+def save_legacy_case(
+    parsed: LegacyCase,
+    *,
+    source: str = "",
+    page: Path | None = None,
+    visibility: str = Visibility.PUBLIC,
+) -> tuple[Case, bool, list[str]]:
+    """Create or update the case ``parsed`` describes. Returns (case, created, warnings)."""
+    if not parsed.number:
+        raise ImportFailed("no case number found on the page (expected e.g. 'Case number: bs068')")
+    try:
+        prefix, sequence = split_number(parsed.number)
+    except ValueError as e:
+        raise ImportFailed(str(e)) from None
+    series = _series_for(parsed.number)
+    case = Case.objects.filter(series=series, sequence=sequence).first()
+    created = case is None
+    if case is None:
+        # A legacy page was published teaching material, so the case arrives published;
+        # a re-import keeps whatever status and visibility an editor has given it since.
+        case = Case(
+            series=series,
+            sequence=sequence,
+            status=Status.PUBLISHED,
+            visibility=visibility,
+            published_at=timezone.now(),
+        )
+    _apply_fields(case, parsed)
+    case.topic = _topic_for(parsed) or case.topic
+    case.source = source[:300]
+    case.full_clean(exclude=["series", "sequence", "created_by"])
+    case.save()
+    _replace_children(case, parsed)
+    warnings = list(parsed.warnings) + _sync_images(case, parsed, page)
+    return case, created, warnings
+
+
+def import_legacy_file(path: Path, *, visibility: str = Visibility.PUBLIC) -> ImportResult:
+    """Read, parse and save one page. Raises ImportFailed with a one-line reason."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ImportFailed(f"file too large: {size:,} bytes (limit 5 MiB)")
+        data = path.read_bytes()
+    except OSError as e:
+        raise ImportFailed(f"cannot read file: {e.strerror or e}") from None
+    try:
+        parsed = parse_legacy(data)
+    except LegacyParseError as e:
+        raise ImportFailed(str(e)) from None
+    try:
+        case, created, warnings = save_legacy_case(
+            parsed, source=path.name, page=path, visibility=visibility
+        )
+    except ValidationError as e:
+        messages = "; ".join(f"{k}: {' '.join(v)}" for k, v in e.message_dict.items())
+        raise ImportFailed(f"invalid case: {messages}") from None
+    return ImportResult(path=path, number=case.number, created=created, warnings=warnings)
