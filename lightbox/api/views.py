@@ -18,7 +18,7 @@ from ninja.pagination import PageNumberPagination, paginate
 
 from lightbox.api.schemas import CaseOut, CaseSummaryOut
 from lightbox.cases.access import can_view_case
-from lightbox.cases.models import Case
+from lightbox.cases.models import Case, split_number
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +80,10 @@ def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 def _case_or_404(request: HttpRequest, number: str) -> Case:
+    try:
+        split_number(number)
+    except ValueError:
+        raise Http404(f"No case {number}.") from None
     case = get_object_or_404(
         Case.objects.select_related("series", "topic").prefetch_related(
             "authors", "images", "radiopharmaceuticals"

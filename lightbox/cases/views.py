@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db import connection
@@ -12,9 +14,12 @@ from django.views.decorators.http import require_safe
 
 from lightbox.cases import acr, pages
 from lightbox.cases.access import can_view_case
-from lightbox.cases.models import Case, Modality, Series, Topic, split_number
+from lightbox.cases.models import NUMBER_RE, Case, Modality, Series, Topic, split_number
 from lightbox.cases.similar import similar_cases
 from lightbox.imaging.models import Image
+
+
+SERIES_PREFIX_RE = re.compile(r"^[a-z]{2,4}$")
 
 
 def _visible(request: HttpRequest) -> QuerySet[Case]:
@@ -99,7 +104,7 @@ def _case_page(request: HttpRequest, number: str, view: str) -> HttpResponse:
 @require_safe
 def case_detail(request: HttpRequest, number: str) -> HttpResponse:
     """The case as an unknown: nothing of the answer is in this response."""
-    if number != number.lower():
+    if number != number.lower() and NUMBER_RE.match(number.lower()):
         return redirect("lightbox-case-detail", number.lower(), permanent=True)
     return _case_page(request, number, "unknown")
 
@@ -176,6 +181,8 @@ def browse_modality(request: HttpRequest, modality: str) -> HttpResponse:
 
 @require_safe
 def series_detail(request: HttpRequest, prefix: str) -> HttpResponse:
+    if not SERIES_PREFIX_RE.match(prefix):
+        raise Http404("No such series.")
     series = get_object_or_404(Series, prefix=prefix)
     page = _listing(request, _visible(request).filter(series=series))
     ctx = {"page": page, "heading": f"{series.name} ({series.prefix})", "series": series}

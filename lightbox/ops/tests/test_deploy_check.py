@@ -16,6 +16,7 @@ PRODUCTION = {
 def _check(tmp_path, **env):
     environment = {**os.environ, "LIGHTBOX_DATA_DIR": str(tmp_path), **env}
     environment.pop("DATABASE_URL", None)
+    environment.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests' fixture
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,

@@ -52,6 +52,7 @@ def environment(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("serve")
     env = {**os.environ, "LIGHTBOX_DATA_DIR": str(data_dir), "LIGHTBOX_TASKS": "db"}
     env.pop("DATABASE_URL", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     subprocess.run([*MANAGE, "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=120)
     subprocess.run([*MANAGE, "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
     return env
