@@ -18,7 +18,6 @@ from lightbox.cases.models import NUMBER_RE, Case, Modality, Series, Topic, spli
 from lightbox.cases.similar import similar_cases
 from lightbox.imaging.models import Image
 
-
 SERIES_PREFIX_RE = re.compile(r"^[a-z]{2,4}$")
 
 

@@ -205,8 +205,8 @@ def test_bad_files_fail_one_by_one_and_the_rest_import(tmp_path, bs068_path):
     good = tmp_path / "bs068.txt"
     shutil.copy(bs068_path, good)
     paths = [*(tmp_path / n for n in bad), tmp_path / "huge.txt", good, tmp_path / "missing.txt"]
+    out, err = StringIO(), StringIO()
     with pytest.raises(CommandError, match="1 created, 0 updated, 7 failed"):
-        out, err = StringIO(), StringIO()
         call_command("import_legacy", *map(str, paths), stdout=out, stderr=err)
     lines = [line for line in err.getvalue().splitlines() if line.startswith("error:")]
     assert len(lines) == 7
