@@ -17,6 +17,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import slugify
 
 from lightbox.cases import acr
@@ -340,6 +341,8 @@ class Case(models.Model):
         if self.patient_age is not None and self.patient_age > AGE_CEILING:
             self.patient_age = AGE_CEILING
         self.sync_acr_classification()
+        if self.status == Status.PUBLISHED and self.published_at is None:
+            self.published_at = timezone.now()
         if self.sequence is None:
             with transaction.atomic():
                 # Lock the series row (PostgreSQL) so that two authors creating cases at

@@ -108,3 +108,11 @@ def test_references_are_validated(refs):
     case.references = refs
     with pytest.raises(ValidationError):
         case.full_clean()
+
+
+def test_publishing_stamps_the_publication_time():
+    case = make_case(status="draft")
+    assert case.published_at is None
+    case.status = "published"
+    case.save()
+    assert case.published_at is not None
