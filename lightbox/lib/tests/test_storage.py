@@ -1,0 +1,62 @@
+import os
+import time
+
+import pytest
+from django.core.files.base import ContentFile
+
+from lightbox.lib.storage import AtomicFileSystemStorage, sweep_partial_files
+
+
+class Exploding(ContentFile):
+    """Content whose second chunk fails, as a full disk or a kill would."""
+
+    def chunks(self, chunk_size=None):
+        yield b"first part"
+        raise OSError(28, "No space left on device")
+
+
+def test_it_saves_whole_files(tmp_path):
+    storage = AtomicFileSystemStorage(location=tmp_path)
+    name = storage.save("cases/bs001/a.png", ContentFile(b"png bytes"))
+    assert name == "cases/bs001/a.png"
+    assert (tmp_path / name).read_bytes() == b"png bytes"
+    assert list((tmp_path / "cases/bs001").iterdir()) == [tmp_path / name]
+
+
+def test_it_never_overwrites_an_existing_file(tmp_path):
+    storage = AtomicFileSystemStorage(location=tmp_path)
+    first = storage.save("a.dcm", ContentFile(b"one"))
+    second = storage.save("a.dcm", ContentFile(b"two"))
+    assert first != second
+    assert storage.open(first).read() == b"one"
+    assert storage.open(second).read() == b"two"
+
+
+def test_a_failed_write_leaves_nothing_behind(tmp_path):
+    storage = AtomicFileSystemStorage(location=tmp_path)
+    with pytest.raises(OSError, match="No space left"):
+        storage.save("cases/bs001/big.dcm", Exploding(b""))
+    assert not storage.exists("cases/bs001/big.dcm")
+    assert list((tmp_path / "cases/bs001").iterdir()) == []
+
+
+def test_the_sweep_removes_only_old_partial_files(tmp_path):
+    old = tmp_path / "x" / ".partial-abc.part"
+    new = tmp_path / "x" / ".partial-def.part"
+    keep = tmp_path / "x" / "real.dcm"
+    old.parent.mkdir()
+    for path in (old, new, keep):
+        path.write_bytes(b"...")
+    an_hour_ago = time.time() - 3600
+    os.utime(old, (an_hour_ago, an_hour_ago))
+    os.utime(keep, (an_hour_ago, an_hour_ago))
+    assert sweep_partial_files(tmp_path) == 1
+    assert not old.exists()
+    assert new.exists()
+    assert keep.exists()
+
+
+def test_it_is_the_default_storage(settings):
+    from django.core.files.storage import default_storage
+
+    assert isinstance(default_storage, AtomicFileSystemStorage)
