@@ -15,6 +15,8 @@ def _media_in_tmp(settings, tmp_path):
     """Every test writes its files under its own tmp_path; static files come straight from
     the source tree (no collectstatic manifest needed)."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.QUARANTINE_DIR = tmp_path / "quarantine"
+    settings.STAGING_DIR = tmp_path / "media" / ".staging"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         **settings.STORAGES,

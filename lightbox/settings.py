@@ -22,11 +22,11 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(envstr("LIGHTBOX_DATA_DIR", str(BASE_DIR / "data"))).resolve()
 
 
-def _secret_key() -> str:
-    """LIGHTBOX_SECRET_KEY, or a key generated once and kept in the data directory."""
-    if key := os.environ.get("LIGHTBOX_SECRET_KEY"):
+def _secret(variable: str, filename: str) -> str:
+    """The variable's value, or a secret generated once and kept in the data directory."""
+    if key := os.environ.get(variable):
         return key
-    path = DATA_DIR / "secret_key"
+    path = DATA_DIR / filename
     try:
         return path.read_text().strip()
     except FileNotFoundError:
@@ -42,7 +42,10 @@ def _secret_key() -> str:
         return key
 
 
-SECRET_KEY = _secret_key()
+SECRET_KEY = _secret("LIGHTBOX_SECRET_KEY", "secret_key")
+# Keys the de-identification: UIDs re-map and dates shift the same way for ever after, so
+# it is kept apart from SECRET_KEY (which an administrator may rotate).
+DEID_SECRET = _secret("LIGHTBOX_DEID_SECRET", "deid_secret")
 DEBUG = envbool("LIGHTBOX_DEBUG", False)
 ALLOWED_HOSTS = envlist("LIGHTBOX_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = envlist("LIGHTBOX_CSRF_TRUSTED_ORIGINS", "")
@@ -65,6 +68,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "lightbox.imaging.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -158,6 +162,11 @@ MEDIA_ROOT = DATA_DIR / "media"
 STORAGES = {
     # Written to a temporary name, fsynced and linked into place: never a half file.
     "default": {"BACKEND": "lightbox.lib.storage.AtomicFileSystemStorage"},
+    # Files made from others (thumbnails): atomic, but not fsynced one by one.
+    "derived": {
+        "BACKEND": "lightbox.lib.storage.AtomicFileSystemStorage",
+        "OPTIONS": {"durable": False},
+    },
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -170,6 +179,17 @@ WHITENOISE_USE_FINDERS = DEBUG
 # Uploaded media are served by Lightbox itself (after an access check), never as a static
 # directory, so that a private case's images are as private as its text.
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("LIGHTBOX_MAX_REQUEST_BYTES", 10 * 1024 * 1024)
+
+# Uploads: identified bytes only ever sit in the quarantine area, Django's temporary
+# upload files included, and are wiped as soon as they are de-identified.
+QUARANTINE_DIR = DATA_DIR / "quarantine"
+# De-identified files wait here between the worker's child process and storage.
+STAGING_DIR = DATA_DIR / "media" / ".staging"
+FILE_UPLOAD_TEMP_DIR = str(QUARANTINE_DIR / "incoming")
+MAX_UPLOAD_BYTES = envint("LIGHTBOX_MAX_UPLOAD_MB", 2048) * 1024 * 1024
+INGEST_WORKERS = envint("LIGHTBOX_INGEST_WORKERS", 2)
+INGEST_MEMORY_MB = envint("LIGHTBOX_INGEST_MEMORY_MB", 4096)
+INGEST_SECONDS = envint("LIGHTBOX_INGEST_SECONDS", 120)
 
 # Security headers. A strict policy: no inline script or style anywhere in our templates.
 SECURE_CSP = {

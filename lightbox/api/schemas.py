@@ -7,6 +7,7 @@ import datetime as dt
 from ninja import Schema
 
 from lightbox.cases.models import Case
+from lightbox.imaging.models import Upload, UploadFile
 
 
 class AuthorOut(Schema):
@@ -141,3 +142,53 @@ class CaseOut(CaseSummaryOut):
             }
             for i in case.images.all()
         ]
+
+
+class UploadFileOut(Schema):
+    name: str
+    size: int
+    kind: str
+    state: str
+    step: str
+    error: str
+    report: dict[str, object]
+
+
+class UploadOut(Schema):
+    id: str
+    case: str
+    state: str
+    error: str
+    total: int
+    processed: int
+    failed: int
+    files: list[UploadFileOut]
+    url: str
+
+    @staticmethod
+    def resolve_id(upload: Upload) -> str:
+        return str(upload.pk)
+
+    @staticmethod
+    def resolve_case(upload: Upload) -> str:
+        return upload.case.number
+
+    @staticmethod
+    def resolve_total(upload: Upload) -> int:
+        return len(upload.files.all())
+
+    @staticmethod
+    def resolve_processed(upload: Upload) -> int:
+        return sum(f.state != "queued" for f in upload.files.all())
+
+    @staticmethod
+    def resolve_failed(upload: Upload) -> int:
+        return sum(f.state == "failed" for f in upload.files.all())
+
+    @staticmethod
+    def resolve_files(upload: Upload) -> list[UploadFile]:
+        return list(upload.files.all())
+
+    @staticmethod
+    def resolve_url(upload: Upload) -> str:
+        return f"/api/v1/uploads/{upload.pk}"

@@ -8,17 +8,22 @@ Every error, from any endpoint or from a URL that matches none, has one shape::
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
-from ninja import NinjaAPI
-from ninja.errors import HttpError, ValidationError
+from ninja import File, NinjaAPI, Status
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
+from ninja.security import django_auth
 
-from lightbox.api.schemas import CaseOut, CaseSummaryOut
-from lightbox.cases.access import can_view_case
+from lightbox.api.schemas import CaseOut, CaseSummaryOut, UploadOut
+from lightbox.cases.access import can_edit_case, can_view_case
 from lightbox.cases.models import Case, split_number
+from lightbox.imaging.models import Upload
+from lightbox.imaging.uploads import TooLarge, receive
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +65,11 @@ def error_response(status: int, message: str, details: Any = None) -> JsonRespon
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return error_response(404, str(exc) or "Not found.")
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return error_response(401, "Sign in first.")
 
 
 @api.exception_handler(HttpError)
@@ -113,6 +123,40 @@ def get_case(request: HttpRequest, number: str) -> Case:
         return _case_or_404(request, number)
     except Http404:
         raise Http404(f"No case {number}.") from None
+
+
+@api.post(
+    "/cases/{number}/uploads",
+    response={202: UploadOut},
+    auth=django_auth,
+    tags=["images"],
+)
+def create_upload(request: HttpRequest, number: str, files: list[UploadedFile] = File(...)):  # type: ignore[no-untyped-def]  # noqa: B008
+    """Upload DICOM (files, zips of folders) or pictures to a case. Processing happens in
+    the background: poll the returned URL for per-file status."""
+    case = _case_or_404(request, number)
+    if not can_edit_case(request.user, case):
+        raise HttpError(403, f"Only the authors of {case.number} and editors may add images.")
+    try:
+        upload = receive(case, request.user, files)
+    except TooLarge as e:
+        raise HttpError(413, str(e)) from None
+    return Status(202, _upload(upload.pk))
+
+
+@api.get("/uploads/{upload_id}", response=UploadOut, auth=django_auth, tags=["images"])
+def get_upload(request: HttpRequest, upload_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """An upload's progress, each file's outcome and its de-identification report."""
+    upload = _upload(upload_id)
+    if not (upload.created_by_id == request.user.pk or can_edit_case(request.user, upload.case)):
+        raise Http404("No such upload.")
+    return upload
+
+
+def _upload(upload_id: uuid.UUID) -> Upload:
+    return get_object_or_404(
+        Upload.objects.select_related("case").prefetch_related("files"), pk=upload_id
+    )
 
 
 def api_not_found(request: HttpRequest, rest: str = "") -> JsonResponse:

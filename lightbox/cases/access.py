@@ -14,7 +14,13 @@ from django.db.models import Q
 
 from lightbox.cases.models import Case, CaseAuthor, Status, Visibility
 
-__all__ = ["can_view_case", "is_editor", "visible_cases_q", "visible_topic_cases_q"]
+__all__ = [
+    "can_edit_case",
+    "can_view_case",
+    "is_editor",
+    "visible_cases_q",
+    "visible_topic_cases_q",
+]
 
 
 def is_editor(user) -> bool:
@@ -50,4 +56,13 @@ def can_view_case(user, case: Case) -> bool:
             return True
     if not user.is_authenticated:
         return False
+    return case.created_by_id == user.pk or case.authors.filter(user=user).exists()
+
+
+def can_edit_case(user, case: Case) -> bool:
+    """Authors of the case (its creator and any co-author with an account) and editors."""
+    if not user.is_authenticated:
+        return False
+    if is_editor(user):
+        return True
     return case.created_by_id == user.pk or case.authors.filter(user=user).exists()

@@ -326,6 +326,21 @@ class Case(models.Model):
         # A malformed code is reported by the acr_codes field validator, next to the field.
         with contextlib.suppress(acr.InvalidAcrCode, TypeError, AttributeError):
             self.sync_acr_classification()
+        if (
+            self.status == Status.PUBLISHED
+            and self.pk
+            and (blockers := self.publication_blockers())
+        ):
+            raise ValidationError({"status": blockers})
+
+    def publication_blockers(self) -> list[str]:
+        """Why this case may not be published yet (empty when it may)."""
+        blockers = []
+        if flagged := self.images.filter(pixel_review="needed").count():
+            blockers.append(
+                f"{flagged} image(s) may show burned-in identifiers: review their pixels first."
+            )
+        return blockers
 
     def sync_acr_classification(self) -> None:
         """The primary ACR code decides the anatomic field and category."""

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_safe
 
 from lightbox.cases import acr, pages
-from lightbox.cases.access import can_view_case
+from lightbox.cases.access import can_edit_case, can_view_case
 from lightbox.cases.models import NUMBER_RE, Case, Modality, Series, Topic, split_number
 from lightbox.cases.similar import similar_cases
 from lightbox.imaging.models import Image
@@ -28,7 +28,11 @@ def _visible(request: HttpRequest) -> QuerySet[Case]:
 def _listing(request: HttpRequest, cases: QuerySet[Case]) -> Page:
     """One page of a case list, newest first, with each case's main thumbnail."""
     cases = cases.select_related("series").prefetch_related(
-        Prefetch("images", queryset=Image.objects.filter(is_main=True), to_attr="main_images")
+        Prefetch(
+            "images",
+            queryset=Image.objects.filter(is_main=True).exclude(pixel_review="needed"),
+            to_attr="main_images",
+        )
     )
     if request.GET.get("sort") == "number":
         cases = cases.order_by("series__prefix", "sequence")
@@ -95,7 +99,12 @@ def _case_page(request: HttpRequest, number: str, view: str) -> HttpResponse:
     # A case the reader may not see is indistinguishable from one that does not exist.
     if row is None or not can_view_case(request.user, row.case):
         raise Http404("No such case number.")
-    context = {"case": row.case, "view": view, "article": pages.article(row, view)}
+    context = {
+        "case": row.case,
+        "view": view,
+        "article": pages.article(row, view),
+        "can_edit": request.user.is_authenticated and can_edit_case(request.user, row.case),
+    }
     template = "cases/case_print.html" if view == "print" else "cases/case_page.html"
     return render(request, template, context)
 

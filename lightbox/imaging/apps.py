@@ -6,7 +6,14 @@ class ImagingConfig(AppConfig):
     label = "imaging"
 
     def ready(self) -> None:
+        import os
+
+        from django.conf import settings
+
         from lightbox.cases.signals import connect_case_child
+
+        # Django writes large uploads to temporary files here, inside quarantine.
+        os.makedirs(settings.FILE_UPLOAD_TEMP_DIR, mode=0o700, exist_ok=True)
         from lightbox.imaging.models import Image
 
         connect_case_child(Image)

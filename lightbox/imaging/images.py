@@ -8,21 +8,27 @@ from __future__ import annotations
 
 import hashlib
 import io
-import warnings
 
+import pydicom
 from django.core.files.base import ContentFile
 from django.db import transaction
 from PIL import Image as PILImage
-from PIL import UnidentifiedImageError
 
 from lightbox.cases.models import Case
-from lightbox.imaging.models import Image
+from lightbox.imaging.dicom.prepare import PreparedPicture, RejectedFile, prepare_picture
+from lightbox.imaging.dicom.render import frame_count, render_frame
+from lightbox.imaging.models import Image, PixelReview, Series
 
-__all__ = ["InvalidImage", "THUMBNAIL_SIZE", "add_image", "clean_image_bytes"]
+__all__ = [
+    "InvalidImage",
+    "THUMBNAIL_SIZE",
+    "add_image",
+    "clean_image_bytes",
+    "show_series",
+    "store_picture",
+]
 
 THUMBNAIL_SIZE = (320, 320)
-MAX_PIXELS = 80_000_000
-PILImage.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 
 class InvalidImage(ValueError):
@@ -36,27 +42,12 @@ def clean_image_bytes(data: bytes) -> tuple[bytes, str, PILImage.Image]:
     Photographs (JPEG) stay JPEG; everything else becomes PNG (lossless).
     """
     try:
-        # Pillow only warns between MAX_IMAGE_PIXELS and twice that; refuse it all.
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", PILImage.DecompressionBombWarning)
-            with PILImage.open(io.BytesIO(data)) as probe:
-                probe.verify()
-            img = PILImage.open(io.BytesIO(data))
-            img.load()
-    except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning):
-        raise InvalidImage(f"image too large: over {MAX_PIXELS:,} pixels") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        raise InvalidImage(f"not a readable image ({e.__class__.__name__})") from None
-    out = io.BytesIO()
-    if img.format == "JPEG":
-        img.convert("RGB" if img.mode not in ("L", "RGB") else img.mode).save(
-            out, "JPEG", quality=92
-        )
-        return out.getvalue(), "jpg", img
-    if img.mode not in ("1", "L", "LA", "I;16", "RGB", "RGBA", "P"):
-        img = img.convert("RGBA")
-    img.save(out, "PNG", optimize=False)
-    return out.getvalue(), "png", img
+        prepared = prepare_picture(data)
+    except RejectedFile as e:
+        raise InvalidImage(str(e)) from None
+    img = PILImage.open(io.BytesIO(prepared.data))
+    img.load()
+    return prepared.data, prepared.extension, img
 
 
 def _thumbnail(img: PILImage.Image) -> bytes:
@@ -92,4 +83,55 @@ def add_image(
     image.thumbnail.save(f"{name}-{digest[:12]}-thumb.jpg", thumb, save=False)
     image.width, image.height = img.size
     image.save()
+    return image
+
+
+@transaction.atomic
+def store_picture(case: Case, picture: PreparedPicture, *, name: str = "image") -> Image:
+    """Store an already cleaned picture as the next image of ``case``."""
+    img = PILImage.open(io.BytesIO(picture.data))
+    digest = hashlib.sha256(picture.data).hexdigest()
+    image = Image(case=case, order=case.images.count(), sha256=digest)
+    image.is_main = not case.images.filter(is_main=True).exists()
+    image.file.save(
+        f"{name}-{digest[:12]}.{picture.extension}", ContentFile(picture.data), save=False
+    )
+    image.thumbnail.save(
+        f"{name}-{digest[:12]}-thumb.jpg", ContentFile(_thumbnail(img)), save=False
+    )
+    image.width, image.height = picture.width, picture.height
+    image.save()
+    return image
+
+
+def show_series(series: Series) -> Image:
+    """Create or refresh the case image that shows ``series``: its key frame (the middle
+    of the stack), thumbnail and pixel-review state."""
+    instances = list(series.instances.all())
+    key = instances[len(instances) // 2]
+    with key.file.open("rb") as fp:
+        ds = pydicom.dcmread(fp)
+    frame = frame_count(ds) // 2
+    picture = render_frame(ds, frame)
+    out = io.BytesIO()
+    picture.save(out, "PNG")
+    data = out.getvalue()
+    digest = hashlib.sha256(data).hexdigest()
+    case = series.study.case
+    with transaction.atomic():
+        image = Image.objects.filter(series=series).first()
+        if image is None:
+            image = Image(case=case, series=series, order=case.images.count())
+            image.is_main = not case.images.filter(is_main=True).exists()
+        elif image.sha256 == digest:
+            return image
+        image.sha256 = digest
+        image.file.save(f"series-{series.pk}-{digest[:12]}.png", ContentFile(data), save=False)
+        thumb = ContentFile(_thumbnail(picture))
+        image.thumbnail.save(f"series-{series.pk}-{digest[:12]}-thumb.jpg", thumb, save=False)
+        image.width, image.height = picture.size
+        needs = any(i.pixel_review == PixelReview.NEEDED for i in instances)
+        if needs:
+            image.pixel_review = PixelReview.NEEDED
+        image.save()
     return image

@@ -3,6 +3,8 @@ from django.urls import path
 from lightbox.imaging import views
 
 urlpatterns = [
+    path("cases/<str:number>/images/add/", views.upload_images, name="lightbox-upload"),
+    path("uploads/<uuid:upload_id>/", views.upload_status, name="lightbox-upload-status"),
     path("cases/<str:number>/images/<int:pk>/", views.image_view, name="lightbox-image-view"),
     path(
         "cases/<str:number>/images/<int:pk>/<str:kind>",

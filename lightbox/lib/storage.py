@@ -16,9 +16,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from django.core.files import File
 from django.core.files.storage import FileSystemStorage
 
-__all__ = ["PARTIAL_PREFIX", "AtomicFileSystemStorage", "sweep_partial_files"]
+__all__ = ["PARTIAL_PREFIX", "AtomicFileSystemStorage", "StagedFile", "sweep_partial_files"]
 
 PARTIAL_PREFIX = ".partial-"
 PARTIAL_SUFFIX = ".part"
@@ -33,19 +34,34 @@ def _fsync_dir(path: str) -> None:
 
 
 class AtomicFileSystemStorage(FileSystemStorage):
+    """See the module docstring.
+
+    Parameters
+    ----------
+    durable
+        ``False`` skips the fsyncs, for files that can be made again from others
+        (thumbnails): still never half-written under their name, but a power cut may lose
+        the newest ones.
+    """
+
+    def __init__(self, *args: Any, durable: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.durable = durable
+
     def _save(self, name: str, content: Any) -> str:
         full_path = self.path(name)
         directory = os.path.dirname(full_path)
         os.makedirs(directory, exist_ok=True)
-        fd, partial = tempfile.mkstemp(dir=directory, prefix=PARTIAL_PREFIX, suffix=PARTIAL_SUFFIX)
+        partial = None
+        if hasattr(content, "temporary_file_path"):
+            # Already written in full (and, for durable storage, fsynced) by its producer:
+            # link it into place instead of copying it, when it is on this file system.
+            staged = content.temporary_file_path()
+            if os.stat(staged).st_dev == os.stat(directory).st_dev:
+                partial = staged
+        if partial is None:
+            partial = self._write_partial(directory, content)
         try:
-            with os.fdopen(fd, "wb") as f:
-                if hasattr(content, "seek"):
-                    content.seek(0)
-                for chunk in content.chunks():
-                    f.write(chunk)
-                f.flush()
-                os.fsync(f.fileno())
             if self.file_permissions_mode is not None:
                 os.chmod(partial, self.file_permissions_mode)
             while True:
@@ -55,11 +71,41 @@ class AtomicFileSystemStorage(FileSystemStorage):
                 except FileExistsError:
                     name = self.get_available_name(name)
                     full_path = self.path(name)
-            _fsync_dir(directory)
+            if self.durable:
+                _fsync_dir(directory)
         finally:
             if os.path.exists(partial):
                 os.unlink(partial)
         return str(Path(full_path).relative_to(self.location)).replace(os.sep, "/")
+
+    def _write_partial(self, directory: str, content: Any) -> str:
+        fd, partial = tempfile.mkstemp(dir=directory, prefix=PARTIAL_PREFIX, suffix=PARTIAL_SUFFIX)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                if hasattr(content, "seek"):
+                    content.seek(0)
+                for chunk in content.chunks():
+                    f.write(chunk)
+                if self.durable:
+                    f.flush()
+                    os.fsync(f.fileno())
+        except BaseException:
+            os.unlink(partial)
+            raise
+        return partial
+
+
+class StagedFile(File):  # type: ignore[type-arg]
+    """A finished, fsynced file on the storage's file system, handed over by path: the
+    storage links it into place (moving it) rather than copying its bytes."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(open(path, "rb"), name=os.path.basename(path))  # noqa: SIM115
+        self._path = path
+
+    def temporary_file_path(self) -> str:
+        self.close()
+        return self._path
 
 
 def sweep_partial_files(root: str | os.PathLike[str], older_than: float = 60.0) -> int:

@@ -116,3 +116,15 @@ def test_publishing_stamps_the_publication_time():
     case.status = "published"
     case.save()
     assert case.published_at is not None
+
+
+def test_a_case_with_an_image_needing_pixel_review_cannot_be_published():
+    from lightbox.imaging.models import Image
+
+    case = make_case(status="draft")
+    Image.objects.create(case=case, pixel_review="needed")
+    case.status = "published"
+    with pytest.raises(ValidationError, match="burned-in identifiers"):
+        case.full_clean()
+    Image.objects.filter(case=case).update(pixel_review="confirmed")
+    case.full_clean()

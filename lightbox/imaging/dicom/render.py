@@ -62,6 +62,7 @@ def render_frame(
     *,
     window: tuple[float, float] | None = None,
     invert: bool | None = None,
+    max_size: int | None = None,
 ) -> Image.Image:
     """Render frame ``frame`` of ``ds`` as an 8-bit Pillow image.
 
@@ -81,6 +82,10 @@ def render_frame(
         ``True`` shows high values dark. When omitted, MONOCHROME1 images (whose lowest
         value is white by definition) and nuclear-medicine images (read black-on-white)
         are inverted and everything else, colour included, is not.
+    max_size : int, optional
+        For previews: the decoded frame is subsampled (every n-th pixel) until neither
+        side is much over ``max_size`` *before* the LUTs, so a thumbnail costs a fraction
+        of a full rendering. Resize the result for the final size.
 
     Returns
     -------
@@ -111,6 +116,9 @@ def render_frame(
         raise ValueError(f"window width must be positive, got {window[1]}")
 
     arr = _decode(ds, frame)
+    if max_size and max(arr.shape[:2]) >= 2 * max_size:
+        step = max(arr.shape[:2]) // max_size
+        arr = arr[::step, ::step]
     photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).upper()
     modality = str(ds.get("Modality", "")).upper()
 

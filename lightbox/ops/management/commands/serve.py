@@ -16,6 +16,8 @@ from types import FrameType
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+from lightbox.imaging import ingest
+
 GRACE_SECONDS = 10
 
 
@@ -34,6 +36,10 @@ class Command(BaseCommand):
             "--access-logfile", "-", "--graceful-timeout", str(GRACE_SECONDS),
         ]  # fmt: skip
         worker = [sys.executable, "-m", "django", "db_worker", "--no-reload"]
+        # Whatever a crash interrupted: quarantine leftovers wiped, unfinished uploads
+        # queued again for the worker about to start.
+        if recovered := ingest.recover():
+            self.stdout.write(f"Re-queued {recovered} unfinished upload(s).")
         children = [subprocess.Popen(web), subprocess.Popen(worker)]
         stopping = False
 

@@ -1,0 +1,335 @@
+"""Turn one untrusted uploaded file into what Lightbox stores. Django-free.
+
+This is the part of ingest that touches hostile bytes: it runs in a worker process with a
+memory cap and a time limit (see :mod:`lightbox.lib.isolation`) and returns only
+de-identified bytes and plain values, never the original. The caller stores them.
+
+* :func:`sniff` says what a file is from its bytes, never from its name.
+* :func:`prepare_dicom` reads, de-identifies, checks and renders a DICOM file.
+* :func:`prepare_picture` re-encodes a JPEG/PNG/WebP/TIFF without its metadata.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+import warnings
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import pydicom
+import pydicom.config
+from PIL import Image
+from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
+from pydicom.uid import UID
+
+from lightbox.imaging.dicom.deidentify import DeidPolicy, deidentify
+from lightbox.imaging.dicom.render import frame_count, render_frame
+
+__all__ = [
+    "PreparedDicom",
+    "PreparedPicture",
+    "RejectedFile",
+    "prepare_dicom",
+    "prepare_path",
+    "prepare_picture",
+    "sniff",
+]
+
+# pydicom's reading validation logs the offending *values* (a malformed birth date, a
+# name): identifiers in a log file. Lightbox validates what it needs itself.
+pydicom.config.settings.reading_validation_mode = pydicom.config.IGNORE
+
+THUMBNAIL = (256, 256)
+MAX_PICTURE_PIXELS = 80_000_000
+# (0002,0002) Media Storage SOP Class UID of a DICOMDIR: an index, not an image.
+MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"
+# Pixel data larger than this (bytes, decoded) is refused before it is decoded.
+MAX_PIXEL_BYTES = 2 * 1024**3
+# (0002,0010) Deflated Explicit VR Little Endian, and how far it may inflate.
+DEFLATED = "1.2.840.10008.1.2.1.99"
+MAX_INFLATED_BYTES = 512 * 1024**2
+
+
+class RejectedFile(ValueError):
+    """A file Lightbox will not store; the message is one line for the upload status."""
+
+
+@dataclass
+class PreparedDicom:
+    data: bytes  # the de-identified Part 10 file (empty once staged, see prepare_path)
+    sha256: str
+    thumbnail: bytes  # JPEG of the first frame, or b"" when it cannot be rendered
+    meta: dict[str, Any] = field(default_factory=dict)
+    report: dict[str, Any] = field(default_factory=dict)
+    size: int = 0
+    staged: str = ""  # where prepare_path left the file, fsynced, for storage to link
+
+
+@dataclass
+class PreparedPicture:
+    data: bytes
+    extension: str
+    width: int
+    height: int
+
+
+def sniff(data: bytes) -> str:
+    """``"dicom"``, ``"zip"``, ``"image"``, ``"svg"`` or ``"unknown"``, from the content."""
+    head = data[:4096]
+    if len(data) >= 132 and data[128:132] == b"DICM":
+        return "dicom"
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        return "zip"
+    if head.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*")) or (
+        head[:4] == b"RIFF" and head[8:12] == b"WEBP"
+    ):
+        return "image"
+    lowered = head.lstrip().lower()
+    if lowered.startswith(b"<svg") or (lowered.startswith(b"<?xml") and b"<svg" in lowered):
+        return "svg"
+    if _looks_like_raw_dicom(head):
+        return "dicom"
+    return "unknown"
+
+
+def _looks_like_raw_dicom(head: bytes) -> bool:
+    """A Part 10 file without its preamble, or a bare dataset: starts with group 0002 or
+    0008 in little endian, as old PACS exports do."""
+    return (
+        len(head) >= 8
+        and head[1] == 0
+        and head[0] in (0x02, 0x08)
+        and head[2:4]
+        in (
+            b"\x00\x00",
+            b"\x01\x00",
+            b"\x02\x00",
+            b"\x05\x00",
+            b"\x08\x00",
+            b"\x10\x00",
+            b"\x12\x00",
+            b"\x16\x00",
+            b"\x18\x00",
+        )
+    )
+
+
+def _guard_deflate(data: bytes) -> None:
+    """Refuse a Deflated Explicit VR Little Endian file that inflates past the limit.
+
+    pydicom inflates the whole dataset in one call; a few kilobytes of deflate can ask for
+    gigabytes. Inflate it here first, bounded, and only then let pydicom read it.
+    """
+    fp = io.BytesIO(data)
+    if fp.read(132)[128:132] != b"DICM":
+        return  # no file meta: cannot be deflated
+    try:
+        meta = pydicom.filereader._read_file_meta_info(fp)
+    except Exception:  # noqa: BLE001 - the real read below reports the problem
+        return
+    if meta.get("TransferSyntaxUID") != DEFLATED:
+        return
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    try:
+        inflater.decompress(fp.read(), MAX_INFLATED_BYTES)
+    except zlib.error as e:
+        raise RejectedFile(f"deflated data is corrupt ({e})") from None
+    if inflater.unconsumed_tail:
+        raise RejectedFile(
+            f"deflated data expands beyond {MAX_INFLATED_BYTES // 1024**2:,} MB: refused"
+        )
+
+
+def _read(data: bytes) -> Dataset:
+    _guard_deflate(data)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ds = pydicom.dcmread(io.BytesIO(data), force=True)
+            # Touch every element now, inside the limits, so that a malformed length or a
+            # 300-deep sequence fails here with a clear error rather than later.
+            for _ in ds.iterall():
+                pass
+    except (InvalidDicomError, EOFError, ValueError, TypeError, KeyError, OSError) as e:
+        raise RejectedFile(f"not a readable DICOM file ({e.__class__.__name__}: {e})") from None
+    except RecursionError:
+        raise RejectedFile("not a readable DICOM file (sequences nested too deep)") from None
+    if ds.file_meta.get("MediaStorageSOPClassUID") == MEDIA_STORAGE_DIRECTORY:
+        raise RejectedFile("a DICOMDIR index: the images it lists are read from their own files")
+    if "SOPInstanceUID" not in ds:
+        raise RejectedFile("not a DICOM image: no SOP Instance UID")
+    return ds
+
+
+def _check_pixels(ds: Dataset) -> None:
+    if "PixelData" not in ds:
+        raise RejectedFile("no pixel data: Lightbox stores images, not reports or structures")
+    rows, cols = int(ds.get("Rows", 0)), int(ds.get("Columns", 0))
+    frames = frame_count(ds)
+    bits = int(ds.get("BitsAllocated", 8))
+    samples = int(ds.get("SamplesPerPixel", 1))
+    if not rows or not cols:
+        raise RejectedFile("(0028,0010) Rows or (0028,0011) Columns missing or zero")
+    expected = rows * cols * frames * samples * max(bits, 8) // 8
+    if expected > MAX_PIXEL_BYTES:
+        raise RejectedFile(f"image too large: {rows}×{cols}×{frames} frames")
+    ts = UID(ds.file_meta.get("TransferSyntaxUID", "1.2.840.10008.1.2.1"))
+    if not ts.is_compressed:
+        actual = len(ds.PixelData)
+        if actual < expected:
+            raise RejectedFile(
+                f"pixel data is {actual:,} bytes but Rows×Columns×Frames needs {expected:,}"
+            )
+
+
+def _position(ds: Dataset) -> float | None:
+    """Where the slice sits along its normal: (0020,0032) projected on (0020,0037)."""
+    try:
+        ipp = [float(v) for v in ds.ImagePositionPatient]
+        iop = [float(v) for v in ds.ImageOrientationPatient]
+    except (AttributeError, TypeError, ValueError):
+        return None
+    if len(ipp) != 3 or len(iop) != 6:
+        return None
+    row, col = iop[:3], iop[3:]
+    normal = [
+        row[1] * col[2] - row[2] * col[1],
+        row[2] * col[0] - row[0] * col[2],
+        row[0] * col[1] - row[1] * col[0],
+    ]
+    return sum(p * n for p, n in zip(ipp, normal, strict=True))
+
+
+def _int(ds: Dataset, keyword: str) -> int | None:
+    try:
+        value = ds.get(keyword)
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _meta(ds: Dataset) -> dict[str, Any]:
+    view = ""
+    # (0054,0220) View Code Sequence / (0018,5101) View Position: ANT, POST, PA, LAT...
+    if vp := str(ds.get("ViewPosition", "") or "").strip():
+        view = vp
+    elif seq := ds.get("ViewCodeSequence"):
+        view = str(seq[0].get("CodeMeaning", "") or "")[:16]
+    study_date = str(ds.get("StudyDate", "") or "")
+    return {
+        "study_uid": str(ds.get("StudyInstanceUID", "")),
+        "series_uid": str(ds.get("SeriesInstanceUID", "")),
+        "sop_uid": str(ds.SOPInstanceUID),
+        "sop_class_uid": str(ds.get("SOPClassUID", "")),
+        "study_date": study_date if len(study_date) == 8 else "",
+        "series_number": _int(ds, "SeriesNumber"),
+        "instance_number": _int(ds, "InstanceNumber"),
+        "modality": str(ds.get("Modality", "") or "")[:16],
+        "body_part": str(ds.get("BodyPartExamined", "") or "")[:64],
+        "view": view[:16],
+        "position": _position(ds),
+        "rows": int(ds.Rows),
+        "columns": int(ds.Columns),
+        "frames": frame_count(ds),
+        "transfer_syntax": str(ds.file_meta.get("TransferSyntaxUID", "")),
+    }
+
+
+def _thumbnail(ds: Dataset) -> bytes:
+    try:
+        img = render_frame(ds, 0, max_size=THUMBNAIL[0])
+    except Exception:  # noqa: BLE001 - a picture we cannot render still stores as DICOM
+        return b""
+    img.thumbnail(THUMBNAIL)
+    out = io.BytesIO()
+    img.convert("RGB" if img.mode not in ("L", "RGB") else img.mode).save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+def prepare_dicom(data: bytes, policy: DeidPolicy) -> PreparedDicom:
+    """Read ``data`` as DICOM, de-identify it and render its thumbnail.
+
+    Raises
+    ------
+    RejectedFile
+        Not DICOM, a DICOMDIR, no pixel data, or pixel data inconsistent with its size.
+    """
+    original = _read(data)
+    _check_pixels(original)
+    result = deidentify(original, policy)
+    ds = result.dataset
+    out = io.BytesIO()
+    try:
+        pydicom.dcmwrite(out, ds, enforce_file_format=True)
+    except (ValueError, TypeError, AttributeError) as e:
+        raise RejectedFile(f"cannot write the de-identified file ({e})") from None
+    clean = out.getvalue()
+    # The preamble is ours: 128 zero bytes, whatever the original carried.
+    clean = bytes(128) + clean[128:]
+    return PreparedDicom(
+        data=clean,
+        size=len(clean),
+        sha256=hashlib.sha256(clean).hexdigest(),
+        thumbnail=_thumbnail(ds),
+        meta=_meta(ds),
+        report=result.report.to_json(),
+    )
+
+
+def prepare_picture(data: bytes) -> PreparedPicture:
+    """Decode a picture under the pixel limit and re-encode it without metadata."""
+    Image.MAX_IMAGE_PIXELS = MAX_PICTURE_PIXELS
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as probe:
+                if probe.format not in ("JPEG", "PNG", "WEBP", "TIFF", "MPO"):
+                    raise RejectedFile(f"{probe.format} images are not accepted")
+                probe.verify()
+            img = Image.open(io.BytesIO(data))
+            img.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise RejectedFile(f"image too large: over {MAX_PICTURE_PIXELS:,} pixels") from None
+    except RejectedFile:
+        raise
+    except Exception as e:  # noqa: BLE001 - Pillow raises many kinds on hostile input
+        raise RejectedFile(f"not a readable image ({e.__class__.__name__})") from None
+    out = io.BytesIO()
+    if img.format in ("JPEG", "MPO"):
+        img.convert("RGB" if img.mode not in ("L", "RGB") else img.mode).save(
+            out, "JPEG", quality=92
+        )
+        return PreparedPicture(out.getvalue(), "jpg", *img.size)
+    picture: Image.Image = img
+    if picture.mode not in ("1", "L", "LA", "I;16", "RGB", "RGBA", "P"):
+        picture = picture.convert("RGBA")
+    picture.save(out, "PNG")
+    return PreparedPicture(out.getvalue(), "png", *picture.size)
+
+
+def prepare_path(
+    path: str, kind: str, policy: DeidPolicy, staging: str = ""
+) -> PreparedDicom | PreparedPicture:
+    """Read a quarantined file and prepare it: the entry point of the limited child.
+
+    With ``staging`` (a folder), the de-identified DICOM file is written there and
+    fsynced, and only its path travels back to the parent, not its bytes.
+    """
+    with open(path, "rb") as fp:
+        data = fp.read()
+    if kind != "dicom":
+        return prepare_picture(data)
+    prepared = prepare_dicom(data, policy)
+    if staging:
+        fd, prepared.staged = tempfile.mkstemp(dir=staging, suffix=".dcm")
+        with os.fdopen(fd, "wb") as out:
+            out.write(prepared.data)
+            out.flush()
+            os.fsync(out.fileno())
+        prepared.data = b""
+    return prepared

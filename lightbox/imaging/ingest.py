@@ -1,0 +1,387 @@
+"""Processing an upload: the task worker's side of "drop files on a case".
+
+An :class:`~lightbox.imaging.models.Upload` moves ``queued → processing → done`` (or
+``failed`` when the upload as a whole cannot be processed; a bad *file* only fails that
+file). Each :class:`~lightbox.imaging.models.UploadFile` goes through named steps, each
+recorded on the row so the status panel can show where it is and where it stopped:
+
+1. **read** — sniff the bytes (never the name); a zip is expanded into more files;
+2. **deidentify** — in a limited child process (:mod:`lightbox.lib.isolation`), the
+   DICOM is de-identified and checked, or the picture re-encoded without metadata;
+3. **group** — into study and series by the re-mapped Study/Series Instance UIDs;
+4. **render** — the thumbnail (in the child, with step 2);
+5. **store** — the de-identified bytes, atomically, with their SHA-256;
+6. **index** — the instance row, then per series the key image the case shows.
+
+The quarantined original is wiped after each file, whatever happened to it. Re-running
+an upload is idempotent: done files are skipped and an instance already stored (same
+re-mapped SOP Instance UID in the same series) is found, not duplicated.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from lightbox.imaging import quarantine
+from lightbox.imaging.dicom.deidentify import DeidPolicy
+from lightbox.imaging.dicom.prepare import (
+    PreparedDicom,
+    PreparedPicture,
+    RejectedFile,
+    prepare_path,
+    sniff,
+)
+from lightbox.imaging.models import (
+    Instance,
+    PixelReview,
+    Series,
+    Study,
+    Upload,
+    UploadFile,
+)
+from lightbox.lib.archive import ArchiveError, Limits, iter_zip
+from lightbox.lib.isolation import Isolated, LimitExceeded, WorkerCrashed
+from lightbox.lib.storage import StagedFile
+
+__all__ = ["deid_policy", "process_upload", "recover"]
+
+logger = logging.getLogger(__name__)
+Step = UploadFile.Step
+
+
+def deid_policy(case_number: str) -> DeidPolicy:
+    """The per-install policy; the pseudonym names the case, never the patient."""
+    return DeidPolicy(
+        secret=settings.DEID_SECRET.encode(),
+        pseudonym_name=f"LIGHTBOX^{case_number}",
+        pseudonym_id=case_number,
+    )
+
+
+def process_upload(upload_id: Any, progress: Callable[[UploadFile], None] | None = None) -> Upload:
+    """Process every queued file of the upload; ``progress`` is told of each finished one."""
+    upload = Upload.objects.select_related("case__series").get(pk=upload_id)
+    if upload.state == Upload.State.DONE:
+        return upload
+    keep = set(
+        str(pk)
+        for pk in Upload.objects.filter(
+            state__in=[Upload.State.QUEUED, Upload.State.PROCESSING]
+        ).values_list("pk", flat=True)
+    )
+    quarantine.sweep(keep)
+    Upload.objects.filter(pk=upload.pk).update(
+        state=Upload.State.PROCESSING, started=timezone.now()
+    )
+    policy = deid_policy(upload.case.number)
+    groups = _Groups(upload)
+    try:
+        with Isolated(
+            workers=settings.INGEST_WORKERS,
+            memory_bytes=settings.INGEST_MEMORY_MB * 1024 * 1024,
+            seconds=settings.INGEST_SECONDS,
+            preload=["lightbox.imaging.dicom.prepare"],
+        ) as pool:
+            while queued := list(upload.files.filter(state=UploadFile.State.QUEUED)):
+                ready = list(_read_step(upload, queued, progress))
+                staging = str(_staging_dir())
+                jobs = (
+                    (f, (str(quarantine.path_of(f.quarantine)), f.kind, policy, staging))
+                    for f in ready
+                )
+                batch = _Batch(upload, groups)
+                for outcome in pool.map_unordered(prepare_path, jobs):
+                    if batch.add(outcome.key, outcome.value, outcome.error):
+                        _report(batch.flush(), progress)
+                _report(batch.flush(), progress)
+        _index_series(upload, groups.touched)
+    except Exception as e:
+        logger.exception("upload %s failed", upload.pk)
+        Upload.objects.filter(pk=upload.pk).update(
+            state=Upload.State.FAILED, error=f"processing stopped: {e}", finished=timezone.now()
+        )
+        raise
+    finally:
+        quarantine.wipe_upload(upload.pk)
+    Upload.objects.filter(pk=upload.pk).update(state=Upload.State.DONE, finished=timezone.now())
+    upload.refresh_from_db()
+    return upload
+
+
+def recover() -> int:
+    """At worker start: wipe what crashed work left in quarantine and enqueue again every
+    upload that never finished (processing is idempotent). Returns how many."""
+    from lightbox.imaging.tasks import process_upload as task
+
+    unfinished = list(
+        Upload.objects.filter(
+            state__in=[Upload.State.QUEUED, Upload.State.PROCESSING]
+        ).values_list("pk", flat=True)
+    )
+    quarantine.sweep({str(pk) for pk in unfinished})
+    # De-identified files a crash left between the child and storage.
+    for staged in _staging_dir().glob("*.dcm"):
+        staged.unlink(missing_ok=True)
+    for pk in unfinished:
+        task.enqueue(str(pk))
+    return len(unfinished)
+
+
+def _report(files: list[UploadFile], progress: Callable[[UploadFile], None] | None) -> None:
+    if progress:
+        for f in files:
+            progress(f)
+
+
+def _staging_dir() -> Path:
+    path = Path(settings.STAGING_DIR)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _fail(f: UploadFile, error: str) -> None:
+    f.state, f.error = UploadFile.State.FAILED, error[:1000]
+    quarantine.wipe(f.quarantine)
+    f.quarantine = ""
+    f.save(update_fields=["kind", "state", "error", "quarantine", "step"])
+
+
+def _read_step(
+    upload: Upload, files: list[UploadFile], progress: Callable[[UploadFile], None] | None
+) -> Iterator[UploadFile]:
+    """Sniff each file; expand zips; yield the files that go on to be prepared."""
+    for f in files:
+        if _read_one(upload, f):
+            yield f
+        elif progress:
+            progress(f)
+
+
+def _read_one(upload: Upload, f: UploadFile) -> bool:
+    """Whether the file goes on to be prepared; a zip is expanded, a bad file failed."""
+    f.step = Step.READ
+    try:
+        with quarantine.path_of(f.quarantine).open("rb") as fp:
+            head = fp.read(8192)
+    except (OSError, ValueError):
+        _fail(f, "the uploaded bytes are missing (the upload was interrupted)")
+        return False
+    f.kind = sniff(head)
+    if f.kind == "zip":
+        _expand_zip(upload, f)
+        return False
+    if f.kind == "svg":
+        _fail(f, "SVG images are not accepted: they can carry script")
+        return False
+    if f.kind == "unknown":
+        _fail(f, "not a DICOM file or a JPEG, PNG, WebP or TIFF image")
+        return False
+    f.step = Step.DEIDENTIFY  # saved with the outcome: one write per file
+    return True
+
+
+def _expand_zip(upload: Upload, f: UploadFile) -> None:
+    path = quarantine.path_of(f.quarantine)
+    start = upload.files.count()
+    limit = settings.MAX_UPLOAD_BYTES
+    try:
+        with path.open("rb") as fp:
+            members = iter_zip(fp, Limits(max_member_bytes=limit, max_total_bytes=limit))
+            for i, (member, stream) in enumerate(members):
+                relative, size = quarantine.write(upload.pk, start + i, stream, limit)  # type: ignore[arg-type]
+                UploadFile.objects.create(
+                    upload=upload,
+                    order=start + i,
+                    name=f"{f.name}/{member.name}"[:200],
+                    size=size,
+                    quarantine=relative,
+                )
+    except (ArchiveError, ValueError) as e:
+        # Members already copied out stay and are processed; the zip reports the problem.
+        _fail(f, f"zip refused: {e}")
+        return
+    f.state, f.error = UploadFile.State.DONE, ""
+    quarantine.wipe(f.quarantine)
+    f.quarantine = ""
+    f.save(update_fields=["kind", "state", "step", "error", "quarantine"])
+
+
+class _Groups:
+    """The studies, series and instances an upload has met, so that grouping each of a
+    thousand slices costs no query."""
+
+    def __init__(self, upload: Upload) -> None:
+        self.upload = upload
+        self.studies: dict[str, Study] = {}
+        self.series: dict[tuple[int, str], Series] = {}
+        self.instances: dict[int, set[str]] = {}
+        self.touched: set[int] = set()
+
+    def study(self, meta: dict[str, Any]) -> Study:
+        uid = meta["study_uid"]
+        if uid not in self.studies:
+            self.studies[uid], _ = Study.objects.get_or_create(
+                case=self.upload.case,
+                study_uid=uid,
+                defaults={"study_date": _date(meta["study_date"])},
+            )
+        return self.studies[uid]
+
+    def series_of(self, meta: dict[str, Any]) -> Series:
+        study = self.study(meta)
+        key = (study.pk, meta["series_uid"])
+        if key not in self.series:
+            series, _ = Series.objects.get_or_create(
+                study=study,
+                series_uid=meta["series_uid"],
+                defaults={
+                    "series_number": meta["series_number"],
+                    "modality": meta["modality"],
+                    "view": meta["view"],
+                    "body_part": meta["body_part"],
+                },
+            )
+            self.series[key] = series
+            self.instances[series.pk] = set(series.instances.values_list("sop_uid", flat=True))
+        return self.series[key]
+
+
+FILE_FIELDS = ["kind", "state", "step", "error", "quarantine", "instance", "image", "report"]
+BATCH = 32
+
+
+class _Batch:
+    """Outcomes written to the database together: one transaction and two bulk statements
+    for up to :data:`BATCH` files, instead of a transaction and several statements each."""
+
+    def __init__(self, upload: Upload, groups: _Groups) -> None:
+        self.upload, self.groups = upload, groups
+        self.pending: list[tuple[UploadFile, PreparedDicom | PreparedPicture | None, Any]] = []
+
+    def add(self, f: UploadFile, prepared: Any, error: BaseException | None) -> bool:
+        self.pending.append((f, prepared, error))
+        return len(self.pending) >= BATCH
+
+    def flush(self) -> list[UploadFile]:
+        batch, self.pending = self.pending, []
+        if not batch:
+            return []
+        files = [f for f, _, _ in batch]
+        quarantined = [f.quarantine for f in files]
+        new: list[tuple[UploadFile, Instance]] = []
+        try:
+            with transaction.atomic():
+                for f, prepared, error in batch:
+                    if error is not None:
+                        _failed(f, error)
+                    elif isinstance(prepared, PreparedDicom):
+                        if instance := _store_dicom(f, prepared, self.groups):
+                            new.append((f, instance))
+                        _done(f)
+                    elif isinstance(prepared, PreparedPicture):
+                        _store_picture(self.upload, f, prepared)
+                        _done(f)
+                Instance.objects.bulk_create([instance for _, instance in new])
+                for f, instance in new:
+                    f.instance = instance
+                UploadFile.objects.bulk_update(files, FILE_FIELDS)
+        except BaseException:
+            # The rows are rolled back: remove the files stored for them, leaving no orphan.
+            for _, instance in new:
+                instance.file.delete(save=False)
+                instance.thumbnail.delete(save=False)
+            raise
+        finally:
+            for relative in quarantined:
+                quarantine.wipe(relative)
+        return files
+
+
+def _done(f: UploadFile) -> None:
+    f.state, f.step, f.error, f.quarantine = UploadFile.State.DONE, Step.INDEX, "", ""
+
+
+def _failed(f: UploadFile, error: BaseException) -> None:
+    if isinstance(error, RejectedFile | LimitExceeded | WorkerCrashed):
+        message = str(error)
+    else:
+        logger.error("unexpected error on %s", f.name, exc_info=error)
+        message = f"could not be processed ({error.__class__.__name__})"
+    quarantine.wipe(f.quarantine)
+    f.state, f.error, f.quarantine = UploadFile.State.FAILED, message[:1000], ""
+
+
+def _store_dicom(f: UploadFile, p: PreparedDicom, groups: _Groups) -> Instance | None:
+    """Group and store one file; the new (unsaved) Instance, or None when it was known."""
+    meta = p.meta
+    f.step = Step.GROUP
+    series = groups.series_of(meta)
+    f.report = p.report
+    groups.touched.add(series.pk)
+    if meta["sop_uid"] in groups.instances[series.pk]:
+        # The same file again: nothing new to store.
+        if p.staged:
+            os.unlink(p.staged)
+        f.instance = Instance.objects.get(series=series, sop_uid=meta["sop_uid"])
+        return None
+    f.step = Step.STORE
+    review = PixelReview.NEEDED if p.report.get("needs_pixel_review") else PixelReview.NOT_NEEDED
+    instance = Instance(
+        series=series,
+        sop_uid=meta["sop_uid"],
+        sop_class_uid=meta["sop_class_uid"],
+        instance_number=meta["instance_number"],
+        position=meta["position"],
+        rows=meta["rows"],
+        columns=meta["columns"],
+        frames=meta["frames"],
+        transfer_syntax=meta["transfer_syntax"],
+        sha256=p.sha256,
+        size=p.size,
+        pixel_review=review,
+    )
+    content = StagedFile(p.staged) if p.staged else ContentFile(p.data)
+    instance.file.save(f"{p.sha256[:20]}.dcm", content, save=False)
+    if p.thumbnail:
+        instance.thumbnail.save(f"{p.sha256[:20]}.jpg", ContentFile(p.thumbnail), save=False)
+    groups.instances[series.pk].add(instance.sop_uid)
+    return instance
+
+
+def _store_picture(upload: Upload, f: UploadFile, p: PreparedPicture) -> None:
+    from lightbox.imaging.images import store_picture
+
+    f.step = Step.STORE
+    f.image = store_picture(upload.case, p, name=os.path.splitext(f.name.split("/")[-1])[0])
+    f.report = {"picture": "re-encoded without metadata (EXIF, XMP, GPS, comments)"}
+
+
+def _date(text: str) -> Any:
+    import datetime as dt
+
+    try:
+        return dt.date(int(text[:4]), int(text[4:6]), int(text[6:8])) if text else None
+    except ValueError:
+        return None
+
+
+def _index_series(upload: Upload, touched: set[int]) -> None:
+    """Counts, order and the key image for every series this upload added to."""
+    from lightbox.imaging.images import show_series
+
+    for series in Series.objects.filter(pk__in=touched).select_related("study__case"):
+        instances = series.instances.all()
+        series.instance_count = instances.count()
+        series.frame_count = instances.aggregate(n=Sum("frames"))["n"] or 0
+        series.save(update_fields=["instance_count", "frame_count"])
+        show_series(series)
