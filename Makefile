@@ -8,7 +8,22 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint format bench setup clean-venv
+.PHONY: run test lint format bench setup viewer clean-venv
+
+# The image viewer (frontend/): Cornerstone3D bundled by Vite; needs Node.js 20.19+ and npm.
+VIEWER_JS := frontend/dist/viewer.js
+VIEWER_DEPS := frontend/node_modules/.package-lock.json
+
+$(VIEWER_DEPS): frontend/package.json frontend/package-lock.json
+	@command -v npm >/dev/null || { echo "The image viewer needs Node.js 20.19+ and npm"; exit 1; }
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(VIEWER_JS): $(VIEWER_DEPS) frontend/vite.config.js $(wildcard frontend/src/*)
+	cd frontend && npm run build --silent
+	@touch $@
+
+viewer: $(VIEWER_JS)
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON3) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Lightbox needs Python 3.12+ (3.13 recommended): found " + sys.version.split()[0] + ". Install it (pyenv install 3.13.0) or run: make PYTHON3=/path/to/python3.13")'
@@ -19,7 +34,7 @@ $(VENV)/.installed: pyproject.toml
 
 setup: $(VENV)/.installed
 
-run: setup
+run: setup viewer
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py load_demo --if-empty
@@ -28,7 +43,7 @@ run: setup
 
 # The whole suite on SQLite, then again on PostgreSQL when LIGHTBOX_TEST_DATABASE_URL is
 # set. Under CI=true PostgreSQL and Chromium are required and a skipped test fails.
-test: setup
+test: setup viewer
 	@if [ "$$CI" = "true" ]; then \
 	  test -n "$$LIGHTBOX_TEST_DATABASE_URL" || { echo "CI=true needs LIGHTBOX_TEST_DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/test)"; exit 1; }; \
 	  test -x /usr/bin/chromium || { echo "CI=true needs Chromium: apt-get install -y chromium"; exit 1; }; \
@@ -48,8 +63,9 @@ format: setup
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
-bench: setup
+bench: setup viewer
 	$(PY) bench/case_page.py
+	$(PY) bench/ingest.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -147,7 +147,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "lightbox-home"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = envstr("LIGHTBOX_TIME_ZONE", "UTC")
@@ -155,7 +156,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# The image viewer is built by `make` (npm + Vite) into frontend/dist, never committed.
+STATICFILES_DIRS = [BASE_DIR / "static", ("viewer", BASE_DIR / "frontend" / "dist")]
 STATIC_ROOT = DATA_DIR / "static"
 MEDIA_URL = "media/"
 MEDIA_ROOT = DATA_DIR / "media"
@@ -191,10 +193,13 @@ INGEST_WORKERS = envint("LIGHTBOX_INGEST_WORKERS", 2)
 INGEST_MEMORY_MB = envint("LIGHTBOX_INGEST_MEMORY_MB", 4096)
 INGEST_SECONDS = envint("LIGHTBOX_INGEST_SECONDS", 120)
 
-# Security headers. A strict policy: no inline script or style anywhere in our templates.
+# Security headers. A strict policy: no inline script or style anywhere in our templates,
+# no eval; WebAssembly compilation only, for the viewer's image decoders.
 SECURE_CSP = {
     "default-src": [CSP.SELF],
-    "script-src": [CSP.SELF],
+    # The viewer's decoders are WebAssembly, compiled in a same-origin worker.
+    "script-src": [CSP.SELF, CSP.WASM_UNSAFE_EVAL],
+    "worker-src": [CSP.SELF],
     "style-src": [CSP.SELF],
     "img-src": [CSP.SELF, "data:", "blob:"],
     "connect-src": [CSP.SELF],

@@ -7,6 +7,21 @@ urlpatterns = [
     path("uploads/<uuid:upload_id>/", views.upload_status, name="lightbox-upload-status"),
     path("cases/<str:number>/images/<int:pk>/", views.image_view, name="lightbox-image-view"),
     path(
+        "cases/<str:number>/images/<int:pk>/manifest.json",
+        views.image_manifest,
+        name="lightbox-image-manifest",
+    ),
+    path(
+        "cases/<str:number>/images/<int:pk>/series.zip",
+        views.series_zip,
+        name="lightbox-series-zip",
+    ),
+    path(
+        "cases/<str:number>/instances/<int:pk>.dcm",
+        views.instance_file,
+        name="lightbox-instance-file",
+    ),
+    path(
         "cases/<str:number>/images/<int:pk>/<str:kind>",
         views.image_file,
         name="lightbox-image-file",

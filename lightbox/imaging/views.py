@@ -6,14 +6,23 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
 from lightbox.cases.access import can_edit_case, can_view_case
 from lightbox.cases.models import Case
-from lightbox.imaging.models import Image, Upload, UploadFile
+from lightbox.imaging import viewer
+from lightbox.imaging.models import Image, Instance, PixelReview, Upload, UploadFile
 from lightbox.imaging.uploads import TooLarge, receive
+from lightbox.lib import zipstream
 
 
 def _get_image(request: HttpRequest, number: str, pk: int) -> Image:
@@ -30,12 +39,56 @@ def _get_image(request: HttpRequest, number: str, pk: int) -> Image:
     return image
 
 
+def _visible_images(request: HttpRequest, image: Image) -> list[Image]:
+    images = list(image.case.images.select_related("series").all())
+    if not can_edit_case(request.user, image.case):
+        images = [i for i in images if not i.needs_pixel_review]
+    for other in images:
+        other.case = image.case
+    return images
+
+
 @require_safe
 def image_view(request: HttpRequest, number: str, pk: int) -> HttpResponse:
-    """ "View main image in a separate image viewer": the image alone, large."""
+    """View main image in a separate image viewer: the PACS-like viewer, with the
+    rendered picture for readers without JavaScript."""
     image = _get_image(request, number, pk)
-    siblings = list(image.case.images.all())
-    return render(request, "imaging/image_view.html", {"image": image, "images": siblings})
+    context = {"image": image, "images": _visible_images(request, image)}
+    return render(request, "imaging/image_view.html", context)
+
+
+@require_safe
+def image_manifest(request: HttpRequest, number: str, pk: int) -> JsonResponse:
+    image = _get_image(request, number, pk)
+    return JsonResponse(viewer.manifest(image, _visible_images(request, image)))
+
+
+@require_safe
+def instance_file(request: HttpRequest, number: str, pk: int) -> FileResponse:
+    """One de-identified DICOM instance, for the viewer or to download."""
+    instance = get_object_or_404(Instance.objects.select_related("series__study__case"), pk=pk)
+    case = instance.series.study.case
+    hidden = instance.pixel_review == PixelReview.NEEDED and not can_edit_case(request.user, case)
+    if case.number != number or hidden or not can_view_case(request.user, case):
+        raise Http404("No such image.")
+    response = FileResponse(
+        instance.file.open("rb"), content_type="application/dicom", filename=f"{instance.pk}.dcm"
+    )
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+@require_safe
+def series_zip(request: HttpRequest, number: str, pk: int) -> StreamingHttpResponse:
+    """A de-identified series as a zip of DICOM files."""
+    image = _get_image(request, number, pk)
+    if image.series is None:
+        raise Http404("This image has no DICOM series.")
+    instances = list(image.series.instances.order_by("instance_number", "position", "pk"))
+    members = ((f"{number}/IM{n + 1:05d}.dcm", i.file) for n, i in enumerate(instances))
+    response = StreamingHttpResponse(zipstream.stream(members), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{number}-series-{pk}.zip"'
+    return response
 
 
 @require_safe

@@ -1,0 +1,1129 @@
+// Lightbox image viewer: Cornerstone3D stack viewports inside
+//   <div id="lightbox-viewer" data-manifest-url="..."></div>
+// No inline script or style is used; everything is built with DOM calls and styled by viewer.css.
+//
+// State exposed for tests and for the page, updated after every render:
+//   .lbv-viewport[data-label][data-voi="center,width"][data-index][data-count][data-zoom][data-invert]
+//   body[data-viewer-ready="true"] once the first images are on screen (false during a re-layout)
+//   body[data-viewer-error] and #lightbox-viewer[data-viewer-error] with a readable message.
+import "./viewer.css";
+
+import {
+  Enums as csEnums,
+  RenderingEngine,
+  eventTarget,
+  init as csInit,
+  utilities as csUtils,
+} from "@cornerstonejs/core";
+import {
+  Enums as toolEnums,
+  PanTool,
+  StackScrollTool,
+  ToolGroupManager,
+  WindowLevelTool,
+  ZoomTool,
+  addTool,
+  init as toolsInit,
+  synchronizers,
+  utilities as toolUtils,
+} from "@cornerstonejs/tools";
+import { init as dicomLoaderInit } from "@cornerstonejs/dicom-image-loader";
+
+import { ManifestError, fetchManifest } from "./manifest.js";
+import { THRESHOLD_MODALITIES, presetsFor } from "./presets.js";
+import { registerWebImageLoader } from "./webImageLoader.js";
+
+const ENGINE_ID = "lightbox-engine";
+const TOOL_GROUP_ID = "lightbox-tools";
+const VOI_SYNC_ID = "lightbox-voi-sync";
+const ZOOMPAN_SYNC_ID = "lightbox-zoompan-sync";
+const { Events } = csEnums;
+const { MouseBindings, KeyboardBindings } = toolEnums;
+
+const TOOL = {
+  wl: WindowLevelTool.toolName,
+  pan: PanTool.toolName,
+  zoom: ZoomTool.toolName,
+  scroll: StackScrollTool.toolName,
+};
+
+const SHORTCUTS = [
+  ["Left-drag / one finger", "Window / level (default tool)"],
+  ["Right-drag, Ctrl + wheel, pinch", "Zoom"],
+  ["Middle-drag, Shift + drag, two fingers", "Pan"],
+  ["Wheel, ↑ / ↓, Page Up / Down", "Previous / next image"],
+  ["Home / End", "First / last image"],
+  ["W / P / Z", "Left button does W/L, pan or zoom"],
+  ["I", "Invert grey scale"],
+  ["R", "Reset view"],
+  ["+ / −", "Zoom in / out"],
+  ["Space", "Play / pause cine"],
+  ["1 / 2", "One pane / two panes side by side"],
+  ["L", "Link W/L and zoom between panes"],
+  ["?", "Show / hide this help"],
+];
+
+// ---------------------------------------------------------------- small DOM helpers
+
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === "class") el.className = value;
+    else if (key === "text") el.textContent = value;
+    else if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
+    else if (key === "dataset") Object.assign(el.dataset, value);
+    else el.setAttribute(key, value === true ? "" : String(value));
+  }
+  for (const child of children.flat(Infinity)) {
+    if (child !== null && child !== undefined) el.append(child);
+  }
+  return el;
+}
+
+function button(label, { name, shortcut, pressed, onclick, cls, id } = {}) {
+  const b = h("button", {
+    type: "button",
+    class: `lbv-btn${cls ? ` ${cls}` : ""}`,
+    id,
+    "aria-label": name || label,
+    title: shortcut ? `${name || label} (${shortcut})` : name || label,
+    "aria-keyshortcuts": shortcut,
+    onclick,
+    text: label,
+  });
+  if (pressed !== undefined) b.setAttribute("aria-pressed", String(pressed));
+  return b;
+}
+
+function fmt(value, digits = 2) {
+  if (!Number.isFinite(value)) return "";
+  return String(Number(value.toFixed(digits)) + 0);
+}
+
+function describeError(err) {
+  if (!err) return "unknown error";
+  if (typeof err === "string") return err;
+  if (err.message) return err.message;
+  if (err.error) return describeError(err.error);
+  const status = err.status ?? err.request?.status ?? err.xhr?.status;
+  if (status) return `HTTP ${status}`;
+  return String(err);
+}
+
+function clamp(v, lo, hi) {
+  return Math.min(hi, Math.max(lo, v));
+}
+
+// ---------------------------------------------------------------- the viewer
+
+class Viewer {
+  constructor(root, manifest) {
+    this.root = root;
+    this.manifest = manifest;
+    this.stacks = manifest.stacks;
+    this.panes = [];
+    this.active = 0;
+    this.layout = manifest.layout;
+    this.primary = "wl";
+    this.linked = true;
+    this.linkChosen = false;
+    this.applyingPreset = false;
+    this.fps = 10;
+    this.layoutToken = 0;
+    this.ready = false;
+    this.engine = new RenderingEngine(ENGINE_ID);
+    this.toolGroup = ToolGroupManager.createToolGroup(TOOL_GROUP_ID);
+    this.voiSync = synchronizers.createVOISynchronizer(VOI_SYNC_ID, {
+      syncInvertState: true,
+      syncColormap: false,
+    });
+    this.zoomPanSync = synchronizers.createZoomPanSynchronizer(ZOOMPAN_SYNC_ID);
+    this.setUpTools();
+    this.buildChrome();
+    this.listenGlobally();
+  }
+
+  // ------------------------------------------------------------ tools
+
+  setUpTools() {
+    const tg = this.toolGroup;
+    tg.addTool(TOOL.wl);
+    tg.addTool(TOOL.pan);
+    tg.addTool(TOOL.zoom, {
+      minZoomScale: 0.1,
+      maxZoomScale: 40,
+      pinchToZoom: true,
+      pan: true,
+    });
+    tg.addTool(TOOL.scroll, { loop: false, debounceIfNotLoaded: true });
+    this.applyBindings();
+  }
+
+  applyBindings() {
+    const bindings = {
+      [TOOL.wl]: [],
+      [TOOL.pan]: [
+        { mouseButton: MouseBindings.Auxiliary },
+        { mouseButton: MouseBindings.Primary, modifierKey: KeyboardBindings.Shift },
+      ],
+      [TOOL.zoom]: [
+        { mouseButton: MouseBindings.Secondary },
+        { mouseButton: MouseBindings.Wheel, modifierKey: KeyboardBindings.Ctrl },
+        { mouseButton: MouseBindings.Wheel, modifierKey: KeyboardBindings.Meta },
+        { numTouchPoints: 2 },
+      ],
+      [TOOL.scroll]: [{ mouseButton: MouseBindings.Wheel }],
+    };
+    bindings[TOOL[this.primary]].push({ mouseButton: MouseBindings.Primary });
+    for (const [name, list] of Object.entries(bindings)) {
+      this.toolGroup.setToolDisabled(name);
+      if (list.length) this.toolGroup.setToolActive(name, { bindings: list });
+    }
+  }
+
+  setPrimary(kind) {
+    this.primary = kind;
+    this.applyBindings();
+    for (const [k, b] of Object.entries(this.toolButtons)) {
+      b.setAttribute("aria-pressed", String(k === kind));
+    }
+    this.announce(`Left button: ${{ wl: "window / level", pan: "pan", zoom: "zoom" }[kind]}`);
+  }
+
+  // ------------------------------------------------------------ chrome (toolbar, help, grid)
+
+  buildChrome() {
+    const root = this.root;
+    root.classList.add("lbv");
+    root.replaceChildren();
+
+    this.toolButtons = {
+      wl: button("W/L", {
+        name: "Window / level with left button",
+        shortcut: "W",
+        pressed: true,
+        onclick: () => this.setPrimary("wl"),
+      }),
+      pan: button("Pan", {
+        name: "Pan with left button",
+        shortcut: "P",
+        pressed: false,
+        onclick: () => this.setPrimary("pan"),
+      }),
+      zoom: button("Zoom", {
+        name: "Zoom with left button",
+        shortcut: "Z",
+        pressed: false,
+        onclick: () => this.setPrimary("zoom"),
+      }),
+    };
+
+    this.invertButton = button("Invert", {
+      name: "Invert grey scale",
+      shortcut: "I",
+      pressed: false,
+      onclick: () => this.toggleInvert(),
+    });
+    this.resetButton = button("Reset", {
+      name: "Reset view",
+      shortcut: "R",
+      onclick: () => this.reset(),
+    });
+
+    this.presetSelect = h("select", {
+      class: "lbv-select",
+      id: "lbv-preset",
+      onchange: () => this.applyPreset(this.presetSelect.value),
+    });
+    const presetField = h(
+      "span",
+      { class: "lbv-field" },
+      h("label", { for: "lbv-preset", text: "Preset" }),
+      this.presetSelect,
+    );
+
+    this.thresholdInput = h("input", {
+      type: "range",
+      id: "lbv-threshold",
+      class: "lbv-range",
+      min: 1,
+      max: 100,
+      step: 1,
+      value: 100,
+      oninput: () => this.applyThreshold(Number(this.thresholdInput.value)),
+    });
+    this.thresholdOutput = h("output", { for: "lbv-threshold", class: "lbv-out", text: "100%" });
+    this.thresholdField = h(
+      "span",
+      { class: "lbv-field lbv-threshold" },
+      h("label", { for: "lbv-threshold", text: "Upper threshold" }),
+      this.thresholdInput,
+      this.thresholdOutput,
+    );
+
+    this.cineButton = button("Play", {
+      name: "Play cine",
+      shortcut: "Space",
+      pressed: false,
+      onclick: () => this.toggleCine(),
+      cls: "lbv-cine",
+    });
+    this.fpsInput = h("input", {
+      type: "range",
+      id: "lbv-fps",
+      class: "lbv-range lbv-range-short",
+      min: 1,
+      max: 30,
+      step: 1,
+      value: this.fps,
+      oninput: () => this.setFps(Number(this.fpsInput.value)),
+    });
+    this.fpsOutput = h("output", { for: "lbv-fps", class: "lbv-out", text: `${this.fps} fps` });
+    const cineField = h(
+      "span",
+      { class: "lbv-field" },
+      h("label", { for: "lbv-fps", class: "lbv-sr", text: "Frame rate (frames per second)" }),
+      this.fpsInput,
+      this.fpsOutput,
+    );
+
+    this.layoutButtons = {
+      "1x1": button("1×1", {
+        name: "One pane",
+        shortcut: "1",
+        pressed: this.layout === "1x1",
+        onclick: () => this.setLayout("1x1"),
+      }),
+      "1x2": button("1×2", {
+        name: "Two panes side by side",
+        shortcut: "2",
+        pressed: this.layout === "1x2",
+        onclick: () => this.setLayout("1x2"),
+      }),
+    };
+    this.linkButton = button("Link", {
+      name: "Link window / level and zoom between panes",
+      shortcut: "L",
+      pressed: this.linked,
+      onclick: () => this.setLinked(!this.linked),
+    });
+
+    const downloadButton = button("PNG", {
+      name: "Download view as PNG",
+      onclick: () => this.download(),
+    });
+    this.helpButton = button("?", {
+      name: "Keyboard and mouse help",
+      shortcut: "Shift+?",
+      onclick: () => this.toggleHelp(),
+      cls: "lbv-help-btn",
+    });
+    this.helpButton.setAttribute("aria-expanded", "false");
+    this.helpButton.setAttribute("aria-controls", "lbv-help");
+
+    const group = (label, ...items) =>
+      h("div", { class: "lbv-group", role: "group", "aria-label": label }, ...items);
+
+    this.toolbar = h(
+      "div",
+      { class: "lbv-toolbar", role: "toolbar", "aria-label": "Image viewer tools" },
+      group("Left button tool", ...Object.values(this.toolButtons)),
+      group("Grey scale", this.invertButton, presetField, this.thresholdField, this.resetButton),
+      group("Cine", this.cineButton, cineField),
+      group("Layout", ...Object.values(this.layoutButtons), this.linkButton),
+      group("Export and help", downloadButton, this.helpButton),
+    );
+    this.setUpToolbarKeys();
+
+    const title = this.manifest.title
+      ? h("h2", { class: "lbv-title", text: this.manifest.title })
+      : null;
+
+    this.errorBox = h("div", { class: "lbv-error", role: "alert", hidden: true });
+    this.liveRegion = h("div", { class: "lbv-sr", "aria-live": "polite" });
+
+    this.help = h(
+      "aside",
+      { class: "lbv-help", id: "lbv-help", "aria-label": "Keyboard and mouse help", hidden: true },
+      h("h3", { text: "Keyboard, mouse and touch" }),
+      h(
+        "dl",
+        {},
+        SHORTCUTS.map(([keys, what]) => [h("dt", { text: keys }), h("dd", { text: what })]),
+      ),
+    );
+
+    this.grid = h("div", { class: "lbv-grid" });
+    root.append(
+      h("div", { class: "lbv-bar" }, title, this.toolbar),
+      this.errorBox,
+      h("div", { class: "lbv-body" }, this.grid, this.help),
+      this.liveRegion,
+    );
+  }
+
+  // Roving arrow-key focus inside the toolbar (Tab still reaches every control).
+  setUpToolbarKeys() {
+    this.toolbar.addEventListener("keydown", (evt) => {
+      if (evt.key !== "ArrowLeft" && evt.key !== "ArrowRight") return;
+      if (evt.target.matches("input, select")) return;
+      const items = [...this.toolbar.querySelectorAll("button:not([disabled])")];
+      const i = items.indexOf(evt.target);
+      if (i < 0) return;
+      evt.preventDefault();
+      const next = items[(i + (evt.key === "ArrowRight" ? 1 : items.length - 1)) % items.length];
+      next.focus();
+    });
+  }
+
+  toggleHelp(force) {
+    const show = force ?? this.help.hidden;
+    this.help.hidden = !show;
+    this.helpButton.setAttribute("aria-expanded", String(show));
+    this.engine.resize(true, true);
+  }
+
+  announce(text) {
+    this.liveRegion.textContent = text;
+  }
+
+  showError(message) {
+    this.errorBox.hidden = false;
+    this.errorBox.textContent = message;
+    this.root.dataset.viewerError = message;
+    document.body.dataset.viewerError = message;
+  }
+
+  // ------------------------------------------------------------ panes and layout
+
+  buildPane(i) {
+    const viewportId = `lightbox-vp-${i}`;
+    const el = h("div", {
+      class: "lbv-viewport",
+      tabindex: 0,
+      role: "img",
+      "aria-label": "Image",
+      dataset: { pane: String(i) },
+    });
+    el.addEventListener("contextmenu", (evt) => evt.preventDefault());
+    // Cornerstone's key listener on the viewport cancels every key, Tab included, which would
+    // trap keyboard focus in the image: let Tab and Shift+Tab through untouched.
+    el.addEventListener(
+      "keydown",
+      (evt) => {
+        if (evt.key === "Tab") evt.stopImmediatePropagation();
+      },
+      true,
+    );
+    const label = h("span", { class: "lbv-label" });
+    const info = h("span", { class: "lbv-info" });
+    const voiText = h("span", { class: "lbv-voi" });
+    const message = h("div", { class: "lbv-pane-message", hidden: true });
+    const slider = h("input", {
+      type: "range",
+      class: "lbv-slice",
+      min: 0,
+      max: 0,
+      step: 1,
+      value: 0,
+      "aria-label": `Image in pane ${i + 1}`,
+    });
+    // With several series, a menu in the pane's header names and switches its series.
+    let seriesMenu = null;
+    let seriesField = null;
+    if (this.stacks.length > 1) {
+      const sid = `lbv-series-${i}`;
+      seriesMenu = h(
+        "select",
+        { class: "lbv-select lbv-series", id: sid },
+        this.stacks.map((s, k) =>
+          h("option", { value: k, text: `${s.label}${s.modality ? ` (${s.modality})` : ""}` }),
+        ),
+      );
+      seriesField = h(
+        "span",
+        { class: "lbv-field" },
+        h("label", { for: sid, class: "lbv-sr", text: `Series in pane ${i + 1}` }),
+        seriesMenu,
+      );
+    }
+    const pane = {
+      i,
+      viewportId,
+      el,
+      label,
+      info,
+      voiText,
+      message,
+      slider,
+      seriesSelect: seriesMenu,
+      stackIndex: 0,
+      autoVOI: null,
+      playing: false,
+      loaded: false,
+    };
+    const node = h(
+      "section",
+      { class: "lbv-pane", "aria-label": `Pane ${i + 1}` },
+      h("div", { class: "lbv-pane-head" }, seriesField ? null : label, seriesField, info),
+      h("div", { class: "lbv-stage" }, el, h("div", { class: "lbv-overlay" }, voiText), message),
+      slider,
+    );
+    pane.node = node;
+
+    const activate = () => this.setActive(pane.i);
+    node.addEventListener("pointerdown", activate, true);
+    el.addEventListener("focus", activate);
+    slider.addEventListener("input", () => {
+      this.setActive(pane.i);
+      this.scrollTo(pane, Number(slider.value));
+    });
+    pane.seriesSelect?.addEventListener("change", () => {
+      this.setActive(pane.i);
+      this.loadStack(pane, Number(pane.seriesSelect.value)).then(() => this.relink());
+    });
+    el.addEventListener(Events.IMAGE_RENDERED, () => this.publish(pane));
+    el.addEventListener(Events.STACK_NEW_IMAGE, () => {
+      pane.message.hidden = true;
+      this.publish(pane);
+    });
+    el.addEventListener(Events.VOI_MODIFIED, () => {
+      if (pane.i !== this.active) return;
+      this.syncThresholdSlider();
+      if (!this.applyingPreset) this.presetSelect.value = ""; // W/L moved off the preset
+    });
+    return pane;
+  }
+
+  viewport(pane) {
+    return this.engine.getViewport(pane.viewportId);
+  }
+
+  get activePane() {
+    return this.panes[this.active] ?? this.panes[0];
+  }
+
+  setActive(i) {
+    if (!this.panes[i]) return;
+    this.active = i;
+    for (const p of this.panes) p.node.classList.toggle("lbv-active", p.i === i);
+    this.updateToolbar();
+  }
+
+  teardownPanes() {
+    for (const pane of this.panes) {
+      this.stopCine(pane);
+      const ref = { renderingEngineId: ENGINE_ID, viewportId: pane.viewportId };
+      this.voiSync.remove(ref);
+      this.zoomPanSync.remove(ref);
+      this.toolGroup.removeViewports(ENGINE_ID, pane.viewportId);
+      if (this.engine.getViewport(pane.viewportId)) this.engine.disableElement(pane.viewportId);
+    }
+    this.panes = [];
+    this.grid.replaceChildren();
+  }
+
+  async setLayout(layout) {
+    if (layout !== "1x1" && layout !== "1x2") return;
+    const token = ++this.layoutToken;
+    const previous = this.panes.map((p) => p.stackIndex);
+    document.body.dataset.viewerReady = "false";
+    this.layout = layout;
+    for (const [k, b] of Object.entries(this.layoutButtons)) {
+      b.setAttribute("aria-pressed", String(k === layout));
+    }
+    this.teardownPanes();
+    const n = layout === "1x2" ? 2 : 1;
+    this.grid.className = `lbv-grid lbv-layout-${layout}`;
+    this.panes = Array.from({ length: n }, (_, i) => this.buildPane(i));
+    this.grid.append(...this.panes.map((p) => p.node));
+    for (const pane of this.panes) {
+      this.engine.enableElement({
+        viewportId: pane.viewportId,
+        type: csEnums.ViewportType.STACK,
+        element: pane.el,
+        defaultOptions: { background: [0, 0, 0] },
+      });
+      this.toolGroup.addViewport(pane.viewportId, ENGINE_ID);
+    }
+    this.active = Math.min(this.active, n - 1);
+    this.setActive(this.active);
+    // Panes keep their series; a new second pane shows the series after the first one's.
+    const first = previous[0] ?? 0;
+    const initial = this.panes.map((_, i) => previous[i] ?? (first + i) % this.stacks.length);
+    const results = await Promise.allSettled(
+      this.panes.map((p, i) => this.loadStack(p, initial[i])),
+    );
+    if (token !== this.layoutToken) return;
+    this.relink();
+    this.linkButton.disabled = n < 2;
+    if (results.every((r) => r.status === "fulfilled" && r.value)) {
+      await Promise.all(this.panes.map((p) => this.nextRender(p)));
+      if (token !== this.layoutToken) return;
+      this.ready = true;
+      document.body.dataset.viewerReady = "true";
+      this.root.dataset.layout = layout;
+    }
+  }
+
+  // Resolves on the pane's next IMAGE_RENDERED (or after a short time, whichever is first).
+  nextRender(pane) {
+    return new Promise((resolve) => {
+      const done = () => {
+        pane.el.removeEventListener(Events.IMAGE_RENDERED, done);
+        clearTimeout(timer);
+        this.publish(pane);
+        resolve();
+      };
+      const timer = setTimeout(done, 1500);
+      pane.el.addEventListener(Events.IMAGE_RENDERED, done);
+      this.viewport(pane)?.render();
+    });
+  }
+
+  relink() {
+    if (!this.linkChosen && this.panes.length > 1) {
+      // Until the reader decides, link panes that show the same modality (ANT/POST, two
+      // CT series) and leave, say, an MR beside a photograph alone.
+      const modalities = new Set(this.panes.map((p) => this.stacks[p.stackIndex].modality));
+      this.linked = modalities.size === 1;
+      this.linkButton.setAttribute("aria-pressed", String(this.linked));
+    }
+    const shouldLink = this.linked && this.panes.length > 1;
+    for (const pane of this.panes) {
+      const ref = { renderingEngineId: ENGINE_ID, viewportId: pane.viewportId };
+      this.voiSync.remove(ref);
+      this.zoomPanSync.remove(ref);
+    }
+    if (!shouldLink) return;
+    for (const pane of this.panes) {
+      const ref = { renderingEngineId: ENGINE_ID, viewportId: pane.viewportId };
+      this.voiSync.add(ref);
+      this.zoomPanSync.add(ref);
+    }
+  }
+
+  setLinked(on) {
+    this.linkChosen = true;
+    this.linked = on;
+    this.linkButton.setAttribute("aria-pressed", String(on));
+    this.relink();
+    this.announce(on ? "Panes linked" : "Panes unlinked");
+  }
+
+  // ------------------------------------------------------------ stacks
+
+  defaultVOI(pane) {
+    const stack = this.stacks[pane.stackIndex];
+    if (stack.window) {
+      return csUtils.windowLevel.toLowHighRange(stack.window.width, stack.window.center);
+    }
+    return pane.autoVOI ? { ...pane.autoVOI } : undefined;
+  }
+
+  async loadStack(pane, stackIndex) {
+    const stack = this.stacks[stackIndex] ?? this.stacks[0];
+    this.stopCine(pane);
+    pane.stackIndex = this.stacks.indexOf(stack);
+    pane.loaded = false;
+    pane.failed = false;
+    pane.autoVOI = null;
+    pane.el.dataset.label = stack.label;
+    pane.el.dataset.modality = stack.modality;
+    pane.el.dataset.count = String(stack.imageIds.length);
+    pane.label.textContent = stack.label;
+    if (pane.seriesSelect) pane.seriesSelect.value = String(pane.stackIndex);
+    pane.slider.max = String(stack.imageIds.length - 1);
+    pane.slider.value = "0";
+    pane.slider.hidden = stack.imageIds.length < 2;
+    pane.message.hidden = true;
+    pane.node.classList.add("lbv-loading");
+    const vp = this.viewport(pane);
+    // Detach from the links while this stack sets its own defaults.
+    const ref = { renderingEngineId: ENGINE_ID, viewportId: pane.viewportId };
+    this.voiSync.remove(ref);
+    this.zoomPanSync.remove(ref);
+    try {
+      await vp.setStack(stack.imageIds, 0);
+      if (!vp.getCornerstoneImage?.()) {
+        throw new Error("no image was decoded");
+      }
+    } catch (err) {
+      pane.node.classList.remove("lbv-loading");
+      // The loader's error event usually said why already; keep that message.
+      if (!pane.failed) this.paneError(pane, 0, err);
+      return false;
+    }
+    if (this.viewport(pane) !== vp) return false; // pane was torn down meanwhile
+    const natural = vp.getProperties().voiRange;
+    const counts = THRESHOLD_MODALITIES.has(stack.modality) && this.countRange(vp);
+    if (counts) {
+      pane.autoVOI = { lower: counts.min, upper: counts.max };
+    } else {
+      pane.autoVOI = natural ? { lower: natural.lower, upper: natural.upper } : null;
+    }
+    vp.resetCamera();
+    pane.baseZoom = vp.getZoom() || 1;
+    vp.setProperties({ voiRange: this.defaultVOI(pane), invert: stack.invert });
+    vp.render();
+    pane.loaded = true;
+    pane.node.classList.remove("lbv-loading");
+    this.publish(pane);
+    if (pane.i === this.active) this.updateToolbar();
+    return true;
+  }
+
+  paneError(pane, index, err) {
+    pane.failed = true;
+    const stack = this.stacks[pane.stackIndex];
+    const text = `Could not display ${stack.label} image ${index + 1}: ${describeError(err)}`;
+    pane.message.textContent = text;
+    pane.message.hidden = false;
+    this.showError(text);
+  }
+
+  scrollTo(pane, index) {
+    const vp = this.viewport(pane);
+    if (!vp || !pane.loaded) return;
+    const n = vp.getImageIds().length;
+    const target = clamp(Math.round(index), 0, n - 1);
+    if (target === vp.getCurrentImageIdIndex()) return;
+    vp.setImageIdIndex(target).catch((err) => this.paneError(pane, target, err));
+  }
+
+  scrollBy(pane, delta) {
+    const vp = this.viewport(pane);
+    if (!vp) return;
+    this.scrollTo(pane, vp.getCurrentImageIdIndex() + delta);
+  }
+
+  // ------------------------------------------------------------ state for people and tests
+
+  publish(pane) {
+    const vp = this.viewport(pane);
+    if (!vp || !vp.getCornerstoneImage?.()) return;
+    const el = pane.el;
+    const props = vp.getProperties();
+    const index = vp.getCurrentImageIdIndex();
+    const count = vp.getImageIds().length;
+    const range = props.voiRange;
+    let wl = "";
+    if (range && Number.isFinite(range.lower) && Number.isFinite(range.upper)) {
+      const { windowCenter, windowWidth } = csUtils.windowLevel.toWindowLevel(
+        range.lower,
+        range.upper,
+      );
+      el.dataset.voi = `${fmt(windowCenter)},${fmt(windowWidth)}`;
+      wl = `W ${fmt(windowWidth, 0)}  L ${fmt(windowCenter, 0)}`;
+    }
+    // Zoom relative to "fit to pane" (the CPU renderer reports display pixels per image pixel).
+    const zoom = vp.getZoom() / (pane.baseZoom || 1);
+    const [panX, panY] = vp.getPan?.() ?? [0, 0];
+    el.dataset.index = String(index);
+    el.dataset.count = String(count);
+    el.dataset.zoom = fmt(zoom, 3);
+    el.dataset.pan = `${fmt(panX, 1)},${fmt(panY, 1)}`;
+    el.dataset.invert = String(Boolean(props.invert));
+    const stack = this.stacks[pane.stackIndex];
+    pane.info.textContent = count > 1 ? `${index + 1} / ${count}` : "";
+    pane.voiText.textContent = `${wl}${wl ? "  ·  " : ""}${fmt(zoom * 100, 0)}%${props.invert ? "  ·  inverted" : ""}`;
+    el.setAttribute(
+      "aria-label",
+      `${stack.label}${stack.modality ? ` ${stack.modality}` : ""} image ${index + 1} of ${count}${wl ? `, ${wl}` : ""}`,
+    );
+    if (Number(pane.slider.value) !== index) pane.slider.value = String(index);
+    pane.slider.setAttribute("aria-valuetext", `Image ${index + 1} of ${count}`);
+    if (pane.i === this.active) {
+      this.invertButton.setAttribute("aria-pressed", String(Boolean(props.invert)));
+    }
+  }
+
+  updateToolbar() {
+    const pane = this.activePane;
+    if (!pane) return;
+    const stack = this.stacks[pane.stackIndex];
+    const vp = this.viewport(pane);
+    const presets = presetsFor(stack.modality);
+    const options = [
+      h("option", { value: "", text: "Choose…" }),
+      h("option", { value: "default", text: "Default" }),
+      h("option", { value: "full", text: "Full range" }),
+      ...presets.map((p) =>
+        h("option", { value: p.id, text: `${p.label} (W${p.width} L${p.center})` }),
+      ),
+    ];
+    this.presetSelect.replaceChildren(...options);
+    this.presetSelect.value = "";
+    this.thresholdField.hidden = !THRESHOLD_MODALITIES.has(stack.modality);
+    this.syncThresholdSlider();
+    const multi = stack.imageIds.length > 1;
+    this.cineButton.disabled = !multi;
+    this.fpsInput.disabled = !multi;
+    this.setCineButton(pane.playing);
+    const props = vp?.getProperties?.();
+    this.invertButton.setAttribute("aria-pressed", String(Boolean(props?.invert)));
+  }
+
+  // ------------------------------------------------------------ grey scale
+
+  imageRange(vp) {
+    const image = vp.getCornerstoneImage?.();
+    if (!image) return null;
+    const min = Number(image.minPixelValue);
+    const max = Number(image.maxPixelValue);
+    if (!Number.isFinite(min) || !Number.isFinite(max) || max <= min) return null;
+    return { min, max };
+  }
+
+  // NM/PT counts: the grey scale starts at zero counts (at the minimum if that is above zero;
+  // lossy JPEG 2000 can ring below zero, which must not lift the background).
+  countRange(vp) {
+    const range = this.imageRange(vp);
+    if (!range) return null;
+    const min = Math.max(range.min, 0);
+    return range.max > min ? { min, max: range.max } : null;
+  }
+
+  syncThresholdSlider() {
+    if (this.thresholdField.hidden) return;
+    const vp = this.viewport(this.activePane);
+    const range = vp && this.countRange(vp);
+    const voi = vp?.getProperties().voiRange;
+    if (!range || !voi) return;
+    const pct = clamp(Math.round(((voi.upper - range.min) / (range.max - range.min)) * 100), 1, 100);
+    this.thresholdInput.value = String(pct);
+    this.thresholdOutput.textContent = `${pct}%`;
+  }
+
+  // NM: the top of the grey scale at pct % of the image's maximum count, the bottom at zero.
+  applyThreshold(pct) {
+    const vp = this.viewport(this.activePane);
+    const range = vp && this.countRange(vp);
+    this.thresholdOutput.textContent = `${pct}%`;
+    if (!range) return;
+    const upper = range.min + ((range.max - range.min) * pct) / 100;
+    vp.setProperties({ voiRange: { lower: range.min, upper: Math.max(upper, range.min + 1) } });
+    vp.render();
+  }
+
+  applyPreset(id) {
+    const pane = this.activePane;
+    const vp = this.viewport(pane);
+    if (!vp || !id) return;
+    const stack = this.stacks[pane.stackIndex];
+    let voiRange;
+    if (id === "default") {
+      voiRange = this.defaultVOI(pane);
+    } else if (id === "full") {
+      const r = THRESHOLD_MODALITIES.has(stack.modality)
+        ? this.countRange(vp)
+        : this.imageRange(vp);
+      voiRange = r ? { lower: r.min, upper: r.max } : undefined;
+    } else {
+      const p = presetsFor(stack.modality).find((x) => x.id === id);
+      if (p) voiRange = csUtils.windowLevel.toLowHighRange(p.width, p.center);
+    }
+    if (!voiRange) return;
+    this.applyingPreset = true;
+    try {
+      vp.setProperties({ voiRange });
+    } finally {
+      this.applyingPreset = false;
+    }
+    vp.render();
+    this.announce(`Preset ${this.presetSelect.selectedOptions[0]?.textContent ?? id}`);
+  }
+
+  // Panes the active one drives: itself, plus the other pane when the two are linked.
+  linkedPanes() {
+    const active = this.activePane;
+    if (!active) return [];
+    if (!this.linked || this.panes.length < 2) return [active];
+    return [active, ...this.panes.filter((p) => p !== active && p.loaded)];
+  }
+
+  toggleInvert() {
+    const vp = this.viewport(this.activePane);
+    if (!vp) return;
+    const invert = !vp.getProperties().invert;
+    // A stack viewport sends no VOI event for invert, so the link is kept here.
+    for (const pane of this.linkedPanes()) {
+      const v = this.viewport(pane);
+      v?.setProperties({ invert });
+      v?.render();
+    }
+    this.invertButton.setAttribute("aria-pressed", String(invert));
+  }
+
+  reset() {
+    const pane = this.activePane;
+    const vp = this.viewport(pane);
+    if (!vp) return;
+    const stack = this.stacks[pane.stackIndex];
+    vp.resetCamera();
+    pane.baseZoom = vp.getZoom() || 1;
+    vp.setProperties({ voiRange: this.defaultVOI(pane), invert: stack.invert });
+    vp.render();
+    for (const other of this.linkedPanes().slice(1)) {
+      const v = this.viewport(other);
+      v?.setProperties({ invert: stack.invert });
+      v?.render();
+    }
+    this.presetSelect.value = "";
+    this.updateToolbar();
+  }
+
+  zoomBy(factor) {
+    const pane = this.activePane;
+    const vp = this.viewport(pane);
+    if (!vp) return;
+    const base = pane.baseZoom || 1;
+    vp.setZoom(clamp(vp.getZoom() * factor, 0.1 * base, 40 * base));
+    vp.render();
+  }
+
+  // ------------------------------------------------------------ cine
+
+  setCineButton(playing) {
+    this.cineButton.setAttribute("aria-pressed", String(playing));
+    this.cineButton.textContent = playing ? "Pause" : "Play";
+    this.cineButton.setAttribute("aria-label", playing ? "Pause cine" : "Play cine");
+  }
+
+  startCine(pane) {
+    const vp = this.viewport(pane);
+    if (!vp || vp.getImageIds().length < 2) return;
+    toolUtils.cine.playClip(pane.el, { framesPerSecond: this.fps, loop: true });
+    pane.playing = true;
+  }
+
+  stopCine(pane) {
+    if (!pane.playing) return;
+    try {
+      toolUtils.cine.stopClip(pane.el);
+    } catch {
+      // element already disabled
+    }
+    pane.playing = false;
+  }
+
+  toggleCine() {
+    const pane = this.activePane;
+    if (!pane) return;
+    if (pane.playing) this.stopCine(pane);
+    else this.startCine(pane);
+    if (pane === this.activePane) this.setCineButton(pane.playing);
+  }
+
+  setFps(fps) {
+    this.fps = clamp(fps, 1, 60);
+    this.fpsOutput.textContent = `${this.fps} fps`;
+    for (const pane of this.panes) {
+      if (pane.playing) {
+        this.stopCine(pane);
+        this.startCine(pane);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------ export
+
+  download() {
+    const pane = this.activePane;
+    const vp = this.viewport(pane);
+    if (!vp) return;
+    const canvas = vp.getCanvas();
+    const stack = this.stacks[pane.stackIndex];
+    const base = `${this.manifest.title || "lightbox"}-${stack.label}-${vp.getCurrentImageIdIndex() + 1}`
+      .normalize("NFKD")
+      .replace(/[^\w.-]+/g, "-")
+      .replace(/-+/g, "-")
+      .replace(/^-|-$/g, "");
+    canvas.toBlob((blob) => {
+      if (!blob) {
+        this.showError("The view could not be exported as PNG.");
+        return;
+      }
+      const url = URL.createObjectURL(blob);
+      const a = h("a", { href: url, download: `${base || "view"}.png`, class: "lbv-sr" });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 30_000);
+    }, "image/png");
+  }
+
+  // ------------------------------------------------------------ global listeners
+
+  listenGlobally() {
+    const onLoadError = (evt) => {
+      const { imageId, error } = evt.detail ?? {};
+      const pane = this.panes.find((p) => this.stacks[p.stackIndex]?.imageIds.includes(imageId));
+      if (!pane) return;
+      const index = this.stacks[pane.stackIndex].imageIds.indexOf(imageId);
+      this.paneError(pane, index, error);
+    };
+    eventTarget.addEventListener(Events.IMAGE_LOAD_ERROR, onLoadError);
+    eventTarget.addEventListener(Events.IMAGE_LOAD_FAILED, onLoadError);
+    // The DICOM loader rejects some internal promises with the failed XMLHttpRequest that
+    // nobody awaits; the failure is already shown through the events above.
+    window.addEventListener("unhandledrejection", (evt) => {
+      const reason = evt.reason;
+      const xhr = reason instanceof XMLHttpRequest ? reason : reason?.request ?? reason?.xhr;
+      if (xhr instanceof XMLHttpRequest) {
+        evt.preventDefault();
+        if (!this.root.dataset.viewerError) {
+          this.showError(`An image could not be loaded (HTTP ${xhr.status || "error"}).`);
+        }
+      } else if (/Content Security Policy|WebAssembly/i.test(String(reason?.message ?? ""))) {
+        this.showError(
+          "The image decoder was blocked by the site's Content-Security-Policy: it needs " +
+            "script-src 'wasm-unsafe-eval' and worker-src 'self'.",
+        );
+      }
+    });
+
+    document.addEventListener("keydown", (evt) => this.onKey(evt));
+
+    let pending = 0;
+    this.resizeObserver = new ResizeObserver(() => {
+      cancelAnimationFrame(pending);
+      pending = requestAnimationFrame(() => this.engine.resize(true, true));
+    });
+    this.resizeObserver.observe(this.grid);
+  }
+
+  onKey(evt) {
+    // (Cornerstone's own key listener on the viewport calls preventDefault on every key.)
+    if (evt.altKey || evt.ctrlKey || evt.metaKey) return;
+    const t = evt.target;
+    const inField = t instanceof Element && t.matches("input, select, textarea, [contenteditable]");
+    const onButton = t instanceof Element && t.matches("button, a[href], summary");
+    if (t instanceof Element && !this.root.contains(t) && t !== document.body) return;
+    const pane = this.activePane;
+    if (!pane) return;
+    const key = evt.key;
+    const handled = () => evt.preventDefault();
+    if (inField && key !== "Escape") return;
+    switch (key) {
+      case "ArrowDown":
+      case "PageDown":
+        this.scrollBy(pane, key === "PageDown" ? 10 : 1);
+        return handled();
+      case "ArrowUp":
+      case "PageUp":
+        this.scrollBy(pane, key === "PageUp" ? -10 : -1);
+        return handled();
+      case "Home":
+        this.scrollTo(pane, 0);
+        return handled();
+      case "End":
+        this.scrollTo(pane, Number.MAX_SAFE_INTEGER);
+        return handled();
+      case " ":
+      case "Spacebar":
+        if (onButton) return; // Space presses the focused button
+        this.toggleCine();
+        return handled();
+      case "Escape":
+        if (!this.help.hidden) this.toggleHelp(false);
+        return undefined;
+      default:
+        break;
+    }
+    switch (key.toLowerCase()) {
+      case "i":
+        this.toggleInvert();
+        return handled();
+      case "r":
+        this.reset();
+        return handled();
+      case "w":
+        this.setPrimary("wl");
+        return handled();
+      case "p":
+        this.setPrimary("pan");
+        return handled();
+      case "z":
+        this.setPrimary("zoom");
+        return handled();
+      case "l":
+        if (this.panes.length > 1) this.setLinked(!this.linked);
+        return handled();
+      case "1":
+        this.setLayout("1x1");
+        return handled();
+      case "2":
+        this.setLayout("1x2");
+        return handled();
+      case "+":
+      case "=":
+        this.zoomBy(1.25);
+        return handled();
+      case "-":
+      case "_":
+        this.zoomBy(0.8);
+        return handled();
+      case "?":
+      case "h":
+        this.toggleHelp();
+        return handled();
+      default:
+        return undefined;
+    }
+  }
+}
+
+// ---------------------------------------------------------------- start-up
+
+let started = false;
+
+async function start() {
+  const root = document.getElementById("lightbox-viewer");
+  if (!root || started) return;
+  started = true;
+  const fail = (message) => {
+    root.classList.add("lbv");
+    const box = h("div", { class: "lbv-error", role: "alert", text: message });
+    root.replaceChildren(box);
+    root.dataset.viewerError = message;
+    document.body.dataset.viewerError = message;
+  };
+  const url = root.dataset.manifestUrl;
+  if (!url) {
+    fail("This page has no image list (data-manifest-url is missing).");
+    return;
+  }
+  root.setAttribute("aria-busy", "true");
+  let manifest;
+  try {
+    manifest = await fetchManifest(url);
+  } catch (err) {
+    fail(err instanceof ManifestError ? err.message : `The viewer could not start: ${err}`);
+    return;
+  }
+  try {
+    csInit();
+    toolsInit();
+    dicomLoaderInit({
+      maxWebWorkers: Math.max(1, Math.min(2, (navigator.hardwareConcurrency || 2) - 1)),
+      strict: false,
+    });
+    registerWebImageLoader();
+    for (const Tool of [WindowLevelTool, PanTool, ZoomTool, StackScrollTool]) addTool(Tool);
+  } catch (err) {
+    fail(`The viewer could not start: ${describeError(err)}`);
+    return;
+  }
+  const viewer = new Viewer(root, manifest);
+  window.lightboxViewer = viewer; // for debugging from the console
+  await viewer.setLayout(manifest.layout);
+  root.removeAttribute("aria-busy");
+}
+
+if (document.readyState === "loading") {
+  document.addEventListener("DOMContentLoaded", start, { once: true });
+} else {
+  start();
+}
