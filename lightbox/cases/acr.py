@@ -1,6 +1,6 @@
 """The top level of the ACR Index: anatomic fields, pathology categories, code shape.
 
-Django-free. The labels live in ``data/acr_index.toml`` so they can be corrected without
+Django-free. The labels live in ``acr_index.toml`` beside this module so they can be corrected without
 touching code.
 
 Examples
@@ -36,7 +36,7 @@ __all__ = [
     "parse_code",
 ]
 
-DATA_FILE = Path(__file__).with_name("data") / "acr_index.toml"
+DATA_FILE = Path(__file__).with_name("acr_index.toml")
 
 # Anatomy digits, a point, pathology digits: "642.3212", "4.5", "4.". A bare anatomy code
 # ("64") is accepted too: older files coded some cases by region only.
