@@ -1,7 +1,7 @@
 """The top level of the ACR Index: anatomic fields, pathology categories, code shape.
 
-Django-free. The labels live in ``acr_index.toml`` beside this module so they can be corrected without
-touching code.
+Django-free. The labels live in ``acr_index.toml`` beside this module, so they can be
+corrected without touching code.
 
 Examples
 --------
