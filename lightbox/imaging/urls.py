@@ -3,6 +3,12 @@ from django.urls import path
 from lightbox.imaging import views
 
 urlpatterns = [
+    path("cases/<str:number>/review/", views.pixel_review_list, name="lightbox-pixel-review-list"),
+    path(
+        "cases/<str:number>/images/<int:pk>/review/",
+        views.pixel_review,
+        name="lightbox-pixel-review",
+    ),
     path("cases/<str:number>/images/add/", views.upload_images, name="lightbox-upload"),
     path("uploads/<uuid:upload_id>/", views.upload_status, name="lightbox-upload-status"),
     path("cases/<str:number>/images/<int:pk>/", views.image_view, name="lightbox-image-view"),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from lightbox.cases.access import can_edit_case, can_view_case
 from lightbox.cases.models import Case
-from lightbox.imaging import viewer
+from lightbox.imaging import review, viewer
 from lightbox.imaging.models import Image, Instance, PixelReview, Upload, UploadFile
 from lightbox.imaging.uploads import TooLarge, receive
 from lightbox.lib import zipstream
@@ -147,3 +149,54 @@ def upload_status(request: HttpRequest, upload_id: uuid.UUID) -> HttpResponse:
         "finished": upload.state in (Upload.State.DONE, Upload.State.FAILED),
     }
     return render(request, "imaging/upload_status.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def pixel_review(request: HttpRequest, number: str, pk: int) -> HttpResponse:
+    """Mask burned-in text, or confirm there is none. Authors and editors only."""
+    case = _editable_case(request, number)
+    image = get_object_or_404(Image.objects.select_related("series"), pk=pk, case=case)
+    image.case = case
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "confirm":
+            review.confirm(image)
+            messages.success(request, "Confirmed: no burned-in identifiers. The image is visible.")
+            return redirect("lightbox-pixel-review-list", case.number)
+        if action == "mask":
+            try:
+                rects = _rectangles(request.POST)
+                review.mask(image, rects)
+            except ValueError as e:
+                messages.error(request, f"Nothing masked: {e}")
+            else:
+                messages.success(request, f"Masked {len(rects)} area(s) in every frame.")
+                return redirect("lightbox-pixel-review", case.number, image.pk)
+    return render(request, "imaging/pixel_review.html", {"case": case, "image": image})
+
+
+@login_required
+@require_safe
+def pixel_review_list(request: HttpRequest, number: str) -> HttpResponse:
+    case = _editable_case(request, number)
+    flagged = case.images.filter(pixel_review=PixelReview.NEEDED)
+    return render(request, "imaging/pixel_review_list.html", {"case": case, "flagged": flagged})
+
+
+def _rectangles(data: Any) -> list[review.Rect]:
+    """Rectangles from the drawing tool (JSON) or from the plain form's number fields."""
+    raw = data.get("rects") or ""
+    try:
+        items = (
+            json.loads(raw) if raw else [{k: data.get(k) for k in ("x", "y", "width", "height")}]
+        )
+        rects = [
+            review.Rect(int(r["x"]), int(r["y"]), int(r["width"]), int(r["height"])) for r in items
+        ]
+    except (ValueError, TypeError, KeyError):
+        raise ValueError("give each area as whole-number x, y, width and height") from None
+    rects = [r for r in rects if r.width > 0 and r.height > 0]
+    if not rects or len(rects) > 50:
+        raise ValueError("draw between 1 and 50 areas")
+    return rects

@@ -1,0 +1,83 @@
+"""Pixel review: an author masks burned-in text or confirms there is none.
+
+Until then the image is hidden from readers and blocks publication (see
+``Case.publication_blockers``). Masking changes the stored pixels of every frame of every
+instance of the series (or of the picture), never just an overlay.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+import pydicom
+from django.core.files.base import ContentFile
+from django.db import transaction
+from PIL import Image as PILImage
+from PIL import ImageDraw
+from pydicom.uid import ExplicitVRLittleEndian
+
+from lightbox.imaging.dicom.mask import Rect, mask_rectangles
+from lightbox.imaging.images import _thumbnail, show_series
+from lightbox.imaging.models import Image, PixelReview
+
+__all__ = ["Rect", "confirm", "mask"]
+
+
+def confirm(image: Image) -> None:
+    """The author has looked: no burned-in identifiers."""
+    with transaction.atomic():
+        if image.series_id:
+            image.series.instances.update(pixel_review=PixelReview.CONFIRMED)
+        image.pixel_review = PixelReview.CONFIRMED
+        image.save(update_fields=["pixel_review"])
+
+
+def mask(image: Image, rects: list[Rect]) -> None:
+    """Black out ``rects`` (key-image pixel coordinates) in every frame, then re-render."""
+    old_files = []
+    with transaction.atomic():
+        if image.series_id:
+            for instance in image.series.instances.all():
+                with instance.file.open("rb") as fp:
+                    ds = pydicom.dcmread(fp)
+                out = io.BytesIO()
+                pydicom.dcmwrite(out, mask_rectangles(ds, rects), enforce_file_format=True)
+                data = bytes(128) + out.getvalue()[128:]
+                digest = hashlib.sha256(data).hexdigest()
+                old_files.append(instance.file.name)
+                instance.file.save(f"{digest[:20]}.dcm", ContentFile(data), save=False)
+                instance.sha256, instance.size = digest, len(data)
+                instance.transfer_syntax = ExplicitVRLittleEndian  # masked files are uncompressed
+                instance.pixel_review = PixelReview.MASKED
+                instance.save()
+            image.refresh_from_db()
+            image = show_series(image.series)
+        else:
+            old_files.append(image.file.name)
+            _mask_picture(image, rects)
+        image.pixel_review = PixelReview.MASKED
+        image.save(update_fields=["pixel_review"])
+        # The unmasked files go only once the masked ones are committed.
+        storage = image.file.storage
+        transaction.on_commit(lambda: [storage.delete(name) for name in old_files])
+
+
+def _mask_picture(image: Image, rects: list[Rect]) -> None:
+    with image.file.open("rb") as fp:
+        picture = PILImage.open(fp)
+        picture.load()
+    draw = ImageDraw.Draw(picture)
+    for rect in rects:
+        draw.rectangle((rect.x, rect.y, rect.x + rect.width - 1, rect.y + rect.height - 1), fill=0)
+    out = io.BytesIO()
+    picture.save(out, "PNG")
+    data = out.getvalue()
+    digest = hashlib.sha256(data).hexdigest()
+    image.file.save(f"masked-{digest[:12]}.png", ContentFile(data), save=False)
+    image.thumbnail.save(
+        f"masked-{digest[:12]}-thumb.jpg", ContentFile(_thumbnail(picture)), save=False
+    )
+    image.sha256 = digest
+    image.width, image.height = picture.size
+    image.save()
