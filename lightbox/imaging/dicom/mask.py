@@ -19,8 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from pydicom.dataset import Dataset
-from pydicom.pixels import iter_pixels
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.pixels.utils import iter_pixels
 from pydicom.uid import ExplicitVRLittleEndian
 
 from lightbox.imaging.dicom.render import frame_count
@@ -67,7 +67,7 @@ def mask_rectangles(ds: Dataset, rects: list[Rect]) -> Dataset:
         frames.append(out)
     pixels = np.stack(frames) if frame_count(ds) > 1 else frames[0]
     masked = ds.copy()
-    masked.file_meta = ds.file_meta.copy()
+    masked.file_meta = FileMetaDataset(ds.file_meta)
     # (7FE0,0010) Pixel Data, uncompressed, with (0028,0004) RGB for decoded colour.
     masked.set_pixel_data(
         pixels,
