@@ -317,8 +317,9 @@ def prepare_path(
 ) -> PreparedDicom | PreparedPicture:
     """Read a quarantined file and prepare it: the entry point of the limited child.
 
-    With ``staging`` (a folder), the de-identified DICOM file is written there and
-    fsynced, and only its path travels back to the parent, not its bytes.
+    With ``staging`` (a folder), the de-identified DICOM file is written there and only
+    its path travels back to the parent, not its bytes; storage makes it durable when it
+    takes the file over.
     """
     with open(path, "rb") as fp:
         data = fp.read()
@@ -329,7 +330,5 @@ def prepare_path(
         fd, prepared.staged = tempfile.mkstemp(dir=staging, suffix=".dcm")
         with os.fdopen(fd, "wb") as out:
             out.write(prepared.data)
-            out.flush()
-            os.fsync(out.fileno())
         prepared.data = b""
     return prepared

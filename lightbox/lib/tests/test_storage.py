@@ -60,3 +60,46 @@ def test_it_is_the_default_storage(settings):
     from django.core.files.storage import default_storage
 
     assert isinstance(default_storage, AtomicFileSystemStorage)
+
+
+def test_a_batch_makes_files_durable_together(tmp_path, monkeypatch):
+    import lightbox.lib.storage as module
+
+    synced = []
+    monkeypatch.setattr(module, "_syncfs", lambda path: synced.append(path) or True)
+    storage = AtomicFileSystemStorage(location=tmp_path)
+    with storage.batch():
+        names = [storage.save(f"s/{i}.dcm", ContentFile(b"x")) for i in range(3)]
+        assert synced == []
+    assert synced == [str(tmp_path)]
+    assert all(storage.exists(n) for n in names)
+
+
+def test_without_syncfs_a_batch_fsyncs_each_file_and_directory(tmp_path, monkeypatch):
+    import lightbox.lib.storage as module
+
+    fsynced = []
+    monkeypatch.setattr(module, "_syncfs", lambda path: False)
+    monkeypatch.setattr(module, "_fsync_path", fsynced.append)
+    storage = AtomicFileSystemStorage(location=tmp_path)
+    with storage.batch():
+        storage.save("s/a.dcm", ContentFile(b"x"))
+    assert sorted(fsynced) == sorted([str(tmp_path / "s" / "a.dcm"), str(tmp_path / "s")])
+
+
+def test_syncfs_works_here(tmp_path):
+    from lightbox.lib.storage import _syncfs
+
+    assert _syncfs(str(tmp_path)) is True
+
+
+def test_a_staged_file_is_moved_into_place(tmp_path):
+    from lightbox.lib.storage import StagedFile
+
+    staged = tmp_path / "staging.dcm"
+    staged.write_bytes(b"dicom")
+    storage = AtomicFileSystemStorage(location=tmp_path / "media")
+    (tmp_path / "media").mkdir()
+    name = storage.save("x/y.dcm", StagedFile(str(staged)))
+    assert storage.open(name).read() == b"dicom"
+    assert not staged.exists()
