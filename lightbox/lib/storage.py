@@ -50,7 +50,7 @@ def _syncfs(path: str) -> bool:
         return False
     fd = os.open(path, os.O_RDONLY)
     try:
-        return syncfs(fd) == 0
+        return bool(syncfs(fd) == 0)
     finally:
         os.close(fd)
 
@@ -85,7 +85,7 @@ class AtomicFileSystemStorage(FileSystemStorage):
         finally:
             if outer:
                 paths, self._deferred = self._deferred or set(), None
-                if paths and not _syncfs(self.location):
+                if paths and not _syncfs(os.fspath(self.location)):
                     for path in paths:
                         _fsync_path(path)
 
