@@ -24,6 +24,7 @@ import contextlib
 import json
 import logging
 import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ from lightbox.imaging.dicom.prepare import (
     PreparedDicom,
     PreparedPicture,
     RejectedFile,
+    SkippedFile,
     prepare_path,
     sniff,
 )
@@ -56,7 +58,7 @@ from lightbox.lib.archive import ArchiveError, Limits, iter_zip
 from lightbox.lib.isolation import Isolated, LimitExceeded, WorkerCrashed
 from lightbox.lib.storage import StagedFile
 
-__all__ = ["deid_policy", "process_upload", "recover"]
+__all__ = ["deid_policy", "process_upload", "recover", "sweep_orphans"]
 
 logger = logging.getLogger(__name__)
 Step = UploadFile.Step
@@ -135,9 +137,36 @@ def recover() -> int:
     # De-identified files a crash left between the child and storage.
     for staged in _staging_dir().glob("*.dcm"):
         staged.unlink(missing_ok=True)
+    sweep_orphans()
     for pk in unfinished:
         task.enqueue(str(pk))
     return len(unfinished)
+
+
+def sweep_orphans(older_than: float = 3600.0) -> int:
+    """Delete stored instance files no row points at (a kill between storing a file and
+    committing its row leaves one). Local storage only; returns how many were removed."""
+    root = Path(settings.MEDIA_ROOT) / "dicom"
+    if not root.is_dir():
+        return 0
+    cutoff = time.time() - older_than
+    removed = 0
+    for folder in root.glob("*/*"):
+        if not folder.is_dir() or not folder.name.isdigit():
+            continue
+        files = {p for p in folder.iterdir() if p.is_file() and p.stat().st_mtime < cutoff}
+        if not files:
+            continue
+        names = Instance.objects.filter(series_id=int(folder.name)).values_list(
+            "file", "thumbnail"
+        )
+        known = {Path(settings.MEDIA_ROOT) / n for pair in names for n in pair if n}
+        for orphan in files - known:
+            orphan.unlink(missing_ok=True)
+            removed += 1
+    if removed:
+        logger.warning("removed %d stored file(s) that no instance pointed at", removed)
+    return removed
 
 
 def _report(files: list[UploadFile], progress: Callable[[UploadFile], None] | None) -> None:
@@ -343,7 +372,8 @@ def _failed(f: UploadFile, error: BaseException) -> None:
         logger.error("unexpected error on %s", f.name, exc_info=error)
         message = f"could not be processed ({error.__class__.__name__})"
     quarantine.wipe(f.quarantine)
-    f.state, f.error, f.quarantine = UploadFile.State.FAILED, message[:1000], ""
+    state = UploadFile.State.SKIPPED if isinstance(error, SkippedFile) else UploadFile.State.FAILED
+    f.state, f.error, f.quarantine = state, message[:1000], ""
 
 
 def _store_dicom(f: UploadFile, p: PreparedDicom, groups: _Groups) -> Instance | None:

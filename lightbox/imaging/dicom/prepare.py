@@ -34,6 +34,7 @@ __all__ = [
     "PreparedDicom",
     "PreparedPicture",
     "RejectedFile",
+    "SkippedFile",
     "prepare_dicom",
     "prepare_path",
     "prepare_picture",
@@ -57,6 +58,10 @@ MAX_INFLATED_BYTES = 512 * 1024**2
 
 class RejectedFile(ValueError):
     """A file Lightbox will not store; the message is one line for the upload status."""
+
+
+class SkippedFile(RejectedFile):
+    """A file that is rightly not stored and is no error (a DICOMDIR index)."""
 
 
 @dataclass
@@ -160,7 +165,7 @@ def _read(data: bytes) -> Dataset:
     except RecursionError:
         raise RejectedFile("not a readable DICOM file (sequences nested too deep)") from None
     if ds.file_meta.get("MediaStorageSOPClassUID") == MEDIA_STORAGE_DIRECTORY:
-        raise RejectedFile("a DICOMDIR index: the images it lists are read from their own files")
+        raise SkippedFile("a DICOMDIR index: the images it lists are read from their own files")
     if "SOPInstanceUID" not in ds:
         raise RejectedFile("not a DICOM image: no SOP Instance UID")
     return ds

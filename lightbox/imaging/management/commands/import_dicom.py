@@ -75,19 +75,19 @@ class Command(BaseCommand):
         def progress(f: UploadFile) -> None:
             bar.total = max(bar.total, upload.files.count())  # zips add their members
             bar.update(1)
-            if f.state == UploadFile.State.FAILED:
+            if f.state in (UploadFile.State.FAILED, UploadFile.State.SKIPPED):
                 with bar.external_write_mode():
-                    self.stderr.write(f"error: {f.name}: {f.error}")
+                    self.stderr.write(f"{f.state}: {f.name}: {f.error}")
 
         process_upload(upload.pk, progress=progress)
         bar.close()
         states = list(upload.files.values_list("state", flat=True))
-        failed = states.count("failed")
+        failed, skipped = states.count("failed"), states.count("skipped")
         stored = upload.files.filter(state="done", instance__isnull=False).count()
         pictures = upload.files.filter(state="done", image__isnull=False).count()
         summary = (
             f"{len(states)} file(s): {stored} DICOM stored, {pictures} picture(s) stored, "
-            f"{failed} failed (upload {upload.pk})"
+            f"{skipped} skipped, {failed} failed (upload {upload.pk})"
         )
         if failed:
             raise CommandError(summary)
