@@ -119,10 +119,7 @@ def list_cases(request: HttpRequest):  # type: ignore[no-untyped-def]
 @api.get("/cases/{number}", response=CaseOut, tags=["cases"])
 def get_case(request: HttpRequest, number: str) -> Case:
     """One case, structured, with every section."""
-    try:
-        return _case_or_404(request, number)
-    except Http404:
-        raise Http404(f"No case {number}.") from None
+    return _case_or_404(request, number)
 
 
 @api.post(

@@ -78,13 +78,7 @@ def process_upload(upload_id: Any, progress: Callable[[UploadFile], None] | None
     upload = Upload.objects.select_related("case__series").get(pk=upload_id)
     if upload.state == Upload.State.DONE:
         return upload
-    keep = set(
-        str(pk)
-        for pk in Upload.objects.filter(
-            state__in=[Upload.State.QUEUED, Upload.State.PROCESSING]
-        ).values_list("pk", flat=True)
-    )
-    quarantine.sweep(keep)
+    quarantine.sweep({str(pk) for pk in _unfinished()})
     Upload.objects.filter(pk=upload.pk).update(
         state=Upload.State.PROCESSING, started=timezone.now()
     )
@@ -128,11 +122,7 @@ def recover() -> int:
     upload that never finished (processing is idempotent). Returns how many."""
     from lightbox.imaging.tasks import process_upload as task
 
-    unfinished = list(
-        Upload.objects.filter(
-            state__in=[Upload.State.QUEUED, Upload.State.PROCESSING]
-        ).values_list("pk", flat=True)
-    )
+    unfinished = _unfinished()
     quarantine.sweep({str(pk) for pk in unfinished})
     # De-identified files a crash left between the child and storage.
     for staged in _staging_dir().glob("*.dcm"):
@@ -181,10 +171,22 @@ def _staging_dir() -> Path:
     return path
 
 
-def _fail(f: UploadFile, error: str) -> None:
-    f.state, f.error = UploadFile.State.FAILED, error[:1000]
+def _unfinished() -> list[Any]:
+    return list(
+        Upload.objects.filter(
+            state__in=[Upload.State.QUEUED, Upload.State.PROCESSING]
+        ).values_list("pk", flat=True)
+    )
+
+
+def _mark(f: UploadFile, state: str, error: str) -> None:
+    """Record a file's outcome in memory and wipe its quarantined bytes."""
     quarantine.wipe(f.quarantine)
-    f.quarantine = ""
+    f.state, f.error, f.quarantine = state, error[:1000], ""
+
+
+def _fail(f: UploadFile, error: str) -> None:
+    _mark(f, UploadFile.State.FAILED, error)
     f.save(update_fields=["kind", "state", "error", "quarantine", "step"])
 
 
@@ -371,9 +373,8 @@ def _failed(f: UploadFile, error: BaseException) -> None:
     else:
         logger.error("unexpected error on %s", f.name, exc_info=error)
         message = f"could not be processed ({error.__class__.__name__})"
-    quarantine.wipe(f.quarantine)
     state = UploadFile.State.SKIPPED if isinstance(error, SkippedFile) else UploadFile.State.FAILED
-    f.state, f.error, f.quarantine = state, message[:1000], ""
+    _mark(f, state, message)
 
 
 def _store_dicom(f: UploadFile, p: PreparedDicom, groups: _Groups) -> Instance | None:

@@ -9,7 +9,6 @@ removed by :func:`sweep`, which runs whenever a worker starts processing.
 from __future__ import annotations
 
 import logging
-import os
 import re
 import shutil
 import time
@@ -100,9 +99,3 @@ def sweep(keep: set[str], older_than: float = 3600.0) -> int:
     if removed:
         logger.info("quarantine sweep removed %d leftover entries", removed)
     return removed
-
-
-def incoming_dir() -> str:
-    path = root() / "incoming"
-    path.mkdir(exist_ok=True, mode=0o700)
-    return os.fspath(path)

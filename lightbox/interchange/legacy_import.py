@@ -31,7 +31,7 @@ from lightbox.cases.models import (
 )
 from lightbox.imaging.images import InvalidImage, add_image
 from lightbox.imaging.models import Image
-from lightbox.interchange.legacy import LegacyCase, LegacyParseError, parse_legacy
+from lightbox.interchange.legacy import MAX_BYTES, LegacyCase, LegacyParseError, parse_legacy
 
 __all__ = ["ImportResult", "SERIES_NAMES", "import_legacy_file", "save_legacy_case"]
 
@@ -64,7 +64,6 @@ SERIES_NAMES = {
 # Positron emitters: a case with one of these agents is PET rather than single-photon NM.
 PET_NUCLIDES = ("f-18", "18f", "ga-68", "68ga", "c-11", "11c", "n-13", "13n", "rb-82", "o-15")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".tif", ".tiff")
-MAX_FILE_BYTES = 5 * 1024 * 1024
 
 
 class ImportFailed(Exception):
@@ -244,7 +243,8 @@ def import_legacy_file(path: Path, *, visibility: str = Visibility.PUBLIC) -> Im
     """Read, parse and save one page. Raises ImportFailed with a one-line reason."""
     try:
         size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
+        # Refused before reading: the parser would refuse it anyway, after the read.
+        if size > MAX_BYTES:
             raise ImportFailed(f"file too large: {size:,} bytes (limit 5 MiB)")
         data = path.read_bytes()
     except OSError as e:

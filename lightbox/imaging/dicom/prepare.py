@@ -47,6 +47,7 @@ pydicom.config.settings.reading_validation_mode = pydicom.config.IGNORE
 
 THUMBNAIL = (256, 256)
 MAX_PICTURE_PIXELS = 80_000_000
+Image.MAX_IMAGE_PIXELS = MAX_PICTURE_PIXELS  # Pillow's decompression-bomb guard
 # (0002,0002) Media Storage SOP Class UID of a DICOMDIR: an index, not an image.
 MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"
 # Pixel data larger than this (bytes, decoded) is refused before it is decoded.
@@ -288,7 +289,6 @@ def prepare_dicom(data: bytes, policy: DeidPolicy) -> PreparedDicom:
 
 def prepare_picture(data: bytes) -> PreparedPicture:
     """Decode a picture under the pixel limit and re-encode it without metadata."""
-    Image.MAX_IMAGE_PIXELS = MAX_PICTURE_PIXELS
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
