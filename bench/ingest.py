@@ -2,7 +2,7 @@
 
 Makes 1,000 synthetic 512×512 16-bit CT slices with planted identifiers, then pushes them
 through the real pipeline: the files are quarantined as an upload would be, the processing
-task is enqueued, and `manage.py db_worker` (the real task worker, started beforehand as
+task is enqueued, and `manage.py worker` (the real task worker, started beforehand as
 `make run` does, with its pool of limited child processes) processes them. Prints slices
 per second; the budget is >= 150 on 2 cores. Afterwards it checks that no planted
 identifier reached storage.
@@ -157,7 +157,7 @@ def main() -> None:
 
         # The real task worker, as `make run` starts it, already running and idle.
         worker = subprocess.Popen(
-            [sys.executable, "-m", "django", "db_worker", "--no-reload", "--interval", "0.05"],
+            [sys.executable, "-m", "django", "worker", "--no-reload", "--interval", "0.05"],
             cwd=ROOT,
             env=os.environ.copy(),
             stdout=subprocess.DEVNULL,
@@ -183,7 +183,7 @@ def main() -> None:
         total = done - start
         print(f"  upload state: {upload.state}; {stored:,} instances stored, {failed} failed")
         print(f"  receive (quarantine copy): {received - start:.1f} s")
-        print(f"  worker (de-identify, group, thumbnails, store): {done - received:.1f} s")
+        print(f"  worker (de-identify, group, store, index, key images): {done - received:.1f} s")
         rate = args.slices / total
         print(f"Ingest: {rate:.0f} slices/s end to end ({args.slices:,} slices in {total:.1f} s)")
         print(f"Budget: >= {BUDGET:.0f} slices/s: {'PASS' if rate >= BUDGET else 'FAIL'}")

@@ -158,7 +158,7 @@ MEDIA_ROOT = DATA_DIR / "media"
 STORAGES = {
     # Written to a temporary name, fsynced and linked into place: never a half file.
     "default": {"BACKEND": "lightbox.lib.storage.AtomicFileSystemStorage"},
-    # Files made from others (thumbnails): atomic, but not fsynced one by one.
+    # Files made from others (rendered frames): atomic, but not fsynced one by one.
     "derived": {
         "BACKEND": "lightbox.lib.storage.AtomicFileSystemStorage",
         "OPTIONS": {"durable": False},

@@ -9,9 +9,12 @@ recorded on the row so the status panel can show where it is and where it stoppe
 2. **deidentify** — in a limited child process (:mod:`lightbox.lib.isolation`), the
    DICOM is de-identified and checked, or the picture re-encoded without metadata;
 3. **group** — into study and series by the re-mapped Study/Series Instance UIDs;
-4. **render** — the thumbnail (in the child, with step 2);
-5. **store** — the de-identified bytes, atomically, with their SHA-256;
-6. **index** — the instance row, then per series the key image the case shows.
+4. **store** — the de-identified bytes, atomically, with their SHA-256;
+5. **index** — the instance row, then per series its counts and order;
+6. **render** — per series the key image (the middle frame) and its thumbnail, which
+   the case page shows. Every other frame's web image is rendered when first asked for
+   and kept (:mod:`lightbox.imaging.frames`): a 1,000-slice CT is not rendered 1,000
+   times before anyone looks, and the viewer reads the DICOM itself.
 
 The quarantined original is wiped after each file, whatever happened to it. Re-running
 an upload is idempotent: done files are skipped and an instance already stored (same
@@ -26,6 +29,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -56,9 +60,9 @@ from lightbox.imaging.models import (
 )
 from lightbox.lib.archive import ArchiveError, Limits, iter_zip
 from lightbox.lib.isolation import Isolated, LimitExceeded, WorkerCrashed
-from lightbox.lib.storage import StagedFile
+from lightbox.lib.storage import StagedFile, fsync_path
 
-__all__ = ["deid_policy", "process_upload", "recover", "sweep_orphans"]
+__all__ = ["deid_policy", "process_upload", "recover", "sweep_orphans", "warm_up"]
 
 logger = logging.getLogger(__name__)
 Step = UploadFile.Step
@@ -85,12 +89,8 @@ def process_upload(upload_id: Any, progress: Callable[[UploadFile], None] | None
     policy = deid_policy(upload.case.number)
     groups = _Groups(upload)
     try:
-        with Isolated(
-            workers=settings.INGEST_WORKERS,
-            memory_bytes=settings.INGEST_MEMORY_MB * 1024 * 1024,
-            seconds=settings.INGEST_SECONDS,
-            preload=["lightbox.imaging.dicom.prepare"],
-        ) as pool:
+        pool = _pool()
+        with ThreadPoolExecutor(2, thread_name_prefix="fsync") as syncer:
             while queued := list(upload.files.filter(state=UploadFile.State.QUEUED)):
                 ready = list(_read_step(upload, queued, progress))
                 staging = str(_staging_dir())
@@ -98,7 +98,7 @@ def process_upload(upload_id: Any, progress: Callable[[UploadFile], None] | None
                     (f, (str(quarantine.path_of(f.quarantine)), f.kind, policy, staging))
                     for f in ready
                 )
-                batch = _Batch(upload, groups)
+                batch = _Batch(upload, groups, syncer)
                 for outcome in pool.map_unordered(prepare_path, jobs):
                     if batch.add(outcome.key, outcome.value, outcome.error):
                         _report(batch.flush(), progress)
@@ -115,6 +115,33 @@ def process_upload(upload_id: Any, progress: Callable[[UploadFile], None] | None
     Upload.objects.filter(pk=upload.pk).update(state=Upload.State.DONE, finished=timezone.now())
     upload.refresh_from_db()
     return upload
+
+
+_POOL: tuple[tuple[int, int, int], Isolated] | None = None
+
+
+def _pool() -> Isolated:
+    """The limited child processes, kept between uploads: started once per worker (see
+    :func:`warm_up`), rebuilt if the settings change."""
+    global _POOL
+    limits = (settings.INGEST_WORKERS, settings.INGEST_MEMORY_MB, settings.INGEST_SECONDS)
+    if _POOL is None or _POOL[0] != limits:
+        if _POOL is not None:
+            _POOL[1].close()
+        pool = Isolated(
+            workers=limits[0],
+            memory_bytes=limits[1] * 1024 * 1024,
+            seconds=limits[2],
+            preload=["lightbox.imaging.dicom.prepare"],
+        )
+        _POOL = (limits, pool)
+    return _POOL[1]
+
+
+def warm_up() -> None:
+    """Start the child processes before the first upload arrives (the worker calls this
+    as it starts), so that upload does not wait for them to import their decoders."""
+    _pool().warm()
 
 
 def recover() -> int:
@@ -147,10 +174,8 @@ def sweep_orphans(older_than: float = 3600.0) -> int:
         files = {p for p in folder.iterdir() if p.is_file() and p.stat().st_mtime < cutoff}
         if not files:
             continue
-        names = Instance.objects.filter(series_id=int(folder.name)).values_list(
-            "file", "thumbnail"
-        )
-        known = {Path(settings.MEDIA_ROOT) / n for pair in names for n in pair if n}
+        names = Instance.objects.filter(series_id=int(folder.name)).values_list("file", flat=True)
+        known = {Path(settings.MEDIA_ROOT) / n for n in names if n}
         for orphan in files - known:
             orphan.unlink(missing_ok=True)
             removed += 1
@@ -295,20 +320,31 @@ BATCH = 32
 
 class _Batch:
     """Outcomes written to the database together: one transaction and one bulk insert for
-    up to :data:`BATCH` files, instead of a transaction and several statements each."""
+    up to :data:`BATCH` files, instead of a transaction and several statements each.
 
-    def __init__(self, upload: Upload, groups: _Groups) -> None:
-        self.upload, self.groups = upload, groups
+    Each staged file is fsynced by a background thread as soon as its outcome arrives,
+    while the children go on working and the parent waits for the next result; the batch
+    only waits for those syncs before it links the files into storage and commits.
+    """
+
+    def __init__(self, upload: Upload, groups: _Groups, syncer: ThreadPoolExecutor) -> None:
+        self.upload, self.groups, self.syncer = upload, groups, syncer
         self.pending: list[tuple[UploadFile, PreparedDicom | PreparedPicture | None, Any]] = []
+        self.syncs: list[Future[None]] = []
 
     def add(self, f: UploadFile, prepared: Any, error: BaseException | None) -> bool:
         self.pending.append((f, prepared, error))
+        if isinstance(prepared, PreparedDicom) and prepared.staged:
+            self.syncs.append(self.syncer.submit(fsync_path, prepared.staged))
         return len(self.pending) >= BATCH
 
     def flush(self) -> list[UploadFile]:
         batch, self.pending = self.pending, []
+        syncs, self.syncs = self.syncs, []
         if not batch:
             return []
+        for sync in syncs:
+            sync.result()  # an I/O error fails the upload before any row points at the file
         files = [f for f, _, _ in batch]
         quarantined = [f.quarantine for f in files]
         new: list[tuple[UploadFile, Instance]] = []
@@ -333,7 +369,6 @@ class _Batch:
             # The rows are rolled back: remove the files stored for them, leaving no orphan.
             for _, instance in new:
                 instance.file.delete(save=False)
-                instance.thumbnail.delete(save=False)
             raise
         finally:
             for relative in quarantined:
@@ -406,10 +441,9 @@ def _store_dicom(f: UploadFile, p: PreparedDicom, groups: _Groups) -> Instance |
         size=p.size,
         pixel_review=review,
     )
-    content = StagedFile(p.staged) if p.staged else ContentFile(p.data)
+    # A staged file was synced by the batch (see _Batch.add): storage only links it.
+    content = StagedFile(p.staged, synced=True) if p.staged else ContentFile(p.data)
     instance.file.save(f"{p.sha256[:20]}.dcm", content, save=False)
-    if p.thumbnail:
-        instance.thumbnail.save(f"{p.sha256[:20]}.jpg", ContentFile(p.thumbnail), save=False)
     groups.instances[series.pk].add(instance.sop_uid)
     return instance
 

@@ -93,7 +93,6 @@ class Instance(models.Model):
     frames = models.PositiveIntegerField(default=1)
     transfer_syntax = models.CharField(max_length=64, blank=True)
     file = models.FileField(upload_to=instance_path)
-    thumbnail = models.ImageField(upload_to=instance_path, blank=True, storage=derived_storage)
     sha256 = models.CharField(max_length=64)
     size = models.PositiveBigIntegerField(default=0)
     pixel_review = models.CharField(

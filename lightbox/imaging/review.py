@@ -17,6 +17,7 @@ from PIL import Image as PILImage
 from PIL import ImageDraw
 from pydicom.uid import ExplicitVRLittleEndian
 
+from lightbox.imaging import frames
 from lightbox.imaging.dicom.mask import Rect, mask_rectangles
 from lightbox.imaging.images import _thumbnail, show_series
 from lightbox.imaging.models import Image, PixelReview
@@ -36,9 +37,11 @@ def confirm(image: Image) -> None:
 def mask(image: Image, rects: list[Rect]) -> None:
     """Black out ``rects`` (key-image pixel coordinates) in every frame, then re-render."""
     old_files = []
+    old_frames: list[tuple[int, str]] = []
     with transaction.atomic():
         if image.series_id:
             for instance in image.series.instances.all():
+                old_frames.append((instance.series_id, instance.sha256))
                 with instance.file.open("rb") as fp:
                     ds = pydicom.dcmread(fp)
                 out = io.BytesIO()
@@ -61,6 +64,8 @@ def mask(image: Image, rects: list[Rect]) -> None:
         # The unmasked files go only once the masked ones are committed.
         storage = image.file.storage
         transaction.on_commit(lambda: [storage.delete(name) for name in old_files])
+        # So do the web images rendered from them, which show what was masked.
+        transaction.on_commit(lambda: [frames.forget(*old) for old in old_frames])
 
 
 def _mask_picture(image: Image, rects: list[Rect]) -> None:

@@ -36,6 +36,7 @@ def receive(case: Case, user: Any, files: Iterable[Any]) -> Upload:
     try:
         with transaction.atomic():
             upload.save()
+            rows = []
             for order, uploaded in enumerate(files):
                 try:
                     relative, size = quarantine.write(
@@ -44,13 +45,16 @@ def receive(case: Case, user: Any, files: Iterable[Any]) -> Upload:
                 except ValueError as e:
                     raise TooLarge(f"{safe_name(uploaded.name)}: {e}") from None
                 total += size
-                UploadFile.objects.create(
-                    upload=upload,
-                    order=order,
-                    name=safe_name(uploaded.name or "", fallback=f"file-{order + 1}"),
-                    size=size,
-                    quarantine=relative,
+                rows.append(
+                    UploadFile(
+                        upload=upload,
+                        order=order,
+                        name=safe_name(uploaded.name or "", fallback=f"file-{order + 1}"),
+                        size=size,
+                        quarantine=relative,
+                    )
                 )
+            UploadFile.objects.bulk_create(rows, batch_size=500)
             transaction.on_commit(lambda: process_upload.enqueue(str(upload.pk)))
     except BaseException:
         # The rows are rolled back; the quarantined bytes go too.

@@ -28,6 +28,11 @@ urlpatterns = [
         name="lightbox-instance-file",
     ),
     path(
+        "cases/<str:number>/instances/<int:pk>/frames/<int:frame>.png",
+        views.instance_frame,
+        name="lightbox-instance-frame",
+    ),
+    path(
         "cases/<str:number>/images/<int:pk>/<str:kind>",
         views.image_file,
         name="lightbox-image-file",

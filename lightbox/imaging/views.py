@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.files.storage import storages
 from django.http import (
     FileResponse,
     Http404,
@@ -17,11 +18,12 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
 
 from lightbox.cases.access import can_edit_case, can_view_case
 from lightbox.cases.models import Case
-from lightbox.imaging import review, viewer
+from lightbox.imaging import frames, review, viewer
 from lightbox.imaging.models import Image, Instance, PixelReview, Upload, UploadFile
 from lightbox.imaging.uploads import TooLarge, receive
 from lightbox.lib import zipstream
@@ -56,7 +58,33 @@ def image_view(request: HttpRequest, number: str, pk: int) -> HttpResponse:
     rendered picture for readers without JavaScript."""
     image = _get_image(request, number, pk)
     context = {"image": image, "images": _visible_images(request, image)}
+    if image.series_id:
+        context["stack"] = _stack_position(image, request.GET.get("frame", ""))
     return render(request, "imaging/image_view.html", context)
+
+
+def _stack_position(image: Image, asked: str) -> dict[str, Any]:
+    """Where a reader without JavaScript is in the image's stack: every frame of every
+    instance in stack order, the middle one (the key image) unless ``asked`` (1-based)."""
+    instances = Instance.objects.filter(series_id=image.series_id).order_by(
+        "instance_number", "position", "pk"
+    )
+    stack = [(i.pk, f) for i in instances.only("pk", "frames") for f in range(max(i.frames, 1))]
+    total = len(stack)
+    try:
+        current = min(max(int(asked), 1), total)
+    except ValueError:
+        current = total // 2 + 1
+    pk, frame = stack[current - 1] if stack else (0, 0)
+    return {
+        "total": total,
+        "current": current,
+        "previous": current - 1 if current > 1 else None,
+        "next": current + 1 if current < total else None,
+        "url": reverse("lightbox-instance-frame", args=[image.case.number, pk, frame + 1])
+        if stack
+        else "",
+    }
 
 
 @require_safe
@@ -65,14 +93,32 @@ def image_manifest(request: HttpRequest, number: str, pk: int) -> JsonResponse:
     return JsonResponse(viewer.manifest(image, _visible_images(request, image)))
 
 
-@require_safe
-def instance_file(request: HttpRequest, number: str, pk: int) -> FileResponse:
-    """One de-identified DICOM instance, for the viewer or to download."""
+def _get_instance(request: HttpRequest, number: str, pk: int) -> Instance:
     instance = get_object_or_404(Instance.objects.select_related("series__study__case"), pk=pk)
     case = instance.series.study.case
     hidden = instance.pixel_review == PixelReview.NEEDED and not can_edit_case(request.user, case)
     if case.number != number or hidden or not can_view_case(request.user, case):
         raise Http404("No such image.")
+    return instance
+
+
+@require_safe
+def instance_frame(request: HttpRequest, number: str, pk: int, frame: int) -> FileResponse:
+    """One frame of a de-identified instance as a PNG (``frame`` counts from 1)."""
+    instance = _get_instance(request, number, pk)
+    try:
+        name = frames.frame_png(instance, frame - 1)
+    except frames.FrameNotFound as e:
+        raise Http404(f"No such frame: {e}") from None
+    response = FileResponse(storages["derived"].open(name, "rb"), content_type="image/png")
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+@require_safe
+def instance_file(request: HttpRequest, number: str, pk: int) -> FileResponse:
+    """One de-identified DICOM instance, for the viewer or to download."""
+    instance = _get_instance(request, number, pk)
     response = FileResponse(
         instance.file.open("rb"), content_type="application/dicom", filename=f"{instance.pk}.dcm"
     )

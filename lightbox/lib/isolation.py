@@ -115,7 +115,18 @@ class Isolated:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def warm(self) -> None:
+        """Start every process now (and the fork server with its preloaded modules), so
+        the first real call does not wait for them."""
+        import os
+
+        for future in [self._executor.submit(os.getpid) for _ in range(self.workers)]:
+            future.result()
 
     def map_unordered(
         self, fn: Callable[..., T], jobs: Iterable[tuple[K, tuple[Any, ...]]]
@@ -129,13 +140,29 @@ class Isolated:
         pending = list(jobs)
         pending.reverse()
         suspects: list[tuple[K, tuple[Any, ...]]] = []
+        in_flight: dict[Future[T], tuple[K, tuple[Any, ...]]] = {}
+        try:
+            yield from self._map(fn, pending, suspects, in_flight)
+        finally:
+            # The caller stopped early (an error, or it closed the generator): calls not
+            # yet started are dropped, so the pool is free for the next caller.
+            for future in in_flight:
+                future.cancel()
+
+    def _map(
+        self,
+        fn: Callable[..., T],
+        pending: list[tuple[K, tuple[Any, ...]]],
+        suspects: list[tuple[K, tuple[Any, ...]]],
+        in_flight: dict[Future[T], tuple[K, tuple[Any, ...]]],
+    ) -> Iterator[Outcome[K, T]]:
         while pending or suspects:
             if suspects:
                 # One at a time: whichever crashes alone is the culprit.
                 key, args = suspects.pop()
                 yield from self._run_alone(fn, key, args)
                 continue
-            in_flight: dict[Future[T], tuple[K, tuple[Any, ...]]] = {}
+            in_flight.clear()
             broken = False
             while (pending or in_flight) and not broken:
                 while pending and len(in_flight) < self.queue:
@@ -153,6 +180,7 @@ class Isolated:
                         yield Outcome(key, error=e)
             if broken:
                 suspects.extend(in_flight.values())
+                in_flight.clear()
                 self._executor.shutdown(wait=False, cancel_futures=True)
                 self._executor = self._new_executor()
 

@@ -11,8 +11,6 @@ the whole file; leftovers are ``.part`` files that :func:`sweep_partial_files` r
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import os
 import tempfile
 import time
@@ -23,34 +21,23 @@ from typing import Any
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage
 
-__all__ = ["PARTIAL_PREFIX", "AtomicFileSystemStorage", "StagedFile", "sweep_partial_files"]
+__all__ = [
+    "PARTIAL_PREFIX",
+    "AtomicFileSystemStorage",
+    "StagedFile",
+    "fsync_path",
+    "sweep_partial_files",
+]
 
 PARTIAL_PREFIX = ".partial-"
 PARTIAL_SUFFIX = ".part"
 
 
-def _fsync_path(path: str) -> None:
+def fsync_path(path: str) -> None:
+    """Make the file or directory at ``path`` durable."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _syncfs(path: str) -> bool:
-    """Flush the whole file system holding ``path`` in one call (Linux ``syncfs``).
-
-    One call makes a whole batch of files and directory entries durable, where fsync would
-    cost a journal commit per file. False where the call is not available.
-    """
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        syncfs = libc.syncfs
-    except (OSError, AttributeError):
-        return False
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        return bool(syncfs(fd) == 0)
     finally:
         os.close(fd)
 
@@ -73,10 +60,15 @@ class AtomicFileSystemStorage(FileSystemStorage):
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
-        """Save many files and make them durable together when the block exits (one
-        ``syncfs``, or an fsync per file and directory where that is not available).
-        Files are whole under their names throughout; commit the rows that point at them
-        after the block."""
+        """Save many files and make them durable together when the block exits: each file
+        written here is fsynced once, and each directory that gained a name once, instead
+        of a directory fsync per file. A :class:`StagedFile` is durable already (its
+        producer synced it), so it costs only its directory. Files are whole under their
+        names throughout; commit the rows that point at them after the block.
+
+        (Not ``syncfs``: it would also flush every unrelated dirty page on the file
+        system, such as a gigabyte of just-received uploads, and wait for all of it.)
+        """
         outer = self._deferred is None
         if outer:
             self._deferred = set()
@@ -85,25 +77,27 @@ class AtomicFileSystemStorage(FileSystemStorage):
         finally:
             if outer:
                 paths, self._deferred = self._deferred or set(), None
-                if paths and not _syncfs(os.fspath(self.location)):
-                    for path in paths:
-                        _fsync_path(path)
+                for path in sorted(paths):
+                    fsync_path(path)
 
     def _save(self, name: str, content: Any) -> str:
         full_path = self.path(name)
         directory = os.path.dirname(full_path)
         os.makedirs(directory, exist_ok=True)
         partial = None
+        batched = self.durable and self._deferred is not None
+        sync_file = self.durable  # whether the file's own bytes still need an fsync
         if hasattr(content, "temporary_file_path"):
             # Already written in full by its producer: link it into place instead of
             # copying it, when it is on this file system.
             staged = content.temporary_file_path()
             if os.stat(staged).st_dev == os.stat(directory).st_dev:
                 partial = staged
-                if self.durable and self._deferred is None:
-                    _fsync_path(staged)
+                sync_file = self.durable and not getattr(content, "synced", False)
+                if sync_file and not batched:
+                    fsync_path(staged)
         if partial is None:
-            partial = self._write_partial(directory, content)
+            partial = self._write_partial(directory, content, sync=not batched)
         try:
             if self.file_permissions_mode is not None:
                 os.chmod(partial, self.file_permissions_mode)
@@ -114,17 +108,17 @@ class AtomicFileSystemStorage(FileSystemStorage):
                 except FileExistsError:
                     name = self.get_available_name(name)
                     full_path = self.path(name)
-            if self.durable:
-                if self._deferred is not None:
-                    self._deferred.update((full_path, directory))
-                else:
-                    _fsync_path(directory)
+            if batched:
+                assert self._deferred is not None
+                self._deferred.update([full_path, directory] if sync_file else [directory])
+            elif self.durable:
+                fsync_path(directory)
         finally:
             if os.path.exists(partial):
                 os.unlink(partial)
         return str(Path(full_path).relative_to(self.location)).replace(os.sep, "/")
 
-    def _write_partial(self, directory: str, content: Any) -> str:
+    def _write_partial(self, directory: str, content: Any, *, sync: bool) -> str:
         fd, partial = tempfile.mkstemp(dir=directory, prefix=PARTIAL_PREFIX, suffix=PARTIAL_SUFFIX)
         try:
             with os.fdopen(fd, "wb") as f:
@@ -132,7 +126,7 @@ class AtomicFileSystemStorage(FileSystemStorage):
                     content.seek(0)
                 for chunk in content.chunks():
                     f.write(chunk)
-                if self.durable and self._deferred is None:
+                if self.durable and sync:
                     f.flush()
                     os.fsync(f.fileno())
         except BaseException:
@@ -143,11 +137,16 @@ class AtomicFileSystemStorage(FileSystemStorage):
 
 class StagedFile(File):  # type: ignore[type-arg]
     """A finished file on the storage's file system, handed over by path: the storage
-    links it into place (moving it) rather than copying its bytes, and makes it durable."""
+    links it into place (moving it) rather than copying its bytes, and makes it durable.
 
-    def __init__(self, path: str) -> None:
+    ``synced=True`` says the producer already fsynced it (as the ingest child does, in
+    parallel with other work), so storage only makes its directory entry durable.
+    """
+
+    def __init__(self, path: str, *, synced: bool = False) -> None:
         super().__init__(open(path, "rb"), name=os.path.basename(path))  # noqa: SIM115
         self._path = path
+        self.synced = synced
 
     def temporary_file_path(self) -> str:
         self.close()

@@ -5,7 +5,7 @@ memory cap and a time limit (see :mod:`lightbox.lib.isolation`) and returns only
 de-identified bytes and plain values, never the original. The caller stores them.
 
 * :func:`sniff` says what a file is from its bytes, never from its name.
-* :func:`prepare_dicom` reads, de-identifies, checks and renders a DICOM file.
+* :func:`prepare_dicom` reads, de-identifies and checks a DICOM file.
 * :func:`prepare_picture` re-encodes a JPEG/PNG/WebP/TIFF without its metadata.
 """
 
@@ -28,7 +28,7 @@ from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID
 
 from lightbox.imaging.dicom.deidentify import DeidPolicy, deidentify
-from lightbox.imaging.dicom.render import frame_count, render_frame
+from lightbox.imaging.dicom.render import frame_count
 
 __all__ = [
     "PreparedDicom",
@@ -45,7 +45,6 @@ __all__ = [
 # name): identifiers in a log file. Lightbox validates what it needs itself.
 pydicom.config.settings.reading_validation_mode = pydicom.config.IGNORE
 
-THUMBNAIL = (256, 256)
 MAX_PICTURE_PIXELS = 80_000_000
 Image.MAX_IMAGE_PIXELS = MAX_PICTURE_PIXELS  # Pillow's decompression-bomb guard
 # (0002,0002) Media Storage SOP Class UID of a DICOMDIR: an index, not an image.
@@ -69,11 +68,10 @@ class SkippedFile(RejectedFile):
 class PreparedDicom:
     data: bytes  # the de-identified Part 10 file (empty once staged, see prepare_path)
     sha256: str
-    thumbnail: bytes  # JPEG of the first frame, or b"" when it cannot be rendered
     meta: dict[str, Any] = field(default_factory=dict)
     report: dict[str, Any] = field(default_factory=dict)
     size: int = 0
-    staged: str = ""  # where prepare_path left the file, fsynced, for storage to link
+    staged: str = ""  # where prepare_path left the file, for storage to link
 
 
 @dataclass
@@ -131,6 +129,11 @@ def _guard_deflate(data: bytes) -> None:
     pydicom inflates the whole dataset in one call; a few kilobytes of deflate can ask for
     gigabytes. Inflate it here first, bounded, and only then let pydicom read it.
     """
+    if DEFLATED.encode() not in data[:65536]:
+        # Not deflated: (0002,0010) sits in the file meta, within the first few hundred
+        # bytes of any real file. (One that hides it further is still held by the
+        # child's memory cap.)
+        return
     fp = io.BytesIO(data)
     if fp.read(132)[128:132] != b"DICM":
         return  # no file meta: cannot be deflated
@@ -246,19 +249,8 @@ def _meta(ds: Dataset) -> dict[str, Any]:
     }
 
 
-def _thumbnail(ds: Dataset) -> bytes:
-    try:
-        img = render_frame(ds, 0, max_size=THUMBNAIL[0])
-    except Exception:  # noqa: BLE001 - a picture we cannot render still stores as DICOM
-        return b""
-    img.thumbnail(THUMBNAIL)
-    out = io.BytesIO()
-    img.convert("RGB" if img.mode not in ("L", "RGB") else img.mode).save(out, "JPEG", quality=85)
-    return out.getvalue()
-
-
 def prepare_dicom(data: bytes, policy: DeidPolicy) -> PreparedDicom:
-    """Read ``data`` as DICOM, de-identify it and render its thumbnail.
+    """Read ``data`` as DICOM and de-identify it.
 
     Raises
     ------
@@ -281,7 +273,6 @@ def prepare_dicom(data: bytes, policy: DeidPolicy) -> PreparedDicom:
         data=clean,
         size=len(clean),
         sha256=hashlib.sha256(clean).hexdigest(),
-        thumbnail=_thumbnail(ds),
         meta=_meta(ds),
         report=result.report.to_json(),
     )
@@ -323,8 +314,9 @@ def prepare_path(
     """Read a quarantined file and prepare it: the entry point of the limited child.
 
     With ``staging`` (a folder), the de-identified DICOM file is written there and only
-    its path travels back to the parent, not its bytes; storage makes it durable when it
-    takes the file over.
+    its path travels back to the parent, not its bytes. The child does not wait for the
+    disk: the parent syncs staged files in the background and storage links them into
+    place.
     """
     with open(path, "rb") as fp:
         data = fp.read()

@@ -24,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 from pydicom import Dataset
+from pydicom.multival import MultiValue
 from pydicom.pixels.processing import apply_color_lut, apply_modality_lut, apply_voi_lut
 from pydicom.pixels.utils import pixel_array
 
@@ -179,6 +180,8 @@ def _decode(ds: Dataset, frame: int) -> npt.NDArray[Any]:
 
 def _voi(ds: Dataset, values: npt.NDArray[Any], window: tuple[float, float] | None) -> FloatArray:
     """Map modality values to 0.0 (black) … 1.0 (white), before any inversion."""
+    if window is None:
+        window = _stored_linear_window(ds)
     if window is not None:
         centre, width = window
         # PS3.3 C.11.2.1.2.1 LINEAR: the same half-pixel convention as pydicom and viewers.
@@ -192,6 +195,22 @@ def _voi(ds: Dataset, values: npt.NDArray[Any], window: tuple[float, float] | No
     # No VOI stored: stretch the frame's own range, the usual fallback of viewers.
     floats = values.astype(np.float64)
     return _normalise(floats, float(floats.min()), float(floats.max()))
+
+
+def _stored_linear_window(ds: Dataset) -> tuple[float, float] | None:
+    """The first stored (0028,1050)/(0028,1051) window when it is a plain LINEAR one and no
+    VOI LUT table overrides it: the same mapping ``apply_voi_lut`` makes, computed
+    directly (a quarter of the time, which counts for a thousand thumbnails)."""
+    if ds.get("VOILUTSequence") or str(ds.get("VOILUTFunction", "") or "LINEAR") != "LINEAR":
+        return None
+    try:
+        centre, width = (
+            float(v[0] if isinstance(v, MultiValue) else v)
+            for v in (ds.get("WindowCenter"), ds.get("WindowWidth"))
+        )
+    except (TypeError, ValueError, IndexError):
+        return None
+    return (centre, width) if width >= 1 else None
 
 
 def _has_voi(ds: Dataset) -> bool:

@@ -91,6 +91,33 @@ def test_it_uses_the_stored_window_when_none_is_given():
     assert np.abs(stored - explicit).max() <= 1
 
 
+@pytest.mark.parametrize(
+    ("centre", "width", "function"),
+    [(40, 400, None), ([40, 300], [400, 1500], "LINEAR"), (-600, 1, None)],
+)
+def test_the_stored_linear_window_maps_as_pydicom_does(centre, width, function):
+    """The direct path for a stored LINEAR window gives pydicom's apply_voi_lut result."""
+    from pydicom.pixels.processing import apply_modality_lut, apply_voi_lut
+
+    ds = load("CT_small.dcm")
+    ds.WindowCenter, ds.WindowWidth = centre, width
+    if function:
+        ds.VOILUTFunction = function
+    values = apply_modality_lut(ds.pixel_array, ds)
+    reference = apply_voi_lut(values, ds).astype(np.float64)
+    low, high = apply_voi_lut(np.array([-np.inf, np.inf]), ds)
+    expected = np.rint(np.clip((reference - low) / (high - low), 0, 1) * 255)
+    assert np.abs(pixels(render_frame(ds, invert=False)) - expected).max() <= 1
+
+
+def test_a_sigmoid_window_is_left_to_pydicom():
+    ds = load("CT_small.dcm")
+    ds.WindowCenter, ds.WindowWidth, ds.VOILUTFunction = 40, 400, "SIGMOID"
+    linear = load("CT_small.dcm")
+    linear.WindowCenter, linear.WindowWidth = 40, 400
+    assert not np.array_equal(pixels(render_frame(ds)), pixels(render_frame(linear)))
+
+
 def test_it_stretches_the_frame_range_when_there_is_no_voi():
     ds = load("CT_small.dcm")  # no Window Center / Width, no VOI LUT Sequence
     out = pixels(render_frame(ds))

@@ -6,10 +6,13 @@ from pathlib import Path
 import pydicom
 import pytest
 from django.core import management
+from django.core.files.storage import storages
+from PIL import Image as PILImage
 from pydicom.data import get_testdata_file
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
+from lightbox.imaging.frames import frame_png
 from lightbox.imaging.ingest import process_upload
 from lightbox.imaging.models import Instance, Series, Study, UploadFile
 from lightbox.imaging.uploads import receive
@@ -96,6 +99,13 @@ def test_every_kind_decodes_groups_and_renders(planted_files, settings):
         image = series.image
         assert image.file and image.thumbnail
         assert image.width > 0
+    # Every frame of every kind renders as a web image (on demand, see frames.py).
+    for instance in Instance.objects.filter(series__study__case=case):
+        for frame in {0, instance.frames - 1}:
+            name = frame_png(instance, frame)
+            with storages["derived"].open(name) as fp, PILImage.open(fp) as img:
+                assert img.format == "PNG"
+                assert img.size == (instance.columns, instance.rows)
     assert Study.objects.filter(case=case).count() == len(
         {
             pydicom.dcmread(io.BytesIO(d)).get("StudyInstanceUID", "")
@@ -107,6 +117,9 @@ def test_every_kind_decodes_groups_and_renders(planted_files, settings):
 def test_no_planted_identifier_is_stored_anywhere(planted_files, settings, tmp_path):
     case = make_case()
     _ingest(case, [(name, data) for name, (data, _) in planted_files.items()])
+    for instance in Instance.objects.filter(series__study__case=case):
+        for frame in range(instance.frames):  # the web images are stored files too
+            frame_png(instance, frame)
     originals = [uid for _, uid in planted_files.values()]
     needles = (
         [v.encode() for v in PLANTED.values()] + [b"ZZPLANTED"] + [u.encode() for u in originals]

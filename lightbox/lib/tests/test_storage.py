@@ -62,35 +62,46 @@ def test_it_is_the_default_storage(settings):
     assert isinstance(default_storage, AtomicFileSystemStorage)
 
 
-def test_a_batch_makes_files_durable_together(tmp_path, monkeypatch):
-    import lightbox.lib.storage as module
-
-    synced = []
-    monkeypatch.setattr(module, "_syncfs", lambda path: synced.append(path) or True)
-    storage = AtomicFileSystemStorage(location=tmp_path)
-    with storage.batch():
-        names = [storage.save(f"s/{i}.dcm", ContentFile(b"x")) for i in range(3)]
-        assert synced == []
-    assert synced == [str(tmp_path)]
-    assert all(storage.exists(n) for n in names)
-
-
-def test_without_syncfs_a_batch_fsyncs_each_file_and_directory(tmp_path, monkeypatch):
+def test_a_batch_fsyncs_each_file_and_directory_once_when_it_ends(tmp_path, monkeypatch):
     import lightbox.lib.storage as module
 
     fsynced = []
-    monkeypatch.setattr(module, "_syncfs", lambda path: False)
-    monkeypatch.setattr(module, "_fsync_path", fsynced.append)
+    monkeypatch.setattr(module, "fsync_path", fsynced.append)
     storage = AtomicFileSystemStorage(location=tmp_path)
     with storage.batch():
-        storage.save("s/a.dcm", ContentFile(b"x"))
-    assert sorted(fsynced) == sorted([str(tmp_path / "s" / "a.dcm"), str(tmp_path / "s")])
+        names = [storage.save(f"s/{i}.dcm", ContentFile(b"x")) for i in range(3)]
+        assert fsynced == []
+    expected = [str(tmp_path / "s" / f"{i}.dcm") for i in range(3)] + [str(tmp_path / "s")]
+    assert sorted(fsynced) == sorted(expected)
+    assert all(storage.exists(n) for n in names)
 
 
-def test_syncfs_works_here(tmp_path):
-    from lightbox.lib.storage import _syncfs
+def test_a_synced_staged_file_costs_only_its_directory(tmp_path, monkeypatch):
+    import lightbox.lib.storage as module
+    from lightbox.lib.storage import StagedFile
 
-    assert _syncfs(str(tmp_path)) is True
+    fsynced = []
+    monkeypatch.setattr(module, "fsync_path", fsynced.append)
+    storage = AtomicFileSystemStorage(location=tmp_path / "media")
+    (tmp_path / "media").mkdir()
+    staged = [tmp_path / "media" / f"staged{i}.dcm" for i in range(2)]
+    for path in staged:
+        path.write_bytes(b"dicom")
+    with storage.batch():
+        for path in staged:
+            storage.save(f"s/{path.name}", StagedFile(str(path), synced=True))
+    assert fsynced == [str(tmp_path / "media" / "s")]
+    assert not any(path.exists() for path in staged)
+
+
+def test_outside_a_batch_each_save_is_durable_at_once(tmp_path, monkeypatch):
+    import lightbox.lib.storage as module
+
+    fsynced = []
+    monkeypatch.setattr(module, "fsync_path", fsynced.append)
+    storage = AtomicFileSystemStorage(location=tmp_path)
+    storage.save("s/a.dcm", ContentFile(b"x"))  # the file itself is fsynced while open
+    assert fsynced == [str(tmp_path / "s")]
 
 
 def test_a_staged_file_is_moved_into_place(tmp_path):

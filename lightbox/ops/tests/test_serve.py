@@ -98,7 +98,7 @@ def test_it_prints_the_address_and_serves(server):
         assert "Teaching File home" in response.read().decode()
     commands = [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in _children(proc.pid)]
     assert any(b"gunicorn" in c for c in commands)
-    assert any(b"db_worker" in c for c in commands)
+    assert any(b"\x00worker\x00" in c for c in commands)
 
 
 def test_ctrl_c_stops_the_server_and_the_worker(server):
@@ -118,7 +118,7 @@ def test_if_the_worker_dies_everything_stops(server):
     [worker] = [
         pid
         for pid in _children(proc.pid)
-        if b"db_worker" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        if b"\x00worker\x00" in Path(f"/proc/{pid}/cmdline").read_bytes()
     ]
     os.kill(worker, signal.SIGKILL)
     assert proc.wait(timeout=30) == 1

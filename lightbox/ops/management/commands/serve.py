@@ -1,6 +1,7 @@
 """python manage.py serve — the web server and the task worker, together.
 
-Starts gunicorn and django-tasks-db's ``db_worker`` as child processes and watches both:
+Starts gunicorn and the task worker (``worker``: django-tasks-db's ``db_worker``, which
+first recovers what a crash interrupted) as child processes and watches both:
 Ctrl-C (or SIGTERM) stops both cleanly, and if either exits the other is stopped too, so
 the installation is never half running.
 """
@@ -15,8 +16,6 @@ from types import FrameType
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
-
-from lightbox.imaging import ingest
 
 GRACE_SECONDS = 10
 
@@ -35,11 +34,8 @@ class Command(BaseCommand):
             "--bind", f"{host}:{port}", "--workers", str(workers),
             "--access-logfile", "-", "--graceful-timeout", str(GRACE_SECONDS),
         ]  # fmt: skip
-        worker = [sys.executable, "-m", "django", "db_worker", "--no-reload"]
-        # Whatever a crash interrupted: quarantine leftovers wiped, unfinished uploads
-        # queued again for the worker about to start.
-        if recovered := ingest.recover():
-            self.stdout.write(f"Re-queued {recovered} unfinished upload(s).")
+        # The worker recovers whatever a crash interrupted before it takes a task.
+        worker = [sys.executable, "-m", "django", "worker", "--no-reload"]
         children = [subprocess.Popen(web), subprocess.Popen(worker)]
         stopping = False
 

@@ -1,0 +1,80 @@
+"""Web images of single DICOM frames, rendered when first asked for and then kept.
+
+The viewer reads the de-identified DICOM itself; these PNGs are for everything else: the
+case page and the viewer page without JavaScript, and anyone who wants one frame as a
+picture. Rendering every frame at ingest would cost a 1,000-slice CT a thousand renders
+before anyone looks, so a frame is rendered on its first request (in the web process,
+from the stored file: it holds nothing identifiable) and kept in the ``derived`` storage
+under a name made of the instance's SHA-256, so a file changed by pixel masking gets new
+frames and a cached frame is never stale.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pydicom
+from django.core.files.base import ContentFile
+from django.core.files.storage import Storage, storages
+
+from lightbox.imaging.dicom.render import render_png
+from lightbox.imaging.models import Instance
+
+__all__ = ["FrameNotFound", "forget", "frame_name", "frame_png"]
+
+
+class FrameNotFound(LookupError):
+    """No such frame, or it cannot be rendered (the message says which)."""
+
+
+def _storage() -> Storage:
+    return storages["derived"]
+
+
+def frame_name(instance: Instance, frame: int) -> str:
+    return f"{_folder(instance.series_id)}/{instance.sha256[:24]}-{frame:05d}.png"
+
+
+def _folder(series_id: int) -> str:
+    return f"frames/{series_id}"
+
+
+def forget(series_id: int, sha256: str) -> int:
+    """Delete the kept frames of a file that is being replaced (pixel masking: the old
+    frames show what was masked). Returns how many were deleted."""
+    storage, folder = _storage(), _folder(series_id)
+    try:
+        _, names = storage.listdir(folder)
+    except FileNotFoundError:
+        return 0
+    old = [n for n in names if n.startswith(f"{sha256[:24]}-")]
+    for name in old:
+        storage.delete(f"{folder}/{name}")
+    return len(old)
+
+
+def frame_png(instance: Instance, frame: int) -> str:
+    """The storage name of frame ``frame`` (zero-based) of ``instance`` as a PNG, rendered
+    and stored now if it is the first time anyone asks.
+
+    Raises
+    ------
+    FrameNotFound
+        ``frame`` is out of range, or the pixel data cannot be decoded.
+    """
+    if not 0 <= frame < max(instance.frames, 1):
+        raise FrameNotFound(f"this image has {instance.frames} frame(s)")
+    storage, name = _storage(), frame_name(instance, frame)
+    if storage.exists(name):
+        return name
+    with instance.file.open("rb") as fp:
+        ds = pydicom.dcmread(io.BytesIO(fp.read()))
+    try:
+        data = render_png(ds, frame)
+    except ValueError as e:
+        raise FrameNotFound(str(e)) from None
+    saved = storage.save(name, ContentFile(data))
+    if saved != name:
+        # Another request rendered the same frame meanwhile: keep one copy.
+        storage.delete(saved)
+    return name

@@ -1,0 +1,26 @@
+"""python manage.py worker — the background task worker, ready before its first task.
+
+django-tasks-db's ``db_worker`` with two things done first, as every worker start must:
+what a crash interrupted is recovered (quarantine wiped, unfinished uploads queued again,
+see :func:`lightbox.imaging.ingest.recover`), and the limited processes that decode
+uploads are started, so the first upload does not wait for them. Takes every option of
+``db_worker``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django_tasks_db.management.commands.db_worker import Command as DbWorker
+
+from lightbox.imaging import ingest
+
+
+class Command(DbWorker):
+    help = "Run the background task worker (recovers interrupted uploads first)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if recovered := ingest.recover():
+            self.stdout.write(f"Re-queued {recovered} unfinished upload(s).")
+        ingest.warm_up()
+        super().handle(*args, **options)

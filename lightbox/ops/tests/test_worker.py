@@ -1,0 +1,44 @@
+"""`manage.py worker`: recovers what a crash interrupted, starts its pool, then works."""
+
+import pytest
+from django.core.management import call_command
+from django_tasks_db.management.commands.db_worker import Command as DbWorker
+
+from lightbox.imaging import ingest, quarantine
+from lightbox.imaging.models import Upload, UploadFile
+from lightbox.test import make_case, png_bytes
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_worker_recovers_interrupted_uploads_and_warms_up_first(
+    monkeypatch, tmp_path, settings
+):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+    }
+    case = make_case()
+    upload = Upload.objects.create(case=case, state=Upload.State.PROCESSING)
+    source = tmp_path / "photo.png"
+    source.write_bytes(png_bytes())
+    with source.open("rb") as fp:
+        relative, size = quarantine.write(upload.pk, 0, fp, limit=10**7)
+    UploadFile.objects.create(
+        upload=upload, order=0, name="photo.png", size=size, quarantine=relative
+    )
+    leftover = quarantine.root() / "a-crashed-upload"
+    leftover.mkdir()
+    monkeypatch.setattr(ingest, "_POOL", None)
+    calls = []
+    monkeypatch.setattr(DbWorker, "handle", lambda self, *a, **o: calls.append(ingest._POOL))
+
+    call_command("worker", "--no-reload")
+
+    assert calls and calls[0] is not None  # the pool was running before the first task
+    queued = DBTaskResult.objects.get()  # the unfinished upload is queued again
+    assert queued.task_path == "lightbox.imaging.tasks.process_upload"
+    assert queued.args_kwargs["args"] == [str(upload.pk)]
+    assert quarantine.path_of(relative).exists()  # its bytes are kept for the retry
+    assert not leftover.exists()  # what no unfinished upload owns is wiped
