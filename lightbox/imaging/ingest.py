@@ -284,7 +284,8 @@ class _Groups:
         self.studies: dict[str, Study] = {}
         self.series: dict[tuple[int, str], Series] = {}
         self.instances: dict[int, set[str]] = {}
-        self.touched: set[int] = set()
+        # Series this upload added to, with the upload order of their first file.
+        self.touched: dict[int, int] = {}
 
     def study(self, meta: dict[str, Any]) -> Study:
         uid = meta["study_uid"]
@@ -418,7 +419,7 @@ def _store_dicom(f: UploadFile, p: PreparedDicom, groups: _Groups) -> Instance |
     f.step = Step.GROUP
     series = groups.series_of(meta)
     f.report = p.report
-    groups.touched.add(series.pk)
+    groups.touched[series.pk] = min(groups.touched.get(series.pk, f.order), f.order)
     if meta["sop_uid"] in groups.instances[series.pk]:
         # The same file again: nothing new to store.
         if p.staged:
@@ -465,11 +466,14 @@ def _date(text: str) -> Any:
         return None
 
 
-def _index_series(upload: Upload, touched: set[int]) -> None:
-    """Counts, order and the key image for every series this upload added to."""
+def _index_series(upload: Upload, touched: dict[int, int]) -> None:
+    """Counts, order and the key image for every series this upload added to, in the
+    order the files were given (files finish in any order; the first series given becomes
+    the case's main image when it has none)."""
     from lightbox.imaging.images import show_series
 
-    for series in Series.objects.filter(pk__in=touched).select_related("study__case"):
+    found = Series.objects.filter(pk__in=touched).select_related("study__case")
+    for series in sorted(found, key=lambda s: touched[s.pk]):
         instances = series.instances.all()
         series.instance_count = instances.count()
         series.frame_count = instances.aggregate(n=Sum("frames"))["n"] or 0

@@ -180,3 +180,17 @@ def test_burned_in_ultrasound_needs_pixel_review_and_is_hidden(client, planted_f
     assert image.needs_pixel_review
     assert client.get(image.get_file_url()).status_code == 404
     assert "awaiting pixel review" in client.get(case.get_absolute_url()).content.decode()
+
+
+def test_series_are_indexed_in_the_order_their_files_were_given(monkeypatch):
+    """Files finish in any order; the first series given becomes the main image."""
+    from lightbox.imaging import images, ingest
+
+    case = make_case()
+    study = Study.objects.create(case=case, study_uid="1.2.3")
+    later = Series.objects.create(study=study, series_uid="1.2.3.1", modality="NM")
+    first = Series.objects.create(study=study, series_uid="1.2.3.2", modality="MR")
+    shown = []
+    monkeypatch.setattr(images, "show_series", shown.append)
+    ingest._index_series(None, {later.pk: 5, first.pk: 0})
+    assert [s.pk for s in shown] == [first.pk, later.pk]
