@@ -37,7 +37,8 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture
 def people(db):
-    """The personas: alice (author), bob (learner), charlie (outsider), erin (editor)."""
+    """The personas: alice (author), bob (learner), charlie (another author), erin
+    (editor), root (administrator)."""
     from lightbox.test import personas
 
     return personas()

@@ -60,11 +60,15 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_tasks_db",
+    "lightbox.accounts",
     "lightbox.cases",
     "lightbox.imaging",
     "lightbox.interchange",
     "lightbox.api",
     "lightbox.ops",
+    "lightbox.audit",
+    "lightbox.comments",
+    "lightbox.history",
 ]
 
 MIDDLEWARE = [
@@ -141,6 +145,33 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# E-mail (password resets, invitations, comment notices): printed to the console unless an
+# SMTP host is set. Django 6.1's MAILERS, not the deprecated EMAIL_* settings.
+_SMTP_HOST = envstr("LIGHTBOX_SMTP_HOST", "")
+MAILERS = {
+    "default": (
+        {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": _SMTP_HOST,
+                "port": envint("LIGHTBOX_SMTP_PORT", 587),
+                "username": envstr("LIGHTBOX_SMTP_USER", ""),
+                "password": envstr("LIGHTBOX_SMTP_PASSWORD", ""),
+                "use_tls": envbool("LIGHTBOX_SMTP_TLS", True),
+                "timeout": 20,
+            },
+        }
+        if _SMTP_HOST
+        else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    )
+}
+DEFAULT_FROM_EMAIL = envstr("LIGHTBOX_FROM_EMAIL", "lightbox@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Failed sign-ins before an account (or an address) must wait.
+LIGHTBOX_SIGNIN_MAX_FAILURES = envint("LIGHTBOX_SIGNIN_MAX_FAILURES", 5)
+LIGHTBOX_SIGNIN_MAX_FAILURES_PER_IP = envint("LIGHTBOX_SIGNIN_MAX_FAILURES_PER_IP", 20)
+LIGHTBOX_SIGNIN_WINDOW_MINUTES = envint("LIGHTBOX_SIGNIN_WINDOW_MINUTES", 15)
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "lightbox-home"
 

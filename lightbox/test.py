@@ -1,7 +1,7 @@
 """Personas and builders shared by every test.
 
-alice is an author, bob a learner, charlie an outsider (signed in, no link to the case),
-erin an editor. Roles arrive with the authoring work; until then an editor is staff.
+alice is an author, bob a learner, charlie an outsider (an author with no link to the
+case), erin an editor and root an administrator.
 """
 
 from __future__ import annotations
@@ -19,18 +19,23 @@ from lightbox.cases.models import Case, CaseAuthor, Radiopharmaceutical, Series,
 PASSWORD = "correct horse battery staple"
 
 
-def make_user(username: str, **extra: Any) -> User:
-    return User.objects.create_user(
+def make_user(username: str, role: str = "learner", **extra: Any) -> User:
+    from lightbox.accounts.models import Profile
+
+    user = User.objects.create_user(
         username, f"{username}@example.org", PASSWORD, first_name=username.title(), **extra
     )
+    Profile.objects.filter(user=user).update(role=role)
+    return user
 
 
 def personas() -> dict[str, User]:
     return {
-        "alice": make_user("alice"),
-        "bob": make_user("bob"),
-        "charlie": make_user("charlie"),
-        "erin": make_user("erin", is_staff=True),
+        "alice": make_user("alice", "author"),
+        "bob": make_user("bob", "learner"),
+        "charlie": make_user("charlie", "author"),
+        "erin": make_user("erin", "editor"),
+        "root": make_user("root", "admin", is_superuser=True, is_staff=True),
     }
 
 

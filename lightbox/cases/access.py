@@ -1,33 +1,90 @@
-"""Who may see which case. Every view and API endpoint asks here; none decides on its own.
+"""Who may do what. Every view and API endpoint asks here; none decides on its own.
 
-The rules (roles come later; for now an editor is a staff user):
+Roles (see :mod:`lightbox.accounts.models`): learner, author, editor, administrator.
 
 - anyone: published cases that are public;
 - a signed-in user: also published cases visible to the institution;
-- an author: also their own cases, in any state and visibility;
-- an editor (staff) and administrator: every case.
+- an author: also creates cases, and sees and edits their own and those shared with them
+  (as a co-author with an account), in any state and visibility;
+- an editor and an administrator: every case; editors review, publish, retire, edit
+  topics and moderate comments; administrators also manage people and read the audit log.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.db.models import Q
 
 from lightbox.cases.models import Case, CaseAuthor, Status, Visibility
 
 __all__ = [
+    "can_add_comment",
+    "can_change_comment",
+    "can_create_case",
+    "can_moderate_comments",
+    "can_reply_to_comment",
+    "can_see_comment",
+    "can_restore_case_revision",
+    "can_restore_topic_revision",
+    "can_view_case_history",
+    "can_view_topic_history",
     "can_edit_case",
+    "can_manage_people",
+    "can_view_audit",
     "can_view_case",
+    "is_admin",
     "is_editor",
+    "role_of",
     "visible_cases_q",
     "visible_topic_cases_q",
 ]
 
-
-def is_editor(user) -> bool:
-    return bool(user.is_authenticated and (user.is_staff or user.is_superuser))
+_ROLE_CACHE = "_lightbox_role"
 
 
-def visible_cases_q(user, prefix: str = "") -> Q:
+def role_of(user: Any) -> str:
+    """``"anonymous"``, ``"learner"``, ``"author"``, ``"editor"`` or ``"admin"``; looked up
+    once per request (cached on the user object)."""
+    if not getattr(user, "is_authenticated", False):
+        return "anonymous"
+    if user.is_superuser:
+        return "admin"
+    cached = getattr(user, _ROLE_CACHE, None)
+    if cached is None:
+        from lightbox.accounts.models import Profile, Role
+
+        cached = (
+            Profile.objects.filter(user_id=user.pk).values_list("role", flat=True).first()
+            or Role.LEARNER
+        )
+        setattr(user, _ROLE_CACHE, cached)
+    return str(cached)
+
+
+def is_editor(user: Any) -> bool:
+    return role_of(user) in ("editor", "admin")
+
+
+def is_admin(user: Any) -> bool:
+    return role_of(user) == "admin"
+
+
+def can_create_case(user: Any) -> bool:
+    return role_of(user) in ("author", "editor", "admin")
+
+
+def can_manage_people(user: Any) -> bool:
+    """Roles and invitations."""
+    return is_admin(user)
+
+
+def can_view_audit(user: Any) -> bool:
+    """The audit log: administrators only."""
+    return is_admin(user)
+
+
+def visible_cases_q(user: Any, prefix: str = "") -> Q:
     """A filter for the cases ``user`` may see; ``prefix`` for use across a relation."""
     if is_editor(user):
         return Q()
@@ -42,11 +99,11 @@ def visible_cases_q(user, prefix: str = "") -> Q:
     return q
 
 
-def visible_topic_cases_q(user) -> Q:
+def visible_topic_cases_q(user: Any) -> Q:
     return visible_cases_q(user, prefix="cases__")
 
 
-def can_view_case(user, case: Case) -> bool:
+def can_view_case(user: Any, case: Case) -> bool:
     if is_editor(user):
         return True
     if case.status == Status.PUBLISHED:
@@ -59,10 +116,68 @@ def can_view_case(user, case: Case) -> bool:
     return case.created_by_id == user.pk or case.authors.filter(user=user).exists()
 
 
-def can_edit_case(user, case: Case) -> bool:
+def can_edit_case(user: Any, case: Case) -> bool:
     """Authors of the case (its creator and any co-author with an account) and editors."""
     if not user.is_authenticated:
         return False
     if is_editor(user):
         return True
     return case.created_by_id == user.pk or case.authors.filter(user=user).exists()
+
+
+# -- revisions: a case's history is for the people who may edit it; a topic's, editors ----
+
+
+def can_view_case_history(user: Any, case: Case) -> bool:
+    return can_edit_case(user, case)
+
+
+def can_restore_case_revision(user: Any, case: Case) -> bool:
+    return can_edit_case(user, case)
+
+
+def can_view_topic_history(user: Any, topic: Any) -> bool:
+    return is_editor(user)
+
+
+def can_restore_topic_revision(user: Any, topic: Any) -> bool:
+    return is_editor(user)
+
+
+# -- comments: read with the case (hidden ones: their author and editors); add or reply when
+# signed in; edit or delete one's own while it is shown; editors hide and restore -------
+
+
+def can_add_comment(user: Any, case: Case) -> bool:
+    return bool(user.is_authenticated and can_view_case(user, case))
+
+
+def can_see_comment(user: Any, comment: Any) -> bool:
+    """Whether ``user`` may read the comment's text (deleted comments: nobody, on a page)."""
+    if comment.deleted or not can_view_case(user, comment.case):
+        return False
+    if comment.hidden:
+        return is_editor(user) or _is_comment_author(user, comment)
+    return True
+
+
+def can_reply_to_comment(user: Any, comment: Any) -> bool:
+    return not comment.is_removed and can_add_comment(user, comment.case)
+
+
+def can_change_comment(user: Any, comment: Any) -> bool:
+    """Edit or delete: the author's own comment, while it is still shown to everyone."""
+    return (
+        not comment.is_removed
+        and _is_comment_author(user, comment)
+        and can_view_case(user, comment.case)
+    )
+
+
+def can_moderate_comments(user: Any, case: Case) -> bool:
+    """Hide and restore comments on ``case``."""
+    return is_editor(user) and can_view_case(user, case)
+
+
+def _is_comment_author(user: Any, comment: Any) -> bool:
+    return bool(user.is_authenticated and comment.author_id == user.pk)

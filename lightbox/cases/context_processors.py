@@ -1,6 +1,13 @@
+from typing import Any
+
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
+
+from lightbox.cases.access import role_of
 
 
-def site(request: HttpRequest) -> dict[str, str]:
-    return {"site_name": settings.SITE_NAME}
+def site(request: HttpRequest) -> dict[str, Any]:
+    # The role is looked up only when a template asks (the signed-in navigation does).
+    user = getattr(request, "user", None)
+    return {"site_name": settings.SITE_NAME, "role": SimpleLazyObject(lambda: role_of(user))}

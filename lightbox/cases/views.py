@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_safe
 
 from lightbox.cases import acr, pages
-from lightbox.cases.access import can_edit_case, can_view_case
+from lightbox.cases.access import can_edit_case, can_view_case, is_editor
 from lightbox.cases.models import NUMBER_RE, Case, Modality, Series, Topic, split_number
 from lightbox.cases.similar import similar_cases
 from lightbox.imaging.models import Image
@@ -105,6 +105,12 @@ def _case_page(request: HttpRequest, number: str, view: str) -> HttpResponse:
         "article": pages.article(row, view),
         "can_edit": request.user.is_authenticated and can_edit_case(request.user, row.case),
     }
+    if view == "known":
+        # Comments are part of the answer: never on the unknown page. They live outside
+        # the stored article, which does not change when someone comments.
+        from lightbox.comments.thread import thread_context
+
+        context |= thread_context(request, row.case)
     template = "cases/case_print.html" if view == "print" else "cases/case_page.html"
     return render(request, template, context)
 
@@ -207,7 +213,8 @@ def topic_list(request: HttpRequest) -> HttpResponse:
 def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
     topic = get_object_or_404(Topic, slug=slug)
     page = _listing(request, _visible(request).filter(topic=topic))
-    return render(request, "cases/topic_detail.html", {"topic": topic, "page": page})
+    context = {"topic": topic, "page": page, "can_edit": is_editor(request.user)}
+    return render(request, "cases/topic_detail.html", context)
 
 
 @require_safe

@@ -29,6 +29,7 @@ from lightbox.cases.models import (
     Visibility,
     split_number,
 )
+from lightbox.history.revisions import checkpoint, record
 from lightbox.imaging.images import InvalidImage, add_image
 from lightbox.imaging.models import Image
 from lightbox.interchange.legacy import MAX_BYTES, LegacyCase, LegacyParseError, parse_legacy
@@ -219,6 +220,9 @@ def save_legacy_case(
     series = _series_for(parsed.number)
     case = Case.objects.filter(series=series, sequence=sequence).first()
     created = case is None
+    if case is not None:
+        # Edits saved without a revision go into the history before the page overwrites them.
+        checkpoint(case, message="Changes saved without a revision, recorded before re-import.")
     if case is None:
         # A legacy page was published teaching material, so the case arrives published;
         # a re-import keeps whatever status and visibility an editor has given it since.
@@ -236,6 +240,8 @@ def save_legacy_case(
     case.save()
     _replace_children(case, parsed)
     warnings = list(parsed.warnings) + _sync_images(case, parsed, page)
+    # An unchanged re-import records nothing.
+    record(case, kind="imported", message=f"Imported from {source or 'a legacy page'}")
     return case, created, warnings
 
 

@@ -10,6 +10,7 @@ PRODUCTION = {
     "LIGHTBOX_HTTPS": "true",
     "LIGHTBOX_SECRET_KEY": "a-long-random-production-key-" + "k9Qz" * 12,
     "LIGHTBOX_ALLOWED_HOSTS": "teaching.example.org",
+    "LIGHTBOX_SMTP_HOST": "smtp.example.org",
 }
 
 
@@ -43,3 +44,10 @@ def test_the_deploy_check_fails_with_debug_on(tmp_path):
     result = _check(tmp_path, **PRODUCTION, LIGHTBOX_DEBUG="true")
     assert result.returncode != 0
     assert "lightbox.E002" in result.stderr
+
+
+def test_without_an_smtp_host_the_deploy_check_says_mail_is_not_sent(tmp_path):
+    production = {k: v for k, v in PRODUCTION.items() if k != "LIGHTBOX_SMTP_HOST"}
+    result = _check(tmp_path, **production)
+    assert result.returncode != 0
+    assert "development-only email backend" in result.stdout + result.stderr

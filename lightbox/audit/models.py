@@ -1,0 +1,138 @@
+"""The audit log: who did what to which case, topic, image, comment or account, and from where.
+
+Entries are append-only. Through the ORM an entry can be created and read, never changed or
+removed: ``save()`` on a stored entry, ``delete()``, and the default manager's ``update()``,
+``delete()`` and ``bulk_update()`` raise :class:`AppendOnlyError`. The one write Django makes
+on its own is setting ``actor`` to NULL when that account is deleted (through the model's
+plain base manager); ``actor_name`` keeps the name, so the entry still says who it was.
+
+Write entries with :func:`lightbox.audit.log.record`, not by building rows here.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from django.conf import settings
+from django.db import models
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+
+class AppendOnlyError(Exception):
+    """Raised on any attempt to change or remove an audit entry."""
+
+
+def _refuse(*args: Any, **kwargs: Any) -> NoReturn:
+    raise AppendOnlyError("The audit log is append-only: entries are never changed or removed.")
+
+
+class Action(models.TextChoices):
+    # Content: cases, topics, images, comments.
+    CREATE = "create", "Created"
+    EDIT = "edit", "Edited"
+    SUBMIT = "submit", "Submitted for review"
+    REQUEST_CHANGES = "request_changes", "Changes requested"
+    PUBLISH = "publish", "Published"
+    RETIRE = "retire", "Retired"
+    RESTORE = "restore", "Restored"
+    REVISION_RESTORE = "revision_restore", "Earlier revision restored"
+    PIXEL_REVIEW = "pixel_review", "Pixel review decision"
+    UPLOAD = "upload", "Uploaded"
+    DELETE = "delete", "Deleted"
+    IMPORT = "import", "Imported"
+    EXPORT = "export", "Exported"
+    COMMENT_HIDE = "comment_hide", "Comment hidden"
+    COMMENT_RESTORE = "comment_restore", "Comment restored"
+    # Accounts.
+    ROLE_CHANGE = "role_change", "Role changed"
+    INVITE = "invite", "Invited"
+    SIGN_IN = "sign_in", "Signed in"
+    SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
+    SIGN_IN_REFUSED = "sign_in_refused", "Sign-in refused (too many failures)"
+    SIGN_OUT = "sign_out", "Signed out"
+    PASSWORD_CHANGE = "password_change", "Password changed"
+    PASSWORD_RESET = "password_reset", "Password reset"
+
+
+class AuditQuerySet(models.QuerySet["AuditEntry"]):
+    """Reads and inserts only."""
+
+    update = _refuse
+    delete = _refuse
+    bulk_update = _refuse
+    # Django's own name for update(); kept out of reach the same way.
+    _update = _refuse
+
+
+class AuditEntry(models.Model):
+    created = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_entries",
+    )
+    # The actor's user name when it happened: survives the account's deletion or renaming.
+    actor_name = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=32, choices=Action.choices)
+    target_type = models.CharField(max_length=40, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    target_label = models.CharField(max_length=200, blank=True)
+    summary = models.CharField(max_length=300, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        verbose_name = "audit entry"
+        verbose_name_plural = "audit entries"
+        indexes = [
+            models.Index(fields=["action", "created"], name="audit_action_created"),
+            models.Index(fields=["target_type", "target_id"], name="audit_target"),
+            models.Index(fields=["actor", "created"], name="audit_actor_created"),
+            # The sign-in throttle counts failures per address.
+            models.Index(fields=["ip", "created"], name="audit_ip_created"),
+        ]
+
+    def __str__(self) -> str:
+        who = self.actor_name or "anonymous"
+        target = f" {self.target_type} {self.target_id or self.target_label}".rstrip()
+        return f"{self.created:%Y-%m-%d %H:%M} {who} {self.action}{target}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            _refuse()
+        # Always an INSERT: an unsaved entry given a stored entry's pk must not overwrite it.
+        kwargs["force_insert"] = True
+        kwargs.pop("force_update", None)
+        kwargs.pop("update_fields", None)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        _refuse()
+
+    def get_absolute_url(self) -> str:
+        return reverse("lightbox-audit-detail", args=[self.pk])
+
+    @property
+    def target_url(self) -> str:
+        """Where the target lives in Lightbox, or "" when there is no page for it."""
+        name = TARGET_URL_NAMES.get(self.target_type)
+        if not name or not self.target_id:
+            return ""
+        try:
+            return reverse(name, args=[self.target_id])
+        except NoReverseMatch:
+            return ""
+
+
+# target_type → the URL name that takes target_id as its only argument.
+TARGET_URL_NAMES = {
+    "case": "lightbox-case-detail",
+    "user": "admin:{}_change".format(settings.AUTH_USER_MODEL.lower().replace(".", "_")),
+}

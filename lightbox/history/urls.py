@@ -1,0 +1,38 @@
+from django.urls import path
+
+from lightbox.history import views
+
+urlpatterns = [
+    path("cases/<str:number>/history/", views.case_history, name="lightbox-case-history"),
+    path(
+        "cases/<str:number>/history/compare/",
+        views.case_compare,
+        name="lightbox-case-history-compare",
+    ),
+    path(
+        "cases/<str:number>/history/<int:n>/",
+        views.case_revision,
+        name="lightbox-case-revision",
+    ),
+    path(
+        "cases/<str:number>/history/<int:n>/restore/",
+        views.case_revision_restore,
+        name="lightbox-case-revision-restore",
+    ),
+    path("topics/<slug:slug>/history/", views.topic_history, name="lightbox-topic-history"),
+    path(
+        "topics/<slug:slug>/history/compare/",
+        views.topic_compare,
+        name="lightbox-topic-history-compare",
+    ),
+    path(
+        "topics/<slug:slug>/history/<int:n>/",
+        views.topic_revision,
+        name="lightbox-topic-revision",
+    ),
+    path(
+        "topics/<slug:slug>/history/<int:n>/restore/",
+        views.topic_revision_restore,
+        name="lightbox-topic-revision-restore",
+    ),
+]
