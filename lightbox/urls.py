@@ -12,6 +12,10 @@ urlpatterns = [
     path("api/v1/", include("lightbox.api.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     # One sign-in page for everyone, throttled and audited.
-    path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
+    path(
+        "admin/login/",
+        RedirectView.as_view(pattern_name="login", query_string=True),
+        name="lightbox-admin-login",
+    ),
     path("admin/", admin.site.urls),
 ]

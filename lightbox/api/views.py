@@ -20,6 +20,7 @@ from ninja.pagination import PageNumberPagination, paginate
 from ninja.security import django_auth
 
 from lightbox.api.schemas import CaseOut, CaseSummaryOut, UploadOut
+from lightbox.audit.log import record as audit
 from lightbox.cases.access import can_edit_case, can_view_case
 from lightbox.cases.models import Case, split_number
 from lightbox.imaging.models import Upload
@@ -138,6 +139,13 @@ def create_upload(request: HttpRequest, number: str, files: list[UploadedFile] =
         upload = receive(case, request.user, files)
     except TooLarge as e:
         raise HttpError(413, str(e)) from None
+    audit(
+        "upload",
+        request=request,
+        target=case,
+        summary=f"uploaded {len(files)} file(s) to {case.number} through the API",
+        upload=str(upload.pk),
+    )
     return Status(202, _upload(upload.pk))
 
 

@@ -20,6 +20,11 @@ from lightbox.cases.models import Case, CaseAuthor, Status, Visibility
 
 __all__ = [
     "can_add_comment",
+    "can_edit_topic",
+    "can_reinstate_case",
+    "can_retire_case",
+    "can_review_case",
+    "can_submit_case",
     "can_change_comment",
     "can_create_case",
     "can_moderate_comments",
@@ -74,6 +79,31 @@ def can_create_case(user: Any) -> bool:
     return role_of(user) in ("author", "editor", "admin")
 
 
+def can_edit_topic(user: Any) -> bool:
+    """Write and change topic pages ("References and General Discussion")."""
+    return is_editor(user)
+
+
+# -- the review workflow (see lightbox.cases.workflow for the transitions) ----------------
+
+
+def can_submit_case(user: Any, case: Case) -> bool:
+    return case.status in (Status.DRAFT, Status.CHANGES) and can_edit_case(user, case)
+
+
+def can_review_case(user: Any, case: Case) -> bool:
+    """Publish a submitted case, or send it back with a request for changes."""
+    return case.status == Status.SUBMITTED and is_editor(user)
+
+
+def can_retire_case(user: Any, case: Case) -> bool:
+    return case.status == Status.PUBLISHED and is_editor(user)
+
+
+def can_reinstate_case(user: Any, case: Case) -> bool:
+    return case.status == Status.RETIRED and is_editor(user)
+
+
 def can_manage_people(user: Any) -> bool:
     """Roles and invitations."""
     return is_admin(user)
@@ -117,11 +147,14 @@ def can_view_case(user: Any, case: Case) -> bool:
 
 
 def can_edit_case(user: Any, case: Case) -> bool:
-    """Authors of the case (its creator and any co-author with an account) and editors."""
+    """Authors of the case (its creator and any co-author with an account) and editors; a
+    retired case only by editors."""
     if not user.is_authenticated:
         return False
     if is_editor(user):
         return True
+    if case.status == Status.RETIRED or role_of(user) == "learner":
+        return False
     return case.created_by_id == user.pk or case.authors.filter(user=user).exists()
 
 

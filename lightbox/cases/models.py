@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import re
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -64,8 +65,12 @@ class Sex(models.TextChoices):
 
 
 class Status(models.TextChoices):
+    """draft → submitted → changes requested ↔ submitted → published → retired; an editor
+    can reinstate a retired case (see :mod:`lightbox.cases.workflow`)."""
+
     DRAFT = "draft", "Draft"
-    SUBMITTED = "submitted", "Submitted"
+    SUBMITTED = "submitted", "Submitted for review"
+    CHANGES = "changes", "Changes requested"
     PUBLISHED = "published", "Published"
     RETIRED = "retired", "Retired"
 
@@ -340,7 +345,45 @@ class Case(models.Model):
             blockers.append(
                 f"{flagged} image(s) may show burned-in identifiers: review their pixels first."
             )
+        if found := len(self.unresolved_identifiers()):
+            blockers.append(
+                f"{found} possible identifier(s) in the text: remove them, or confirm in the "
+                "editor that they are not identifiers."
+            )
         return blockers
+
+    def text_fields(self) -> dict[str, str]:
+        """Every piece of text a reader can see, by field, for the identifier scan."""
+        from lightbox.imaging.models import Image
+
+        texts = {
+            name: str(getattr(self, name) or "")
+            for name in (
+                "title", "exam", "brief_history", "full_history", "findings", "diagnosis",
+                "discussion", "followup", "copyright",
+            )
+        }  # fmt: skip
+        for name in ("differential", "keywords"):
+            for i, item in enumerate(getattr(self, name) or []):
+                texts[f"{name}.{i + 1}"] = str(item)
+        for i, ref in enumerate(self.references or []):
+            texts[f"references.{i + 1}"] = (
+                str(ref.get("text", "")) if isinstance(ref, dict) else ""
+            )
+        if self.pk:
+            for image in Image.objects.filter(case=self).order_by("order", "pk"):
+                texts[f"caption.{image.order + 1}"] = image.caption
+        return {k: v for k, v in texts.items() if v}
+
+    def unresolved_identifiers(self) -> list[Any]:
+        """Possible identifiers in :meth:`text_fields` that nobody has acknowledged."""
+        from lightbox.cases import phiscan
+
+        findings = phiscan.scan_fields(self.text_fields())
+        if not findings or not self.pk:
+            return findings
+        acknowledged = self.acknowledgements.values_list("fingerprint", flat=True)
+        return phiscan.unresolved(findings, acknowledged)
 
     def sync_acr_classification(self) -> None:
         """The primary ACR code decides the anatomic field and category."""
@@ -464,3 +507,66 @@ class RenderedPage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.view} page of case {self.case_id}"
+
+
+class ReviewNote(models.Model):
+    """One step of a case's review: who moved it where, and what they wrote (an editor's
+    request for changes, an author's reply on resubmission)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="review_notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    status = models.CharField("moved to", max_length=10, choices=Status)
+    text = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.case} → {self.status}"
+
+
+class IdentifierAcknowledgement(models.Model):
+    """An author's word that a possible identifier the text scan found is not one. Kept by
+    the finding's fingerprint (see :mod:`lightbox.cases.phiscan`), never by its text, so
+    no identifier is stored here even when the author is wrong; an edited match has a new
+    fingerprint and must be looked at again."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="acknowledgements")
+    fingerprint = models.CharField(max_length=32)
+    field = models.CharField(max_length=60)
+    kind = models.CharField(max_length=40)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case", "fingerprint"], name="ack_unique_per_case")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case}: {self.kind} in {self.field}"
+
+
+class EditDraft(models.Model):
+    """What an author typed in the editor and has not saved yet, kept by autosave so that
+    a closed tab or a crash loses nothing. One per case and person; saving the case
+    removes it."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="edit_drafts")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    data = models.JSONField(default=dict)
+    base_revision = models.PositiveIntegerField(default=0)
+    saved = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case", "user"], name="draft_unique_per_person")
+        ]
+
+    def __str__(self) -> str:
+        return f"Unsaved edit of {self.case} by {self.user}"

@@ -1,14 +1,38 @@
 from django.urls import path
 
-from lightbox.cases import views
+from lightbox.cases import edit_views, views
 
 urlpatterns = [
     path("", views.home, name="lightbox-home"),
     path("cases/", views.case_list, name="lightbox-case-list"),
+    path("cases/new/", edit_views.case_new, name="lightbox-case-new"),
+    path("review/", edit_views.review_queue, name="lightbox-review-queue"),
+    path("preview/markdown/", edit_views.markdown_preview, name="lightbox-markdown-preview"),
     path("cases/<str:number>/", views.case_detail, name="lightbox-case-detail"),
     path("cases/<str:number>/known/", views.case_known, name="lightbox-case-known"),
     path("cases/<str:number>/print/", views.case_print, name="lightbox-case-print"),
     path("cases/<str:number>/similar/", views.case_similar, name="lightbox-case-similar"),
+    path("cases/<str:number>/edit/", edit_views.case_edit, name="lightbox-case-edit"),
+    path(
+        "cases/<str:number>/edit/autosave/",
+        edit_views.case_autosave,
+        name="lightbox-case-autosave",
+    ),
+    path(
+        "cases/<str:number>/edit/discard-draft/",
+        edit_views.case_discard_draft,
+        name="lightbox-case-discard-draft",
+    ),
+    path(
+        "cases/<str:number>/identifiers/",
+        edit_views.case_acknowledge,
+        name="lightbox-case-acknowledge",
+    ),
+    path(
+        "cases/<str:number>/workflow/<str:action>/",
+        edit_views.case_transition,
+        name="lightbox-case-transition",
+    ),
     path("browse/anatomy/", views.browse_fields, name="lightbox-browse-fields"),
     path("browse/anatomy/<str:field>/", views.browse_field, name="lightbox-browse-field"),
     path(
@@ -21,6 +45,8 @@ urlpatterns = [
     ),
     path("series/<str:prefix>/", views.series_detail, name="lightbox-series-detail"),
     path("topics/", views.topic_list, name="lightbox-topic-list"),
+    path("topics/new/", edit_views.topic_edit, name="lightbox-topic-new"),
+    path("topics/<slug:slug>/edit/", edit_views.topic_edit, name="lightbox-topic-edit"),
     path("topics/<slug:slug>/", views.topic_detail, name="lightbox-topic-detail"),
     path("healthz", views.healthz, name="lightbox-healthz"),
 ]

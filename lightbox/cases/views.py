@@ -206,7 +206,8 @@ def series_detail(request: HttpRequest, prefix: str) -> HttpResponse:
 @require_safe
 def topic_list(request: HttpRequest) -> HttpResponse:
     topics = Topic.objects.order_by("anatomic_field", "category", "title")
-    return render(request, "cases/topic_list.html", {"topics": topics})
+    context = {"topics": topics, "can_edit": is_editor(request.user)}
+    return render(request, "cases/topic_list.html", context)
 
 
 @require_safe

@@ -21,6 +21,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
 
+from lightbox.audit.log import record as audit
 from lightbox.cases.access import can_edit_case, can_view_case
 from lightbox.cases.models import Case
 from lightbox.imaging import frames, review, viewer
@@ -174,6 +175,13 @@ def upload_images(request: HttpRequest, number: str) -> HttpResponse:
             except TooLarge as e:
                 messages.error(request, f"Not uploaded: {e}")
             else:
+                audit(
+                    "upload",
+                    request=request,
+                    target=case,
+                    summary=f"uploaded {len(files)} file(s) to {case.number}",
+                    upload=str(upload.pk),
+                )
                 return redirect("lightbox-upload-status", upload.pk)
     recent = case.uploads.order_by("-created")[:5]
     return render(request, "imaging/upload.html", {"case": case, "recent": recent})
@@ -208,6 +216,14 @@ def pixel_review(request: HttpRequest, number: str, pk: int) -> HttpResponse:
         action = request.POST.get("action")
         if action == "confirm":
             review.confirm(image)
+            audit(
+                "pixel_review",
+                request=request,
+                target=case,
+                summary=f"confirmed image {image.pk} has no burned-in identifiers",
+                image=image.pk,
+                decision="confirmed",
+            )
             messages.success(request, "Confirmed: no burned-in identifiers. The image is visible.")
             return redirect("lightbox-pixel-review-list", case.number)
         if action == "mask":
@@ -217,6 +233,15 @@ def pixel_review(request: HttpRequest, number: str, pk: int) -> HttpResponse:
             except ValueError as e:
                 messages.error(request, f"Nothing masked: {e}")
             else:
+                audit(
+                    "pixel_review",
+                    request=request,
+                    target=case,
+                    summary=f"masked {len(rects)} area(s) of image {image.pk}",
+                    image=image.pk,
+                    decision="masked",
+                    areas=[[r.x, r.y, r.width, r.height] for r in rects],
+                )
                 messages.success(request, f"Masked {len(rects)} area(s) in every frame.")
                 return redirect("lightbox-pixel-review", case.number, image.pk)
     return render(request, "imaging/pixel_review.html", {"case": case, "image": image})

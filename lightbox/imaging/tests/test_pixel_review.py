@@ -118,3 +118,14 @@ def test_outsiders_cannot_review(client, people, flagged):
     client.force_login(people["charlie"])
     assert client.get(url).status_code == 404
     assert client.post(url, {"action": "confirm"}).status_code == 404
+
+
+def test_pixel_review_decisions_are_audited(client, people, flagged):
+    from lightbox.audit.models import AuditEntry
+
+    case, image = flagged.case, flagged
+    client.force_login(people["alice"])
+    client.post(f"/cases/{case.number}/images/{image.pk}/review/", {"action": "confirm"})
+    entry = AuditEntry.objects.get(action="pixel_review")
+    assert entry.actor == people["alice"] and entry.data["decision"] == "confirmed"
+    assert entry.target_id == case.number

@@ -1,0 +1,319 @@
+"""The case editor: one form for every field of a case, in the order a radiologist writes.
+
+The case itself is a :class:`CaseForm`; each ordered list (differential, keywords, ACR
+codes, references, authors, radiopharmaceuticals, image captions) is a Django formset with
+ORDER and DELETE, so the page works without JavaScript (type a position, tick Remove) and
+``editor.js`` only adds drag-to-reorder, add and remove buttons, a live Markdown preview,
+autosave and the unsaved-changes warning.
+
+Saving is all or nothing, and never silent over someone else's work: the form carries the
+revision it was opened at, and a save made after another one is refused with both versions
+shown (:class:`Conflict`). Every save is a revision (:mod:`lightbox.history`) and an audit
+entry.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.http import QueryDict
+
+from lightbox.cases import acr
+from lightbox.cases.access import is_editor
+from lightbox.cases.models import (
+    AGE_CEILING,
+    Case,
+    CaseAuthor,
+    Radiopharmaceutical,
+    Status,
+    Topic,
+)
+from lightbox.history import revisions
+
+__all__ = ["CaseEditor", "Conflict"]
+
+TEXT_SECTIONS = (
+    "brief_history",
+    "full_history",
+    "findings",
+    "diagnosis",
+    "discussion",
+    "followup",
+)
+
+
+class CaseForm(forms.ModelForm):  # type: ignore[type-arg]
+    base_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    message = forms.CharField(
+        label="What did you change?",
+        max_length=200,
+        required=False,
+        help_text="Optional; shown in the history.",
+    )
+    # Rendered by the template as one radio button per image row.
+    main_image = forms.IntegerField(required=False)
+    patient_age = forms.IntegerField(
+        label="Patient age (years)",
+        min_value=0,
+        max_value=130,
+        required=False,
+        help_text="Ages over 89 are kept as “90 or older” (an age over 89 identifies).",
+    )
+
+    class Meta:
+        model = Case
+        fields = [
+            "title", "modality", "exam", "case_date", "patient_age", "patient_sex",
+            *TEXT_SECTIONS, "anatomic_field", "category", "topic", "difficulty", "quality",
+            "copyright", "visibility",
+        ]  # fmt: skip
+        widgets = {
+            **{
+                name: forms.Textarea(attrs={"rows": 6, "data-markdown": ""})
+                for name in TEXT_SECTIONS
+            },
+            "brief_history": forms.Textarea(attrs={"rows": 3, "data-markdown": ""}),
+            "case_date": forms.DateInput(attrs={"type": "date"}),
+            "difficulty": forms.Select(choices=[("", "—"), *[(i, f"{i}") for i in range(1, 6)]]),
+            "quality": forms.Select(choices=[("", "—"), *[(i, f"{i}") for i in range(1, 6)]]),
+        }
+        labels = {
+            "brief_history": "Brief history (shown before the answer)",
+            "anatomic_field": "ACR anatomic field",
+            "category": "ACR category",
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["topic"].queryset = Topic.objects.order_by("title")
+
+    def clean_patient_age(self) -> int | None:
+        age = self.cleaned_data.get("patient_age")
+        return None if age is None else min(age, AGE_CEILING)
+
+
+class ItemForm(forms.Form):
+    item = forms.CharField(max_length=300, label="")
+
+
+class AcrCodeForm(forms.Form):
+    item = forms.CharField(max_length=40, label="", help_text="e.g. 4.5 or 642.3212")
+
+    def clean_item(self) -> str:
+        code = self.cleaned_data["item"].strip()
+        try:
+            acr.parse_code(code)
+        except acr.InvalidAcrCode as e:
+            raise forms.ValidationError(str(e)) from None
+        return code
+
+
+class ReferenceForm(forms.Form):
+    text = forms.CharField(max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+    pmid = forms.RegexField(
+        regex=r"^\d{1,9}$", required=False, label="PMID", error_messages={"invalid": "digits"}
+    )
+    doi = forms.RegexField(
+        regex=r"^10\.\S+$", required=False, label="DOI", error_messages={"invalid": "10.…"}
+    )
+
+
+class AuthorForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    credentials = forms.CharField(max_length=100, required=False)
+    username = forms.CharField(
+        max_length=150, required=False, label="Account", help_text="Co-author's user name"
+    )
+
+    def clean_username(self) -> Any:
+        name = self.cleaned_data["username"].strip()
+        if not name:
+            return None
+        user = get_user_model().objects.filter(username=name).first()
+        if user is None:
+            raise forms.ValidationError(f"No account named {name}.")
+        return user
+
+
+class DoseForm(forms.Form):
+    agent = forms.CharField(max_length=120, help_text="e.g. Tc-99m MDP")
+    activity = forms.DecimalField(max_digits=10, decimal_places=3, required=False, min_value=0)
+    unit = forms.ChoiceField(choices=[("", "—"), ("mCi", "mCi"), ("MBq", "MBq")], required=False)
+    route = forms.CharField(max_length=40, required=False)
+    time_to_imaging = forms.CharField(max_length=60, required=False)
+
+
+class CaptionForm(forms.Form):
+    image = forms.IntegerField(widget=forms.HiddenInput)
+    caption = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+def _formset(form: type[forms.Form], extra: int = 1) -> Any:
+    return forms.formset_factory(form, extra=extra, can_order=True, can_delete=True)
+
+
+LISTS: dict[str, tuple[str, Any]] = {
+    "differential": ("Differential diagnosis", _formset(ItemForm)),
+    "keywords": ("Keywords", _formset(ItemForm)),
+    "acr_codes": ("ACR codes (the first is the primary code)", _formset(AcrCodeForm)),
+    "references": ("References", _formset(ReferenceForm)),
+    "authors": ("Authors", _formset(AuthorForm)),
+    "doses": ("Radiopharmaceuticals", _formset(DoseForm)),
+    "captions": ("Images: captions and order", _formset(CaptionForm, extra=0)),
+}
+
+
+class Conflict(Exception):
+    """Someone saved the case after this form was opened. ``changes`` are their changes
+    (history FieldDiffs between the revision the form started from and the latest)."""
+
+    def __init__(self, latest: Any, changes: list[Any]) -> None:
+        super().__init__("the case was changed meanwhile")
+        self.latest, self.changes = latest, changes
+
+
+class CaseEditor:
+    """The form and formsets for one case, bound to POST data (or a saved draft)."""
+
+    def __init__(self, case: Case, data: QueryDict | None = None, user: Any = None) -> None:
+        self.case = case
+        first = revisions.ensure_first(case) if case.pk else None
+        base = revisions.latest(case) if case.pk else None
+        initial = {"base_revision": base.number if base else (first.number if first else 0)}
+        main = case.images.filter(is_main=True).first() if case.pk else None
+        initial["main_image"] = main.pk if main else None
+        self.form = CaseForm(data, instance=case, initial=initial)
+        if case.status == Status.PUBLISHED and not is_editor(user):
+            # Who may read a published case is the editors' decision.
+            self.form.fields["visibility"].disabled = True
+        self.lists = {
+            name: factory(data, prefix=name, initial=None if data else self._initial(name))
+            for name, (_, factory) in LISTS.items()
+        }
+
+    def _initial(self, name: str) -> list[dict[str, Any]]:
+        case = self.case
+        if name in ("differential", "keywords", "acr_codes"):
+            return [{"item": v} for v in getattr(case, name) or []]
+        if name == "references":
+            return [
+                {"text": r.get("text", ""), "pmid": r.get("pmid", ""), "doi": r.get("doi", "")}
+                for r in case.references or []
+            ]
+        if not case.pk:
+            return []
+        if name == "authors":
+            return [
+                {
+                    "name": a.name,
+                    "credentials": a.credentials,
+                    "username": a.user.get_username() if a.user else "",
+                }
+                for a in case.authors.select_related("user")
+            ]
+        if name == "doses":
+            return [
+                {
+                    "agent": d.agent,
+                    "activity": d.activity,
+                    "unit": d.unit,
+                    "route": d.route,
+                    "time_to_imaging": d.time_to_imaging,
+                }
+                for d in case.radiopharmaceuticals.all()
+            ]
+        return [{"image": i.pk, "caption": i.caption} for i in case.images.order_by("order", "pk")]
+
+    @property
+    def sections(self) -> list[tuple[str, str, Any]]:
+        return [(name, LISTS[name][0], formset) for name, formset in self.lists.items()]
+
+    def is_valid(self) -> bool:
+        valid = self.form.is_valid()
+        for formset in self.lists.values():
+            valid = formset.is_valid() and valid
+        return valid
+
+    def _ordered(self, name: str) -> list[dict[str, Any]]:
+        formset = self.lists[name]
+        return [
+            f.cleaned_data
+            for f in formset.ordered_forms
+            if f.cleaned_data and not f.cleaned_data.get("DELETE")
+        ]
+
+    def save(self, user: Any, *, force: bool = False) -> Any:
+        """Save everything as one revision; the new revision, or None when unchanged.
+
+        Raises
+        ------
+        Conflict
+            Another save happened since the form was opened (unless ``force``).
+        """
+        with transaction.atomic():
+            latest = revisions.latest(self.case) if self.case.pk else None
+            base_number = self.form.cleaned_data.get("base_revision") or 0
+            if latest and latest.number != base_number and not force:
+                base = self.case_revision(base_number)
+                changes = revisions.diff(base, latest) if base else []
+                raise Conflict(latest, changes)
+            case = self.form.save(commit=False)
+            for name in ("differential", "keywords", "acr_codes"):
+                setattr(case, name, [d["item"].strip() for d in self._ordered(name)])
+            case.references = [
+                {k: d.get(k) or "" for k in ("text", "pmid", "doi")}
+                for d in self._ordered("references")
+            ]
+            new = case.pk is None
+            if new:
+                case.created_by = user
+            case.save()
+            self._save_children(case)
+            kind = "created" if new else "edited"
+            message = self.form.cleaned_data.get("message") or ""
+            return revisions.record(case, user=user, kind=kind, message=message)
+
+    def case_revision(self, number: int) -> Any:
+        return revisions.for_object(self.case).filter(number=number).first()
+
+    def _save_children(self, case: Case) -> None:
+        case.authors.all().delete()
+        CaseAuthor.objects.bulk_create(
+            CaseAuthor(
+                case=case,
+                order=i,
+                name=d["name"],
+                credentials=d.get("credentials", ""),
+                user=d.get("username"),
+            )
+            for i, d in enumerate(self._ordered("authors"))
+        )
+        case.radiopharmaceuticals.all().delete()
+        Radiopharmaceutical.objects.bulk_create(
+            Radiopharmaceutical(
+                case=case,
+                order=i,
+                agent=d["agent"],
+                activity=d.get("activity") if d.get("activity") is not None else None,
+                unit=d.get("unit") or "",
+                route=d.get("route", ""),
+                time_to_imaging=d.get("time_to_imaging", ""),
+            )
+            for i, d in enumerate(self._ordered("doses"))
+        )
+        images = {i.pk: i for i in case.images.all()}
+        main = self.form.cleaned_data.get("main_image")
+        if main in images:
+            # One main image per case (a constraint): clear the old one first.
+            case.images.exclude(pk=main).filter(is_main=True).update(is_main=False)
+            for image in images.values():
+                image.is_main = image.pk == main
+        for order, d in enumerate(self._ordered("captions")):
+            image = images.get(d["image"])
+            if image is None:
+                continue  # removed meanwhile (by pixel review, say)
+            image.caption, image.order = d.get("caption", ""), order
+            image.save(update_fields=["caption", "order", "is_main"])

@@ -1,0 +1,382 @@
+"""Every URL × every kind of person, with the exact status expected.
+
+The people: anonymous, a learner (bob), the case's author (alice), another author
+(charlie), an editor (erin), an administrator (root). The objects: a *draft, private* case
+of alice's — the one that must leak to nobody — with a picture, a DICOM series, an
+upload, comments, revisions, a topic with revisions and an audit entry.
+
+Every URL the site serves must appear in ``MATRIX`` or in ``NOT_ABOUT_CASES`` (with the
+reason it touches no case, topic, image, upload, comment, revision or audit entry): a new
+URL that is in neither fails :func:`test_every_url_is_in_the_matrix`.
+
+Each request runs in a transaction that is rolled back, so a POST that succeeds (a
+transition, a comment) does not change what the next person sees.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any
+
+import pydicom
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from pydicom.data import get_testdata_file
+
+from lightbox.audit.log import record as audit
+from lightbox.comments.models import Comment
+from lightbox.history.revisions import record as revision
+from lightbox.imaging.images import add_image
+from lightbox.imaging.ingest import process_upload
+from lightbox.imaging.uploads import receive
+from lightbox.test import make_case, make_topic, png_bytes
+
+pytestmark = pytest.mark.django_db
+
+PEOPLE = ("anonymous", "bob", "alice", "charlie", "erin", "root")
+
+# Shorthands for a row of expected statuses, in PEOPLE order.
+LOGIN = 302  # anonymous: sent to the sign-in page
+
+
+def row(anonymous, learner, owner, other, editor, admin) -> tuple[int, ...]:
+    return (anonymous, learner, owner, other, editor, admin)
+
+
+# Reading the draft case and what hangs off it: its authors, editors and admins only.
+CASE_READ = row(404, 404, 200, 404, 200, 200)
+CASE_READ_LOGIN = row(LOGIN, 404, 200, 404, 200, 200)
+# Changing the draft: the same people; a POST that succeeds redirects.
+CASE_POST = row(LOGIN, 404, 302, 404, 302, 302)
+EDITORS_GET = row(LOGIN, 404, 404, 404, 200, 200)
+EDITORS_POST = row(LOGIN, 404, 404, 404, 302, 302)
+ADMINS_GET = row(LOGIN, 404, 404, 404, 404, 200)
+ADMINS_POST = row(LOGIN, 404, 404, 404, 404, 302)
+EVERYONE = row(200, 200, 200, 200, 200, 200)
+SIGNED_IN = row(LOGIN, 200, 200, 200, 200, 200)
+AUTHORS_GET = row(LOGIN, 404, 200, 200, 200, 200)
+
+
+@dataclass(frozen=True)
+class Check:
+    method: str
+    url: str  # formatted with the world's ids
+    expected: tuple[int, ...]
+    data: dict[str, Any] | None = None
+
+
+MATRIX: dict[str, list[Check]] = {
+    # -- reading -----------------------------------------------------------------------
+    "lightbox-home": [Check("GET", "/", EVERYONE)],
+    "lightbox-case-list": [Check("GET", "/cases/", EVERYONE)],
+    "lightbox-case-detail": [Check("GET", "/cases/{case}/", CASE_READ)],
+    "lightbox-case-known": [Check("GET", "/cases/{case}/known/", CASE_READ)],
+    "lightbox-case-print": [Check("GET", "/cases/{case}/print/", CASE_READ)],
+    "lightbox-case-similar": [Check("GET", "/cases/{case}/similar/", CASE_READ)],
+    # The anatomic fields are listed on the home page.
+    "lightbox-browse-fields": [
+        Check("GET", "/browse/anatomy/", row(302, 302, 302, 302, 302, 302))
+    ],
+    "lightbox-browse-field": [Check("GET", "/browse/anatomy/4/", EVERYONE)],
+    "lightbox-browse-category": [Check("GET", "/browse/anatomy/4/5/", EVERYONE)],
+    "lightbox-browse-modality": [Check("GET", "/browse/modality/NM/", EVERYONE)],
+    "lightbox-series-detail": [Check("GET", "/series/bs/", EVERYONE)],
+    "lightbox-topic-list": [Check("GET", "/topics/", EVERYONE)],
+    "lightbox-topic-detail": [Check("GET", "/topics/{topic}/", EVERYONE)],
+    # -- writing cases -----------------------------------------------------------------
+    "lightbox-case-new": [
+        Check("GET", "/cases/new/", AUTHORS_GET),
+        Check("POST", "/cases/new/", row(LOGIN, 404, 302, 302, 302, 302), {"series": "{series}"}),
+    ],
+    "lightbox-review-queue": [Check("GET", "/review/", AUTHORS_GET)],
+    "lightbox-markdown-preview": [
+        Check("POST", "/preview/markdown/", row(LOGIN, 404, 200, 200, 200, 200), {"text": "x"})
+    ],
+    "lightbox-case-edit": [
+        Check("GET", "/cases/{case}/edit/", CASE_READ_LOGIN),
+        Check("POST", "/cases/{case}/edit/", row(LOGIN, 404, 200, 404, 200, 200), {}),
+    ],
+    "lightbox-case-autosave": [
+        Check("POST", "/cases/{case}/edit/autosave/", row(LOGIN, 404, 200, 404, 200, 200), {})
+    ],
+    "lightbox-case-discard-draft": [Check("POST", "/cases/{case}/edit/discard-draft/", CASE_POST)],
+    "lightbox-case-acknowledge": [Check("POST", "/cases/{case}/identifiers/", CASE_POST)],
+    "lightbox-case-transition": [
+        Check("POST", "/cases/{case}/workflow/submit/", CASE_POST),
+        Check("POST", "/cases/{submitted}/workflow/publish/", row(LOGIN, 404, 302, 404, 302, 302)),
+    ],
+    "lightbox-topic-new": [Check("GET", "/topics/new/", EDITORS_GET)],
+    "lightbox-topic-edit": [
+        Check("GET", "/topics/{topic}/edit/", EDITORS_GET),
+        Check("POST", "/topics/{topic}/edit/", row(LOGIN, 404, 404, 404, 200, 200), {}),
+    ],
+    # -- images and uploads ------------------------------------------------------------
+    "lightbox-pixel-review-list": [Check("GET", "/cases/{case}/review/", CASE_READ_LOGIN)],
+    "lightbox-pixel-review": [
+        Check("GET", "/cases/{case}/images/{picture}/review/", CASE_READ_LOGIN),
+        Check(
+            "POST",
+            "/cases/{case}/images/{picture}/review/",
+            CASE_POST,
+            {"action": "confirm"},
+        ),
+    ],
+    "lightbox-upload": [
+        Check("GET", "/cases/{case}/images/add/", CASE_READ_LOGIN),
+        Check("POST", "/cases/{case}/images/add/", row(LOGIN, 404, 200, 404, 200, 200), {}),
+    ],
+    "lightbox-upload-status": [Check("GET", "/uploads/{upload}/", CASE_READ_LOGIN)],
+    "lightbox-image-view": [Check("GET", "/cases/{case}/images/{picture}/", CASE_READ)],
+    "lightbox-image-manifest": [
+        Check("GET", "/cases/{case}/images/{picture}/manifest.json", CASE_READ)
+    ],
+    "lightbox-series-zip": [
+        Check("GET", "/cases/{case}/images/{dicom_image}/series.zip", CASE_READ)
+    ],
+    "lightbox-instance-file": [Check("GET", "/cases/{case}/instances/{instance}.dcm", CASE_READ)],
+    "lightbox-instance-frame": [
+        Check("GET", "/cases/{case}/instances/{instance}/frames/1.png", CASE_READ)
+    ],
+    "lightbox-image-file": [
+        Check("GET", "/cases/{case}/images/{picture}/full", CASE_READ),
+        Check("GET", "/cases/{case}/images/{picture}/thumb", CASE_READ),
+    ],
+    # -- comments ----------------------------------------------------------------------
+    "lightbox-case-comments": [Check("GET", "/cases/{case}/comments/", CASE_READ)],
+    "lightbox-comment-add": [
+        Check("POST", "/cases/{case}/comments/add/", CASE_POST, {"body": "A comment."})
+    ],
+    "lightbox-comment-edit": [
+        # alice's own comment: only she may edit it.
+        Check(
+            "GET", "/cases/{case}/comments/{comment}/edit/", row(LOGIN, 404, 200, 404, 404, 404)
+        ),
+        Check(
+            "POST",
+            "/cases/{case}/comments/{comment}/edit/",
+            row(LOGIN, 404, 302, 404, 404, 404),
+            {"body": "Edited."},
+        ),
+    ],
+    "lightbox-comment-delete": [
+        Check(
+            "POST", "/cases/{case}/comments/{comment}/delete/", row(LOGIN, 404, 302, 404, 404, 404)
+        )
+    ],
+    "lightbox-comment-hide": [
+        Check(
+            "POST",
+            "/cases/{case}/comments/{comment}/hide/",
+            row(LOGIN, 404, 404, 404, 302, 302),
+            {"reason": "Off topic"},
+        )
+    ],
+    "lightbox-comment-restore": [
+        Check(
+            "POST",
+            "/cases/{case}/comments/{hidden_comment}/restore/",
+            row(LOGIN, 404, 404, 404, 302, 302),
+        )
+    ],
+    # -- revisions ---------------------------------------------------------------------
+    "lightbox-case-history": [Check("GET", "/cases/{case}/history/", CASE_READ_LOGIN)],
+    "lightbox-case-history-compare": [
+        Check("GET", "/cases/{case}/history/compare/?a=1&b=2", CASE_READ_LOGIN)
+    ],
+    "lightbox-case-revision": [Check("GET", "/cases/{case}/history/1/", CASE_READ_LOGIN)],
+    "lightbox-case-revision-restore": [
+        Check("GET", "/cases/{case}/history/1/restore/", CASE_READ_LOGIN),
+        Check("POST", "/cases/{case}/history/1/restore/", CASE_POST),
+    ],
+    "lightbox-topic-history": [Check("GET", "/topics/{topic}/history/", EDITORS_GET)],
+    "lightbox-topic-history-compare": [
+        Check("GET", "/topics/{topic}/history/compare/?a=1&b=2", EDITORS_GET)
+    ],
+    "lightbox-topic-revision": [Check("GET", "/topics/{topic}/history/1/", EDITORS_GET)],
+    "lightbox-topic-revision-restore": [
+        Check("GET", "/topics/{topic}/history/1/restore/", EDITORS_GET),
+        Check("POST", "/topics/{topic}/history/1/restore/", EDITORS_POST),
+    ],
+    # -- audit and people --------------------------------------------------------------
+    "lightbox-audit-list": [Check("GET", "/audit/", ADMINS_GET)],
+    "lightbox-audit-detail": [Check("GET", "/audit/{audit}/", ADMINS_GET)],
+    "lightbox-people": [Check("GET", "/accounts/people/", ADMINS_GET)],
+    "lightbox-change-role": [
+        Check("POST", "/accounts/people/{bob}/role/", ADMINS_POST, {"role": "author"})
+    ],
+    # -- the API -----------------------------------------------------------------------
+    "list_cases": [Check("GET", "/api/v1/cases", EVERYONE)],
+    "get_case": [Check("GET", "/api/v1/cases/{case}", CASE_READ)],
+    "create_upload": [
+        # The API signs in with the session; what one may not see does not exist.
+        Check(
+            "POST",
+            "/api/v1/cases/{case}/uploads",
+            row(401, 404, 202, 404, 202, 202),
+            {"files": "<a picture>"},
+        )
+    ],
+    "get_upload": [Check("GET", "/api/v1/uploads/{upload}", row(401, 404, 200, 404, 200, 200))],
+}
+
+NOT_ABOUT_CASES = {
+    "lightbox-healthz": "the load balancer's probe",
+    "login": "sign-in page (throttled; tested in lightbox/audit)",
+    "logout": "sign-out",
+    "password_change": "one's own password",
+    "password_change_done": "one's own password",
+    "password_reset": "password reset by e-mail",
+    "password_reset_done": "password reset by e-mail",
+    "password_reset_confirm": "password reset by e-mail",
+    "password_reset_complete": "password reset by e-mail",
+    "lightbox-profile": "one's own profile",
+    "lightbox-join": "accepting an invitation (signed token; tested in lightbox/accounts)",
+    "openapi-json": "the API's description",
+    "openapi-view": "the API's documentation page",
+    "api-root": "the API's index",
+    "lightbox-api-not-found": "the API's 404 for unknown paths",
+    "lightbox-admin-login": "sends Django admin's sign-in to the throttled sign-in page",
+}
+
+
+def _names(patterns, admin_skipped=True):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            if admin_skipped and str(p.pattern).startswith("admin/"):
+                continue  # Django's admin: superusers only, its own permission system
+            yield from _names(p.url_patterns)
+        elif isinstance(p, URLPattern):
+            yield p.name
+
+
+def test_every_url_is_in_the_matrix():
+    names = set(_names(get_resolver().url_patterns))
+    unnamed = {n for n in names if not n}
+    assert not unnamed, "every URL needs a name to be in the matrix"
+    missing = names - set(MATRIX) - set(NOT_ABOUT_CASES)
+    assert not missing, f"add these URLs to the authorization matrix: {sorted(missing)}"
+    stale = (set(MATRIX) | set(NOT_ABOUT_CASES)) - names
+    assert not stale, f"the matrix names URLs that no longer exist: {sorted(stale)}"
+
+
+@pytest.fixture
+def world(people, tmp_path):
+    alice, erin = people["alice"], people["erin"]
+    topic = make_topic()
+    revision(topic, user=erin, kind="created")
+    topic.discussion = "Changed."
+    topic.save()
+    revision(topic, user=erin, kind="edited")
+    case = make_case(created_by=alice, status="draft", visibility="private", topic=topic)
+    revision(case, user=alice, kind="created")
+    case.findings = "Changed findings."
+    case.save()
+    revision(case, user=alice, kind="edited")
+    submitted = make_case(created_by=alice, status="submitted", visibility="private")
+    picture = add_image(case, png_bytes(), caption="A picture")
+    ds = pydicom.dcmread(get_testdata_file("CT_small.dcm", download=False))
+    out = io.BytesIO()
+    ds.save_as(out, enforce_file_format=True)
+    named = io.BytesIO(out.getvalue())
+    named.name = "ct.dcm"
+    upload = receive(case, alice, [named])
+    process_upload(upload.pk)
+    dicom_image = case.images.exclude(pk=picture.pk).get()
+    instance = dicom_image.series.instances.get()
+    comment = Comment.objects.create(case=case, author=alice, body="Alice's comment")
+    hidden = Comment.objects.create(
+        case=case, author=erin, body="Hidden one", hidden=True, hidden_reason="test"
+    )
+    entry = audit("edit", actor=alice, target=case, summary="an entry")
+    return {
+        "case": case.number,
+        "submitted": submitted.number,
+        "series": case.series_id,
+        "topic": topic.slug,
+        "picture": picture.pk,
+        "dicom_image": dicom_image.pk,
+        "instance": instance.pk,
+        "upload": upload.pk,
+        "comment": comment.pk,
+        "hidden_comment": hidden.pk,
+        "audit": entry.pk,
+        "bob": people["bob"].pk,
+    }
+
+
+def _request(client: Client, check: Check, world: dict[str, Any]) -> int:
+    url = check.url.format(**world)
+    data: dict[str, Any] = {k: str(v).format(**world) for k, v in (check.data or {}).items()}
+    if "files" in data:
+        data["files"] = SimpleUploadedFile("picture.png", png_bytes(), "image/png")
+    with transaction.atomic():
+        send = client.get if check.method == "GET" else client.post
+        response = send(url, data) if data else send(url)
+        transaction.set_rollback(True)
+    return response.status_code
+
+
+def test_every_url_answers_each_person_exactly_as_expected(people, world):
+    wrong = []
+    for i, person in enumerate(PEOPLE):
+        client = Client()
+        if person != "anonymous":
+            client.force_login(people[person])
+        for name, checks in MATRIX.items():
+            for check in checks:
+                got = _request(client, check, world)
+                if got != check.expected[i]:
+                    wrong.append(
+                        f"{check.method} {check.url} as {person}: {got}, "
+                        f"expected {check.expected[i]} ({name})"
+                    )
+    assert not wrong, "\n".join(wrong)
+
+
+def test_every_post_needs_a_csrf_token(people, world):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(people["root"])
+    posts = [c for checks in MATRIX.values() for c in checks if c.method == "POST"]
+    assert len(posts) >= 20
+    for check in posts:
+        if check.url.startswith("/api/"):
+            continue  # the API: see test_the_api_refuses_a_session_post_without_csrf
+        assert _request(client, check, world) == 403, check.url
+
+
+def test_the_api_refuses_a_session_post_without_csrf(people, world):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(people["alice"])
+    response = client.post(f"/api/v1/cases/{world['case']}/uploads", {})
+    assert response.status_code in (401, 403)
+
+
+def test_the_draft_surfaces_nowhere_for_those_who_may_not_see_it(people, world):
+    """Lists, counts, topic pages, similar cases and the API leave it out entirely."""
+    from lightbox.cases.models import Case
+
+    draft = Case.objects.get(number=world["case"])
+    published = make_case(topic=draft.topic, title="A published neighbour")
+    pages = [
+        "/", "/cases/", "/browse/anatomy/4/", "/browse/anatomy/4/5/", "/browse/modality/NM/",
+        "/series/bs/", f"/topics/{world['topic']}/", "/api/v1/cases",
+        f"/cases/{published.number}/similar/", f"/api/v1/cases/{published.number}",
+    ]  # fmt: skip
+    for person in ("anonymous", "bob", "charlie"):
+        client = Client()
+        if person != "anonymous":
+            client.force_login(people[person])
+        for url in pages:
+            body = client.get(url).content.decode()
+            assert world["case"] not in body, f"{url} shows the draft to {person}"
+            assert "Changed findings" not in body
+        # The counts on the home page count what this person may open.
+        home = client.get("/").content.decode()
+        assert draft.title not in home
+    client = Client()
+    client.force_login(people["alice"])
+    assert world["case"] in client.get("/cases/").content.decode()
