@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from lightbox.audit.log import record as audit
 from lightbox.cases.access import (
     can_change_comment,
     can_moderate_comments,
@@ -185,6 +186,14 @@ def hide_comment(request: HttpRequest, number: str, pk: int) -> HttpResponse:
     form = HideForm(request.POST)
     if form.is_valid():
         comment.hide(request.user, form.cleaned_data["reason"])
+        audit(
+            "comment_hide",
+            request=request,
+            target=comment.case,
+            summary=f"hid comment {comment.pk}",
+            comment=comment.pk,
+            reason=form.cleaned_data["reason"],
+        )
         messages.success(request, "The comment is hidden.")
     else:
         messages.error(request, f"The comment was not hidden. {_first_error(form)}")
@@ -197,5 +206,12 @@ def restore_comment(request: HttpRequest, number: str, pk: int) -> HttpResponse:
     comment = _moderated_comment(request, number, pk)
     if comment.hidden:
         comment.restore()
+        audit(
+            "comment_restore",
+            request=request,
+            target=comment.case,
+            summary=f"showed comment {comment.pk} again",
+            comment=comment.pk,
+        )
         messages.success(request, "The comment is shown again.")
     return _back(comment.case, f"comment-{comment.pk}")

@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
 
+from lightbox.audit.log import record as audit
 from lightbox.cases import access
 from lightbox.cases.models import Case, Topic, split_number
 from lightbox.history.models import Revision
@@ -172,6 +173,14 @@ def _restore(request: HttpRequest, subject: Subject, n: int) -> HttpResponse:
         except ValueError as e:
             messages.error(request, f"Nothing restored: {e}")
         else:
+            audit(
+                "revision_restore",
+                request=request,
+                target=subject.obj,
+                summary=f"restored revision {rev.number} as revision {new.number}",
+                restored=rev.number,
+                revision=new.number,
+            )
             messages.success(request, f"Restored revision {rev.number} as revision {new.number}.")
         subject.obj.refresh_from_db()  # a topic's restored slug moves its pages
         return redirect(subject.history_url)

@@ -35,3 +35,16 @@ def test_anonymous_readers_are_asked_to_sign_in(client):
     case = make_case()
     known = client.get(f"/cases/{case.number}/known/").content.decode()
     assert "Sign in to comment" in known
+
+
+def test_moderation_is_audited(client, people):
+    from lightbox.audit.models import AuditEntry
+
+    case = make_case(created_by=people["alice"])
+    comment = Comment.objects.create(case=case, author=people["bob"], body="Off topic")
+    client.force_login(people["erin"])
+    client.post(f"/cases/{case.number}/comments/{comment.pk}/hide/", {"reason": "Spam"})
+    client.post(f"/cases/{case.number}/comments/{comment.pk}/restore/")
+    actions = list(AuditEntry.objects.values_list("action", flat=True).order_by("pk"))
+    assert actions[-2:] == ["comment_hide", "comment_restore"]
+    assert AuditEntry.objects.get(action="comment_hide").data["reason"] == "Spam"
