@@ -124,6 +124,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": envint("LIGHTBOX_SQLITE_BUSY_TIMEOUT", 20),
     }
     DATABASES["default"]["CONN_MAX_AGE"] = None if not DEBUG else 0
+    # Tests: a file, not Django's shared in-memory database, so that the browser tests'
+    # server threads each have their own connection, as in production (two requests at
+    # once, an autosave beside a preview, would otherwise share one connection).
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

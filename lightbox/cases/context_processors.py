@@ -8,6 +8,10 @@ from lightbox.cases.access import role_of
 
 
 def site(request: HttpRequest) -> dict[str, Any]:
+    # Not "site_name": Django's sign-in and sign-out views set that to the host name.
     # The role is looked up only when a template asks (the signed-in navigation does).
     user = getattr(request, "user", None)
-    return {"site_name": settings.SITE_NAME, "role": SimpleLazyObject(lambda: role_of(user))}
+    return {
+        "lightbox_site_name": settings.SITE_NAME,
+        "role": SimpleLazyObject(lambda: role_of(user)),
+    }

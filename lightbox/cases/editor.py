@@ -151,8 +151,8 @@ class CaptionForm(forms.Form):
     caption = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
 
-def _formset(form: type[forms.Form], extra: int = 1) -> Any:
-    return forms.formset_factory(form, extra=extra, can_order=True, can_delete=True)
+def _formset(form: type[forms.Form], extra: int = 1, can_delete: bool = True) -> Any:
+    return forms.formset_factory(form, extra=extra, can_order=True, can_delete=can_delete)
 
 
 LISTS: dict[str, tuple[str, Any]] = {
@@ -162,7 +162,8 @@ LISTS: dict[str, tuple[str, Any]] = {
     "references": ("References", _formset(ReferenceForm)),
     "authors": ("Authors", _formset(AuthorForm)),
     "doses": ("Radiopharmaceuticals", _formset(DoseForm)),
-    "captions": ("Images: captions and order", _formset(CaptionForm, extra=0)),
+    # Images are removed in pixel review or by an editor, not here.
+    "captions": ("Images: captions and order", _formset(CaptionForm, extra=0, can_delete=False)),
 }
 
 

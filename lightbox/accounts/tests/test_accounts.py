@@ -172,6 +172,8 @@ def test_password_change_and_reset(client):
     client.logout()
     client.post("/accounts/password_reset/", {"email": "dora@example.org"})
     [message] = mail.outbox
+    assert message.subject == "Password reset for Lightbox Teaching File"
+    assert 'the Lightbox Teaching File account "dora"' in message.body
     link = re.search(r"http://testserver(/accounts/reset/\S+/)", message.body).group(1)
     form = client.get(link, follow=True)
     assert "Choose a new password" in form.content.decode()
@@ -181,3 +183,11 @@ def test_password_change_and_reset(client):
     )
     assert response.status_code == 302
     assert client.login(username="dora", password="third long passphrase 9")
+
+
+def test_the_sign_in_and_out_pages_carry_the_site_name_not_the_host(client, people):
+    page = client.get("/accounts/login/").content.decode()
+    assert "Lightbox Teaching File</a>" in page and "testserver</a>" not in page
+    client.force_login(people["bob"])
+    page = client.post("/accounts/logout/").content.decode()
+    assert "Lightbox Teaching File</a>" in page
