@@ -82,6 +82,7 @@ class CaseForm(forms.ModelForm):  # type: ignore[type-arg]
         }
         labels = {
             "brief_history": "Brief history (shown before the answer)",
+            "followup": "Follow-up",
             "anatomic_field": "ACR anatomic field",
             "category": "ACR category",
         }
@@ -89,6 +90,7 @@ class CaseForm(forms.ModelForm):  # type: ignore[type-arg]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["topic"].queryset = Topic.objects.order_by("title")
+        self.fields["brief_history"].help_text = ""  # the label says it
 
     def clean_patient_age(self) -> int | None:
         age = self.cleaned_data.get("patient_age")
