@@ -1,25 +1,43 @@
-"""The Django admin for cases: an administrator's tool until the case editor arrives."""
+"""The Django admin for cases and topics: read-only. Cases and topics are written in the
+editor, where every save is a revision and an audit entry and publication goes through
+review; the admin must not be a way around that. Series are managed here."""
+
+from typing import Any
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from lightbox.cases.models import Case, CaseAuthor, Radiopharmaceutical, Series, Topic
 from lightbox.imaging.models import Image
 
 
-class CaseAuthorInline(admin.TabularInline):
+class ReadOnly:
+    """Look, never touch: no add, change or delete."""
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class CaseAuthorInline(ReadOnly, admin.TabularInline):
     model = CaseAuthor
     extra = 0
     fields = ["order", "name", "credentials", "user"]
     raw_id_fields = ["user"]
 
 
-class RadiopharmaceuticalInline(admin.TabularInline):
+class RadiopharmaceuticalInline(ReadOnly, admin.TabularInline):
     model = Radiopharmaceutical
     extra = 0
     fields = ["order", "agent", "activity", "unit", "route", "time_to_imaging"]
 
 
-class ImageInline(admin.TabularInline):
+class ImageInline(ReadOnly, admin.TabularInline):
     model = Image
     extra = 0
     fields = ["order", "caption", "is_main", "file", "width", "height"]
@@ -27,7 +45,7 @@ class ImageInline(admin.TabularInline):
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["number", "title", "modality", "anatomic_field", "category", "status",
                     "visibility", "updated"]  # fmt: skip
     list_filter = ["status", "visibility", "modality", "series", "anatomic_field", "is_demo"]
@@ -45,6 +63,6 @@ class SeriesAdmin(admin.ModelAdmin):
 
 
 @admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):
+class TopicAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["title", "anatomic_field", "category", "updated"]
     prepopulated_fields = {"slug": ["title"]}

@@ -1,12 +1,14 @@
-"""The Django admin for comments: a moderator's view of everything, deleted text included."""
+"""The Django admin for comments: a read-only view of everything, deleted text included;
+moderation (hide, restore) happens on the case, where it is audited."""
 
 from django.contrib import admin
 
+from lightbox.cases.admin import ReadOnly
 from lightbox.comments.models import Comment
 
 
 @admin.register(Comment)
-class CommentAdmin(admin.ModelAdmin):
+class CommentAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["pk", "case", "author", "created", "edited", "hidden", "deleted"]
     list_filter = ["hidden", "deleted"]
     search_fields = ["case__number", "body", "author__username"]
