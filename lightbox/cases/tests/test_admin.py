@@ -13,9 +13,9 @@ def test_an_administrator_can_open_every_case_admin_page(client, django_user_mod
     add_dose(case)
     for url in (
         "/admin/cases/case/",
-        f"/admin/cases/case/{case.pk}/change/",
-        "/admin/cases/case/add/",
+        f"/admin/cases/case/{case.pk}/change/",  # read-only: see test_admin_readonly.py
         "/admin/cases/series/",
+        "/admin/cases/series/add/",
         "/admin/cases/topic/",
         "/admin/cases/case/?q=calcification",
     ):

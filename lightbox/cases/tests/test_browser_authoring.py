@@ -198,7 +198,7 @@ def test_an_author_writes_a_case_an_editor_publishes_it_and_a_reader_comments(
     page.reload()
     expect(page.locator(".review-notes")).to_contain_text("Please add the follow-up")
     expect(page.locator("h1 .badge")).to_have_text("Changes requested")
-    page.get_by_label("Followup").fill(FOLLOWUP)
+    page.get_by_label("Follow-up").fill(FOLLOWUP)
     page.get_by_label("What did you change?").fill("Follow-up added")
     screenshot("follow-up")
     _save(page)
