@@ -1,0 +1,966 @@
+"""The search box language: parse what a user typed, compile it for SQLite FTS5 and PostgreSQL.
+
+Django-free. A query is parsed once into a small tree (:class:`Query`), which is then
+rendered three ways: as an FTS5 ``MATCH`` expression, as a string for PostgreSQL's
+``to_tsquery('english', …)``, and back as canonical text for the page ("Showing results
+for …"). The caller maps fields to index columns (FTS5) and to tsvector weights
+(PostgreSQL); nothing here knows about models or the database.
+
+The language, in the order a reader meets it:
+
+* words, case-insensitive, with an implicit AND between them: ``bone scan metastases``;
+* phrases in double quotes: ``"superscan pattern"``;
+* prefixes, a trailing ``*`` after at least two letters or digits: ``osteo*``;
+* ``AND``, ``OR``, ``NOT`` (upper case only: "and" is a word), ``-word`` for NOT, and
+  parentheses; NOT binds tighter than AND, and AND tighter than OR;
+* fields, one word, phrase or parenthesised group each: ``diagnosis:(paget OR fibrous)``
+  (see :data:`FIELDS`; field names are case-insensitive);
+* filters, ``acr:`` and ``modality:``, which are exact values rather than text
+  (``acr:4.5``, ``acr:41.*``, ``modality:NM``) and come back separately as
+  :class:`Filter` for the caller to apply to columns. They combine with the rest by AND
+  or NOT only.
+
+Words are cut out of the text the way :func:`tokenize` cuts them, and the index must be
+fed text cut the same way: Unicode compatibility forms folded (NFKC), accents removed,
+apostrophes dropped ("Paget's" is "pagets"), case folded, and every run of letters and
+digits a word. A hyphenated term such as ``Tc-99m`` or ``L4-L5`` is the phrase of its
+parts.
+
+Whatever the user types, :func:`parse` either raises :class:`QuerySyntaxError` with a
+one-line message and the offset of the problem, or returns a query whose FTS5 and
+PostgreSQL strings are valid syntax: every FTS5 word is a quoted string, and only
+lexemes of ``a-z`` and ``0-9`` reach PostgreSQL. A search FTS5 cannot run (only NOT) is
+refused at parse time, so compiling a parsed query fails only on a mistake in the
+caller's column or weight mappings.
+
+Examples
+--------
+>>> q = parse('diagnosis:Pagét bone scan -"superscan pattern" modality:nm')
+>>> describe(q)
+'diagnosis:paget AND bone AND scan AND NOT "superscan pattern" AND modality:NM'
+>>> c = compile_query(q, {"diagnosis": ["diagnosis"]}, weights={"diagnosis": "A"})
+>>> print(c.fts5)
+(diagnosis:"paget" AND "bone" AND "scan") NOT "superscan pattern"
+>>> print(c.tsquery)
+paget:A & bone & scan & !(superscan <-> pattern)
+>>> c.filters
+[Filter(field='modality', value='NM', prefix=False, negated=False)]
+>>> terms(q)
+['paget', 'bone', 'scan', 'superscan', 'pattern']
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from dataclasses import field as _field
+from functools import lru_cache
+from types import MappingProxyType
+from typing import Final
+
+__all__ = [
+    "FIELDS",
+    "FILTER_FIELDS",
+    "MAX_DEPTH",
+    "MAX_LENGTH",
+    "MAX_TERMS",
+    "And",
+    "CompiledQuery",
+    "Field",
+    "Filter",
+    "Node",
+    "Not",
+    "Or",
+    "Phrase",
+    "Query",
+    "QuerySyntaxError",
+    "Term",
+    "compile_query",
+    "describe",
+    "parse",
+    "terms",
+    "tokenize",
+]
+
+#: Field name → what it searches. ``acr`` and ``modality`` are filters (see
+#: :data:`FILTER_FIELDS`); the rest are text, mapped to index columns by the caller.
+FIELDS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "diagnosis": "the diagnosis",
+        "findings": "the findings",
+        "history": "the brief and the full history",
+        "discussion": "the discussion",
+        "title": "the case title",
+        "caption": "image captions",
+        "keyword": "keywords",
+        "author": "author names",
+        "agent": 'the radiopharmaceutical, e.g. agent:MDP or agent:"Tc-99m MDP"',
+        "acr": "ACR Index code, exact (acr:4.5) or prefix (acr:4*, acr:41.*)",
+        "modality": "modality code, e.g. modality:NM",
+        "topic": "topics the case belongs to",
+    }
+)
+
+#: The fields whose values are exact codes matched against columns, not text.
+FILTER_FIELDS: Final[frozenset[str]] = frozenset({"acr", "modality"})
+
+#: Longest query accepted, in characters.
+MAX_LENGTH: Final = 500
+#: Most words, phrases and filter values in one query.
+MAX_TERMS: Final = 50
+#: Deepest nesting of parentheses.
+MAX_DEPTH: Final = 10
+
+
+class QuerySyntaxError(ValueError):
+    """What the user typed is not a search: a one-line ``message`` and where.
+
+    ``position`` is a 0-based offset into the text given to :func:`parse`, for pointing
+    at the problem; ``str()`` of the error is the message alone.
+
+    Examples
+    --------
+    >>> try:
+    ...     parse("bone AND")
+    ... except QuerySyntaxError as e:
+    ...     print(e, "at", e.position)
+    AND needs something to search for after it at 5
+    """
+
+    def __init__(self, message: str, position: int) -> None:
+        super().__init__(message, position)
+        self.message = message
+        self.position = position
+
+    def __str__(self) -> str:
+        return self.message
+
+
+# --- The tree --------------------------------------------------------------------------------
+#
+# Every node has a position (where it starts in the text typed) for error messages; it is
+# left out of equality and repr, so that trees compare by meaning.
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One word, normalised as :func:`tokenize` does; ``prefix`` for ``word*``."""
+
+    word: str
+    prefix: bool = False
+    position: int = _field(default=0, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    """Words that must appear in this order, next to each other.
+
+    ``prefix`` makes the last word a prefix (``"bone sc"*``). A phrase always has at least
+    two words: one word is a :class:`Term`.
+    """
+
+    words: tuple[str, ...]
+    prefix: bool = False
+    position: int = _field(default=0, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """A text field (``name`` from :data:`FIELDS`) applied to a term, phrase or group."""
+
+    name: str
+    child: Node
+    position: int = _field(default=0, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """An exact-value condition, ``acr:`` or ``modality:``, for the caller's columns.
+
+    ``value`` is normalised: modality codes upper case, ACR codes as typed without the
+    ``*``. With ``prefix``, codes starting with ``value`` match (``acr:41.*`` is value
+    ``"41."``); with ``negated``, cases matching are excluded.
+    """
+
+    field: str
+    value: str
+    prefix: bool = False
+    negated: bool = False
+    position: int = _field(default=0, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    """Everything except what ``child`` finds."""
+
+    child: Node
+    position: int = _field(default=0, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    """All of ``children`` (at least two; nested ANDs are flattened)."""
+
+    children: tuple[Node, ...]
+    position: int = _field(default=0, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    """Any of ``children`` (at least two; nested ORs are flattened)."""
+
+    children: tuple[Node, ...]
+    position: int = _field(default=0, compare=False, repr=False)
+
+
+type Node = Term | Phrase | Field | Filter | Not | And | Or
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A parsed search: the tree, and the text it came from.
+
+    Built by :func:`parse`. A query made by hand is checked on construction the same way
+    (filters only at the top, at least one thing to find) and raises
+    :class:`QuerySyntaxError` when it is not a search FTS5 can run.
+    """
+
+    root: Node
+    source: str = _field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        _check(self.root)
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledQuery:
+    """A query ready for the database.
+
+    ``fts5`` is for ``… WHERE t MATCH ?``; ``tsquery`` for
+    ``… @@ to_tsquery('english', %s)``. Both are None when the query is only filters.
+    ``tsquery`` is also None when no word of the query can be written for PostgreSQL
+    (only lexemes of a–z and 0–9 are: ``ελληνικά`` has an FTS5 query but no tsquery);
+    a PostgreSQL backend should then find nothing if ``fts5`` is not None.
+    ``filters`` are the ``acr:`` and ``modality:`` conditions, ANDed with the text.
+    """
+
+    fts5: str | None
+    tsquery: str | None
+    filters: list[Filter]
+
+
+# --- Words -----------------------------------------------------------------------------------
+
+_WORD_RE = re.compile(r"[^\W_]+")  # runs of letters and digits
+_APOSTROPHES = frozenset("'\u2018\u2019\u02bc`")
+
+
+# Latin letters that are not a base letter plus an accent, so NFD leaves them alone.
+_LATIN = str.maketrans(
+    {"æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ð": "d", "ħ": "h", "ı": "i", "ł": "l",
+     "þ": "th", "ŧ": "t"}
+)  # fmt: skip
+
+
+@lru_cache(maxsize=8192)
+def _fold_char(ch: str) -> str:
+    if ch in _APOSTROPHES or unicodedata.category(ch) == "Cf":  # ' and zero-width: dropped
+        return ""
+    folded = unicodedata.normalize("NFKC", ch).casefold()  # "ß" → "ss", "Ａ" → "a"
+    decomposed = unicodedata.normalize("NFD", folded.translate(_LATIN))
+    stripped = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+    return unicodedata.normalize("NFC", stripped)
+
+
+def _fold(text: str) -> str:
+    if text.isascii():
+        if "'" in text or "`" in text:
+            text = text.replace("'", "").replace("`", "")
+        return text.lower()
+    table = {ord(c): _fold_char(c) for c in set(text) if not c.isascii() or c in _APOSTROPHES}
+    return unicodedata.normalize("NFC", text.translate(table).casefold())
+
+
+def tokenize(text: str) -> list[str]:
+    """The words of ``text`` as the search index must store them.
+
+    NFKC-normalised, apostrophes and invisible format characters dropped, case folded
+    ("ß" is "ss"), accents removed ("ø" is "o"); every run of letters and digits is a
+    word. The indexer must feed text through this (e.g. ``" ".join(tokenize(text))``) so
+    that what is searched for matches what was stored.
+
+    Examples
+    --------
+    >>> tokenize("Pagét's disease of bone: Tc-99m MDP, L4-L5, ＣＴ")
+    ['pagets', 'disease', 'of', 'bone', 'tc', '99m', 'mdp', 'l4', 'l5', 'ct']
+    """
+    return _WORD_RE.findall(_fold(text))
+
+
+# --- Lexer -----------------------------------------------------------------------------------
+
+_SEPARATORS = r"\s\x00-\x1f\x7f-\x9f"
+_LEX_RE = re.compile(
+    rf"(?P<space>[{_SEPARATORS}]+)|(?P<open>\()|(?P<close>\))|(?P<quote>\")"
+    rf"|(?P<chunk>[^{_SEPARATORS}()\"]+)"
+)
+_FIELD_RE = re.compile(r"([A-Za-z]+):")
+_KEYWORDS = frozenset({"AND", "OR", "NOT"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    kind: str  # "(", ")", AND, OR, NOT, FIELD, WORD, PHRASE, END
+    position: int
+    text: str = ""  # the operator or "-"; the field name; the word or phrase as typed
+    words: tuple[str, ...] = ()
+    prefix: bool = False
+
+
+_OPERAND_STARTS = frozenset({"(", "NOT", "FIELD", "WORD", "PHRASE"})
+
+
+def _lex(text: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    open_at: list[int] = []  # positions of the "(" not yet closed
+    terms = 0
+
+    def add(token: _Token) -> None:
+        nonlocal terms
+        if token.kind in ("WORD", "PHRASE"):
+            terms += 1
+            if terms > MAX_TERMS:
+                start = tokens[-1] if tokens and tokens[-1].kind == "FIELD" else token
+                raise QuerySyntaxError(
+                    f"a search can have at most {MAX_TERMS} terms", start.position
+                )
+        tokens.append(token)
+
+    pos = 0
+    while pos < len(text):
+        match = _LEX_RE.match(text, pos)
+        assert match is not None  # the alternatives cover every character
+        kind, end = match.lastgroup, match.end()
+        # A value after "field:" is kept even without letters, so that the parser can
+        # say what is wrong with it instead of reading on past it.
+        after_field = bool(tokens) and tokens[-1].kind == "FIELD"
+        if kind == "open":
+            open_at.append(pos)
+            if len(open_at) > MAX_DEPTH:
+                raise QuerySyntaxError(f"parentheses can be nested at most {MAX_DEPTH} deep", pos)
+            tokens.append(_Token("(", pos))
+        elif kind == "close":
+            if not open_at:
+                raise QuerySyntaxError("this ) has no matching (", pos)
+            open_at.pop()
+            tokens.append(_Token(")", pos))
+        elif kind == "quote":
+            close = text.find('"', pos + 1)
+            if close < 0:
+                raise QuerySyntaxError('this " is never closed', pos)
+            end = close + 1
+            while end < len(text) and text[end] == "*":
+                end += 1
+            inside = text[pos + 1 : close]
+            words = tuple(tokenize(inside))
+            if words or after_field:
+                add(_Token("PHRASE", pos, inside, words, end > close + 1))
+        elif kind == "chunk":
+            _lex_chunk(match.group(), pos, text, after_field, add)
+        pos = end
+    if open_at:
+        raise QuerySyntaxError("this ( is never closed", open_at[-1])
+    tokens.append(_Token("END", len(text)))
+    return tokens
+
+
+def _lex_chunk(
+    chunk: str, pos: int, text: str, after_field: bool, add: Callable[[_Token], None]
+) -> None:
+    """One run of characters between spaces, parentheses and quotes."""
+    if chunk in _KEYWORDS:
+        add(_Token(chunk, pos, chunk))
+        return
+    rest = chunk.lstrip("-")
+    dashes = len(chunk) - len(rest)
+    if dashes:
+        after = pos + len(chunk)
+        if not rest and (after >= len(text) or text[after] not in '("'):
+            if after_field:
+                add(_Token("WORD", pos, chunk))
+            return  # otherwise a lone "-" between words is punctuation
+        for i in range(dashes):
+            add(_Token("NOT", pos + i, "-"))
+        pos += dashes
+        if not rest:
+            return
+    field_match = _FIELD_RE.match(rest)
+    if field_match:
+        name = field_match[1].lower()
+        if name not in FIELDS:
+            raise QuerySyntaxError(
+                f"unknown field {field_match[1]}: (fields are {', '.join(sorted(FIELDS))})",
+                pos,
+            )
+        add(_Token("FIELD", pos, name))
+        value = rest[field_match.end() :]
+        if value:
+            stem = value.rstrip("*")
+            words = tuple(tokenize(stem))
+            add(_Token("WORD", pos + field_match.end(), value, words, stem != value))
+        return
+    stem = rest.rstrip("*")
+    words = tuple(tokenize(stem))
+    if words or after_field:  # anything else is punctuation, dropped like spaces
+        add(_Token("WORD", pos, rest, words, stem != rest))
+
+
+# --- Parser ----------------------------------------------------------------------------------
+
+_ACR_RE = re.compile(r"(\d{1,6}(?:\.\d{0,8})?)(\**)")
+_MODALITY_RE = re.compile(r"[A-Z0-9_]{1,16}")
+_FILTER_HELP = {
+    "acr": "acr: needs an ACR code such as 4.5, 4* or 41.*",
+    "modality": "modality: needs a modality code such as NM or CT",
+}
+_PREFIX_HELP = "a prefix search needs at least 2 letters or digits before the *"
+
+
+def parse(text: str) -> Query:
+    """Parse what the user typed in the search box.
+
+    Parameters
+    ----------
+    text
+        The search, at most :data:`MAX_LENGTH` characters.
+
+    Returns
+    -------
+    Query
+        Ready for :func:`compile_query`, :func:`describe` and :func:`terms`.
+
+    Raises
+    ------
+    QuerySyntaxError
+        When ``text`` is not a search, with a message for the user and the offset of the
+        problem.
+    TypeError
+        When ``text`` is not a ``str``.
+
+    Examples
+    --------
+    >>> parse("bone scan OR osteo*").root
+    Or(children=(And(children=(Term(word='bone', prefix=False), Term(word='scan', \
+prefix=False))), Term(word='osteo', prefix=True)))
+    >>> parse("NOT x")
+    Traceback (most recent call last):
+      ...
+    lightbox.search.query.QuerySyntaxError: a search needs at least one thing to find
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"parse() needs text as a str, not {type(text).__name__}")
+    if len(text) > MAX_LENGTH:
+        raise QuerySyntaxError(f"a search can be at most {MAX_LENGTH} characters", MAX_LENGTH)
+    if not text.strip():
+        raise QuerySyntaxError("type something to search for", 0)
+    tokens = _lex(text)
+    if len(tokens) == 1:
+        raise QuerySyntaxError("type some letters or digits to search for", 0)
+    return Query(_Parser(tokens).parse(), text)
+
+
+class _Parser:
+    """Recursive descent over the tokens; nesting is bounded by :data:`MAX_DEPTH`."""
+
+    def __init__(self, tokens: list[_Token]) -> None:
+        self.tokens = tokens
+        self.at = 0
+        self.field: str | None = None  # the field whose group we are inside
+
+    def peek(self) -> _Token:
+        return self.tokens[self.at]
+
+    def take(self) -> _Token:
+        token = self.tokens[self.at]
+        self.at += 1
+        return token
+
+    def parse(self) -> Node:
+        node = self.parse_or()
+        token = self.peek()
+        if token.kind != "END":  # cannot happen: the lexer balanced the parentheses
+            raise QuerySyntaxError(f"unexpected {token.text or token.kind}", token.position)
+        return node
+
+    def operand_after(self, op: _Token) -> None:
+        if self.peek().kind not in _OPERAND_STARTS:
+            raise QuerySyntaxError(
+                f"{op.text} needs something to search for after it", op.position
+            )
+
+    def parse_or(self) -> Node:
+        children = [self.parse_and()]
+        while self.peek().kind == "OR":
+            self.operand_after(self.take())
+            children.append(self.parse_and())
+        return _or(children)
+
+    def parse_and(self) -> Node:
+        children = [self.parse_unary()]
+        while True:
+            kind = self.peek().kind
+            if kind == "AND":
+                self.operand_after(self.take())
+            elif kind not in _OPERAND_STARTS:
+                return _and(children)
+            children.append(self.parse_unary())
+
+    def parse_unary(self) -> Node:
+        nots: list[_Token] = []
+        while self.peek().kind == "NOT":
+            nots.append(self.take())
+        if nots:
+            self.operand_after(nots[-1])
+        node = self.parse_primary()
+        if len(nots) % 2 == 0:  # NOT NOT x is x
+            return node
+        if isinstance(node, Filter):
+            return Filter(node.field, node.value, node.prefix, not node.negated, nots[-1].position)
+        return Not(node, nots[-1].position)
+
+    def parse_primary(self) -> Node:
+        token = self.take()
+        if token.kind in ("WORD", "PHRASE"):
+            return _text(token)
+        if token.kind == "(":
+            return self.parse_group(token)
+        if token.kind == "FIELD":
+            return self.parse_field(token)
+        # AND or OR where a term should be; END and ")" are caught by operand_after
+        raise QuerySyntaxError(
+            f"{token.text} needs something to search for before it", token.position
+        )
+
+    def parse_group(self, open_paren: _Token) -> Node:
+        if self.peek().kind == ")":
+            raise QuerySyntaxError("() has nothing inside to search for", open_paren.position)
+        node = self.parse_or()
+        self.take()  # ")": the lexer checked the balance
+        return node
+
+    def parse_field(self, token: _Token) -> Node:
+        name = token.text
+        if self.field is not None:
+            raise QuerySyntaxError(
+                f"{self.field}: cannot contain another field ({name}:)", token.position
+            )
+        value = self.peek()
+        if value.kind not in ("WORD", "PHRASE", "(") or (
+            name not in FILTER_FIELDS and value.kind != "(" and not value.words
+        ):
+            raise QuerySyntaxError(
+                f"{name}: needs a word, phrase or group after it", token.position
+            )
+        self.take()
+        if name in FILTER_FIELDS:
+            return _filter(name, value, token.position)
+        if value.kind == "(":
+            self.field = name
+            child = self.parse_group(value)
+            self.field = None
+        else:
+            child = _text(value)
+        return Field(name, child, token.position)
+
+
+def _text(token: _Token) -> Term | Phrase:
+    words = token.words
+    if token.prefix and len(words[-1]) < 2:
+        raise QuerySyntaxError(_PREFIX_HELP, token.position)
+    if len(words) == 1:
+        return Term(words[0], token.prefix, token.position)
+    return Phrase(words, token.prefix, token.position)
+
+
+def _filter(name: str, token: _Token, position: int) -> Filter:
+    raw = unicodedata.normalize("NFKC", token.text).strip()
+    if token.kind == "PHRASE" and token.prefix:
+        raw += "*"
+    if name == "acr":
+        match = _ACR_RE.fullmatch(raw)
+        if match:
+            return Filter(name, match[1], bool(match[2]), False, position)
+    else:
+        value = raw.upper()
+        if _MODALITY_RE.fullmatch(value):
+            return Filter(name, value, False, False, position)
+    raise QuerySyntaxError(_FILTER_HELP[name], token.position)
+
+
+def _and(children: list[Node]) -> Node:
+    flat: list[Node] = []
+    for child in children:
+        flat.extend(child.children if isinstance(child, And) else (child,))
+    return flat[0] if len(flat) == 1 else And(tuple(flat), flat[0].position)
+
+
+def _or(children: list[Node]) -> Node:
+    flat: list[Node] = []
+    for child in children:
+        flat.extend(child.children if isinstance(child, Or) else (child,))
+    return flat[0] if len(flat) == 1 else Or(tuple(flat), flat[0].position)
+
+
+# --- Checks every query passes ---------------------------------------------------------------
+
+_FILTER_IN_OR = "acr: and modality: can be combined with AND or NOT, not OR"
+_FILTER_IN_NOT = "acr: and modality: can only be negated on their own, e.g. NOT modality:CT"
+_FILTER_NESTED = "acr: and modality: must not be inside parentheses with other terms"
+_NOTHING_WANTED = "a search needs at least one thing to find"
+_FILTERS_ARE_NOT_TEXT = (
+    "NOT needs a word or phrase to find alongside it, not only acr: or modality:"
+)
+_NOT_IN_OR = "NOT inside OR would find nearly everything: did you mean AND NOT?"
+_NOT_EVERYTHING = "this NOT would find nearly everything: put what you want to find outside it"
+
+
+def _split(root: Node) -> tuple[Node | None, list[Filter]]:
+    """The text part of a query (None if there is none) and its top-level filters."""
+    conjuncts = root.children if isinstance(root, And) else (root,)
+    filters = [c for c in conjuncts if isinstance(c, Filter)]
+    text = [c for c in conjuncts if not isinstance(c, Filter)]
+    if not text:
+        return None, filters
+    return (text[0] if len(text) == 1 else And(tuple(text), text[0].position)), filters
+
+
+def _walk(node: Node, inside: str = "", field: str = "") -> Iterator[tuple[Node, str, str]]:
+    """``node`` and every node below it, each with the innermost OR or NOT above it and
+    the field it is in ("" for none)."""
+    yield node, inside, field
+    if isinstance(node, Field):
+        yield from _walk(node.child, inside, node.name)
+    elif isinstance(node, Not):
+        yield from _walk(node.child, "NOT", field)
+    elif isinstance(node, And | Or):
+        here = "OR" if isinstance(node, Or) else inside
+        for child in node.children:
+            yield from _walk(child, here, field)
+
+
+def _negative(node: Node) -> bool:
+    """Whether ``node`` finds everything except something (FTS5 cannot run that alone)."""
+    if isinstance(node, Not):
+        return not _negative(node.child)
+    if isinstance(node, Field):
+        return _negative(node.child)
+    if isinstance(node, And):
+        return all(map(_negative, node.children))
+    if isinstance(node, Or):
+        return any(map(_negative, node.children))
+    return False
+
+
+def _wanted(node: Node, negated: bool = False) -> bool:
+    """Whether some word or phrase in ``node`` is looked for, not excluded."""
+    if isinstance(node, Term | Phrase):
+        return not negated
+    if isinstance(node, Not):
+        return _wanted(node.child, not negated)
+    if isinstance(node, Field):
+        return _wanted(node.child, negated)
+    if isinstance(node, And | Or):
+        return any(_wanted(c, negated) for c in node.children)
+    return False
+
+
+def _check(root: Node) -> None:
+    """Raise QuerySyntaxError unless ``root`` is a search the compilers can express."""
+    conjuncts = root.children if isinstance(root, And) else (root,)
+    for top in conjuncts:
+        for node, inside, field_name in _walk(top):
+            if isinstance(node, Field | Filter) and field_name:
+                name = node.name if isinstance(node, Field) else node.field
+                raise QuerySyntaxError(
+                    f"{field_name}: cannot contain another field ({name}:)", node.position
+                )
+            if isinstance(node, Filter) and node is not top:
+                if inside == "OR":
+                    raise QuerySyntaxError(_FILTER_IN_OR, node.position)
+                if inside == "NOT":
+                    raise QuerySyntaxError(_FILTER_IN_NOT, node.position)
+                raise QuerySyntaxError(_FILTER_NESTED, node.position)
+    text, filters = _split(root)
+    wanted_filter = any(not f.negated for f in filters)
+    if text is None:
+        if not wanted_filter:
+            raise QuerySyntaxError(_NOTHING_WANTED, root.position)
+        return
+    if not _negative(text):
+        return
+    if not _wanted(text):
+        if wanted_filter:
+            raise QuerySyntaxError(_FILTERS_ARE_NOT_TEXT, text.position)
+        raise QuerySyntaxError(_NOTHING_WANTED, root.position)
+    for node, _, _ in _walk(text):
+        if isinstance(node, Or):
+            for child in node.children:
+                if _negative(child):
+                    raise QuerySyntaxError(_NOT_IN_OR, child.position)
+    raise QuerySyntaxError(_NOT_EVERYTHING, text.position)
+
+
+# --- FTS5 ------------------------------------------------------------------------------------
+#
+# FTS5's NOT is binary ("a NOT b"), so each node compiles to a set or to the complement of
+# one: (negative, expression). A AND NOT B is "A NOT B"; x OR NOT y is everything except
+# "y NOT x". _check has made sure the whole query is not a complement.
+
+_BAREWORD_RE = re.compile(r"[A-Za-z0-9_]+")
+
+
+def _fts5_string(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _fts5_column(name: str) -> str:
+    if _BAREWORD_RE.fullmatch(name) and name not in ("AND", "OR", "NOT", "NEAR"):
+        return name
+    return _fts5_string(name)
+
+
+def _fts5_columns(name: str, columns: Mapping[str, Sequence[str]]) -> str:
+    cols = columns.get(name)
+    if not cols or isinstance(cols, str):
+        raise ValueError(f"no FTS5 columns given for the field {name!r}: need a list of names")
+    if len(cols) == 1:
+        return _fts5_column(cols[0])
+    return "{" + " ".join(map(_fts5_column, cols)) + "}"
+
+
+def _paren(compiled: tuple[str, bool]) -> str:
+    text, atomic = compiled
+    return text if atomic else f"({text})"
+
+
+def _join(op: str, parts: list[tuple[str, bool]]) -> tuple[str, bool]:
+    if len(parts) == 1:
+        return parts[0]
+    return f" {op} ".join(map(_paren, parts)), False
+
+
+def _fts5(node: Node, columns: Mapping[str, Sequence[str]]) -> tuple[bool, str, bool]:
+    """(negative, expression, atomic) for ``node``."""
+    if isinstance(node, Term):
+        return False, _fts5_string(node.word) + ("*" if node.prefix else ""), True
+    if isinstance(node, Phrase):
+        return False, _fts5_string(" ".join(node.words)) + ("*" if node.prefix else ""), True
+    if isinstance(node, Field):
+        negative, text, atomic = _fts5(node.child, columns)
+        return negative, f"{_fts5_columns(node.name, columns)}:{_paren((text, atomic))}", True
+    if isinstance(node, Not):
+        negative, text, atomic = _fts5(node.child, columns)
+        return not negative, text, atomic
+    if isinstance(node, Filter):  # _split keeps filters out of the text
+        raise ValueError(f"{node.field}: is a filter, not text")
+    parts = [_fts5(child, columns) for child in node.children]
+    wanted = [(text, atomic) for negative, text, atomic in parts if not negative]
+    unwanted = [(text, atomic) for negative, text, atomic in parts if negative]
+    if isinstance(node, And):
+        if not wanted:  # NOT a AND NOT b: everything except (a OR b)
+            return True, *_join("OR", unwanted)
+        if not unwanted:
+            return False, *_join("AND", wanted)
+        keep, drop = _join("AND", wanted), _join("OR", unwanted)
+        return False, f"{_paren(keep)} NOT {_paren(drop)}", False
+    if not unwanted:
+        return False, *_join("OR", wanted)
+    if not wanted:  # NOT a OR NOT b: everything except (a AND b)
+        return True, *_join("AND", unwanted)
+    # a OR NOT b: everything except (b NOT a)
+    drop, keep = _join("AND", unwanted), _join("OR", wanted)
+    return True, f"{_paren(drop)} NOT {_paren(keep)}", False
+
+
+# --- PostgreSQL ------------------------------------------------------------------------------
+
+_LEXEME_RE = re.compile(r"[a-z0-9]+")
+_WEIGHTS = frozenset("ABCD")
+
+
+def _weight(name: str, weights: Mapping[str, str] | None) -> str:
+    if weights is None:
+        return ""
+    letters = weights.get(name)
+    if letters is None:
+        raise ValueError(f"no tsvector weight given for the field {name!r}")
+    letters = letters.upper()
+    if not set(letters) <= _WEIGHTS:
+        raise ValueError(f"tsvector weights for {name!r} must be letters A to D, not {letters!r}")
+    return "".join(sorted(set(letters)))
+
+
+def _lexeme(word: str, prefix: bool, weight: str) -> str:
+    if prefix or weight:
+        return f"{word}:{'*' if prefix else ''}{weight}"
+    return word
+
+
+def _tsquery(
+    node: Node, weights: Mapping[str, str] | None, weight: str = ""
+) -> tuple[bool, str, bool] | None:
+    """(negative, expression, atomic) for ``node``, or None if nothing can be written."""
+    if isinstance(node, Term):
+        if not _LEXEME_RE.fullmatch(node.word):
+            return None
+        return False, _lexeme(node.word, node.prefix, weight), True
+    if isinstance(node, Phrase):
+        # Words PostgreSQL cannot take are skipped, and the distance between the words
+        # either side of them grows to match: "a <2> b".
+        out: list[str] = []
+        gap = 1
+        for i, word in enumerate(node.words):
+            if not _LEXEME_RE.fullmatch(word):
+                gap += 1 if out else 0
+                continue
+            if out:
+                out.append("<->" if gap == 1 else f"<{gap}>")
+            out.append(_lexeme(word, node.prefix and i == len(node.words) - 1, weight))
+            gap = 1
+        if not out:
+            return None
+        return False, " ".join(out), len(out) == 1
+    if isinstance(node, Field):
+        return _tsquery(node.child, weights, _weight(node.name, weights))
+    if isinstance(node, Not):
+        inner = _tsquery(node.child, weights, weight)
+        if inner is None:
+            return None
+        return not inner[0], "!" + _paren(inner[1:]), True
+    if isinstance(node, Filter):
+        raise ValueError(f"{node.field}: is a filter, not text")
+    parts = [p for p in (_tsquery(c, weights, weight) for c in node.children) if p is not None]
+    if not parts:
+        return None
+    negatives = [negative for negative, _, _ in parts]
+    text, atomic = _join("&" if isinstance(node, And) else "|", [p[1:] for p in parts])
+    negative = all(negatives) if isinstance(node, And) else any(negatives)
+    return negative, text, atomic
+
+
+# --- Compiling, describing, terms ------------------------------------------------------------
+
+
+def compile_query(
+    query: Query,
+    columns: Mapping[str, Sequence[str]],
+    weights: Mapping[str, str] | None = None,
+) -> CompiledQuery:
+    """Compile a query for SQLite FTS5 and for PostgreSQL, and pull out its filters.
+
+    Parameters
+    ----------
+    query
+        From :func:`parse`.
+    columns
+        Text field name → the FTS5 columns it searches, e.g.
+        ``{"history": ["brief_history", "full_history"]}``. Needed for every text field
+        the query uses.
+    weights
+        Text field name → tsvector weight letters (``"A"`` to ``"D"``, or several, e.g.
+        ``"AB"``; ``""`` for no restriction), since PostgreSQL cannot search one column
+        of a tsvector. None leaves fields unrestricted in the tsquery.
+
+    Returns
+    -------
+    CompiledQuery
+
+    Raises
+    ------
+    ValueError
+        When a field the query uses has no entry in ``columns`` (or in ``weights``, if
+        given), or its weights are not letters A to D: a mistake in the caller, not in
+        what the user typed.
+
+    Examples
+    --------
+    >>> cols = {"history": ["brief_history", "full_history"], "agent": ["agent"]}
+    >>> c = compile_query(parse('history:(pain OR fever) agent:"Tc-99m MDP" -acr:4*'), cols)
+    >>> print(c.fts5)
+    {brief_history full_history}:("pain" OR "fever") AND agent:"tc 99m mdp"
+    >>> print(c.tsquery)
+    (pain | fever) & (tc <-> 99m <-> mdp)
+    >>> c.filters
+    [Filter(field='acr', value='4', prefix=True, negated=True)]
+    >>> compile_query(parse("modality:NM"), cols)
+    CompiledQuery(fts5=None, tsquery=None, filters=[Filter(field='modality', value='NM', \
+prefix=False, negated=False)])
+    """
+    text, filters = _split(query.root)
+    if text is None:
+        return CompiledQuery(None, None, filters)
+    _, fts5, _ = _fts5(text, columns)
+    pg = _tsquery(text, weights)
+    tsquery = None if pg is None or pg[0] else pg[1]
+    return CompiledQuery(fts5, tsquery, filters)
+
+
+def describe(query: Query) -> str:
+    """The query in canonical form, for "Showing results for …".
+
+    Words as searched for (normalised), operators in upper case and explicit, filters
+    where they were typed. Parsing the result gives the same query.
+
+    Examples
+    --------
+    >>> describe(parse("(Bone  scan -Tc-99m OR DIAGNOSIS:Paget's) acr:4*"))
+    '((bone AND scan AND NOT "tc 99m") OR diagnosis:pagets) AND acr:4*'
+    """
+    return _describe(query.root)
+
+
+def _describe(node: Node) -> str:
+    if isinstance(node, Term):
+        return node.word + ("*" if node.prefix else "")
+    if isinstance(node, Phrase):
+        return '"' + " ".join(node.words) + '"' + ("*" if node.prefix else "")
+    if isinstance(node, Filter):
+        value = f"{node.field}:{node.value}{'*' if node.prefix else ''}"
+        return "NOT " + value if node.negated else value
+    if isinstance(node, Field | Not):
+        inner = _describe(node.child)
+        if isinstance(node.child, Not | And | Or):
+            inner = f"({inner})"
+        return f"{node.name}:{inner}" if isinstance(node, Field) else "NOT " + inner
+    op, wrap = (" AND ", Or) if isinstance(node, And) else (" OR ", And)
+    return op.join(
+        f"({_describe(c)})" if isinstance(c, wrap) else _describe(c) for c in node.children
+    )
+
+
+def terms(query: Query) -> list[str]:
+    """The words searched for, each once, for "did you mean".
+
+    Filters and prefix words (``osteo*``, meant to be partial) are left out.
+
+    Examples
+    --------
+    >>> terms(parse('(osteomyelitis "bone scan" OR osteo*) NOT bone modality:NM'))
+    ['osteomyelitis', 'bone', 'scan']
+    """
+    found: dict[str, None] = {}
+    stack: list[Node] = [query.root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Term) and not node.prefix:
+            found.setdefault(node.word)
+        elif isinstance(node, Phrase):
+            for word in node.words[:-1] if node.prefix else node.words:
+                found.setdefault(word)
+        elif isinstance(node, Field | Not):
+            stack.append(node.child)
+        elif isinstance(node, And | Or):
+            stack.extend(reversed(node.children))
+    return list(found)
