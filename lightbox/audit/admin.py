@@ -9,10 +9,11 @@ from django.http import HttpRequest
 
 from lightbox.audit.models import AuditEntry
 from lightbox.cases.access import can_view_audit
+from lightbox.lib.admin import ReadOnly
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["created", "actor_name", "action", "target_type", "target_id", "summary",
                     "ip"]  # fmt: skip
     list_filter = ["action", "target_type"]
@@ -26,12 +27,3 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return can_view_audit(request.user)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -11,20 +11,14 @@ Write entries with :func:`lightbox.audit.log.record`, not by building rows here.
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
-
 from django.conf import settings
 from django.db import models
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from lightbox.lib.appendonly import AppendOnlyError, AppendOnlyModel
 
-class AppendOnlyError(Exception):
-    """Raised on any attempt to change or remove an audit entry."""
-
-
-def _refuse(*args: Any, **kwargs: Any) -> NoReturn:
-    raise AppendOnlyError("The audit log is append-only: entries are never changed or removed.")
+__all__ = ["Action", "AppendOnlyError", "AuditEntry"]
 
 
 class Action(models.TextChoices):
@@ -55,17 +49,9 @@ class Action(models.TextChoices):
     PASSWORD_RESET = "password_reset", "Password reset"
 
 
-class AuditQuerySet(models.QuerySet["AuditEntry"]):
-    """Reads and inserts only."""
+class AuditEntry(AppendOnlyModel):
+    append_only_message = "The audit log is append-only: entries are never changed or removed."
 
-    update = _refuse
-    delete = _refuse
-    bulk_update = _refuse
-    # Django's own name for update(); kept out of reach the same way.
-    _update = _refuse
-
-
-class AuditEntry(models.Model):
     created = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -85,8 +71,6 @@ class AuditEntry(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
 
-    objects = AuditQuerySet.as_manager()
-
     class Meta:
         ordering = ["-created", "-pk"]
         verbose_name = "audit entry"
@@ -103,18 +87,6 @@ class AuditEntry(models.Model):
         who = self.actor_name or "anonymous"
         target = f" {self.target_type} {self.target_id or self.target_label}".rstrip()
         return f"{self.created:%Y-%m-%d %H:%M} {who} {self.action}{target}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            _refuse()
-        # Always an INSERT: an unsaved entry given a stored entry's pk must not overwrite it.
-        kwargs["force_insert"] = True
-        kwargs.pop("force_update", None)
-        kwargs.pop("update_fields", None)
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
-        _refuse()
 
     def get_absolute_url(self) -> str:
         return reverse("lightbox-audit-detail", args=[self.pk])

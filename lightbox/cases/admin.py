@@ -2,26 +2,11 @@
 editor, where every save is a revision and an audit entry and publication goes through
 review; the admin must not be a way around that. Series are managed here."""
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
 from lightbox.cases.models import Case, CaseAuthor, Radiopharmaceutical, Series, Topic
 from lightbox.imaging.models import Image
-
-
-class ReadOnly:
-    """Look, never touch: no add, change or delete."""
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+from lightbox.lib.admin import ReadOnly
 
 
 class CaseAuthorInline(ReadOnly, admin.TabularInline):

@@ -3,8 +3,8 @@ moderation (hide, restore) happens on the case, where it is audited."""
 
 from django.contrib import admin
 
-from lightbox.cases.admin import ReadOnly
 from lightbox.comments.models import Comment
+from lightbox.lib.admin import ReadOnly
 
 
 @admin.register(Comment)

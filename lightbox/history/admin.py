@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import HttpRequest
 
 from lightbox.history.models import Revision
+from lightbox.lib.admin import ReadOnly
 
 
 @admin.register(Revision)
-class RevisionAdmin(admin.ModelAdmin):
+class RevisionAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["target_type", "target_id", "number", "created", "user_name", "kind"]
     list_filter = ["target_type", "kind"]
     search_fields = ["user_name", "message"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Revision | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Revision | None = None) -> bool:
-        return False

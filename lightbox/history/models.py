@@ -11,30 +11,23 @@ history of a case outlives the case itself.
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
-
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from lightbox.lib.appendonly import AppendOnlyError, AppendOnlyModel
+
 __all__ = ["AppendOnly", "Revision"]
 
 
-class AppendOnly(Exception):
+class AppendOnly(AppendOnlyError):
     """Raised on any attempt to change or delete a revision."""
 
 
-def _refuse(*args: Any, **kwargs: Any) -> NoReturn:
-    raise AppendOnly("Revisions are an append-only log: they are never edited or deleted.")
+class Revision(AppendOnlyModel):
+    append_only_error = AppendOnly
+    append_only_message = "Revisions are an append-only log: they are never edited or deleted."
 
-
-class RevisionQuerySet(models.QuerySet["Revision"]):
-    # Bulk changes would slip past the instance guards below.
-    update = _refuse
-    delete = _refuse
-
-
-class Revision(models.Model):
     class TargetType(models.TextChoices):
         CASE = "case", "Case"
         TOPIC = "topic", "Topic"
@@ -66,8 +59,6 @@ class Revision(models.Model):
         default=list, blank=True, help_text="Snapshot keys that differ from the revision before."
     )
 
-    objects = RevisionQuerySet.as_manager()
-
     class Meta:
         ordering = ["target_type", "target_id", "-number"]
         constraints = [
@@ -78,14 +69,6 @@ class Revision(models.Model):
 
     def __str__(self) -> str:
         return f"Revision {self.number} of {self.target_type} {self.target_id}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            _refuse()
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
-        _refuse()
 
     @property
     def who(self) -> str:
