@@ -21,7 +21,8 @@ class AppendOnlyError(Exception):
 
 
 def _refuse(self: Any, *args: Any, **kwargs: Any) -> NoReturn:
-    model = self if isinstance(self, type) else getattr(self, "model", type(self))
+    """Refuse, for a model instance or a queryset (whose model says how)."""
+    model: Any = getattr(self, "model", type(self))
     raise model.append_only_error(model.append_only_message)
 
 
