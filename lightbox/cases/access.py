@@ -34,6 +34,7 @@ __all__ = [
     "can_restore_topic_revision",
     "can_view_case_history",
     "can_view_topic_history",
+    "editors_q",
     "can_edit_case",
     "can_manage_people",
     "can_view_audit",
@@ -69,6 +70,12 @@ def role_of(user: Any) -> str:
 
 def is_editor(user: Any) -> bool:
     return role_of(user) in ("editor", "admin")
+
+
+def editors_q() -> Q:
+    """A filter on users: the editors and administrators (as :func:`is_editor` decides),
+    to find them in one query."""
+    return Q(is_superuser=True) | Q(profile__role__in=["editor", "admin"])
 
 
 def is_admin(user: Any) -> bool:

@@ -70,8 +70,8 @@ def case_new(request: HttpRequest) -> HttpResponse:
 
 
 def _context(request: HttpRequest, case: Case, editor: CaseEditor, **extra: Any) -> dict[str, Any]:
-    unresolved = case.unresolved_identifiers()
     texts = case.text_fields()
+    unresolved = case.unresolved_identifiers(texts)
     return {
         "case": case,
         "editor": editor,
@@ -79,7 +79,7 @@ def _context(request: HttpRequest, case: Case, editor: CaseEditor, **extra: Any)
         "actions": workflow.available(request.user, case),
         "notes": case.review_notes.select_related("author")[:20],
         "identifiers": [(f, f.context(texts.get(f.field, ""))) for f in unresolved],
-        "blockers": case.publication_blockers(),
+        "blockers": case.publication_blockers(unresolved),
         "can_set_visibility": True,
         **extra,
     }

@@ -338,14 +338,17 @@ class Case(models.Model):
         ):
             raise ValidationError({"status": blockers})
 
-    def publication_blockers(self) -> list[str]:
-        """Why this case may not be published yet (empty when it may)."""
+    def publication_blockers(self, unresolved: list[Any] | None = None) -> list[str]:
+        """Why this case may not be published yet (empty when it may); pass
+        ``unresolved`` when :meth:`unresolved_identifiers` has already been run."""
         blockers = []
         if flagged := self.images.filter(pixel_review="needed").count():
             blockers.append(
                 f"{flagged} image(s) may show burned-in identifiers: review their pixels first."
             )
-        if found := len(self.unresolved_identifiers()):
+        if unresolved is None:
+            unresolved = self.unresolved_identifiers()
+        if found := len(unresolved):
             blockers.append(
                 f"{found} possible identifier(s) in the text: remove them, or confirm in the "
                 "editor that they are not identifiers."
@@ -375,11 +378,12 @@ class Case(models.Model):
                 texts[f"caption.{image.order + 1}"] = image.caption
         return {k: v for k, v in texts.items() if v}
 
-    def unresolved_identifiers(self) -> list[Any]:
-        """Possible identifiers in :meth:`text_fields` that nobody has acknowledged."""
+    def unresolved_identifiers(self, texts: dict[str, str] | None = None) -> list[Any]:
+        """Possible identifiers in :meth:`text_fields` (or ``texts``, when the caller has
+        them already) that nobody has acknowledged."""
         from lightbox.cases import phiscan
 
-        findings = phiscan.scan_fields(self.text_fields())
+        findings = phiscan.scan_fields(self.text_fields() if texts is None else texts)
         if not findings or not self.pk:
             return findings
         acknowledged = self.acknowledgements.values_list("fingerprint", flat=True)

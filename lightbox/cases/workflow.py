@@ -104,11 +104,11 @@ def _notify(request: Any, case: Case, action: Action, note: str) -> None:
     """Editors hear of a submission; the case's authors of every editor's decision."""
     users = get_user_model().objects.filter(is_active=True).exclude(pk=request.user.pk)
     if action.name == "submit":
-        recipients = [u for u in users.select_related("profile") if access.is_editor(u)]
+        recipients = users.filter(access.editors_q())
     else:
         ids = {case.created_by_id, *case.authors.values_list("user_id", flat=True)}
-        recipients = list(users.filter(pk__in=[i for i in ids if i]))
-    emails = sorted({u.email for u in recipients if u.email})
+        recipients = users.filter(pk__in=[i for i in ids if i])
+    emails = sorted({e for e in recipients.values_list("email", flat=True) if e})
     if not emails:
         return
     url = request.build_absolute_uri(case.get_known_url())
