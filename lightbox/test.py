@@ -110,3 +110,17 @@ def text_of(html: str) -> str:
     from html import unescape
 
     return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split()).replace(" ,", ",")
+
+
+class Named(io.BytesIO):
+    """Bytes with a file name, as an uploaded file arrives."""
+
+    def __init__(self, name: str, data: bytes) -> None:
+        super().__init__(data)
+        self.name = name
+
+
+class Nobody:
+    """An anonymous uploader (the command line and tests)."""
+
+    is_authenticated = False

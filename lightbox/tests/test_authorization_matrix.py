@@ -33,7 +33,7 @@ from lightbox.history.revisions import record as revision
 from lightbox.imaging.images import add_image
 from lightbox.imaging.ingest import process_upload
 from lightbox.imaging.uploads import receive
-from lightbox.test import make_case, make_topic, png_bytes
+from lightbox.test import Named, make_case, make_topic, png_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -281,9 +281,7 @@ def world(people, tmp_path):
     ds = pydicom.dcmread(get_testdata_file("CT_small.dcm", download=False))
     out = io.BytesIO()
     ds.save_as(out, enforce_file_format=True)
-    named = io.BytesIO(out.getvalue())
-    named.name = "ct.dcm"
-    upload = receive(case, alice, [named])
+    upload = receive(case, alice, [Named("ct.dcm", out.getvalue())])
     process_upload(upload.pk)
     dicom_image = case.images.exclude(pk=picture.pk).get()
     instance = dicom_image.series.instances.get()

@@ -13,19 +13,9 @@ from lightbox.imaging import frames
 from lightbox.imaging.ingest import process_upload
 from lightbox.imaging.models import Instance, PixelReview
 from lightbox.imaging.uploads import receive
-from lightbox.test import make_case
+from lightbox.test import Named, Nobody, make_case
 
 pytestmark = pytest.mark.django_db
-
-
-class Named(io.BytesIO):
-    def __init__(self, name: str, data: bytes) -> None:
-        super().__init__(data)
-        self.name = name
-
-
-class _Nobody:
-    is_authenticated = False
 
 
 def _slices(count: int) -> list[Named]:
@@ -44,7 +34,7 @@ def _slices(count: int) -> list[Named]:
 
 def _stack(count: int = 3, **case_fields):
     case = make_case(**case_fields)
-    upload = receive(case, _Nobody(), _slices(count))
+    upload = receive(case, Nobody(), _slices(count))
     process_upload(upload.pk)
     return case, case.images.get()
 

@@ -16,7 +16,7 @@ from lightbox.imaging.frames import frame_png
 from lightbox.imaging.ingest import process_upload
 from lightbox.imaging.models import Instance, Series, Study, UploadFile
 from lightbox.imaging.uploads import receive
-from lightbox.test import make_case
+from lightbox.test import Named, Nobody, make_case
 
 pytestmark = pytest.mark.django_db
 
@@ -46,12 +46,6 @@ SOURCES = {
 }
 
 
-class Named(io.BytesIO):
-    def __init__(self, name: str, data: bytes) -> None:
-        super().__init__(data)
-        self.name = name
-
-
 def planted(source: str) -> tuple[bytes, str]:
     """The file with identifiers planted everywhere, and its original SOP Instance UID."""
     ds = pydicom.dcmread(source)
@@ -72,12 +66,8 @@ def planted(source: str) -> tuple[bytes, str]:
 
 
 def _ingest(case, files):
-    upload = receive(case, _Nobody(), [Named(name, data) for name, data in files])
+    upload = receive(case, Nobody(), [Named(name, data) for name, data in files])
     return process_upload(upload.pk)
-
-
-class _Nobody:
-    is_authenticated = False
 
 
 @pytest.fixture(scope="module")
