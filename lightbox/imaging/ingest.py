@@ -103,7 +103,7 @@ def process_upload(upload_id: Any, progress: Callable[[UploadFile], None] | None
                     if batch.add(outcome.key, outcome.value, outcome.error):
                         _report(batch.flush(), progress)
                 _report(batch.flush(), progress)
-        _index_series(upload, groups.touched)
+        _index_series(groups.touched)
     except Exception as e:
         logger.exception("upload %s failed", upload.pk)
         Upload.objects.filter(pk=upload.pk).update(
@@ -466,7 +466,7 @@ def _date(text: str) -> Any:
         return None
 
 
-def _index_series(upload: Upload, touched: dict[int, int]) -> None:
+def _index_series(touched: dict[int, int]) -> None:
     """Counts, order and the key image for every series this upload added to, in the
     order the files were given (files finish in any order; the first series given becomes
     the case's main image when it has none)."""

@@ -182,5 +182,5 @@ def test_series_are_indexed_in_the_order_their_files_were_given(monkeypatch):
     first = Series.objects.create(study=study, series_uid="1.2.3.2", modality="MR")
     shown = []
     monkeypatch.setattr(images, "show_series", shown.append)
-    ingest._index_series(None, {later.pk: 5, first.pk: 0})
+    ingest._index_series({later.pk: 5, first.pk: 0})
     assert [s.pk for s in shown] == [first.pk, later.pk]
