@@ -183,9 +183,10 @@ class CaseEditor:
 
     def __init__(self, case: Case, data: QueryDict | None = None, user: Any = None) -> None:
         self.case = case
-        first = revisions.ensure_first(case) if case.pk else None
+        if case.pk:
+            revisions.ensure_first(case)  # so that the form has a revision to start from
         base = revisions.latest(case) if case.pk else None
-        initial = {"base_revision": base.number if base else (first.number if first else 0)}
+        initial = {"base_revision": base.number if base else 0}
         main = case.images.filter(is_main=True).first() if case.pk else None
         initial["main_image"] = main.pk if main else None
         self.form = CaseForm(data, instance=case, initial=initial)
