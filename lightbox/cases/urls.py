@@ -1,6 +1,6 @@
 from django.urls import path
 
-from lightbox.cases import edit_views, views
+from lightbox.cases import browse_views, edit_views, views
 
 urlpatterns = [
     path("", views.home, name="lightbox-home"),
@@ -42,6 +42,14 @@ urlpatterns = [
     ),
     path(
         "browse/modality/<str:modality>/", views.browse_modality, name="lightbox-browse-modality"
+    ),
+    path("browse/acr/<str:code>/", browse_views.browse_acr, name="lightbox-browse-acr"),
+    path("keywords/", browse_views.keyword_list, name="lightbox-keyword-list"),
+    # <path:…>: keywords such as "PET/CT" hold a slash.
+    path(
+        "keywords/<path:keyword>/",
+        browse_views.keyword_detail,
+        name="lightbox-keyword-detail",
     ),
     path("series/<str:prefix>/", views.series_detail, name="lightbox-series-detail"),
     path("topics/", views.topic_list, name="lightbox-topic-list"),

@@ -84,6 +84,10 @@ MATRIX: dict[str, list[Check]] = {
     "lightbox-browse-field": [Check("GET", "/browse/anatomy/4/", EVERYONE)],
     "lightbox-browse-category": [Check("GET", "/browse/anatomy/4/5/", EVERYONE)],
     "lightbox-browse-modality": [Check("GET", "/browse/modality/NM/", EVERYONE)],
+    "lightbox-browse-acr": [Check("GET", "/browse/acr/4.5/", EVERYONE)],
+    "lightbox-keyword-list": [Check("GET", "/keywords/", EVERYONE)],
+    # Only alice's private cases have this keyword: for anyone else it does not exist.
+    "lightbox-keyword-detail": [Check("GET", "/keywords/calcinosis/", CASE_READ)],
     "lightbox-series-detail": [Check("GET", "/series/bs/", EVERYONE)],
     "lightbox-topic-list": [Check("GET", "/topics/", EVERYONE)],
     "lightbox-topic-detail": [Check("GET", "/topics/{topic}/", EVERYONE)],
@@ -362,6 +366,7 @@ def test_the_draft_surfaces_nowhere_for_those_who_may_not_see_it(people, world):
     pages = [
         "/", "/cases/", "/browse/anatomy/4/", "/browse/anatomy/4/5/", "/browse/modality/NM/",
         "/series/bs/", f"/topics/{world['topic']}/", "/api/v1/cases",
+        "/browse/acr/4.5/", "/keywords/", "/keywords/calcinosis/",
         f"/cases/{published.number}/similar/", f"/api/v1/cases/{published.number}",
     ]  # fmt: skip
     for person in ("anonymous", "bob", "charlie"):

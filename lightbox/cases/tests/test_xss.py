@@ -21,6 +21,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connection, models, transaction
 from django.test import Client, override_settings
+from django.urls import reverse
 
 from lightbox.audit.log import Action
 from lightbox.audit.log import record as audit
@@ -287,6 +288,9 @@ def pages(world: World) -> list[tuple[str, str | None, str, str]]:
         ("anatomic field", None, "/browse/anatomy/4/", HTML),
         ("anatomic field and category", None, "/browse/anatomy/4/5/", HTML),
         ("modality", None, "/browse/modality/NM/", HTML),
+        ("acr code", None, "/browse/acr/4.5/", HTML),
+        ("keyword list", None, "/keywords/", HTML),
+        ("keyword", None, reverse("lightbox-keyword-detail", args=[world.case.keywords[0]]), HTML),
         ("series", None, f"/series/{world.case.series.prefix}/", HTML),
         ("image viewer", None, image.get_absolute_url(), HTML),
         ("image manifest", None, f"/cases/{n}/images/{image.pk}/manifest.json", JSON),
