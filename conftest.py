@@ -35,6 +35,16 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"skipped under CI=true, which is a failure: {reason}"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_search_state():
+    """Each test starts with this process's in-memory search entries forgotten: test
+    transactions roll back, and the next test's entries reuse their numbers."""
+    from lightbox.search import store, suggest
+
+    store.reset()
+    suggest.forget()
+
+
 @pytest.fixture
 def people(db):
     """The personas: alice (author), bob (learner), charlie (another author), erin

@@ -13,7 +13,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.csp import CSP
 
-from lightbox.lib.env import envbool, envint, envlist, envstr
+from lightbox.lib.env import envbool, envint, envlist, envstr, envweights
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "lightbox.audit",
     "lightbox.comments",
     "lightbox.history",
+    "lightbox.search",
 ]
 
 MIDDLEWARE = [
@@ -271,3 +272,8 @@ LOGGING = {
 
 # Lightbox's own knobs.
 PAGE_SIZE = envint("LIGHTBOX_PAGE_SIZE", 24)
+# A search or similar-cases query is stopped after this long (SQLite progress handler,
+# PostgreSQL statement_timeout) and the reader is asked to narrow it.
+LIGHTBOX_SEARCH_TIME_LIMIT_MS = envint("LIGHTBOX_SEARCH_TIME_LIMIT_MS", 500)
+# Overrides of lightbox.search.similar.WEIGHTS, e.g. {"semantic": 6, "lexical": 5}.
+LIGHTBOX_SIMILAR_WEIGHTS = envweights("LIGHTBOX_SIMILAR_WEIGHTS")

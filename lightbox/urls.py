@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("lightbox.imaging.urls")),
     path("", include("lightbox.comments.urls")),
     path("", include("lightbox.history.urls")),
+    path("", include("lightbox.search.urls")),
     path("", include("lightbox.audit.urls")),
     path("", include("lightbox.accounts.urls")),
     path("api/v1/", include("lightbox.api.urls")),

@@ -192,3 +192,45 @@ class UploadOut(Schema):
     @staticmethod
     def resolve_url(upload: Upload) -> str:
         return f"/api/v1/uploads/{upload.pk}"
+
+
+class SearchHitOut(Schema):
+    number: str
+    title: str
+    snippet: str  # HTML: the text escaped, the words found in <mark>
+    score: float
+
+
+class FacetValueOut(Schema):
+    value: str
+    label: str
+    count: int
+    selected: bool
+
+
+class SuggestionOut(Schema):
+    query: str
+    total: int
+
+
+class SearchOut(Schema):
+    query: str
+    total: int
+    page: int
+    pages: int
+    sort: str
+    unknown: bool
+    results: list[SearchHitOut]
+    facets: dict[str, list[FacetValueOut]]
+    suggestion: SuggestionOut | None
+
+
+class SimilarOut(Schema):
+    number: str
+    title: str
+    score: float
+    reasons: list[str]
+
+
+class SimilarListOut(Schema):
+    results: list[SimilarOut]

@@ -19,12 +19,20 @@ from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 from ninja.security import django_auth
 
-from lightbox.api.schemas import CaseOut, CaseSummaryOut, UploadOut
+from lightbox.api.schemas import (
+    CaseOut,
+    CaseSummaryOut,
+    SearchOut,
+    SimilarListOut,
+    UploadOut,
+)
 from lightbox.audit.log import record as audit
 from lightbox.cases.access import can_edit_case, can_view_case
 from lightbox.cases.models import Case, split_number
 from lightbox.imaging.models import Upload
 from lightbox.imaging.uploads import TooLarge, receive
+from lightbox.search import engine
+from lightbox.search.similar import Similar, like_case, like_text
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +53,7 @@ ERROR_CODES = {
     422: "invalid",
     429: "throttled",
     500: "server_error",
+    503: "timeout",
 }
 
 
@@ -162,6 +171,93 @@ def _upload(upload_id: uuid.UUID) -> Upload:
     return get_object_or_404(
         Upload.objects.select_related("case").prefetch_related("files"), pk=upload_id
     )
+
+
+@api.get("/search", response=SearchOut, tags=["search"])
+def search(
+    request: HttpRequest,
+    q: str = "",
+    sort: str = "",
+    page: int = 1,
+    per_page: int = 20,
+    unknown: bool = False,
+) -> dict[str, Any]:
+    """Search the cases the caller may see. The search language is the search page's
+    (``diagnosis:paget``, ``"bone scan"``, ``osteo*``, ``AND``/``OR``/``NOT``,
+    ``acr:4*``, ``modality:NM``). Facet choices are repeated parameters named after the
+    facets (``?modality=NM&modality=CT&agent=Tc-99m MDP``). With ``unknown=true`` no
+    result carries a title, diagnosis or answer text: the snippet is from the brief
+    history. ``per_page`` is at most 100; pages stop at result 10,000."""
+    selected = {name: request.GET.getlist(name) for name in engine.FACETS}
+    res = engine.search(request.user, q[:1000], selected, sort, page, per_page, unknown)
+    if res.timed_out:
+        raise HttpError(503, res.error)
+    if res.error:
+        return error_response(  # type: ignore[return-value]
+            400, res.error, [{"loc": ["query", "q"], "position": res.error_position}]
+        )
+    return {
+        "query": res.described,
+        "total": res.total,
+        "page": res.page,
+        "pages": res.pages,
+        "sort": res.sort,
+        "unknown": res.unknown,
+        "results": [
+            {"number": h.number, "title": h.title, "snippet": h.snippet, "score": h.score}
+            for h in res.hits
+        ],
+        "facets": {
+            f.name: [
+                {"value": v.value, "label": v.label, "count": v.count, "selected": v.selected}
+                for v in f.values
+            ]
+            for f in res.facets
+        },
+        "suggestion": (
+            {"query": res.suggestion.text, "total": res.suggestion.total}
+            if res.suggestion
+            else None
+        ),
+    }
+
+
+def _similar_out(request: HttpRequest, found: list[Similar], unknown: bool) -> dict[str, Any]:
+    from lightbox.search.views import attach_cases
+
+    results = []
+    for s in attach_cases(request, found):
+        title = f"Case {s.number}" if unknown else (s.case.title or s.case.diagnosis or s.number)
+        results.append(
+            {"number": s.number, "title": title, "score": s.score, "reasons": s.reasons}
+        )
+    return {"results": results}
+
+
+@api.get("/cases/{number}/similar", response=SimilarListOut, tags=["search"])
+def case_similar(
+    request: HttpRequest, number: str, limit: int = 10, unknown: bool = False
+) -> dict[str, Any]:
+    """The cases most like this one that the caller may see, with why each matched.
+    With ``unknown=true`` titles and the reasons that would give the answer away (codes,
+    keywords, topic, category) are left out. ``limit`` is 1 to 50."""
+    case = _case_or_404(request, number)
+    limit = max(1, min(limit, 50))
+    return _similar_out(request, like_case(case, request.user, limit, unknown), unknown)
+
+
+@api.get("/similar", response=SimilarListOut, tags=["search"])
+def text_similar(
+    request: HttpRequest, text: str, limit: int = 10, unknown: bool = False
+) -> dict[str, Any]:
+    """The cases most like a findings paragraph or history (``text``, at most 20,000
+    characters), by wording and by meaning. ``limit`` is 1 to 50."""
+    if not text.strip():
+        raise HttpError(400, "Give the text to compare in the text parameter.")
+    if len(text) > 20_000:
+        raise HttpError(400, "The text is too long: at most 20,000 characters.")
+    limit = max(1, min(limit, 50))
+    return _similar_out(request, like_text(text, request.user, limit), unknown)
 
 
 def api_not_found(request: HttpRequest, rest: str = "") -> JsonResponse:

@@ -15,8 +15,8 @@ from django.views.decorators.http import require_safe
 from lightbox.cases import acr, pages
 from lightbox.cases.access import can_edit_case, can_view_case, is_editor
 from lightbox.cases.models import NUMBER_RE, Case, Modality, Series, Topic, split_number
-from lightbox.cases.similar import similar_cases
 from lightbox.imaging.models import Image
+from lightbox.search import views as search_views
 
 SERIES_PREFIX_RE = re.compile(r"^[a-z]{2,4}$")
 
@@ -137,8 +137,7 @@ def case_print(request: HttpRequest, number: str) -> HttpResponse:
 @require_safe
 def case_similar(request: HttpRequest, number: str) -> HttpResponse:
     case = _get_case(request, number, Case.objects.select_related("series", "topic"))
-    matches = similar_cases(case, request.user, limit=20)
-    return render(request, "cases/case_similar.html", {"case": case, "matches": matches})
+    return search_views.case_similar(request, case)
 
 
 @require_safe

@@ -6,9 +6,11 @@ Every variable read through these helpers must be documented in docs/configurati
 
 from __future__ import annotations
 
+import json
+import math
 import os
 
-__all__ = ["envbool", "envint", "envlist", "envstr"]
+__all__ = ["envbool", "envint", "envlist", "envstr", "envweights"]
 
 TRUE = {"1", "true", "yes", "on"}
 FALSE = {"0", "false", "no", "off", ""}
@@ -42,3 +44,23 @@ def envint(name: str, default: int) -> int:
 def envlist(name: str, default: str) -> list[str]:
     """A comma-separated list; blanks dropped."""
     return [item.strip() for item in envstr(name, default).split(",") if item.strip()]
+
+
+def envweights(name: str) -> dict[str, float]:
+    """A JSON object of names to non-negative numbers, e.g. ``{"semantic": 6}``; empty
+    when unset."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return {}
+    try:
+        data = json.loads(value)
+    except json.JSONDecodeError:
+        raise ValueError(
+            f'{name}={value!r}: expected a JSON object such as {{"semantic": 6}}'
+        ) from None
+    if not isinstance(data, dict) or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and v >= 0
+        for v in data.values()
+    ):
+        raise ValueError(f"{name}={value!r}: expected names with numbers of 0 or more")
+    return {str(k): float(v) for k, v in data.items()}

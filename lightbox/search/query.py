@@ -80,6 +80,7 @@ __all__ = [
     "compile_query",
     "describe",
     "parse",
+    "replace_words",
     "terms",
     "tokenize",
 ]
@@ -802,6 +803,13 @@ def _weight(name: str, weights: Mapping[str, str] | None) -> str:
     return "".join(sorted(set(letters)))
 
 
+def _tag(name: str, tags: Mapping[str, str]) -> str:
+    tag = tags.get(name)
+    if tag is None or not _LEXEME_RE.fullmatch(tag):
+        raise ValueError(f"no lexeme tag (letters a-z, digits) given for the field {name!r}")
+    return tag
+
+
 def _lexeme(word: str, prefix: bool, weight: str) -> str:
     if prefix or weight:
         return f"{word}:{'*' if prefix else ''}{weight}"
@@ -809,13 +817,17 @@ def _lexeme(word: str, prefix: bool, weight: str) -> str:
 
 
 def _tsquery(
-    node: Node, weights: Mapping[str, str] | None, weight: str = ""
+    node: Node,
+    weights: Mapping[str, str] | None,
+    weight: str = "",
+    tags: Mapping[str, str] | None = None,
+    tag: str = "",
 ) -> tuple[bool, str, bool] | None:
     """(negative, expression, atomic) for ``node``, or None if nothing can be written."""
     if isinstance(node, Term):
         if not _LEXEME_RE.fullmatch(node.word):
             return None
-        return False, _lexeme(node.word, node.prefix, weight), True
+        return False, _lexeme(tag + node.word, node.prefix, weight), True
     if isinstance(node, Phrase):
         # Words PostgreSQL cannot take are skipped, and the distance between the words
         # either side of them grows to match: "a <2> b".
@@ -827,21 +839,27 @@ def _tsquery(
                 continue
             if out:
                 out.append("<->" if gap == 1 else f"<{gap}>")
-            out.append(_lexeme(word, node.prefix and i == len(node.words) - 1, weight))
+            out.append(_lexeme(tag + word, node.prefix and i == len(node.words) - 1, weight))
             gap = 1
         if not out:
             return None
         return False, " ".join(out), len(out) == 1
     if isinstance(node, Field):
+        if tags is not None:
+            return _tsquery(node.child, weights, weight, tags, _tag(node.name, tags))
         return _tsquery(node.child, weights, _weight(node.name, weights))
     if isinstance(node, Not):
-        inner = _tsquery(node.child, weights, weight)
+        inner = _tsquery(node.child, weights, weight, tags, tag)
         if inner is None:
             return None
         return not inner[0], "!" + _paren(inner[1:]), True
     if isinstance(node, Filter):
         raise ValueError(f"{node.field}: is a filter, not text")
-    parts = [p for p in (_tsquery(c, weights, weight) for c in node.children) if p is not None]
+    parts = [
+        p
+        for p in (_tsquery(c, weights, weight, tags, tag) for c in node.children)
+        if p is not None
+    ]
     if not parts:
         return None
     negatives = [negative for negative, _, _ in parts]
@@ -857,6 +875,7 @@ def compile_query(
     query: Query,
     columns: Mapping[str, Sequence[str]],
     weights: Mapping[str, str] | None = None,
+    tags: Mapping[str, str] | None = None,
 ) -> CompiledQuery:
     """Compile a query for SQLite FTS5 and for PostgreSQL, and pull out its filters.
 
@@ -872,6 +891,11 @@ def compile_query(
         Text field name → tsvector weight letters (``"A"`` to ``"D"``, or several, e.g.
         ``"AB"``; ``""`` for no restriction), since PostgreSQL cannot search one column
         of a tsvector. None leaves fields unrestricted in the tsquery.
+    tags
+        Text field name → a prefix (letters and digits) put before every word searched
+        in that field, for an index that also stores each field's words with its tag
+        (``diagnosis:paget`` becomes ``zqdxzpaget``): exact field searches in a single
+        tsvector. Given, it replaces ``weights`` for fields.
 
     Returns
     -------
@@ -902,7 +926,7 @@ prefix=False, negated=False)])
     if text is None:
         return CompiledQuery(None, None, filters)
     _, fts5, _ = _fts5(text, columns)
-    pg = _tsquery(text, weights)
+    pg = _tsquery(text, weights, tags=tags)
     tsquery = None if pg is None or pg[0] else pg[1]
     return CompiledQuery(fts5, tsquery, filters)
 
@@ -964,3 +988,38 @@ def terms(query: Query) -> list[str]:
         elif isinstance(node, And | Or):
             stack.extend(reversed(node.children))
     return list(found)
+
+
+def replace_words(query: Query, mapping: Mapping[str, str]) -> Query:
+    """The same query with words replaced (for "did you mean"); prefixes are kept as
+    typed.
+
+    Examples
+    --------
+    >>> describe(replace_words(parse('osteomyelitsi "bone scna" NOT diagnosis:pagt'),
+    ...                        {"osteomyelitsi": "osteomyelitis", "scna": "scan"}))
+    'osteomyelitis AND "bone scan" AND NOT diagnosis:pagt'
+    """
+
+    def swap(node: Node) -> Node:
+        if isinstance(node, Term):
+            word = node.word if node.prefix else mapping.get(node.word, node.word)
+            return Term(word, node.prefix, node.position)
+        if isinstance(node, Phrase):
+            last = len(node.words) - 1
+            new = tuple(
+                w if (node.prefix and i == last) else mapping.get(w, w)
+                for i, w in enumerate(node.words)
+            )
+            return Phrase(new, node.prefix, node.position)
+        if isinstance(node, Field):
+            return Field(node.name, swap(node.child), node.position)
+        if isinstance(node, Not):
+            return Not(swap(node.child), node.position)
+        if isinstance(node, And):
+            return And(tuple(swap(c) for c in node.children), node.position)
+        if isinstance(node, Or):
+            return Or(tuple(swap(c) for c in node.children), node.position)
+        return node
+
+    return Query(swap(query.root), query.source)

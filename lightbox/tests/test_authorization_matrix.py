@@ -89,6 +89,12 @@ MATRIX: dict[str, list[Check]] = {
     # Only alice's private cases have this keyword: for anyone else it does not exist.
     "lightbox-keyword-detail": [Check("GET", "/keywords/calcinosis/", CASE_READ)],
     "lightbox-series-detail": [Check("GET", "/series/bs/", EVERYONE)],
+    # Search finds only what each person may see (see the draft-leak test below).
+    "lightbox-search": [Check("GET", "/search/?q=calcinosis", EVERYONE)],
+    "lightbox-search-similar": [
+        Check("GET", "/search/similar/", EVERYONE),
+        Check("POST", "/search/similar/", EVERYONE, {"text": "Changed findings"}),
+    ],
     "lightbox-topic-list": [Check("GET", "/topics/", EVERYONE)],
     "lightbox-topic-detail": [Check("GET", "/topics/{topic}/", EVERYONE)],
     # -- writing cases -----------------------------------------------------------------
@@ -225,6 +231,9 @@ MATRIX: dict[str, list[Check]] = {
         )
     ],
     "get_upload": [Check("GET", "/api/v1/uploads/{upload}", row(401, 404, 200, 404, 200, 200))],
+    "search": [Check("GET", "/api/v1/search?q=calcinosis", EVERYONE)],
+    "case_similar": [Check("GET", "/api/v1/cases/{case}/similar", CASE_READ)],
+    "text_similar": [Check("GET", "/api/v1/similar?text=Changed+findings", EVERYONE)],
 }
 
 NOT_ABOUT_CASES = {
@@ -368,6 +377,10 @@ def test_the_draft_surfaces_nowhere_for_those_who_may_not_see_it(people, world):
         "/series/bs/", f"/topics/{world['topic']}/", "/api/v1/cases",
         "/browse/acr/4.5/", "/keywords/", "/keywords/calcinosis/",
         f"/cases/{published.number}/similar/", f"/api/v1/cases/{published.number}",
+        f"/api/v1/cases/{published.number}/similar", "/search/?q=changed+findings",
+        "/search/?q=calcinosis", "/search/?modality=NM", "/api/v1/search?q=changed+findings",
+        "/api/v1/search?q=calcinosis", "/api/v1/search?modality=NM",
+        "/api/v1/similar?text=Changed+findings+calcinosis", "/search/?q=changd+findngs",
     ]  # fmt: skip
     for person in ("anonymous", "bob", "charlie"):
         client = Client()
@@ -377,6 +390,8 @@ def test_the_draft_surfaces_nowhere_for_those_who_may_not_see_it(people, world):
             body = client.get(url).content.decode()
             assert world["case"] not in body, f"{url} shows the draft to {person}"
             assert "Changed findings" not in body
+        pasted = client.post("/search/similar/", {"text": "Changed findings. Calcinosis."})
+        assert pasted.status_code == 200 and world["case"] not in pasted.content.decode()
         # The counts on the home page count what this person may open.
         home = client.get("/").content.decode()
         assert draft.title not in home

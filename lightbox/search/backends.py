@@ -1,0 +1,288 @@
+"""The full-text half of the index: SQLite FTS5 (the default) or PostgreSQL full text.
+
+Both store one document per case, the text of every registered column (see
+:mod:`lightbox.search.registry`) cut into words by :func:`lightbox.search.query.tokenize`,
+so that both find exactly the same cases for a query; only the scores differ (BM25 with
+column weights in SQLite, ``ts_rank`` with weight letters in PostgreSQL). Neither stems
+words or drops stop words: ``metastases`` does not find ``metastasis`` (``metasta*``
+does), which keeps the two backends identical and a phrase exactly what was typed.
+
+Every query runs under a hard time limit (:data:`TIME_LIMIT`): SQLite's progress handler
+interrupts it, PostgreSQL's ``statement_timeout`` cancels it; either raises
+:class:`SearchTimeout`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Protocol
+
+import numpy as np
+from django.conf import settings
+from django.db import OperationalError, connection, transaction
+from django.db.utils import DatabaseError
+
+from lightbox.search import query as q
+from lightbox.search.registry import Column, columns
+
+__all__ = ["Backend", "SearchTimeout", "backend"]
+
+# A field of the search language → the columns it searches.
+FIELD_COLUMNS = {name: [name] for name in q.FIELDS if name not in q.FILTER_FIELDS}
+# PostgreSQL: each field's words are stored a second time with this tag in front, so
+# that ``diagnosis:paget`` is exact in one tsvector (see query.compile_query's ``tags``).
+TAGS = {name: f"zq{name}z" for name in FIELD_COLUMNS}
+
+
+class SearchTimeout(Exception):
+    """The query ran past the time limit and was stopped."""
+
+
+def time_limit() -> float:
+    return settings.LIGHTBOX_SEARCH_TIME_LIMIT_MS / 1000
+
+
+def words(text: str) -> str:
+    return " ".join(q.tokenize(text))
+
+
+class Backend(Protocol):
+    def ensure_schema(self) -> bool: ...
+    def replace(self, docs: Mapping[int, Mapping[str, str]]) -> None: ...
+    def delete(self, ids: Sequence[int]) -> None: ...
+    def clear(self) -> None: ...
+    def match(self, compiled: q.CompiledQuery) -> tuple[np.ndarray, np.ndarray]: ...
+    def vocabulary(self) -> dict[str, int]: ...
+
+
+def _signature(cols: Sequence[Column], extra: str) -> str:
+    spec = ";".join(f"{c.name}:{c.weight}:{c.letter}" for c in cols) + extra
+    return hashlib.sha256(spec.encode()).hexdigest()[:16]
+
+
+def _ids_scores(rows: list[tuple[int, float]]) -> tuple[np.ndarray, np.ndarray]:
+    if not rows:
+        return np.empty(0, np.int64), np.empty(0, np.float32)
+    data = np.array(rows, dtype=np.float64)
+    return data[:, 0].astype(np.int64), data[:, 1].astype(np.float32)
+
+
+class SqliteBackend:
+    """An FTS5 table ``search_fts`` with one column per registered column, rowid = case
+    id, ranked by ``bm25()`` with the registered weights."""
+
+    TABLE = "search_fts"
+    VOCAB = "search_fts_vocab"
+    OPTIONS = "tokenize='unicode61 remove_diacritics 0', prefix='2 3'"
+
+    def __init__(self) -> None:
+        self.columns = columns()
+        self.names = [c.name for c in self.columns]
+        self.signature = _signature(self.columns, self.OPTIONS)
+        weights = ", ".join(str(c.weight) for c in self.columns)
+        self.rank = f"bm25({self.TABLE}, {weights})"
+
+    def ensure_schema(self) -> bool:
+        """Create the table, or re-create it when the registered columns changed;
+        True when it is new (and must be filled by a reindex)."""
+        with connection.cursor() as cur:
+            cur.execute(
+                "CREATE TABLE IF NOT EXISTS search_schema (name TEXT PRIMARY KEY, signature TEXT)"
+            )
+            cur.execute("SELECT signature FROM search_schema WHERE name = %s", [self.TABLE])
+            row = cur.fetchone()
+            if row and row[0] == self.signature:
+                return False
+            cur.execute(f"DROP TABLE IF EXISTS {self.VOCAB}")
+            cur.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
+            cur.execute(
+                f"CREATE VIRTUAL TABLE {self.TABLE} USING fts5("
+                f"{', '.join(self.names)}, {self.OPTIONS})"
+            )
+            cur.execute(f"CREATE VIRTUAL TABLE {self.VOCAB} USING fts5vocab({self.TABLE}, row)")
+            cur.execute(
+                "INSERT OR REPLACE INTO search_schema (name, signature) VALUES (%s, %s)",
+                [self.TABLE, self.signature],
+            )
+        return True
+
+    def replace(self, docs: Mapping[int, Mapping[str, str]]) -> None:
+        if not docs:
+            return
+        self.delete(list(docs))
+        marks = ", ".join(["%s"] * (len(self.names) + 1))
+        rows = [
+            [case_id, *(words(doc.get(name, "")) for name in self.names)]
+            for case_id, doc in docs.items()
+        ]
+        with connection.cursor() as cur:
+            cur.executemany(
+                f"INSERT INTO {self.TABLE} (rowid, {', '.join(self.names)}) VALUES ({marks})",
+                rows,
+            )
+
+    def delete(self, ids: Sequence[int]) -> None:
+        with connection.cursor() as cur:
+            for start in range(0, len(ids), 500):
+                chunk = list(ids[start : start + 500])
+                marks = ", ".join(["%s"] * len(chunk))
+                cur.execute(f"DELETE FROM {self.TABLE} WHERE rowid IN ({marks})", chunk)
+
+    def clear(self) -> None:
+        with connection.cursor() as cur:
+            cur.execute(f"DELETE FROM {self.TABLE}")
+
+    @contextmanager
+    def _bounded(self) -> Iterator[None]:
+        connection.ensure_connection()
+        raw = connection.connection
+        deadline = time.monotonic() + time_limit()
+        raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 1000)
+        try:
+            yield
+        except OperationalError as e:
+            if "interrupt" in str(e):
+                raise SearchTimeout from e
+            raise
+        finally:
+            raw.set_progress_handler(None, 0)
+
+    def match(self, compiled: q.CompiledQuery) -> tuple[np.ndarray, np.ndarray]:
+        """Every case matching the text of ``compiled``, with its score (higher is
+        better)."""
+        assert compiled.fts5 is not None
+        sql = f"SELECT rowid, -{self.rank} FROM {self.TABLE} WHERE {self.TABLE} MATCH %s"
+        with self._bounded(), connection.cursor() as cur:
+            cur.execute(sql, [compiled.fts5])
+            return _ids_scores(cur.fetchall())
+
+    def vocabulary(self) -> dict[str, int]:
+        with self._bounded(), connection.cursor() as cur:
+            cur.execute(f"SELECT term, doc FROM {self.VOCAB}")
+            return dict(cur.fetchall())
+
+
+class PostgresBackend:
+    """A table ``search_document`` (case id, tsvector) with a GIN index. Each column's
+    words get the column's weight letter, and are stored again with the field's tag for
+    exact field searches; ranked by ``ts_rank`` (cover density is not used: it ignores
+    weights of words far apart)."""
+
+    TABLE = "search_document"
+    CONFIG = "simple"  # no stemming, no stop words: the same matches as FTS5
+
+    def __init__(self) -> None:
+        self.columns = columns()
+        self.signature = _signature(self.columns, self.CONFIG)
+        letters = {c.letter for c in self.columns}
+        best = {
+            letter: max(c.weight for c in self.columns if c.letter == letter) for letter in letters
+        }
+        top = max(best.values())
+        # ts_rank's weights array is {D, C, B, A}.
+        self.weights = "{" + ",".join(f"{best.get(x, 0.1) / top:.3f}" for x in "DCBA") + "}"
+
+    def ensure_schema(self) -> bool:
+        with connection.cursor() as cur:
+            cur.execute(
+                "CREATE TABLE IF NOT EXISTS search_schema (name TEXT PRIMARY KEY, signature TEXT)"
+            )
+            cur.execute("SELECT signature FROM search_schema WHERE name = %s", [self.TABLE])
+            row = cur.fetchone()
+            if row and row[0] == self.signature:
+                return False
+            cur.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
+            cur.execute(
+                f"CREATE TABLE {self.TABLE} (case_id integer PRIMARY KEY, document tsvector)"
+            )
+            cur.execute(f"CREATE INDEX {self.TABLE}_gin ON {self.TABLE} USING gin (document)")
+            cur.execute(
+                "INSERT INTO search_schema (name, signature) VALUES (%s, %s) "
+                "ON CONFLICT (name) DO UPDATE SET signature = EXCLUDED.signature",
+                [self.TABLE, self.signature],
+            )
+        return True
+
+    def _document(self, doc: Mapping[str, str]) -> list[str]:
+        by_letter: dict[str, list[str]] = {x: [] for x in "ABCD"}
+        for column in self.columns:
+            text = words(doc.get(column.name, ""))
+            if not text:
+                continue
+            by_letter[column.letter].append(text)
+            if tag := TAGS.get(column.name):
+                by_letter[column.letter].append(" ".join(tag + w for w in text.split()))
+        # A gap word keeps a phrase from matching across two columns.
+        return [" zqgapz ".join(by_letter[x]) for x in "ABCD"]
+
+    def replace(self, docs: Mapping[int, Mapping[str, str]]) -> None:
+        if not docs:
+            return
+        vector = " || ".join(f"setweight(to_tsvector('{self.CONFIG}', %s), '{x}')" for x in "ABCD")
+        with connection.cursor() as cur:
+            cur.executemany(
+                f"INSERT INTO {self.TABLE} (case_id, document) VALUES (%s, {vector}) "
+                "ON CONFLICT (case_id) DO UPDATE SET document = EXCLUDED.document",
+                [[case_id, *self._document(doc)] for case_id, doc in docs.items()],
+            )
+
+    def delete(self, ids: Sequence[int]) -> None:
+        with connection.cursor() as cur:
+            cur.execute(f"DELETE FROM {self.TABLE} WHERE case_id = ANY(%s)", [list(ids)])
+
+    def clear(self) -> None:
+        with connection.cursor() as cur:
+            cur.execute(f"TRUNCATE {self.TABLE}")
+
+    @contextmanager
+    def _bounded(self) -> Iterator[None]:
+        try:
+            with transaction.atomic(), connection.cursor() as cur:
+                cur.execute(f"SET LOCAL statement_timeout = {int(time_limit() * 1000)}")
+                yield
+        except DatabaseError as e:
+            if "statement timeout" in str(e):
+                raise SearchTimeout from e
+            raise
+
+    def match(self, compiled: q.CompiledQuery) -> tuple[np.ndarray, np.ndarray]:
+        if compiled.tsquery is None:  # words PostgreSQL cannot hold: nothing stored has them
+            return _ids_scores([])
+        sql = (
+            f"SELECT case_id, ts_rank(%s, document, query) FROM {self.TABLE}, "
+            f"to_tsquery('{self.CONFIG}', %s) query WHERE document @@ query"
+        )
+        with self._bounded(), connection.cursor() as cur:
+            cur.execute(sql, [self.weights, compiled.tsquery])
+            return _ids_scores(cur.fetchall())
+
+    def vocabulary(self) -> dict[str, int]:
+        with self._bounded(), connection.cursor() as cur:
+            cur.execute(
+                f"SELECT word, ndoc FROM ts_stat('SELECT document FROM {self.TABLE}') "
+                "WHERE word NOT LIKE 'zq%%'"
+            )
+            return dict(cur.fetchall())
+
+
+_BACKENDS: dict[str, Backend] = {}
+
+
+def backend() -> Backend:
+    """The backend for the default database (SQLite or PostgreSQL)."""
+    vendor = connection.vendor
+    if vendor not in _BACKENDS:
+        if vendor == "sqlite":
+            _BACKENDS[vendor] = SqliteBackend()
+        elif vendor == "postgresql":
+            _BACKENDS[vendor] = PostgresBackend()
+        else:
+            raise RuntimeError(f"search supports SQLite and PostgreSQL, not {vendor}")
+    return _BACKENDS[vendor]
+
+
+def compile_for(query: q.Query) -> q.CompiledQuery:
+    return q.compile_query(query, FIELD_COLUMNS, tags=TAGS)

@@ -1,0 +1,350 @@
+"""Search: a query, facet choices, a sort and a page in; ranked, faceted results out.
+
+The backend finds the cases whose text matches and scores them
+(:mod:`lightbox.search.backends`); everything else happens on the in-memory entries
+(:mod:`lightbox.search.store`): who may see each case, the ``acr:`` and ``modality:``
+filters, the facet choices, the facet counts, the sort and the page. Facet counts are
+*disjunctive*: the counts shown for a facet ignore that facet's own choices, so a reader
+who ticked "CT" still sees how many "MR" cases there would be. The page's cases are then
+loaded through :meth:`Case.objects.visible_to` once more, so a case that stopped being
+visible a moment ago is dropped rather than shown.
+
+In *unknown* mode a result carries only the case number, modality, brief history (with
+the words found highlighted) and thumbnail: no title, no diagnosis, no answer text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from django.db.models import Prefetch
+
+from lightbox.cases import acr
+from lightbox.cases.models import Case, Modality, Sex
+from lightbox.imaging.models import Image
+from lightbox.search import query as q
+from lightbox.search import snippets, store, suggest
+from lightbox.search.backends import SearchTimeout, backend, compile_for
+
+__all__ = ["FACETS", "SORTS", "Results", "search"]
+
+#: URL/JSON name → (store facet, heading).
+FACETS = {
+    "field": ("field", "Anatomic field"),
+    "category": ("category", "Category"),
+    "modality": ("modality", "Modality"),
+    "agent": ("agents", "Radiopharmaceutical"),
+    "series": ("series", "Series"),
+    "difficulty": ("difficulty", "Difficulty"),
+    "quality": ("quality", "Quality"),
+    "author": ("authors", "Author"),
+    "year": ("year", "Year"),
+    "age": ("age", "Patient age"),
+    "sex": ("sex", "Sex"),
+}
+ORDERED_FACETS = {"field", "category", "difficulty", "quality", "year", "age"}
+SORTS = {
+    "relevance": "Best match",
+    "newest": "Newest",
+    "oldest": "Oldest",
+    "number": "Case number",
+    "difficulty": "Easiest first",
+    "quality": "Best quality first",
+}
+PER_PAGE = 20
+MAX_PER_PAGE = 100
+#: Results beyond this position are not paged to (refine the search instead).
+MAX_OFFSET = 10_000
+FACET_VALUES = 15
+FEW = 3  # at most this many results: look for a better spelling
+
+
+@dataclass
+class FacetValue:
+    value: str
+    label: str
+    count: int
+    selected: bool
+
+
+@dataclass
+class Facet:
+    name: str
+    label: str
+    values: list[FacetValue]
+
+
+@dataclass
+class Hit:
+    case: Case
+    number: str
+    title: str
+    snippet: str
+    score: float
+
+
+@dataclass
+class Suggestion:
+    text: str
+    total: int
+
+
+@dataclass
+class Results:
+    text: str = ""
+    described: str = ""
+    total: int = 0
+    hits: list[Hit] = field(default_factory=list)
+    facets: list[Facet] = field(default_factory=list)
+    selected: dict[str, list[str]] = field(default_factory=dict)
+    sort: str = "newest"
+    page: int = 1
+    pages: int = 1
+    per_page: int = PER_PAGE
+    unknown: bool = False
+    suggestion: Suggestion | None = None
+    error: str = ""
+    error_position: int | None = None
+    timed_out: bool = False
+
+    @property
+    def first(self) -> int:
+        """Position of the page's first result, from 1."""
+        return (self.page - 1) * self.per_page + 1
+
+
+def _label(facet: str, value: str) -> str:
+    if facet == "field":
+        return f"{value} {acr.field_name(value)}"
+    if facet == "category":
+        return f".{value} {acr.category_name(value)}"
+    if facet == "modality":
+        return Modality(value).label if value in Modality.values else value
+    if facet == "sex":
+        return Sex(value).label if value in Sex.values else value
+    if facet == "difficulty":
+        return f"#D{value}"
+    if facet == "quality":
+        return f"#Q{value}"
+    if facet == "age":
+        return "90 or older" if value == "90+" else value
+    return value
+
+
+def _order_key(facet: str, value: str) -> tuple[Any, ...]:
+    if facet == "year":
+        return (-int(value),)
+    if facet == "age":
+        return (int(value.split("–")[0].rstrip("+")),)
+    return (value,)
+
+
+def _top(primary: np.ndarray, secondary: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` smallest (primary, secondary) pairs, in order."""
+    if len(primary) > k:
+        kth = np.partition(primary, k - 1)[k - 1]
+        keep = np.flatnonzero(primary <= kth)
+    else:
+        keep = np.arange(len(primary))
+    return keep[np.lexsort((secondary[keep], primary[keep]))][:k]
+
+
+class _Run:
+    """One search over the store, before the page's cases are loaded."""
+
+    def __init__(self, st: store.Store, user: Any, query: q.Query | None) -> None:
+        self.st = st
+        self.base = st.visible(user)
+        self.scores: np.ndarray | None = None
+        if query is None:
+            return
+        compiled = compile_for(query)
+        for f in compiled.filters:
+            if f.field == "modality":
+                mask = st.facet_mask("modality", [f.value])
+            else:
+                mask = st.acr_mask(f.value, f.prefix)
+            self.base &= ~mask if f.negated else mask
+        if compiled.fts5 is not None:
+            ids, scores = backend().match(compiled)
+            rows = st.rows(ids)
+            found = rows >= 0
+            matched = np.zeros(st.size, bool)
+            matched[rows[found]] = True
+            self.base &= matched
+            self.scores = np.zeros(st.size, np.float64)
+            self.scores[rows[found]] = scores[found]
+
+    def chosen(self, selected: dict[str, list[str]], leave_out: str = "") -> np.ndarray:
+        mask = self.base.copy()
+        for name, values in selected.items():
+            if name != leave_out and values:
+                mask &= self.st.facet_mask(FACETS[name][0], values)
+        return mask
+
+
+def _facets(run: _Run, selected: dict[str, list[str]]) -> list[Facet]:
+    out = []
+    for name, (key, label) in FACETS.items():
+        counts = run.st.counts(key, run.chosen(selected, leave_out=name))
+        names = run.st.values[key]
+        picked = set(selected.get(name, []))
+        codes = np.flatnonzero(counts)
+        if name not in ORDERED_FACETS:
+            codes = codes[np.argsort(-counts[codes], kind="stable")][:FACET_VALUES]
+        values = [
+            FacetValue(names[c], _label(name, names[c]), int(counts[c]), names[c] in picked)
+            for c in codes
+        ]
+        shown = {v.value for v in values}
+        values += [FacetValue(v, _label(name, v), 0, True) for v in picked if v not in shown]
+        if name in ORDERED_FACETS:
+            values.sort(key=lambda v: _order_key(name, v.value))
+        if values:
+            out.append(Facet(name, label, values))
+    return out
+
+
+def _sorted_rows(run: _Run, mask: np.ndarray, sort: str, k: int) -> np.ndarray:
+    st = run.st
+    rows = np.flatnonzero(mask)
+    ids = st.case_ids[rows]
+    published = st.published[rows]
+    if sort == "relevance" and run.scores is not None:
+        primary = -run.scores[rows] * 1e6 - published / 1e10  # ties: newest first
+    elif sort == "oldest":
+        primary = published
+    elif sort == "number":
+        primary = st.number_rank()[rows].astype(np.float64)
+    elif sort in ("difficulty", "quality"):
+        codes = st.single[sort][rows]
+        levels = np.array([float(v) for v in st.values[sort]] + [0.0])[codes]
+        levels[codes < 0] = 9.0 if sort == "difficulty" else -9.0  # unrated last
+        primary = (levels if sort == "difficulty" else -levels) * 1e10 - published
+    else:
+        primary = -published
+    return rows[_top(primary, ids, k)]
+
+
+def _snippet(case: Case, words: list[str], prefixes: list[str], unknown: bool) -> str:
+    if unknown:
+        return snippets.snippet(case.brief_history, words, prefixes) if case.brief_history else ""
+    texts = [
+        case.findings, case.brief_history, case.full_history, case.discussion,
+        case.diagnosis, "; ".join(case.differential), "; ".join(case.keywords), case.followup,
+    ]  # fmt: skip
+    return snippets.best([t for t in texts if t], words, prefixes)
+
+
+def _prefixes(query: q.Query | None) -> list[str]:
+    found: list[str] = []
+    stack: list[q.Node] = [query.root] if query else []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, q.Term) and node.prefix:
+            found.append(node.word)
+        elif isinstance(node, q.Phrase) and node.prefix:
+            found.append(node.words[-1])
+        elif isinstance(node, q.Field | q.Not):
+            stack.append(node.child)
+        elif isinstance(node, q.And | q.Or):
+            stack.extend(node.children)
+    return found
+
+
+def load_cases(user: Any, ids: list[int]) -> list[Case]:
+    """These cases, in this order, with their main thumbnail; those ``user`` may not
+    see are left out."""
+    images = Image.objects.filter(is_main=True).exclude(pixel_review="needed")
+    cases = Case.objects.visible_to(user).filter(pk__in=ids).select_related("series")
+    by_id = {
+        c.pk: c
+        for c in cases.prefetch_related(Prefetch("images", queryset=images, to_attr="main_images"))
+    }
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def _suggest(user: Any, query: q.Query, st: store.Store) -> Suggestion | None:
+    vocabulary = suggest.vocabulary(st.seq)
+    fixes = {}
+    for word in q.terms(query):
+        if word not in vocabulary and (better := suggest.closest(word, st.seq)):
+            fixes[word] = better
+    if not fixes:
+        return None
+    corrected = q.replace_words(query, fixes)
+    run = _Run(st, user, corrected)
+    total = int(run.base.sum())
+    return Suggestion(q.describe(corrected), total) if total else None
+
+
+def clean_selection(raw: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Facet choices from a request: known facets only, at most 20 short values each."""
+    return {
+        name: list(dict.fromkeys(v[:200] for v in values if v))[:20]
+        for name, values in raw.items()
+        if name in FACETS and values
+    }
+
+
+def search(
+    user: Any,
+    text: str = "",
+    selected: dict[str, list[str]] | None = None,
+    sort: str = "",
+    page: int = 1,
+    per_page: int = PER_PAGE,
+    unknown: bool = False,
+) -> Results:
+    """Run a search as ``user`` sees the library; never raises for what a user typed."""
+    text = text.strip()
+    selected = clean_selection(selected or {})
+    per_page = max(1, min(per_page, MAX_PER_PAGE))
+    res = Results(text=text, selected=selected, per_page=per_page, unknown=unknown)
+    query = None
+    if text:
+        try:
+            query = q.parse(text)
+        except q.QuerySyntaxError as e:
+            res.error, res.error_position = e.message, e.position
+            return res
+        res.described = q.describe(query)
+    res.sort = sort if sort in SORTS else ("relevance" if text else "newest")
+    st = store.get()
+    with st.lock:
+        try:
+            run = _Run(st, user, query)
+        except SearchTimeout:
+            res.error = "This search took too long. Make it more specific, e.g. add a word."
+            res.timed_out = True
+            return res
+        mask = run.chosen(selected)
+        res.total = int(mask.sum())
+        res.pages = max(1, -(-res.total // per_page))
+        res.page = max(1, min(page, res.pages, MAX_OFFSET // per_page))
+        offset = (res.page - 1) * per_page
+        rows = _sorted_rows(run, mask, res.sort, offset + per_page)[offset:]
+        res.facets = _facets(run, selected)
+        scores = (
+            {}
+            if run.scores is None
+            else dict(zip(st.case_ids[rows].tolist(), run.scores[rows].tolist(), strict=True))
+        )
+        if query is not None and res.total <= FEW:
+            res.suggestion = _suggest(user, query, st)
+    words = q.terms(query) if query else []
+    prefixes = _prefixes(query)
+    for case in load_cases(user, [int(i) for i in st.case_ids[rows]]):
+        title = f"Case {case.number}" if unknown else (case.title or case.diagnosis or case.number)
+        res.hits.append(
+            Hit(
+                case=case,
+                number=case.number,
+                title=title,
+                snippet=_snippet(case, words, prefixes, unknown),
+                score=float(f"{scores.get(case.pk, 0.0):.6g}"),
+            )
+        )
+    return res

@@ -1,0 +1,301 @@
+""" "Search for similar cases": a ranked list of cases like a case, or like pasted text,
+each with the reasons it matched.
+
+Every visible case is scored at once, with arrays (see :mod:`lightbox.search.store`):
+
+* ACR code: the same code, else the same anatomic field and category, else the same field;
+* the same topic;
+* shared differential diagnoses and keywords (up to three each count);
+* the same modality and radiopharmaceutical;
+* *lexical* similarity: the distinctive words of the findings and diagnosis searched
+  for in the index (abbreviations expanded, misspellings corrected against the
+  index vocabulary), scored by the backend and scaled to 0–1;
+* *semantic* similarity: the cosine of sentence embeddings (all-MiniLM-L6-v2), scaled
+  to 0–1 from a floor below which texts are unrelated.
+
+The weights are in :data:`WEIGHTS` and can be changed with the setting
+``LIGHTBOX_SIMILAR_WEIGHTS`` (see docs/search.md). In *unknown* mode the reasons name no
+code, keyword, topic or category, which are part of the answer.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+
+from lightbox.cases import acr
+from lightbox.search import query as q
+from lightbox.search import store, suggest
+from lightbox.search.backends import SearchTimeout, backend, compile_for
+
+__all__ = ["WEIGHTS", "Similar", "expand", "like_case", "like_text", "weights"]
+
+WEIGHTS: dict[str, float] = {
+    "acr_code": 6.0,
+    "field_category": 3.0,
+    "field": 1.0,
+    "topic": 2.0,
+    "differential": 1.0,
+    "keyword": 0.75,
+    "modality": 0.5,
+    "agent": 1.0,
+    "lexical": 4.0,
+    "semantic": 8.0,
+}
+SEMANTIC_FLOOR = 0.25  # cosines below this are unrelated text
+LEXICAL_WORDS = 24  # distinctive words searched for
+COMMON = 0.2  # a word in more than this share of cases is not distinctive
+STOP_WORDS = (
+    "a an and are as at be but by for from has have he her his in into is it its no not of "
+    "on or she than that the their there these this to was were which with without"
+)
+STOP = frozenset(STOP_WORDS.split())
+
+
+def weights() -> dict[str, float]:
+    return {**WEIGHTS, **getattr(settings, "LIGHTBOX_SIMILAR_WEIGHTS", {})}
+
+
+@dataclass
+class Similar:
+    case_id: int
+    number: str
+    score: float
+    reasons: list[str] = field(default_factory=list)
+    case: Any = None
+
+
+@cache
+def abbreviations() -> dict[str, str]:
+    data = tomllib.loads((files("lightbox.search") / "abbreviations.toml").read_text())
+    return {k: str(v) for k, v in data["abbreviations"].items()}
+
+
+def expand(text: str) -> str:
+    """``text`` with known abbreviations followed by what they stand for.
+
+    >>> expand("Pt with h/o RCC, now PE?")
+    'Pt (patient) with h/o RCC (renal cell carcinoma), now PE (pulmonary embolism)?'
+    """
+    table = abbreviations()
+    out, last = [], 0
+    for m in q._WORD_RE.finditer(text):
+        word = m.group()
+        if (long := table.get(word.lower())) and word.lower() != long:
+            out.append(text[last : m.end()] + f" ({long})")
+            last = m.end()
+    return "".join(out) + text[last:]
+
+
+def _distinctive(text: str, vocabulary: dict[str, int], total: int, seq: int) -> list[str]:
+    words: dict[str, int] = {}
+    for word in q.tokenize(expand(text)):
+        if word in STOP or len(word) < 3 or word in words:
+            continue
+        docs = vocabulary.get(word, 0)
+        if docs == 0 and len(word) >= 5 and word.isalpha():
+            word = suggest.closest(word, seq) or word  # a misspelling: the index's spelling
+            docs = vocabulary.get(word, 0)
+        if 0 < docs <= max(2, COMMON * total):
+            words[word] = docs
+    return sorted(words, key=words.__getitem__)[:LEXICAL_WORDS]
+
+
+def _lexical(text: str, st: store.Store, scale: np.ndarray) -> np.ndarray:
+    """Each row's lexical similarity to ``text``, 0 to 1: scores are divided by the best
+    among the rows in ``scale`` (what the reader may see, and the case itself when
+    there is one), so that a case nobody may see never sets the scale."""
+    scores = np.zeros(st.size, np.float64)
+    vocabulary = suggest.vocabulary(st.seq)
+    chosen = _distinctive(text, vocabulary, max(1, st.size), st.seq)
+    if not chosen:
+        return scores
+    query = q.Query(
+        q.Or(tuple(q.Term(w) for w in chosen)) if len(chosen) > 1 else q.Term(chosen[0])
+    )
+    try:
+        ids, found = backend().match(compile_for(query))
+    except SearchTimeout:
+        return scores
+    rows = st.rows(ids)
+    ok = rows >= 0
+    scores[rows[ok]] = found[ok]
+    top = scores[scale].max() if scale.any() else 0.0
+    return np.minimum(scores / top, 1.0) if top > 0 else scores
+
+
+def _semantic(vector: np.ndarray | None, st: store.Store) -> np.ndarray:
+    if vector is None or not st.has_vector[: st.size].any():
+        return np.zeros(st.size, np.float64)
+    cos = st.vectors[: st.size] @ vector.astype(np.float32)
+    cos[~st.has_vector[: st.size]] = 0.0
+    return np.clip((cos.astype(np.float64) - SEMANTIC_FLOOR) / (1 - SEMANTIC_FLOOR), 0, 1)
+
+
+def _rows_with(index: dict[str, set[int]], items: Any, size: int) -> np.ndarray:
+    counts = np.zeros(size, np.int64)
+    for item in items:
+        rows = index.get(item)
+        if rows:
+            counts[list(rows)] += 1
+    return counts
+
+
+def _inverted(lists: list[frozenset[str]] | list[list[str]]) -> dict[str, set[int]]:
+    index: dict[str, set[int]] = {}
+    for row, items in enumerate(lists):
+        for item in items:
+            index.setdefault(item, set()).add(row)
+    return index
+
+
+def _top(scores: np.ndarray, mask: np.ndarray, st: store.Store, limit: int) -> np.ndarray:
+    scores = np.where(mask, scores, 0.0)
+    candidates = np.flatnonzero(scores > 0)
+    if len(candidates) > limit:
+        keep = np.argpartition(-scores[candidates], limit - 1)[:limit]
+        candidates = candidates[keep]
+    order = np.lexsort((st.case_ids[candidates], -scores[candidates]))
+    return candidates[order]
+
+
+def like_case(case: Any, user: Any, limit: int = 10, unknown: bool = False) -> list[Similar]:
+    """The cases most like ``case`` that ``user`` may see, best first."""
+    w = weights()
+    st = store.get()
+    with st.lock:
+        row = int(st.rows(np.array([case.pk]))[0])
+        if row < 0:
+            return []
+        mask = st.visible(user)
+        scale = mask.copy()
+        scale[row] = True  # lexical scores are a share of the case's match with itself
+        mask[row] = False
+        parts: dict[str, np.ndarray] = {}
+        # A code of only field and category ("4.3") says no more than the field and
+        # category do: only a more specific code counts as the same code.
+        codes = [c for c in st.acr[row] if _specific(c)]
+        exact = _rows_with(st.acr_index(), codes, st.size) > 0
+        f, c = st.single["field"], st.single["category"]
+        f, c = f[: st.size], c[: st.size]
+        same_field = (f == f[row]) & (f[row] >= 0)
+        same_fc = same_field & (c == c[row]) & (c[row] >= 0)
+        parts["acr_code"] = exact.astype(np.float64)
+        parts["field_category"] = (same_fc & ~exact).astype(np.float64)
+        parts["field"] = (same_field & ~same_fc & ~exact).astype(np.float64)
+        topic = st.topic[: st.size]
+        parts["topic"] = ((topic == topic[row]) & (topic[row] > 0)).astype(np.float64)
+        ddx = _rows_with(st.item_index("differential"), st.differential[row], st.size)
+        kw = _rows_with(st.item_index("keywords"), st.keywords[row], st.size)
+        parts["differential"] = np.minimum(ddx, 3).astype(np.float64)
+        parts["keyword"] = np.minimum(kw, 3).astype(np.float64)
+        m = st.single["modality"][: st.size]
+        parts["modality"] = ((m == m[row]) & (m[row] >= 0)).astype(np.float64)
+        agents = st.multi["agents"][row]
+        rows, flat = st.csr("agents")
+        shared_agent = np.zeros(st.size, bool)
+        shared_agent[rows[np.isin(flat, agents)]] = bool(agents)
+        parts["agent"] = shared_agent.astype(np.float64)
+        parts["lexical"] = _lexical(_case_text(case), st, scale)
+        parts["semantic"] = _semantic(st.vectors[row] if st.has_vector[row] else None, st)
+        total = sum(w[name] * values for name, values in parts.items())
+        top = _top(total, mask, st, limit)
+        out = []
+        for r in top:
+            reasons = _reasons(st, row, int(r), parts, ddx, kw, unknown)
+            out.append(
+                Similar(int(st.case_ids[r]), st.numbers[r], round(float(total[r]), 3), reasons)
+            )
+    return out
+
+
+def like_text(text: str, user: Any, limit: int = 10) -> list[Similar]:
+    """The cases most like a pasted paragraph (findings, history) that ``user`` may see."""
+    from lightbox.search import embeddings
+
+    w = weights()
+    text = text[:20_000]
+    vector = embeddings.embed_one(expand(text)) if text.strip() else None
+    st = store.get()
+    with st.lock:
+        mask = st.visible(user)
+        lexical = _lexical(text, st, mask)
+        semantic = _semantic(vector, st)
+        total = w["lexical"] * lexical + w["semantic"] * semantic
+        out = []
+        for r in _top(total, mask, st, limit):
+            reasons = []
+            if semantic[r] > 0:
+                reasons.append("similar in meaning")
+            if lexical[r] > 0:
+                reasons.append("similar wording")
+            out.append(
+                Similar(int(st.case_ids[r]), st.numbers[r], round(float(total[r]), 3), reasons)
+            )
+    return out
+
+
+def _specific(code: str) -> bool:
+    """More than the anatomic field and pathology category (``4.3`` is not, ``41.3`` and
+    ``4.31`` are)."""
+    anatomy, _, pathology = code.partition(".")
+    return len(anatomy) > 1 or len(pathology) > 1
+
+
+def _case_text(case: Any) -> str:
+    return "\n".join(
+        x for x in (case.title, case.diagnosis, case.findings, *case.differential) if x
+    )
+
+
+def _reasons(
+    st: store.Store,
+    row: int,
+    other: int,
+    parts: dict[str, np.ndarray],
+    ddx: np.ndarray,
+    kw: np.ndarray,
+    unknown: bool,
+) -> list[str]:
+    reasons = []
+    if parts["acr_code"][other]:
+        shared = [c for c in st.acr[other] if c in set(st.acr[row]) and _specific(c)]
+        reasons.append("same ACR code" + ("" if unknown else " " + ", ".join(shared)))
+    elif parts["field_category"][other]:
+        if unknown:
+            reasons.append("same anatomic field and category")
+        else:
+            fv, cv = st.values["field"], st.values["category"]
+            field_name = acr.field_name(fv[st.single["field"][row]])
+            category = acr.category_name(cv[st.single["category"][row]])
+            reasons.append(f"same field and category: {field_name} / {category}")
+    elif parts["field"][other]:
+        name = acr.field_name(st.values["field"][st.single["field"][row]])
+        reasons.append(f"same anatomic field: {name}")
+    if parts["topic"][other]:
+        reasons.append("same topic")
+    if n := int(ddx[other]):
+        reasons.append(f"shares {n} differential diagnos{'is' if n == 1 else 'es'}")
+    if n := int(kw[other]):
+        if unknown:
+            reasons.append(f"shares {n} keyword{'' if n == 1 else 's'}")
+        else:
+            shared_kw = sorted(st.keywords[row] & st.keywords[other])
+            reasons.append("shared keywords: " + ", ".join(shared_kw))
+    if parts["agent"][other]:
+        agents = [st.values["agents"][c] for c in st.multi["agents"][row]
+                  if c in st.multi["agents"][other]]  # fmt: skip
+        reasons.append("same radiopharmaceutical " + ", ".join(agents))
+    elif parts["modality"][other]:
+        reasons.append(f"same modality {st.values['modality'][st.single['modality'][row]]}")
+    if parts["lexical"][other] > 0.3:
+        reasons.append("similar findings")
+    if parts["semantic"][other] > 0.3:
+        reasons.append("similar in meaning")
+    return reasons

@@ -1,0 +1,77 @@
+"""Highlighted snippets: the stretch of a text that best shows why it matched.
+
+Django-free. Words are compared the way the index compares them
+(:func:`lightbox.search.query.tokenize`), so what is highlighted is what was found,
+including ``osteo*`` prefixes and words typed with accents or in another case. The
+result is HTML: the text escaped, each hit in ``<mark>``.
+
+Examples
+--------
+>>> print(snippet("Intense uptake in the <b>left</b> femur; Paget's disease.", {"pagets"}))
+Intense uptake in the &lt;b&gt;left&lt;/b&gt; femur; <mark>Paget&#x27;s</mark> disease.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
+
+from lightbox.search.query import tokenize
+
+__all__ = ["best", "snippet"]
+
+# A word as the reader wrote it: letters and digits, with apostrophes inside.
+_WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*")
+
+
+def _is_hit(word: str, words: frozenset[str], prefixes: Sequence[str]) -> bool:
+    folded = "".join(tokenize(word))
+    return folded in words or any(folded.startswith(p) for p in prefixes)
+
+
+def snippet(text: str, words: Iterable[str], prefixes: Iterable[str] = (), size: int = 30) -> str:
+    """About ``size`` words of ``text`` around its densest run of hits, as HTML.
+
+    ``words`` are normalised search words, ``prefixes`` the parts before a ``*``.
+    Ellipses mark text left out; a text with no hit gives its beginning.
+    """
+    wanted, starts = frozenset(words), tuple(prefixes)
+    spans = [(m.start(), m.end()) for m in _WORD.finditer(text)]
+    if not spans:
+        return html.escape(text[:200])
+    hits = [i for i, (a, b) in enumerate(spans) if _is_hit(text[a:b], wanted, starts)]
+    first = 0
+    if hits and len(spans) > size:  # the window of `size` words holding the most hits
+        best_count = -1
+        for h in hits[:1000]:
+            start = max(0, min(h - size // 4, len(spans) - size))
+            count = bisect_left(hits, start + size) - bisect_left(hits, start)
+            if count > best_count:
+                best_count, first = count, start
+    last = min(len(spans), first + size)
+    begin = 0 if first == 0 else spans[first][0]
+    end = len(text) if last == len(spans) else spans[last - 1][1]
+    hit_set = set(hits)
+    out, pos = [], begin
+    for i in range(first, last):
+        a, b = spans[i]
+        out.append(html.escape(text[pos:a]))
+        word = html.escape(text[a:b])
+        out.append(f"<mark>{word}</mark>" if i in hit_set else word)
+        pos = b
+    out.append(html.escape(text[pos:end]))
+    body = " ".join("".join(out).split())
+    return ("… " if begin > 0 else "") + body + (" …" if end < len(text) else "")
+
+
+def best(
+    texts: Sequence[str], words: Iterable[str], prefixes: Iterable[str] = (), size: int = 30
+) -> str:
+    """The snippet of the first text with a hit (or of the first non-empty text)."""
+    wanted, starts = frozenset(words), tuple(prefixes)
+    for text in texts:
+        if any(_is_hit(m.group(), wanted, starts) for m in _WORD.finditer(text)):
+            return snippet(text, wanted, starts, size)
+    return next((snippet(t, (), (), size) for t in texts if t.strip()), "")

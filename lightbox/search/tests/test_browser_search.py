@@ -1,0 +1,99 @@
+"""Searching in a real browser: a search, a facet, a result, its similar cases, and the
+"paste your findings" box."""
+
+import pytest
+from playwright.sync_api import expect
+
+from lightbox.test import add_dose, make_case, make_series
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PASTED = (
+    "Whole body bone scan shows intense uniform uptake throughout the axial and appendicular "
+    "skeleton, with faint kidneys and very little soft tissue activity."
+)
+
+
+@pytest.fixture
+def library():
+    ct = make_series("ct", "Computed tomography")
+    superscan = make_case(
+        title="Superscan",
+        brief_history="Man with prostate cancer and a rising PSA.",
+        findings="Diffusely intense skeletal uptake; the kidneys are barely seen.",
+        diagnosis="Diffuse skeletal metastases (superscan)",
+        differential=["Renal osteodystrophy", "Myelofibrosis"],
+        acr_codes=["41.37"],
+        keywords=["superscan"],
+    )
+    add_dose(superscan, agent="Tc-99m MDP")
+    renal = make_case(
+        title="Renal osteodystrophy",
+        brief_history="Woman on dialysis for many years.",
+        findings="Diffusely increased skeletal uptake, absent kidneys, prominent calvarium.",
+        diagnosis="Renal osteodystrophy with a metabolic superscan",
+        differential=["Diffuse metastases", "Myelofibrosis"],
+        acr_codes=["41.5"],
+    )
+    add_dose(renal, agent="Tc-99m MDP")
+    make_case(
+        series=ct,
+        modality="CT",
+        title="Blastic metastases",
+        brief_history="Man with prostate cancer.",
+        findings="Innumerable sclerotic foci in the spine: a superscan appearance on CT.",
+        diagnosis="Osteoblastic metastases",
+        acr_codes=["41.3"],
+    )
+    return superscan, renal
+
+
+def test_search_filter_open_similar_and_paste(page, library, screenshot_dir):
+    superscan, renal = library
+    page.goto("/")
+    page.get_by_role("link", name="Search").first.click()
+    page.fill("#q", "superscan")
+    page.get_by_role("button", name="Search", exact=True).click()
+    expect(page.locator(".result-count")).to_contain_text("3 cases")
+    expect(page.locator(".snippet mark").first).to_have_text("superscan", ignore_case=True)
+    page.screenshot(path=screenshot_dir / "search-1-results.png", full_page=True)
+
+    # Narrow to nuclear medicine: the CT case goes, the modality facet still offers CT.
+    page.locator(".facet a", has_text="Nuclear medicine").click()
+    expect(page.locator(".result-count")).to_contain_text("2 cases")
+    expect(page.locator(".facet a.selected")).to_contain_text("Nuclear medicine")
+    expect(page.locator(".facet a", has_text="CT")).to_be_visible()
+    page.screenshot(path=screenshot_dir / "search-2-facet.png", full_page=True)
+
+    # The title outranks a findings mention: the superscan case comes first.
+    page.locator(".search-hit .hit-link").first.click()
+    expect(page).to_have_url(f"{page.url.split('/cases/')[0]}/cases/{superscan.number}/")
+    page.get_by_role("link", name="Show diagnosis").click()
+    page.get_by_role("link", name="Search for similar cases").click()
+    expect(page.locator("h1")).to_have_text(f"Cases similar to {superscan.number}")
+    first = page.locator("ol.similar > li").first
+    expect(first).to_contain_text(renal.number)
+    expect(first.locator(".reasons")).to_contain_text("shares 1 differential diagnosis")
+    expect(first.locator(".reasons")).to_contain_text("same radiopharmaceutical Tc-99m MDP")
+    page.screenshot(path=screenshot_dir / "search-3-similar.png", full_page=True)
+
+    page.goto("/search/")
+    page.fill("#similar-text", PASTED)
+    page.get_by_role("button", name="Find similar cases").click()
+    expect(page.locator("h1")).to_have_text("Cases like these findings")
+    results = page.locator("ol.similar > li")
+    expect(results.first).to_be_visible()
+    numbers = [results.nth(i).locator("strong").inner_text() for i in range(results.count())]
+    assert set(numbers[:2]) == {superscan.number, renal.number}
+    expect(results.first.locator(".reasons")).to_contain_text("similar")
+    page.screenshot(path=screenshot_dir / "search-4-pasted.png", full_page=True)
+
+
+def test_unknown_mode_in_the_browser_hides_titles(page, library):
+    page.goto("/search/?q=superscan")
+    page.get_by_label("Unknown mode").check()
+    page.get_by_role("button", name="Search", exact=True).click()
+    results = page.locator(".search-results")
+    expect(results).to_contain_text("Case ")
+    assert "Renal osteodystrophy" not in results.inner_text()
+    assert "metastases" not in results.inner_text().lower()

@@ -1,0 +1,97 @@
+"""The search page, the "paste findings" page and the case's similar-cases page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import render
+from django.views.decorators.http import require_http_methods, require_safe
+
+from lightbox.cases.models import Case
+from lightbox.search import engine, similar
+
+MAX_TEXT = 20_000
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return int(value or default)
+    except ValueError:
+        return default
+
+
+def _selection(params: QueryDict) -> dict[str, list[str]]:
+    return {name: params.getlist(name) for name in engine.FACETS if name in params}
+
+
+def toggle_url(params: QueryDict, name: str, value: str) -> str:
+    """The query string with one facet value ticked or unticked, back on page 1."""
+    new = params.copy()
+    values = new.getlist(name)
+    new.setlist(name, [v for v in values if v != value] if value in values else [*values, value])
+    new.pop("page", None)
+    return "?" + new.urlencode()
+
+
+def attach_cases(request: HttpRequest, found: list[similar.Similar]) -> list[similar.Similar]:
+    """Load the cases of a similar list (main thumbnail too), dropping any the reader may
+    no longer see."""
+    ids = [s.case_id for s in found]
+    cases = {c.pk: c for c in engine.load_cases(request.user, ids)}
+    out = []
+    for s in found:
+        if s.case_id in cases:
+            s.case = cases[s.case_id]
+            out.append(s)
+    return out
+
+
+@require_safe
+def search_page(request: HttpRequest) -> HttpResponse:
+    params = request.GET
+    results = engine.search(
+        request.user,
+        params.get("q", "")[:1000],
+        _selection(params),
+        params.get("sort", ""),
+        _int(params.get("page"), 1),
+        unknown=params.get("unknown") == "1",
+    )
+    for facet in results.facets:
+        for value in facet.values:
+            value.url = toggle_url(params, facet.name, value.value)  # type: ignore[attr-defined]
+    page_params = params.copy()
+    page_params.pop("page", None)
+    ctx: dict[str, Any] = {
+        "results": results,
+        "sorts": engine.SORTS,
+        "chosen_sort": params.get("sort", "") if params.get("sort") in engine.SORTS else "",
+        "base_query": page_params.urlencode(),
+        "fields": [(k, v) for k, v in engine.q.FIELDS.items()],
+    }
+    status = 400 if results.error and not results.timed_out else 200
+    return render(request, "search/search.html", ctx, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def similar_text_page(request: HttpRequest) -> HttpResponse:
+    # POST, so that pasted clinical text does not end up in URLs and server logs.
+    text = request.POST.get("text", "") if request.method == "POST" else ""
+    error, matches = "", []
+    if request.method == "POST":
+        if not text.strip():
+            error = "Paste some findings or history to compare."
+        elif len(text) > MAX_TEXT:
+            error = f"That is {len(text):,} characters; paste at most {MAX_TEXT:,}."
+        else:
+            matches = attach_cases(request, similar.like_text(text, request.user, limit=20))
+    ctx = {"text": text, "error": error, "matches": matches, "searched": request.method == "POST"}
+    return render(request, "search/similar_text.html", ctx, status=400 if error else 200)
+
+
+def case_similar(request: HttpRequest, case: Case) -> HttpResponse:
+    unknown = request.GET.get("unknown") == "1"
+    found = similar.like_case(case, request.user, limit=20, unknown=unknown)
+    ctx = {"case": case, "matches": attach_cases(request, found), "unknown": unknown}
+    return render(request, "cases/case_similar.html", ctx)
