@@ -210,14 +210,17 @@ def test_abbreviations_in_context() -> None:
     assert near > far + 0.2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a general-purpose model: with little context, 'PE' reads as pleural effusion "
-    "(and alone as physical education); expand abbreviations before embedding if it matters",
-)
-def test_abbreviations_with_little_context() -> None:
-    near, far = closer("Bilateral PE with right ventricular strain", PE, PLEURAL)
+def test_abbreviations_are_expanded_before_embedding() -> None:
+    """A general-purpose model reads a bare "PE" with little context as pleural effusion
+    (and alone as physical education), which is why similar cases expand abbreviations
+    (lightbox.search.similar.expand) before embedding."""
+    from lightbox.search.similar import expand
+
+    text = "Bilateral PE with right ventricular strain"
+    raw_near, raw_far = closer(text, PE, PLEURAL)
+    near, far = closer(expand(text), PE, PLEURAL)
     assert near > far
+    assert near - far > raw_near - raw_far
 
 
 # --- Hostile text ------------------------------------------------------------------------------
