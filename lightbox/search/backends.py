@@ -41,6 +41,11 @@ class SearchTimeout(Exception):
     """The query ran past the time limit and was stopped."""
 
 
+#: Reading the whole vocabulary is not a reader's query: it runs in the background (see
+#: suggest.py) and may take longer.
+VOCABULARY_TIME_LIMIT = 60.0
+
+
 def time_limit() -> float:
     return settings.LIGHTBOX_SEARCH_TIME_LIMIT_MS / 1000
 
@@ -136,10 +141,10 @@ class SqliteBackend:
             cur.execute(f"DELETE FROM {self.TABLE}")
 
     @contextmanager
-    def _bounded(self) -> Iterator[None]:
+    def _bounded(self, seconds: float | None = None) -> Iterator[None]:
         connection.ensure_connection()
         raw = connection.connection
-        deadline = time.monotonic() + time_limit()
+        deadline = time.monotonic() + (seconds or time_limit())
         raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 1000)
         try:
             yield
@@ -160,7 +165,7 @@ class SqliteBackend:
             return _ids_scores(cur.fetchall())
 
     def vocabulary(self) -> dict[str, int]:
-        with self._bounded(), connection.cursor() as cur:
+        with self._bounded(VOCABULARY_TIME_LIMIT), connection.cursor() as cur:
             cur.execute(f"SELECT term, doc FROM {self.VOCAB}")
             return dict(cur.fetchall())
 
@@ -238,10 +243,11 @@ class PostgresBackend:
             cur.execute(f"TRUNCATE {self.TABLE}")
 
     @contextmanager
-    def _bounded(self) -> Iterator[None]:
+    def _bounded(self, seconds: float | None = None) -> Iterator[None]:
         try:
             with transaction.atomic(), connection.cursor() as cur:
-                cur.execute(f"SET LOCAL statement_timeout = {int(time_limit() * 1000)}")
+                limit = int((seconds or time_limit()) * 1000)
+                cur.execute(f"SET LOCAL statement_timeout = {limit}")
                 yield
         except DatabaseError as e:
             if "statement timeout" in str(e):
@@ -260,7 +266,7 @@ class PostgresBackend:
             return _ids_scores(cur.fetchall())
 
     def vocabulary(self) -> dict[str, int]:
-        with self._bounded(), connection.cursor() as cur:
+        with self._bounded(VOCABULARY_TIME_LIMIT), connection.cursor() as cur:
             cur.execute(
                 f"SELECT word, ndoc FROM ts_stat('SELECT document FROM {self.TABLE}') "
                 "WHERE word NOT LIKE 'zq%%'"

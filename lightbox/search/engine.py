@@ -15,6 +15,7 @@ the words found highlighted) and thumbnail: no title, no diagnosis, no answer te
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -333,7 +334,8 @@ def search(
             else dict(zip(st.case_ids[rows].tolist(), run.scores[rows].tolist(), strict=True))
         )
         if query is not None and res.total <= FEW:
-            res.suggestion = _suggest(user, query, st)
+            with contextlib.suppress(SearchTimeout):  # a suggestion is a nicety
+                res.suggestion = _suggest(user, query, st)
     words = q.terms(query) if query else []
     prefixes = _prefixes(query)
     for case in load_cases(user, [int(i) for i in st.case_ids[rows]]):

@@ -1,7 +1,8 @@
 """ "Did you mean": the closest indexed word to each word that finds (almost) nothing.
 
 The vocabulary is the index's own (every word stored, with how many cases hold it), read
-once per process and again when the index has changed and a minute has passed. A
+once per process and again, in the background, when the index has changed and a minute
+has passed. A
 suggestion is only offered after the corrected query has been run for the same reader and
 found something, so a word that appears only in cases the reader may not see is never
 suggested.
@@ -9,27 +10,58 @@ suggested.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
+from django.db import connection
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
 from lightbox.search.backends import backend
 
-__all__ = ["closest"]
+__all__ = ["closest", "vocabulary"]
+
+logger = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 60
 _lock = threading.Lock()
 _cache: dict[str, object] = {"at": 0.0, "seq": None, "words": {}, "choices": []}
+_refreshing = threading.Event()
+
+
+def _load(seq: int) -> None:
+    words = {w: n for w, n in backend().vocabulary().items() if w.isalpha() and len(w) > 2}
+    with _lock:
+        _cache.update(at=time.monotonic(), seq=seq, words=words, choices=list(words))
+
+
+def _refresh_in_background(seq: int) -> None:
+    def run() -> None:
+        try:
+            _load(seq)
+        except Exception:  # the old vocabulary stays; the next search tries again
+            logger.exception("Reading the search vocabulary failed")
+        finally:
+            connection.close()
+            _refreshing.clear()
+
+    if not _refreshing.is_set():
+        _refreshing.set()
+        threading.Thread(target=run, name="search-vocabulary", daemon=True).start()
 
 
 def vocabulary(seq: int) -> dict[str, int]:
+    """The index's words and how many cases hold each. Read once per process (the first
+    caller waits); afterwards an outdated copy is replaced in the background, at most
+    once a minute, and callers never wait for it."""
     with _lock:
-        stale = _cache["seq"] != seq and time.monotonic() - float(_cache["at"]) > REFRESH_SECONDS
-        if _cache["seq"] is None or stale:
-            words = {w: n for w, n in backend().vocabulary().items() if w.isalpha() and len(w) > 2}
-            _cache.update(at=time.monotonic(), seq=seq, words=words, choices=list(words))
+        loaded, at, known = _cache["seq"] is not None, float(_cache["at"]), _cache["seq"]
+    if not loaded:
+        _load(seq)
+    elif known != seq and time.monotonic() - at > REFRESH_SECONDS:
+        _refresh_in_background(seq)
+    with _lock:
         return _cache["words"]  # type: ignore[return-value]
 
 
