@@ -51,6 +51,7 @@ WEIGHTS: dict[str, float] = {
 SEMANTIC_FLOOR = 0.25  # cosines below this are unrelated text
 LEXICAL_WORDS = 24  # distinctive words searched for
 COMMON = 0.2  # a word in more than this share of cases is not distinctive
+OUTLIER = 1.5  # a best lexical score this many times the next is a near-copy
 STOP_WORDS = (
     "a an and are as at be but by for from has have he her his in into is it its no not of "
     "on or she than that the their there these this to was were which with without"
@@ -107,10 +108,15 @@ def _distinctive(text: str, vocabulary: dict[str, int], total: int, seq: int) ->
     return sorted(words, key=words.__getitem__)[:LEXICAL_WORDS]
 
 
-def _lexical(text: str, st: store.Store, scale: np.ndarray) -> np.ndarray:
-    """Each row's lexical similarity to ``text``, 0 to 1: scores are divided by the best
-    among the rows in ``scale`` (what the reader may see, and the case itself when
-    there is one), so that a case nobody may see never sets the scale."""
+def _lexical(text: str, st: store.Store, reference: np.ndarray | int) -> np.ndarray:
+    """Each row's lexical similarity to ``text``, 0 to 1.
+
+    Scores are divided by a reference: with a row number (a case's own text), that row's
+    score, so a score is the share of the case's match with itself; with a mask (what the
+    reader may see), the best score among those rows — or the next best when the best
+    stands far out, a near-copy of the text, which must not flatten every other score.
+    A case nobody may see never sets the scale.
+    """
     scores = np.zeros(st.size, np.float64)
     vocabulary = suggest.vocabulary(st.seq)
     chosen = _distinctive(text, vocabulary, max(1, st.size), st.seq)
@@ -126,8 +132,23 @@ def _lexical(text: str, st: store.Store, scale: np.ndarray) -> np.ndarray:
     rows = st.rows(ids)
     ok = rows >= 0
     scores[rows[ok]] = found[ok]
-    top = scores[scale].max() if scale.any() else 0.0
+    if isinstance(reference, int):
+        top = float(scores[reference]) or float(scores.max())
+    else:
+        top = _reference(scores[reference])
     return np.minimum(scores / top, 1.0) if top > 0 else scores
+
+
+def _reference(scores: np.ndarray) -> float:
+    """The score that counts as a full lexical match: the best one, unless it stands out
+    by far from the next (the pasted text is a case's own, or nearly): then the next,
+    so that one near-copy does not flatten every other case's score."""
+    if len(scores) == 0:
+        return 0.0
+    if len(scores) == 1:
+        return float(scores[0])
+    second, first = np.partition(scores, len(scores) - 2)[-2:]
+    return float(second if first > OUTLIER * second else first)
 
 
 def _semantic(vector: np.ndarray | None, st: store.Store) -> np.ndarray:
@@ -174,8 +195,6 @@ def like_case(case: Any, user: Any, limit: int = 10, unknown: bool = False) -> l
         if row < 0:
             return []
         mask = st.visible(user)
-        scale = mask.copy()
-        scale[row] = True  # lexical scores are a share of the case's match with itself
         mask[row] = False
         parts: dict[str, np.ndarray] = {}
         # A code of only field and category ("4.3") says no more than the field and
@@ -202,7 +221,7 @@ def like_case(case: Any, user: Any, limit: int = 10, unknown: bool = False) -> l
         shared_agent = np.zeros(st.size, bool)
         shared_agent[rows[np.isin(flat, agents)]] = bool(agents)
         parts["agent"] = shared_agent.astype(np.float64)
-        parts["lexical"] = _lexical(_case_text(case), st, scale)
+        parts["lexical"] = _lexical(_case_text(case), st, row)
         parts["semantic"] = _semantic(st.vectors[row] if st.has_vector[row] else None, st)
         total = sum(w[name] * values for name, values in parts.items())
         top = _top(total, mask, st, limit)

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from lightbox.search.similar import like_case
@@ -121,3 +122,30 @@ def test_unknown_mode_reasons_give_nothing_away(client):
     assert "same ACR code 41.512" in known["reasons"]
     assert "shared keywords: calcinosis" in known["reasons"]
     assert "same radiopharmaceutical Tc-99m MDP" in known["reasons"]
+
+
+def test_a_pasted_copy_of_a_case_does_not_flatten_the_others():
+    from django.contrib.auth.models import AnonymousUser
+
+    from lightbox.search import similar, store
+
+    for dx, findings in [("Gout", "Erosions with overhanging edges at the first toe."),
+                         ("Stress fracture", "Linear uptake along the tibial shaft."),
+                         ("Renal cyst", "Simple cyst of the left kidney.")]:  # fmt: skip
+        make_case(diagnosis=dx, findings=findings, differential=["Other"], acr_codes=["8.1"])
+    text = (
+        "Expanded hemipelvis with coarsened trabeculae, cortical thickening and bowing of "
+        "the femur; osteolytic front in the tibia; intense uptake of the whole bone."
+    )
+    copy = make_case(diagnosis="Paget disease", findings=text)
+    other = make_case(
+        diagnosis="Paget disease",
+        findings="Coarsened trabeculae and cortical thickening, an osteolytic front.",
+    )
+    st = store.get()
+    rows = st.rows(np.array([copy.pk, other.pk]))
+    lexical = similar._lexical(text, st, st.visible(AnonymousUser()))
+    assert lexical[rows[0]] == 1.0
+    assert lexical[rows[1]] == 1.0  # the copy stands far out: the next best sets the scale
+    found = similar.like_text(text, AnonymousUser())
+    assert [s.number for s in found[:2]] == [copy.number, other.number]
