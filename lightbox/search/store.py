@@ -245,3 +245,23 @@ def reset() -> None:
     """Forget everything (tests switch databases under the process)."""
     global _STORE
     _STORE = Store()
+
+
+def warm_up() -> None:
+    """Load the entries (and the vocabulary for "did you mean") in a background thread,
+    so that a web process's first search does not wait for them."""
+    import threading
+
+    from django.db import DatabaseError, connection
+
+    def run() -> None:
+        from lightbox.search import suggest
+
+        try:
+            suggest.vocabulary(get().seq)
+        except DatabaseError:  # not migrated yet: the first search will load it
+            pass
+        finally:
+            connection.close()
+
+    threading.Thread(target=run, name="search-warm-up", daemon=True).start()
