@@ -189,7 +189,9 @@ def search(
     result carries a title, diagnosis or answer text: the snippet is from the brief
     history. ``per_page`` is at most 100; pages stop at result 10,000."""
     selected = {name: request.GET.getlist(name) for name in engine.FACETS}
-    res = engine.search(request.user, q[:1000], selected, sort, page, per_page, unknown)
+    res = engine.search(
+        request.user, q[:1000], selected, sort, page, per_page, unknown, thumbnails=False
+    )
     if res.timed_out:
         raise HttpError(503, res.error)
     if res.error:

@@ -136,6 +136,35 @@ def visible_cases_q(user: Any, prefix: str = "") -> Q:
     return q
 
 
+def only_visible(user: Any, cases: list[Case]) -> list[Case]:
+    """Those of ``cases`` (already loaded) that ``user`` may see, in order: the rule of
+    :func:`visible_cases_q` applied in Python, with at most one query. For a page of
+    cases found by id, where a ``visible_cases_q`` filter would lead SQLite to scan the
+    listing index instead of looking the ids up."""
+    if is_editor(user):
+        return list(cases)
+    levels = {Visibility.PUBLIC}
+    if user.is_authenticated:
+        levels.add(Visibility.INSTITUTION)
+
+    def open_to_all(case: Case) -> bool:
+        return case.status == Status.PUBLISHED and case.visibility in levels
+
+    own: set[int] = set()
+    if user.is_authenticated and not all(open_to_all(c) for c in cases):
+        own = set(
+            CaseAuthor.objects.filter(user=user, case_id__in=[c.pk for c in cases]).values_list(
+                "case_id", flat=True
+            )
+        )
+    return [
+        c
+        for c in cases
+        if open_to_all(c)
+        or (user.is_authenticated and (c.created_by_id == user.pk or c.pk in own))
+    ]
+
+
 def visible_topic_cases_q(user: Any) -> Q:
     return visible_cases_q(user, prefix="cases__")
 

@@ -18,7 +18,7 @@ import hashlib
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from django.conf import settings
@@ -40,6 +40,11 @@ TAGS = {name: f"zq{name}z" for name in FIELD_COLUMNS}
 class SearchTimeout(Exception):
     """The query ran past the time limit and was stopped."""
 
+
+#: At most this many cases are scored by BM25 for one query (see SqliteBackend.match).
+RANK_ALL = 5000
+#: The columns whose matches are still scored when a query finds more than RANK_ALL.
+TOP_COLUMNS = ("title", "diagnosis", "keyword", "topic")
 
 #: Reading the whole vocabulary is not a reader's query: it runs in the background (see
 #: suggest.py) and may take longer.
@@ -157,12 +162,50 @@ class SqliteBackend:
 
     def match(self, compiled: q.CompiledQuery) -> tuple[np.ndarray, np.ndarray]:
         """Every case matching the text of ``compiled``, with its score (higher is
-        better)."""
+        better).
+
+        BM25 costs about a microsecond per case found, so it is computed for at most
+        :data:`RANK_ALL` cases. When more match (a common word: half the library), every
+        case is still found and counted, but only those matching in the title,
+        diagnosis, keywords or topic (:data:`TOP_COLUMNS`) are scored — and only if
+        there are at most :data:`RANK_ALL` of them, else they all score 1; the others
+        score 0 and are ordered by date.
+        """
         assert compiled.fts5 is not None
-        sql = f"SELECT rowid, -{self.rank} FROM {self.TABLE} WHERE {self.TABLE} MATCH %s"
+        everything = compiled.fts5
+        top = "{" + " ".join(c for c in TOP_COLUMNS if c in self.names) + "}"
         with self._bounded(), connection.cursor() as cur:
-            cur.execute(sql, [compiled.fts5])
-            return _ids_scores(cur.fetchall())
+            ids = self._ids(cur, everything)  # in rowid order
+            if len(ids) <= RANK_ALL:
+                return _ids_scores(self._scored(cur, everything))
+            best = self._scored(cur, f"{top}: ({everything})")
+            if len(best) > RANK_ALL:
+                best_ids = self._ids(cur, f"{top}: ({everything})")
+                best_scores = np.ones(len(best_ids), np.float32)
+            else:
+                best_ids, best_scores = _ids_scores(best)
+        scores = np.zeros(len(ids), np.float32)
+        scores[np.searchsorted(ids, best_ids)] = best_scores
+        return ids, scores
+
+    def _scored(self, cur: Any, expression: str) -> list[tuple[int, float]]:
+        """(rowid, score) of the first RANK_ALL + 1 matches in rowid order: BM25 is
+        computed for the rows returned only."""
+        cur.execute(
+            f"SELECT rowid, -{self.rank} FROM {self.TABLE} WHERE {self.TABLE} MATCH %s "
+            f"LIMIT {RANK_ALL + 1}",
+            [expression],
+        )
+        return cur.fetchall()  # type: ignore[no-any-return]
+
+    def _ids(self, cur: Any, expression: str) -> np.ndarray:
+        """Every matching rowid, ascending; one string from SQLite, parsed by numpy."""
+        table = self.TABLE
+        cur.execute(
+            f"SELECT group_concat(rowid) FROM {table} WHERE {table} MATCH %s", [expression]
+        )
+        found = cur.fetchone()[0]
+        return np.fromstring(found or "", dtype=np.int64, sep=",")
 
     def vocabulary(self) -> dict[str, int]:
         with self._bounded(VOCABULARY_TIME_LIMIT), connection.cursor() as cur:

@@ -23,6 +23,7 @@ import numpy as np
 from django.db.models import Prefetch
 
 from lightbox.cases import acr
+from lightbox.cases.access import only_visible
 from lightbox.cases.models import Case, Modality, Sex
 from lightbox.imaging.models import Image
 from lightbox.search import query as q
@@ -159,6 +160,7 @@ class _Run:
         self.st = st
         self.base = st.visible(user)
         self.scores: np.ndarray | None = None
+        self.masks: dict[str, np.ndarray] = {}
         if query is None:
             return
         compiled = compile_for(query)
@@ -179,10 +181,13 @@ class _Run:
             self.scores[rows[found]] = scores[found]
 
     def chosen(self, selected: dict[str, list[str]], leave_out: str = "") -> np.ndarray:
+        """The rows found, narrowed by the facet choices (except ``leave_out``'s)."""
         mask = self.base.copy()
         for name, values in selected.items():
             if name != leave_out and values:
-                mask &= self.st.facet_mask(FACETS[name][0], values)
+                if name not in self.masks:  # each facet's mask once per search
+                    self.masks[name] = self.st.facet_mask(FACETS[name][0], values)
+                mask &= self.masks[name]
         return mask
 
 
@@ -255,15 +260,14 @@ def _prefixes(query: q.Query | None) -> list[str]:
     return found
 
 
-def load_cases(user: Any, ids: list[int]) -> list[Case]:
-    """These cases, in this order, with their main thumbnail; those ``user`` may not
-    see are left out."""
-    images = Image.objects.filter(is_main=True).exclude(pixel_review="needed")
-    cases = Case.objects.visible_to(user).filter(pk__in=ids).select_related("series")
-    by_id = {
-        c.pk: c
-        for c in cases.prefetch_related(Prefetch("images", queryset=images, to_attr="main_images"))
-    }
+def load_cases(user: Any, ids: list[int], thumbnails: bool = True) -> list[Case]:
+    """These cases, in this order, with their main thumbnail (unless not wanted); those
+    ``user`` may not see are left out (checked again here, whatever the store said)."""
+    cases = Case.objects.filter(pk__in=ids).order_by()
+    if thumbnails:
+        images = Image.objects.filter(is_main=True).exclude(pixel_review="needed")
+        cases = cases.prefetch_related(Prefetch("images", queryset=images, to_attr="main_images"))
+    by_id = {c.pk: c for c in only_visible(user, list(cases))}
     return [by_id[i] for i in ids if i in by_id]
 
 
@@ -298,8 +302,10 @@ def search(
     page: int = 1,
     per_page: int = PER_PAGE,
     unknown: bool = False,
+    thumbnails: bool = True,
 ) -> Results:
-    """Run a search as ``user`` sees the library; never raises for what a user typed."""
+    """Run a search as ``user`` sees the library; never raises for what a user typed.
+    ``thumbnails=False`` leaves out the results' main images (the API has none)."""
     text = text.strip()
     selected = clean_selection(selected or {})
     per_page = max(1, min(per_page, MAX_PER_PAGE))
@@ -338,7 +344,7 @@ def search(
                 res.suggestion = _suggest(user, query, st)
     words = q.terms(query) if query else []
     prefixes = _prefixes(query)
-    for case in load_cases(user, [int(i) for i in st.case_ids[rows]]):
+    for case in load_cases(user, [int(i) for i in st.case_ids[rows]], thumbnails):
         title = f"Case {case.number}" if unknown else (case.title or case.diagnosis or case.number)
         res.hits.append(
             Hit(

@@ -17,6 +17,7 @@ import html
 import re
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from lightbox.search.query import tokenize
 
@@ -26,9 +27,35 @@ __all__ = ["best", "snippet"]
 _WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*")
 
 
+#: Longest stretch of a text looked at for a snippet.
+MAX_TEXT = 20_000
+#: Characters around the first hit of a long text that a snippet is cut from.
+REGION = 400
+
+
+@lru_cache(maxsize=256)
+def _pattern(words: frozenset[str], prefixes: tuple[str, ...]) -> re.Pattern[str]:
+    """The words (whole) and prefixes, case-insensitive, as one ASCII expression."""
+    alternatives = [re.escape(w) for w in sorted(words) if w.isascii()]
+    alternatives += [re.escape(p) + "[a-z0-9]*" for p in prefixes if p.isascii()]
+    body = "|".join(alternatives) or "(?!)"
+    return re.compile(rf"(?<![A-Za-z0-9])(?:{body})(?![A-Za-z0-9])", re.IGNORECASE)
+
+
+def _fold(word: str) -> str:
+    if word.isascii():  # the common case, as tokenize() would have it, without the regex
+        return word.lower().replace("'", "")
+    return "".join(tokenize(word))
+
+
 def _is_hit(word: str, words: frozenset[str], prefixes: Sequence[str]) -> bool:
-    folded = "".join(tokenize(word))
+    folded = _fold(word)
     return folded in words or any(folded.startswith(p) for p in prefixes)
+
+
+def _has_hit(text: str, words: frozenset[str], prefixes: Sequence[str]) -> bool:
+    found = set(tokenize(text[:MAX_TEXT]))
+    return not found.isdisjoint(words) or any(w.startswith(prefixes) for w in found)
 
 
 def snippet(text: str, words: Iterable[str], prefixes: Iterable[str] = (), size: int = 30) -> str:
@@ -38,10 +65,31 @@ def snippet(text: str, words: Iterable[str], prefixes: Iterable[str] = (), size:
     Ellipses mark text left out; a text with no hit gives its beginning.
     """
     wanted, starts = frozenset(words), tuple(prefixes)
+    text = text[:MAX_TEXT]
+    if len(text) > 2 * REGION and text.isascii() and "'" not in text and (wanted or starts):
+        # A long plain text: look only around the first hit, found by a regular
+        # expression, rather than at every word.
+        first = _pattern(wanted, starts).search(text)
+        if first:
+            begin = max(0, first.start() - REGION // 4)
+            while begin > 0 and text[begin - 1].isalnum():
+                begin -= 1
+            end = min(len(text), begin + REGION)
+            inner = snippet(text[begin:end], wanted, starts, size)
+            inner = inner.removeprefix("… ").removesuffix(" …")
+            return ("… " if begin > 0 else "") + inner + (" …" if end < len(text) else "")
     spans = [(m.start(), m.end()) for m in _WORD.finditer(text)]
     if not spans:
         return html.escape(text[:200])
-    hits = [i for i, (a, b) in enumerate(spans) if _is_hit(text[a:b], wanted, starts)]
+    if not (wanted or starts):
+        hits = []
+    elif text.isascii() and "'" not in text:  # one regular expression, not word by word
+        at = {m.start() for m in _pattern(wanted, starts).finditer(text)}
+        hits = [
+            i for i, (a, b) in enumerate(spans) if a in at and _is_hit(text[a:b], wanted, starts)
+        ]
+    else:
+        hits = [i for i, (a, b) in enumerate(spans) if _is_hit(text[a:b], wanted, starts)]
     first = 0
     if hits and len(spans) > size:  # the window of `size` words holding the most hits
         best_count = -1
@@ -72,6 +120,6 @@ def best(
     """The snippet of the first text with a hit (or of the first non-empty text)."""
     wanted, starts = frozenset(words), tuple(prefixes)
     for text in texts:
-        if any(_is_hit(m.group(), wanted, starts) for m in _WORD.finditer(text)):
+        if _has_hit(text, wanted, starts):
             return snippet(text, wanted, starts, size)
     return next((snippet(t, (), (), size) for t in texts if t.strip()), "")

@@ -51,7 +51,7 @@ class Store:
         self.acr: list[list[str]] = []
         self.differential: list[frozenset[str]] = []
         self.keywords: list[frozenset[str]] = []
-        self._inverted: dict[str, dict[str, set[int]]] = {}
+        self._inverted: dict[str, dict[str, np.ndarray]] = {}
         self._number_rank: np.ndarray | None = None
         self.vectors = np.zeros((0, DIM), np.float32)
         self.has_vector = np.zeros(0, bool)
@@ -197,24 +197,24 @@ class Store:
         rows, flat = self.csr(facet)
         return np.bincount(flat[mask[rows]], minlength=n)
 
-    def item_index(self, name: str) -> dict[str, set[int]]:
-        """Item → rows holding it, for ``acr``, ``differential`` or ``keywords``."""
+    def item_index(self, name: str) -> dict[str, np.ndarray]:
+        """Item → the rows holding it, for ``acr``, ``differential`` or ``keywords``."""
         if name not in self._inverted:
-            index: dict[str, set[int]] = defaultdict(set)
+            index: dict[str, list[int]] = defaultdict(list)
             for row, items in enumerate(getattr(self, name)):
-                for item in items:
-                    index[item].add(row)
-            self._inverted[name] = dict(index)
+                for item in set(items):
+                    index[item].append(row)
+            self._inverted[name] = {k: np.array(v, np.int64) for k, v in index.items()}
         return self._inverted[name]
 
-    def acr_index(self) -> dict[str, set[int]]:
+    def acr_index(self) -> dict[str, np.ndarray]:
         return self.item_index("acr")
 
     def acr_mask(self, value: str, prefix: bool) -> np.ndarray:
         mask = np.zeros(self.size, bool)
         for code, rows in self.acr_index().items():
             if code == value or (prefix and code.startswith(value)):
-                mask[list(rows)] = True
+                mask[rows] = True
         return mask
 
     def number_rank(self) -> np.ndarray:
