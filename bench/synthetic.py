@@ -4,14 +4,29 @@ Each case is assembled from a small clinical catalogue written for Lightbox (dia
 its modality, agent, history, findings, differential and ACR code), with varied wording,
 authors, dates and images, so that pages, indexes and text have the shape and size of a
 real teaching file. Generation is deterministic for a given seed.
+
+So that the words of the text range from very rare to very common, as in a real file
+(which search benchmarks need), most cases are instead drawn from our own labelled set
+``bench/data/similar_eval.json`` (223 cases, 48 diagnoses, many authors' styles): its
+history, diagnosis, differential and discussion, and its findings sentences, some dropped
+and some borrowed from other cases with the same diagnosis. The written cases are drawn
+with Zipf-like weights, so a few are very frequent and others rare. Both kinds get, now
+and then, an incidental finding (also Zipf-weighted), a measurement, a rare incidental
+entity (0.5% of cases: the rarest real words, each in a few cases) and a misspelt word
+(about 3% of cases, as in real submissions).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import random
+import re
 from decimal import Decimal
+from functools import cache
+from itertools import accumulate
+from pathlib import Path
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -147,6 +162,289 @@ DISCUSSION = (
 )
 IMAGE_COLOURS = [40, 80, 120, 160, 200, 240]
 
+EVAL_FILE = Path(__file__).resolve().parent / "data" / "similar_eval.json"
+#: Share of cases drawn from the written set (the rest come from CATALOGUE).
+EVAL_SHARE = 0.6
+ZIPF = 1.1  # weight of the k-th written case (in a seeded order): 1 / k**ZIPF
+#: ACR codes for the written set's labels: the set gives a coarse code for some cases of
+#: most labels; these are the finer codes the synthetic cases carry (field, category).
+LABEL_CODES = {
+    "acl-tear": "452.44", "acute-appendicitis": "763.21", "acute-cholecystitis": "762.21",
+    "acute-ischemic-stroke": "17.71", "alzheimer-disease": "12.56",
+    "aortic-dissection": "93.49", "avascular-necrosis-femoral-head": "4521.78",
+    "bile-leak": "762.44", "biliary-atresia": "762.14", "brown-fat": "0.19",
+    "cardiac-amyloidosis": "51.56", "complex-regional-pain-syndrome": "4.79",
+    "delayed-gastric-emptying": "72.59", "dementia-lewy-bodies": "12.57",
+    "fibrous-dysplasia": "4.36", "focal-nodular-hyperplasia": "761.32", "gi-bleed": "7.48",
+    "glioblastoma": "13.31", "graves-disease": "27.52", "hepatic-adenoma": "761.31",
+    "hepatic-hemangioma": "761.35", "hypertrophic-osteoarthropathy": "4.66",
+    "intussusception": "75.71", "lung-cancer": "64.32", "lymphoma": "96.34",
+    "meckel-diverticulum": "75.14", "meningioma": "13.36", "multiple-sclerosis": "18.62",
+    "myocardial-infarction": "51.74", "neuroendocrine-tumour": "77.33",
+    "osteoid-osteoma": "45.31", "osteomyelitis": "47.21", "osteosarcoma": "45.32",
+    "paget-disease": "41.59", "parathyroid-adenoma": "28.31", "pheochromocytoma": "86.33",
+    "pneumothorax": "67.41", "pulmonary-embolism": "64.72", "pyloric-stenosis": "73.15",
+    "renal-cortical-scarring": "81.22", "renal-obstruction": "81.79",
+    "sarcoidosis": "6.64", "stress-fracture": "45.41", "subacute-thyroiditis": "27.22",
+    "subdural-hematoma": "14.43", "superscan-prostate-metastases": "41.37",
+    "toxic-adenoma": "27.31", "toxic-multinodular-goitre": "27.53",
+}  # fmt: skip
+#: Incidental findings, appended now and then with Zipf-like weights (the first often,
+#: the last rarely). Written for this benchmark.
+INCIDENTAL = [
+    "Incidental note is made of a small hiatus hernia.",
+    "Degenerative changes are seen in the lower lumbar spine.",
+    "There is a simple cyst in the upper pole of the right kidney.",
+    "Mild osteoarthritis of both knees.",
+    "The thyroid gland is normal in size.",
+    "Scattered calcified granulomas in both lungs.",
+    "A small amount of physiological fluid is present in the pelvis.",
+    "Atherosclerotic calcification of the abdominal aorta.",
+    "The appearances are unchanged from the previous examination.",
+    "Bladder activity is normal and the kidneys excrete promptly.",
+    "Old healed rib fractures on the left.",
+    "Punctate uptake at a recent venepuncture site in the right antecubital fossa.",
+    "There is a small accessory spleen.",
+    "Cholelithiasis without signs of inflammation.",
+    "Mild cardiomegaly.",
+    "A few colonic diverticula without diverticulitis.",
+    "Bilateral cervical ribs are noted.",
+    "Diffuse hepatic steatosis.",
+    "There is a duplex collecting system on the left.",
+    "Schmorl nodes at several thoracic levels.",
+    "A limbus vertebra at the anterosuperior corner of L4.",
+    "Urinary contamination over the left groin.",
+    "An enostosis in the right femoral neck.",
+    "Pleural plaques consistent with prior asbestos exposure.",
+    "A Bochdalek hernia containing fat at the left posterior costophrenic angle.",
+    "Azygos lobe fissure, a normal variant.",
+    "A retroaortic left renal vein.",
+    "An os trigonum is present.",
+    "Mild bronchiectasis in the middle lobe.",
+    "A horseshoe kidney with the isthmus anterior to L4.",
+    "Calcified uterine fibroids.",
+    "A persistent left superior vena cava draining to the coronary sinus.",
+    "Bipartite patella, a normal variant.",
+    "A small lipoma in the left trapezius.",
+    "A Riedel lobe of the liver.",
+    "Situs inversus totalis.",
+    "Fabella posterior to the lateral femoral condyle.",
+    "Porcelain gallbladder.",
+    "Pelvic phleboliths.",
+    "A tortuous, ectatic descending thoracic aorta.",
+    "A vertebral haemangioma in T11.",
+    "Ossification of the posterior longitudinal ligament.",
+    "Melorheostosis of the left fibula.",
+    "A fibrous cortical defect in the distal tibial metaphysis.",
+]
+#: Rare incidental entities (variants, incidentalomas, eponyms), each in a handful of
+#: cases, so that the rarest real words of the file occur in 1 to 5 cases.
+RARE = [
+    "an os acromiale", "a Kommerell diverticulum", "a pericardial cyst", "a Tarlov cyst at S2",
+    "a Thornwaldt cyst", "an arachnoid granulation in the transverse sinus",
+    "a cavum septum pellucidum et vergae", "a mega cisterna magna",
+    "a persistent trigeminal artery", "a fenestrated basilar artery", "a bovine aortic arch",
+    "an aberrant right subclavian artery", "a retrocaval ureter", "a crossed fused renal ectopia",
+    "a pelvic kidney", "a prominent column of Bertin", "a dromedary hump of the left kidney",
+    "a Spigelian hernia", "an obturator hernia", "a Morgagni hernia", "epiploic appendagitis",
+    "an omental infarct", "a wandering spleen", "a choledochal cyst",
+    "a Phrygian cap of the gallbladder", "an annular pancreas", "pancreas divisum",
+    "a juxtapapillary duodenal diverticulum", "a lipoma of the ileocaecal valve",
+    "a Zenker diverticulum", "a Killian-Jamieson diverticulum", "a thyroglossal duct cyst",
+    "a laryngocele", "a second branchial cleft cyst", "a plunging ranula",
+    "a sialolith in Wharton duct", "a Stafne bone cavity", "a torus palatinus",
+    "a concha bullosa", "a Haller cell", "an Onodi cell", "a silent sinus syndrome",
+    "a frontal sinus mucocele", "an antrochoanal polyp", "a pneumatised anterior clinoid",
+    "dens invaginatus", "an ossified stylohyoid ligament (Eagle)", "a bifid rib",
+    "a Luschka rib", "Srb anomaly of the first ribs", "pectus excavatum", "a sternal foramen",
+    "a butterfly vertebra", "a hemivertebra at T9", "a transitional lumbosacral vertebra",
+    "spina bifida occulta of S1", "a Bertolotti articulation", "a block vertebra at C5-C6",
+    "an os odontoideum", "a ponticulus posticus", "a bone island in the ilium",
+    "osteopoikilosis", "a Pacchionian depression", "hyperostosis frontalis interna",
+    "a calcified falx", "a dural ectasia", "a fabella", "an os peroneum",
+    "an accessory navicular", "a cornuate navicular", "a calcaneonavicular coalition",
+    "a talocalcaneal coalition", "a bipartite sesamoid", "a discoid lateral meniscus",
+    "a dorsal defect of the patella", "a Stieda process", "an os vesalianum", "an os naviculare",
+    "a supracondylar process of the humerus", "an os styloideum", "a lunotriquetral coalition",
+    "a Madelung deformity", "an ulnar minus variant", "a Kirner deformity",
+    "a Poland syndrome appearance of the chest wall", "a sternalis muscle",
+    "an elastofibroma dorsi", "a Bochdalek fat herniation", "a tracheal bronchus",
+    "a cardiac bronchus", "an accessory inferior fissure", "a pulmonary sequestration",
+    "a bronchial atresia with mucocele", "a pericardial diverticulum", "a lipomatous hypertrophy of the interatrial septum",
+    "a Chiari network", "a prominent crista terminalis", "a myocardial bridge",
+    "a left ventricular false tendon", "a coronary artery fistula",
+    "an anomalous origin of the right coronary artery", "a Valsalva sinus aneurysm",
+    "a ductus diverticulum", "a right-sided aortic arch", "a double superior vena cava",
+    "an interrupted inferior vena cava with azygos continuation", "a nutcracker configuration",
+    "a median arcuate ligament impression", "a Riolan arcade", "a replaced right hepatic artery",
+    "a hepatic hamartoma (von Meyenburg complexes)", "a Caroli pattern",
+    "a focal fatty sparing near the gallbladder fossa", "a splenic hamartoma",
+    "a littoral cell angioma", "an adrenal myelolipoma", "an adrenal cyst",
+    "a renal angiomyolipoma", "a Bosniak IIF cyst", "a medullary sponge kidney pattern",
+    "a ureterocele", "a urachal remnant", "a Gartner duct cyst", "a Nabothian cyst",
+    "an arcuate uterus", "a bicornuate uterus", "an ovarian dermoid with a Rokitansky nodule",
+    "a paraovarian cyst", "a tail gut cyst", "a Morel-Lavallee lesion", "a ganglion of the ACL",
+    "a parameniscal cyst", "a Baker cyst", "a synovial chondromatosis pattern",
+    "a glomus tumour of the fingertip", "an intraosseous lipoma of the calcaneus",
+    "a unicameral bone cyst", "a Brodie abscess", "a xanthoma of the Achilles tendon",
+]  # fmt: skip
+RARE_SHARE = 0.005  # of cases that mention one of them
+
+MEASUREMENTS = [
+    "The largest lesion measures {a} x {b} mm.",
+    "It measures {a} mm in greatest dimension.",
+    "Maximum standardised uptake value {x}.",
+    "The lesion-to-background ratio is {x}.",
+    "Compared with the study {a} months ago it is {b} percent larger.",
+    "Region-of-interest counts are {c} on the left and {d} on the right.",
+]
+ALPHABET = "abcdefghijklmnopqrstuvwxyz"
+SERIES_OF = {"PT": "pet", "CT": "ct", "MR": "mr", "CR": "cr", "DX": "cr", "US": "us"}
+BONE_AGENTS = ("MDP", "HDP", "DPD")
+_AGE = re.compile(r"\b(\d{1,2})(?=-year-old| ?yo\b| ?yr\b| ?[MF]\b|, | with)")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
+
+
+@cache
+def written() -> tuple[list[dict], dict[str, list[int]], list[float]]:
+    """The written cases (each with its findings cut into sentences), the cases of each
+    label, and cumulative Zipf-like weights over the cases in a seeded order."""
+    cases = json.loads(EVAL_FILE.read_text())
+    by_label: dict[str, list[int]] = {}
+    for i, c in enumerate(cases):
+        c["sentences"] = [s for s in _SENTENCE.split(c["findings"].strip()) if s]
+        by_label.setdefault(c["label"], []).append(i)
+    order = list(range(len(cases)))
+    random.Random(223).shuffle(order)
+    weights = [0.0] * len(cases)
+    for rank, i in enumerate(order, start=1):
+        weights[i] = 1 / rank**ZIPF
+    return cases, by_label, list(accumulate(weights))
+
+
+@cache
+def _incidental_weights() -> list[float]:
+    return list(accumulate(1 / k**ZIPF for k in range(1, len(INCIDENTAL) + 1)))
+
+
+def source_words() -> set[str]:
+    """Every word (lower case, letters only) of the texts cases are made from: the words
+    a search benchmark may pick as real words (misspellings are not among them)."""
+    texts = [str(x) for entry in CATALOGUE for x in entry]
+    texts += INCIDENTAL + RARE + MEASUREMENTS + OPENINGS + [DISCUSSION]
+    for c in written()[0]:
+        texts += [str(v) for v in c.values()]
+    return {w.lower() for t in texts for w in re.findall(r"[A-Za-z]+", t)}
+
+
+def _misspell(rng: random.Random, text: str) -> str:
+    """``text`` with one longer word misspelt (a letter dropped, doubled, swapped or
+    replaced), as in a real submission."""
+    words = [m for m in re.finditer(r"[a-z]{6,}", text)]
+    if not words:
+        return text
+    m = rng.choice(words)
+    w, i = m.group(), rng.randrange(1, len(m.group()) - 1)
+    how = rng.randrange(4)
+    if how == 0:
+        w = w[:i] + w[i + 1 :]
+    elif how == 1:
+        w = w[:i] + w[i] + w[i:]
+    elif how == 2:
+        w = w[: i - 1] + w[i] + w[i - 1] + w[i + 1 :]
+    else:
+        w = w[:i] + rng.choice(ALPHABET) + w[i + 1 :]
+    return text[: m.start()] + w + text[m.end() :]
+
+
+def _embellish(rng: random.Random, findings: str, modality: str) -> str:
+    """Findings with, now and then, a measurement, an incidental finding or a typo."""
+    extra = []
+    if rng.random() < 0.25:
+        extra.append(
+            rng.choice(MEASUREMENTS).format(
+                a=rng.randint(3, 95),
+                b=rng.randint(3, 60),
+                x=f"{rng.uniform(1.2, 24):.1f}",
+                c=rng.randint(800, 90000),
+                d=rng.randint(800, 90000),
+            )  # fmt: skip
+        )
+    if rng.random() < 0.35:
+        extra.append(rng.choices(INCIDENTAL, cum_weights=_incidental_weights())[0])
+    if rng.random() < RARE_SHARE:
+        extra.append(f"Incidental note is made of {rng.choice(RARE)}.")
+    text = " ".join([findings, *extra])
+    if rng.random() < 0.03:
+        text = _misspell(rng, text)
+    return text
+
+
+def _from_catalogue(rng: random.Random) -> dict:
+    dx, prefix, modality, code, agent, history, finding, ddx = rng.choice(CATALOGUE)
+    age = rng.randint(18, 88)
+    if "woman" in history or "girl" in history:
+        sex = "F"
+    elif re.search(r"\b(man|boy)\b", history):
+        sex = "M"
+    else:
+        sex = rng.choice("FM")
+    return {
+        "dx": dx, "prefix": prefix, "modality": modality, "code": code,
+        "agents": [agent] if agent else [], "age": age, "sex": sex,
+        "brief": f"{age}-year-old {history}.",
+        "full": f"{rng.choice(OPENINGS)}{age}-year-old {history}.",
+        "findings": finding + (" " + rng.choice(OPENINGS) if rng.random() < 0.3 else ""),
+        "ddx": rng.sample(ddx, k=rng.randint(2, len(ddx))),
+        "discussion": DISCUSSION.format(
+            dx=dx.lower(), finding=finding.lower(), ddx0=ddx[0].lower()
+        ),
+    }  # fmt: skip
+
+
+def _from_written(rng: random.Random) -> dict:
+    cases, by_label, cum = written()
+    c = rng.choices(cases, cum_weights=cum)[0]
+    sentences = [s for s in c["sentences"] if rng.random() < 0.85] or c["sentences"][:1]
+    if rng.random() < 0.4:  # borrow from another case of the same diagnosis
+        other = cases[rng.choice(by_label[c["label"]])]
+        for s in rng.sample(other["sentences"], k=min(len(other["sentences"]), rng.randint(1, 2))):
+            if s not in sentences:
+                sentences.insert(rng.randint(0, len(sentences)), s)
+    history = c["brief_history"]
+    if m := _AGE.search(history):
+        age = max(1, min(89, int(m[1]) + rng.randint(-6, 6)))
+        history = history[: m.start(1)] + str(age) + history[m.end(1) :]
+    elif re.search(r"\b(wk|week|mo|month|neonat|baby|infant)", history):
+        age = 0
+    else:
+        age = rng.randint(18, 88)
+    if re.search(r"\b(woman|girl|female|mother)\b|\d ?F\b|\bF\b", history, re.IGNORECASE):
+        sex = "F"
+    elif re.search(r"\b(man|boy|male|father)\b|\d ?M\b|\bM\b", history, re.IGNORECASE):
+        sex = "M"
+    else:
+        sex = rng.choice("FM")
+    agents = [a.strip() for a in c["agent"].split(";") if a.strip()]
+    modality = c["modality"]
+    if modality == "NM":
+        prefix = "bs" if any(a.endswith(BONE_AGENTS) for a in agents) else "nm"
+    else:
+        prefix = SERIES_OF[modality]
+    dx = c["diagnosis"]
+    first = c["sentences"][0].rstrip(".").lower()
+    return {
+        "dx": dx, "prefix": prefix, "modality": modality, "code": LABEL_CODES[c["label"]],
+        "agents": agents, "age": age, "sex": sex, "brief": history,
+        "full": f"{rng.choice(OPENINGS)}{history}",
+        "findings": " ".join(sentences),
+        "ddx": list(c["differential"]),
+        "discussion": c["discussion"] or DISCUSSION.format(
+            dx=dx.lower(), finding=first + ".",
+            ddx0=(c["differential"] or ["another diagnosis"])[0].lower(),
+        ),
+    }  # fmt: skip
+
 
 def _demo_images() -> list[tuple[str, str, int, int]]:
     """A few stored pictures that the synthetic cases share (file, thumbnail, w, h)."""
@@ -179,7 +477,7 @@ def generate(count: int, *, seed: int = 1996, batch: int = 2000) -> None:
             slug=f"bench-field-{code[0]}",
             defaults={"title": f"Synthetic topic {code[0]}", "anatomic_field": code[0]},
         )[0]
-        for _, _, _, code, *_ in CATALOGUE
+        for code in [c for _, _, _, c, *_ in CATALOGUE] + list(LABEL_CODES.values())
     }
     next_seq = {p: s.next_sequence() for p, s in series.items()}
     pictures = _demo_images()
@@ -197,12 +495,10 @@ def generate(count: int, *, seed: int = 1996, batch: int = 2000) -> None:
 def _batch(rng, n, series, topics, next_seq, pictures, now) -> None:  # type: ignore[no-untyped-def]
     cases, children = [], []
     for _ in range(n):
-        dx, prefix, modality, code, agent, history, finding, ddx = rng.choice(CATALOGUE)
+        t = _from_written(rng) if rng.random() < EVAL_SHARE else _from_catalogue(rng)
+        dx, prefix, code = t["dx"], t["prefix"], t["code"]
         seq = next_seq[prefix]
         next_seq[prefix] += 1
-        age = rng.randint(18, 88)
-        sex = "F" if "woman" in history or "girl" in history else rng.choice("FM")
-        ddx_items = rng.sample(ddx, k=rng.randint(2, len(ddx)))
         date = dt.date(1994, 1, 1) + dt.timedelta(days=rng.randint(0, 11000))
         case = Case(
             series=series[prefix],
@@ -212,17 +508,15 @@ def _batch(rng, n, series, topics, next_seq, pictures, now) -> None:  # type: ig
             case_date=date,
             difficulty=rng.randint(1, 5),
             quality=rng.randint(1, 5),
-            modality=modality,
+            modality=t["modality"],
             exam=f"{series[prefix].name} examination",
-            patient_age=age,
-            patient_sex=sex,
-            brief_history=f"{age}-year-old {history}.",
-            full_history=f"{rng.choice(OPENINGS)}{age}-year-old {history}.",
-            findings=finding + (" " + rng.choice(OPENINGS) if rng.random() < 0.3 else ""),
+            patient_age=t["age"],
+            patient_sex=t["sex"],
+            brief_history=t["brief"],
+            full_history=t["full"],
+            findings=_embellish(rng, t["findings"], t["modality"]),
             diagnosis=dx,
-            discussion=DISCUSSION.format(
-                dx=dx.lower(), finding=finding.lower(), ddx0=ddx[0].lower()
-            ),
+            discussion=t["discussion"],
             followup=rng.choice(
                 [
                     "",
@@ -231,7 +525,7 @@ def _batch(rng, n, series, topics, next_seq, pictures, now) -> None:  # type: ig
                     "Biopsy confirmed the diagnosis.",
                 ]
             ),  # fmt: skip
-            differential=ddx_items,
+            differential=t["ddx"],
             references=[
                 {
                     "text": f"Synthetic reference {rng.randint(1, 999)} on {dx}.",
@@ -241,7 +535,7 @@ def _batch(rng, n, series, topics, next_seq, pictures, now) -> None:  # type: ig
                 for _ in range(rng.randint(1, 3))
             ],  # fmt: skip
             acr_codes=[code],
-            keywords=[w for w in dx.lower().split() if len(w) > 4][:3],
+            keywords=[w for w in re.findall(r"[a-z][a-z'-]*", dx.lower()) if len(w) > 4][:3],
             anatomic_field=code[0],
             category=code.split(".")[1][0],
             topic=topics[code[0]],
@@ -251,16 +545,16 @@ def _batch(rng, n, series, topics, next_seq, pictures, now) -> None:  # type: ig
             published_at=now - dt.timedelta(minutes=rng.randint(0, 10**6)),
         )
         cases.append(case)
-        children.append((agent, rng.randint(1, 3), rng.randint(1, 3)))
+        children.append((t["agents"], rng.randint(1, 3), rng.randint(1, 3)))
     Case.objects.bulk_create(cases)
     authors, doses, images = [], [], []
-    for case, (agent, n_auth, n_img) in zip(cases, children, strict=True):
+    for case, (agents, n_auth, n_img) in zip(cases, children, strict=True):
         for order in range(n_auth):
             name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
             authors.append(
                 CaseAuthor(case=case, order=order, name=name, credentials=rng.choice(CREDENTIALS))
             )
-        if agent:
+        for agent in agents:
             unit = rng.choice(["mCi", "MBq"])
             value = (
                 Decimal(rng.randint(5, 30)) if unit == "mCi" else Decimal(rng.randint(185, 1110))
