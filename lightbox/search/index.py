@@ -192,6 +192,8 @@ def rebuild(progress: Any = None, chunk: int = 500) -> int:
             index_cases(ids[start : start + chunk])
             if progress:
                 progress(len(ids[start : start + chunk]))
+    with connection.cursor() as cur:  # fresh statistics for the query planner
+        cur.execute("ANALYZE")
     return len(ids)
 
 

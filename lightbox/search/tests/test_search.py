@@ -425,3 +425,21 @@ def test_batch_indexes_each_case_once_at_the_end(library, django_assert_max_num_
         index.index_cases = original
     assert calls == [[case.pk]]
     assert numbers(search(ANON, "volvulus agent:pertechnetate")) == [case.number]
+
+
+def test_a_search_finding_more_than_can_be_ranked_still_finds_and_counts_all(monkeypatch, library):
+    from lightbox.search import backends
+
+    monkeypatch.setattr(backends, "RANK_ALL", 2)
+    in_diagnosis = make_case(diagnosis="Tumour of bone", discussion="Classic.")
+    mentions = [make_case(diagnosis="Cyst", discussion=f"Not a tumour ({i}).") for i in range(3)]
+    results = search(ANON, "tumour")
+    assert results.total == 4
+    assert set(numbers(results)) == {c.number for c in [in_diagnosis, *mentions]}
+    facets = {f.name: f for f in results.facets}
+    assert facets["modality"].values[0].count == 4
+    if connection.vendor == "sqlite":  # matches in the diagnosis are still ranked first
+        assert numbers(results)[0] == in_diagnosis.number
+        assert results.hits[0].score > 0 == results.hits[1].score
+    else:  # PostgreSQL: newest first
+        assert numbers(results) == [c.number for c in reversed([in_diagnosis, *mentions])]
