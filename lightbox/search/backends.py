@@ -73,6 +73,23 @@ def _signature(cols: Sequence[Column], extra: str) -> str:
     return hashlib.sha256(spec.encode()).hexdigest()[:16]
 
 
+def _schema_is_current(cur: Any, table: str, signature: str) -> bool:
+    """Whether ``table`` was created for these registered columns (``search_schema``
+    keeps the signature each full-text table was made with)."""
+    cur.execute("CREATE TABLE IF NOT EXISTS search_schema (name TEXT PRIMARY KEY, signature TEXT)")
+    cur.execute("SELECT signature FROM search_schema WHERE name = %s", [table])
+    row = cur.fetchone()
+    return bool(row and row[0] == signature)
+
+
+def _record_schema(cur: Any, table: str, signature: str) -> None:
+    cur.execute(
+        "INSERT INTO search_schema (name, signature) VALUES (%s, %s) "
+        "ON CONFLICT (name) DO UPDATE SET signature = EXCLUDED.signature",
+        [table, signature],
+    )
+
+
 def _ids_scores(rows: list[tuple[int, float]]) -> tuple[np.ndarray, np.ndarray]:
     if not rows:
         return np.empty(0, np.int64), np.empty(0, np.float32)
@@ -99,12 +116,7 @@ class SqliteBackend:
         """Create the table, or re-create it when the registered columns changed;
         True when it is new (and must be filled by a reindex)."""
         with connection.cursor() as cur:
-            cur.execute(
-                "CREATE TABLE IF NOT EXISTS search_schema (name TEXT PRIMARY KEY, signature TEXT)"
-            )
-            cur.execute("SELECT signature FROM search_schema WHERE name = %s", [self.TABLE])
-            row = cur.fetchone()
-            if row and row[0] == self.signature:
+            if _schema_is_current(cur, self.TABLE, self.signature):
                 return False
             cur.execute(f"DROP TABLE IF EXISTS {self.VOCAB}")
             cur.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
@@ -113,10 +125,7 @@ class SqliteBackend:
                 f"{', '.join(self.names)}, {self.OPTIONS})"
             )
             cur.execute(f"CREATE VIRTUAL TABLE {self.VOCAB} USING fts5vocab({self.TABLE}, row)")
-            cur.execute(
-                "INSERT OR REPLACE INTO search_schema (name, signature) VALUES (%s, %s)",
-                [self.TABLE, self.signature],
-            )
+            _record_schema(cur, self.TABLE, self.signature)
         return True
 
     def replace(self, docs: Mapping[int, Mapping[str, str]]) -> None:
@@ -235,23 +244,14 @@ class PostgresBackend:
 
     def ensure_schema(self) -> bool:
         with connection.cursor() as cur:
-            cur.execute(
-                "CREATE TABLE IF NOT EXISTS search_schema (name TEXT PRIMARY KEY, signature TEXT)"
-            )
-            cur.execute("SELECT signature FROM search_schema WHERE name = %s", [self.TABLE])
-            row = cur.fetchone()
-            if row and row[0] == self.signature:
+            if _schema_is_current(cur, self.TABLE, self.signature):
                 return False
             cur.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
             cur.execute(
                 f"CREATE TABLE {self.TABLE} (case_id integer PRIMARY KEY, document tsvector)"
             )
             cur.execute(f"CREATE INDEX {self.TABLE}_gin ON {self.TABLE} USING gin (document)")
-            cur.execute(
-                "INSERT INTO search_schema (name, signature) VALUES (%s, %s) "
-                "ON CONFLICT (name) DO UPDATE SET signature = EXCLUDED.signature",
-                [self.TABLE, self.signature],
-            )
+            _record_schema(cur, self.TABLE, self.signature)
         return True
 
     def _document(self, doc: Mapping[str, str]) -> list[str]:

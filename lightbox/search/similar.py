@@ -178,14 +178,6 @@ def _rows_with(index: dict[str, np.ndarray], items: Any, size: int) -> np.ndarra
     return counts
 
 
-def _inverted(lists: list[frozenset[str]] | list[list[str]]) -> dict[str, set[int]]:
-    index: dict[str, set[int]] = {}
-    for row, items in enumerate(lists):
-        for item in items:
-            index.setdefault(item, set()).add(row)
-    return index
-
-
 def _top(scores: np.ndarray, mask: np.ndarray, st: store.Store, limit: int) -> np.ndarray:
     scores = np.where(mask, scores, 0.0)
     candidates = np.flatnonzero(scores > 0)
