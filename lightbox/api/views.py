@@ -229,7 +229,7 @@ def _similar_out(request: HttpRequest, found: list[Similar], unknown: bool) -> d
 
     results = []
     for s in attach_cases(request, found):
-        title = f"Case {s.number}" if unknown else (s.case.title or s.case.diagnosis or s.number)
+        title = engine.result_title(s.case, unknown)
         results.append(
             {"number": s.number, "title": title, "score": s.score, "reasons": s.reasons}
         )

@@ -244,20 +244,12 @@ def _snippet(case: Case, words: list[str], prefixes: list[str], unknown: bool) -
     return snippets.best([t for t in texts if t], words, prefixes)
 
 
-def _prefixes(query: q.Query | None) -> list[str]:
-    found: list[str] = []
-    stack: list[q.Node] = [query.root] if query else []
-    while stack:
-        node = stack.pop()
-        if isinstance(node, q.Term) and node.prefix:
-            found.append(node.word)
-        elif isinstance(node, q.Phrase) and node.prefix:
-            found.append(node.words[-1])
-        elif isinstance(node, q.Field | q.Not):
-            stack.append(node.child)
-        elif isinstance(node, q.And | q.Or):
-            stack.extend(node.children)
-    return found
+def result_title(case: Case, unknown: bool) -> str:
+    """What a result is called: in unknown mode only its number (a title often names
+    the diagnosis)."""
+    if unknown:
+        return f"Case {case.number}"
+    return case.title or case.diagnosis or case.number
 
 
 def load_cases(user: Any, ids: list[int], thumbnails: bool = True) -> list[Case]:
@@ -343,14 +335,13 @@ def search(
             with contextlib.suppress(SearchTimeout):  # a suggestion is a nicety
                 res.suggestion = _suggest(user, query, st)
     words = q.terms(query) if query else []
-    prefixes = _prefixes(query)
+    prefixes = q.prefixes(query) if query else []
     for case in load_cases(user, [int(i) for i in st.case_ids[rows]], thumbnails):
-        title = f"Case {case.number}" if unknown else (case.title or case.diagnosis or case.number)
         res.hits.append(
             Hit(
                 case=case,
                 number=case.number,
-                title=title,
+                title=result_title(case, unknown),
                 snippet=_snippet(case, words, prefixes, unknown),
                 score=float(f"{scores.get(case.pk, 0.0):.6g}"),
             )

@@ -80,6 +80,7 @@ __all__ = [
     "compile_query",
     "describe",
     "parse",
+    "prefixes",
     "replace_words",
     "terms",
     "tokenize",
@@ -988,6 +989,29 @@ def terms(query: Query) -> list[str]:
         elif isinstance(node, And | Or):
             stack.extend(reversed(node.children))
     return list(found)
+
+
+def prefixes(query: Query) -> list[str]:
+    """The parts before a ``*``, for highlighting what a prefix found.
+
+    Examples
+    --------
+    >>> prefixes(parse('osteo* "bone sc"* -diagnosis:meta*'))
+    ['osteo', 'sc', 'meta']
+    """
+    found: list[str] = []
+    stack: list[Node] = [query.root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Term) and node.prefix:
+            found.append(node.word)
+        elif isinstance(node, Phrase) and node.prefix:
+            found.append(node.words[-1])
+        elif isinstance(node, Field | Not):
+            stack.append(node.child)
+        elif isinstance(node, And | Or):
+            stack.extend(reversed(node.children))
+    return found
 
 
 def replace_words(query: Query, mapping: Mapping[str, str]) -> Query:
