@@ -275,7 +275,7 @@ def _embeddings(sample_size: int, rng: random.Random) -> dict[str, Any]:
     from django.db import connection, transaction
 
     from lightbox.search import embeddings, tasks
-    from lightbox.search.index import _next_seq
+    from lightbox.search.index import next_seq
     from lightbox.search.models import Entry
 
     out: dict[str, Any] = {}
@@ -336,7 +336,7 @@ def _embeddings(sample_size: int, rng: random.Random) -> dict[str, Any]:
     out["filled"] = counts
     table = connection.ops.quote_name(Entry._meta.db_table)
     with transaction.atomic():
-        seq = _next_seq()  # so that every process's store reads them again
+        seq = next_seq()  # so that every process's store reads them again
         with connection.cursor() as cur:
             step = 5000
             for i in tqdm(range(0, len(updates), step), desc="Storing vectors", unit="batch"):

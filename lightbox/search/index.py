@@ -43,8 +43,9 @@ def age_range(age: int | None) -> str:
     return f"{low}–{low + 9}"
 
 
-def _next_seq() -> int:
-    # Locking the row orders writers: entries are numbered in commit order.
+def next_seq() -> int:
+    """The next number for entries written in this transaction (embeddings too).
+    Locking the row orders writers, so entries are numbered in commit order."""
     generation, _ = Generation.objects.select_for_update().get_or_create(pk=1)
     generation.seq += 1
     generation.save(update_fields=["seq"])
@@ -104,7 +105,7 @@ def index_cases(ids: Iterable[int]) -> None:
     if not ids:
         return
     with transaction.atomic():
-        seq = _next_seq()
+        seq = next_seq()
         entries, found = _entries(ids, seq)
         gone = [i for i in ids if i not in found]
         docs: dict[int, dict[str, str]] = {i: {} for i in found}

@@ -150,8 +150,7 @@ class Store:
 
     def visible(self, user: Any) -> np.ndarray:
         """A mask of the rows ``user`` may see (see access.visible_cases_q)."""
-        from lightbox.cases.access import is_editor
-        from lightbox.cases.models import Case, CaseAuthor
+        from lightbox.cases.access import is_editor, own_case_ids
 
         audience = self.audience[: self.size]
         if is_editor(user):
@@ -159,11 +158,7 @@ class Store:
         level = Audience.INSTITUTION if user.is_authenticated else Audience.PUBLIC
         mask = audience <= level
         if user.is_authenticated:
-            # Two plain lookups: an OR with a subquery made PostgreSQL scan every case.
-            own = set(Case.objects.filter(created_by=user).order_by().values_list("pk", flat=True))
-            own |= set(
-                CaseAuthor.objects.filter(user=user).order_by().values_list("case_id", flat=True)
-            )
+            own = own_case_ids(user)
             rows = self.rows(np.fromiter(own, np.int64, len(own)))
             rows = rows[rows >= 0]
             mask[rows] = audience[rows] != Audience.GONE

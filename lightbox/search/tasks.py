@@ -39,7 +39,7 @@ def embed(ids: Sequence[int], progress: object = None) -> int:
     """Compute the missing or outdated embeddings of these cases; returns how many."""
     from lightbox.cases.models import Case
     from lightbox.search import embeddings
-    from lightbox.search.index import _next_seq
+    from lightbox.search.index import next_seq
 
     done = 0
     for start in range(0, len(ids), BATCH):
@@ -56,7 +56,7 @@ def embed(ids: Sequence[int], progress: object = None) -> int:
         if todo:
             vectors = embeddings.embed([texts[pk] for pk in todo])
             with transaction.atomic():
-                seq = _next_seq()
+                seq = next_seq()
                 for pk, vector in zip(todo, vectors, strict=True):
                     Entry.objects.filter(case_id=pk).update(
                         seq=seq, embedded_text=digests[pk], vector=embeddings.to_bytes(vector)
