@@ -242,6 +242,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,  # a partial index instead: see Meta.indexes
     )
     # Text an importer could not place. Kept so that nothing is silently lost.
     unparsed = models.TextField(blank=True)
@@ -284,6 +285,13 @@ class Case(models.Model):
             models.Index(fields=["status", "visibility", "-published_at"], name="case_listing"),
             models.Index(fields=["anatomic_field", "category"], name="case_acr"),
             models.Index(fields=["modality"], name="case_modality"),
+            # Imported cases have no creator. A plain index over a column that is
+            # nearly all NULL gets statistics saying each value matches every row, and
+            # SQLite then scans the table for "cases this person created"; a partial
+            # index holds only the rows that name someone.
+            models.Index(
+                fields=["created_by"], condition=Q(created_by__isnull=False), name="case_creator"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -431,10 +439,14 @@ class CaseAuthor(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="authorships",
+        db_index=False,  # a partial index instead (see Case.Meta.indexes)
     )
 
     class Meta:
         ordering = ["order", "pk"]
+        indexes = [
+            models.Index(fields=["user"], condition=Q(user__isnull=False), name="caseauthor_user")
+        ]
 
     def __str__(self) -> str:
         return f"{self.name}, {self.credentials}" if self.credentials else self.name
