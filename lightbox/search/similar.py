@@ -136,7 +136,7 @@ def _lexical(text: str, st: store.Store, reference: np.ndarray | int) -> np.ndar
         q.Or(tuple(q.Term(w) for w in chosen)) if len(chosen) > 1 else q.Term(chosen[0])
     )
     try:
-        ids, found = backend().match(compile_for(query))
+        ids, found = backend().match(compile_for(query), rank_all=POSTINGS)
     except SearchTimeout:
         return scores
     rows = st.rows(ids)
@@ -218,11 +218,8 @@ def like_case(case: Any, user: Any, limit: int = 10, unknown: bool = False) -> l
         parts["keyword"] = np.minimum(kw, 3).astype(np.float64)
         m = st.single["modality"][: st.size]
         parts["modality"] = ((m == m[row]) & (m[row] >= 0)).astype(np.float64)
-        agents = st.multi["agents"][row]
-        rows, flat = st.csr("agents")
-        shared_agent = np.zeros(st.size, bool)
-        shared_agent[rows[np.isin(flat, agents)]] = bool(agents)
-        parts["agent"] = shared_agent.astype(np.float64)
+        agents = [st.values["agents"][code] for code in st.multi["agents"][row]]
+        parts["agent"] = st.facet_mask("agents", agents).astype(np.float64)
         parts["lexical"] = _lexical(_case_text(case), st, row)
         parts["semantic"] = _semantic(st.vectors[row] if st.has_vector[row] else None, st)
         total = sum(w[name] * values for name, values in parts.items())

@@ -18,17 +18,19 @@ from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
-from django.db.models import Max
+from django.db import connection
 
 from lightbox.search.models import Audience, Entry
 
-__all__ = ["FACETS", "MULTI", "Store", "get"]
+__all__ = ["FACETS", "MULTI", "Found", "Store", "get"]
 
 #: Facets with one value per case, and with several (agents, authors).
 SINGLE = ("field", "category", "modality", "series", "difficulty", "quality", "year", "age", "sex")
 MULTI = ("agents", "authors")
 FACETS = SINGLE + MULTI
 DIM = 384
+#: Facets with more values than this are counted row by row, never by bitmaps.
+BITMAP_VALUES = 64
 
 
 class Store:
@@ -47,7 +49,9 @@ class Store:
         self.codes_of: dict[str, dict[str, int]] = {name: {} for name in FACETS}
         self.single: dict[str, np.ndarray] = {name: np.zeros(0, np.int32) for name in SINGLE}
         self.multi: dict[str, list[list[int]]] = {name: [] for name in MULTI}
-        self._csr: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._padded: dict[str, np.ndarray] = {}
+        self._bits: dict[str, np.ndarray] = {}
+        self._totals: dict[str, np.ndarray] = {}
         self.acr: list[list[str]] = []
         self.differential: list[frozenset[str]] = []
         self.keywords: list[frozenset[str]] = []
@@ -59,7 +63,7 @@ class Store:
     # -- keeping up -------------------------------------------------------------------
 
     def refresh(self) -> None:
-        newest = Entry.objects.aggregate(m=Max("seq"))["m"] or 0
+        newest = _newest_seq()
         if newest == self.seq:
             return
         with self.lock:
@@ -70,7 +74,9 @@ class Store:
             rows = Entry.objects.filter(seq__gt=self.seq).order_by("seq").values_list(*_COLUMNS)
             for row in rows.iterator(chunk_size=2000):
                 self._apply(dict(zip(_COLUMNS, row, strict=True)))
-            self._csr.clear()
+            self._padded.clear()
+            self._bits.clear()
+            self._totals.clear()
             self._inverted.clear()
             self._number_rank = None
             self.seq = newest
@@ -166,32 +172,67 @@ class Store:
 
     def facet_mask(self, facet: str, values: Iterable[str]) -> np.ndarray:
         """Rows having any of ``values`` for ``facet``."""
-        codes = [self.codes_of[facet][v] for v in values if v in self.codes_of[facet]]
-        if facet in SINGLE:
-            return np.isin(self.single[facet][: self.size], codes)
-        rows, flat = self.csr(facet)
-        mask = np.zeros(self.size, bool)
-        mask[rows[np.isin(flat, codes)]] = True
+        wanted = np.zeros(len(self.values[facet]) + 1, bool)  # by value code + 1
+        wanted[[self.codes_of[facet][v] + 1 for v in values if v in self.codes_of[facet]]] = True
+        codes = self.padded(facet)
+        mask = wanted[codes[:, 0]]
+        for column in range(1, codes.shape[1]):
+            mask |= wanted[codes[:, column]]
         return mask
 
-    def csr(self, facet: str) -> tuple[np.ndarray, np.ndarray]:
-        """(row of each value, value code) pairs of a many-valued facet."""
-        if facet not in self._csr:
-            lists = self.multi[facet]
-            lengths = np.fromiter((len(x) for x in lists), np.int64, len(lists))
-            rows = np.repeat(np.arange(len(lists)), lengths)
-            flat = np.fromiter((c for x in lists for c in x), np.int64, int(lengths.sum()))
-            self._csr[facet] = (rows, flat)
-        return self._csr[facet]
+    def counts(self, facet: str, found: Found) -> np.ndarray:
+        """How many of the rows ``found`` have each value of ``facet``.
 
-    def counts(self, facet: str, mask: np.ndarray) -> np.ndarray:
-        """How many rows in ``mask`` have each value of ``facet``."""
+        Whichever way touches the least memory: AND the rows' bits with a bitmap of each
+        value and count the ones (many rows, few values: 0.2 ms for all single-valued
+        facets at 100,000 cases); or look up the value of each row found, or of each row
+        not found when those are fewer, and subtract from the library's totals."""
         n = len(self.values[facet])
-        if facet in SINGLE:
-            codes = self.single[facet][: self.size][mask]
-            return np.bincount(codes[codes >= 0], minlength=n)
-        rows, flat = self.csr(facet)
-        return np.bincount(flat[mask[rows]], minlength=n)
+        codes = self.padded(facet)  # value code + 1, 0 for none
+        width = codes.shape[1]
+        inside = len(found.rows)
+        outside = self.size - inside
+        if n <= BITMAP_VALUES and n * _words(self.size) < min(inside, outside) * width:
+            return np.bitwise_count(self.bitmaps(facet) & found.bits).sum(axis=1, dtype=np.int64)
+        if inside <= outside:
+            return np.bincount(codes[found.rows].ravel(), minlength=n + 1)[1:]
+        left_out = np.bincount(codes[found.outside].ravel(), minlength=n + 1)[1:]
+        return self.totals(facet) - left_out
+
+    def totals(self, facet: str) -> np.ndarray:
+        """How many rows of the whole store have each value of ``facet``."""
+        if facet not in self._totals:
+            n = len(self.values[facet])
+            self._totals[facet] = np.bincount(self.padded(facet).ravel(), minlength=n + 1)[1:]
+        return self._totals[facet]
+
+    def padded(self, facet: str) -> np.ndarray:
+        """Each row's value codes + 1 (0: none), one column per value a row can have."""
+        if facet not in self._padded:
+            if facet in SINGLE:
+                table = (self.single[facet][: self.size] + 1).reshape(-1, 1)
+            else:
+                lists = self.multi[facet]
+                table = np.zeros((self.size, max(map(len, lists), default=1) or 1), np.int32)
+                for row, values in enumerate(lists):
+                    table[row, : len(values)] = np.array(values, np.int32) + 1
+            self._padded[facet] = np.ascontiguousarray(table, np.int32)
+        return self._padded[facet]
+
+    def bitmaps(self, facet: str) -> np.ndarray:
+        """One bitmap of the rows per value of ``facet``, as (values, words) uint64."""
+        if facet not in self._bits:
+            codes = self.padded(facet)
+            rows, column = np.nonzero(codes)
+            values = codes[rows, column].astype(np.int64) - 1
+            bits = np.zeros((len(self.values[facet]), _words(self.size)), np.uint64)
+            np.bitwise_or.at(
+                bits,
+                (values, rows >> 6),
+                np.left_shift(np.uint64(1), (rows & 63).astype(np.uint64)),
+            )
+            self._bits[facet] = bits
+        return self._bits[facet]
 
     def item_index(self, name: str) -> dict[str, np.ndarray]:
         """Item → the rows holding it, for ``acr``, ``differential`` or ``keywords``."""
@@ -228,6 +269,54 @@ _COLUMNS = (
     "acr_codes", "differential", "keywords", "vector",
 )  # fmt: skip
 
+
+def _words(rows: int) -> int:
+    """64-bit words in a bitmap of ``rows`` rows."""
+    return (rows + 63) // 64
+
+
+class Found:
+    """A set of rows, as a mask, with its row numbers and its bitmap made once, when
+    first asked for."""
+
+    def __init__(self, mask: np.ndarray) -> None:
+        self.mask = mask
+        self._rows: np.ndarray | None = None
+        self._outside: np.ndarray | None = None
+        self._bits: np.ndarray | None = None
+
+    @property
+    def rows(self) -> np.ndarray:
+        if self._rows is None:
+            self._rows = np.flatnonzero(self.mask)
+        return self._rows
+
+    @property
+    def outside(self) -> np.ndarray:
+        """The rows not in the set."""
+        if self._outside is None:
+            self._outside = np.flatnonzero(~self.mask)
+        return self._outside
+
+    @property
+    def bits(self) -> np.ndarray:
+        if self._bits is None:
+            padded = np.zeros(_words(len(self.mask)) * 64, bool)
+            padded[: len(self.mask)] = self.mask
+            self._bits = np.packbits(padded, bitorder="little").view("<u8").astype(np.uint64)
+        return self._bits
+
+
+def _newest_seq() -> int:
+    """The highest ``seq`` written: one look at the end of an index, in plain SQL (the
+    ORM would take longer to build the query than the database to answer it)."""
+    table = connection.ops.quote_name(Entry._meta.db_table)
+    column = connection.ops.quote_name(Entry._meta.get_field("seq").column)
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT MAX({column}) FROM {table}")  # noqa: S608 (the model's names)
+        return int(cur.fetchone()[0] or 0)
+
+
 _STORE = Store()
 
 
@@ -248,7 +337,7 @@ def warm_up() -> None:
     so that a web process's first search does not wait for them."""
     import threading
 
-    from django.db import DatabaseError, connection
+    from django.db import DatabaseError
 
     def run() -> None:
         from lightbox.search import suggest
