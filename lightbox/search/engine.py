@@ -16,16 +16,17 @@ the words found highlighted) and thumbnail: no title, no diagnosis, no answer te
 from __future__ import annotations
 
 import contextlib
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from django.db.models import Prefetch
+from django.db import connection
 
 from lightbox.cases import acr
 from lightbox.cases.access import only_visible
 from lightbox.cases.models import Case, Modality, Sex
-from lightbox.imaging.models import Image
+from lightbox.imaging.models import Image, PixelReview
 from lightbox.search import query as q
 from lightbox.search import snippets, store, suggest
 from lightbox.search.backends import SearchTimeout, backend, compile_for
@@ -191,10 +192,13 @@ class _Run:
         return mask
 
 
-def _facets(run: _Run, selected: dict[str, list[str]]) -> list[Facet]:
+def _facets(run: _Run, selected: dict[str, list[str]], found: store.Found) -> list[Facet]:
+    """Each facet's values with their counts; ``found`` is what every choice selects."""
     out = []
     for name, (key, label) in FACETS.items():
-        counts = run.st.counts(key, run.chosen(selected, leave_out=name))
+        # A facet's own choices are left out of its counts (see the module's docstring).
+        within = store.Found(run.chosen(selected, leave_out=name)) if name in selected else found
+        counts = run.st.counts(key, within)
         names = run.st.values[key]
         picked = set(selected.get(name, []))
         codes = np.flatnonzero(counts)
@@ -213,9 +217,9 @@ def _facets(run: _Run, selected: dict[str, list[str]]) -> list[Facet]:
     return out
 
 
-def _sorted_rows(run: _Run, mask: np.ndarray, sort: str, k: int) -> np.ndarray:
+def _sorted_rows(run: _Run, found: store.Found, sort: str, k: int) -> np.ndarray:
     st = run.st
-    rows = np.flatnonzero(mask)
+    rows = found.rows
     ids = st.case_ids[rows]
     published = st.published[rows]
     if sort == "relevance" and run.scores is not None:
@@ -252,15 +256,79 @@ def result_title(case: Case, unknown: bool) -> str:
     return case.title or case.diagnosis or case.number
 
 
-def load_cases(user: Any, ids: list[int], thumbnails: bool = True) -> list[Case]:
-    """These cases, in this order, with their main thumbnail (unless not wanted); those
-    ``user`` may not see are left out (checked again here, whatever the store said)."""
-    cases = Case.objects.filter(pk__in=ids).order_by()
+#: What a result shows (and what deciding whether the reader may see it needs) …
+CARD_FIELDS = (
+    "id", "number", "title", "diagnosis", "modality", "difficulty", "quality", "status",
+    "visibility", "created_by", "brief_history",
+)  # fmt: skip
+#: … and the texts a snippet may come from.
+TEXT_FIELDS = ("findings", "full_history", "discussion", "differential", "keywords", "followup")
+
+
+@functools.cache
+def _page_sql(vendor: str, count: int, texts: bool, thumbnails: bool) -> str:
+    """One SELECT for a page of cases with their main thumbnail. Written once per shape
+    from the models' own names: building it through the ORM took longer (about 1 ms)
+    than the database took to answer it."""
+    qn = connection.ops.quote_name
+    columns = [f"c.{qn(f.column)}" for f in _page_fields(texts)]
+    joins = ""
     if thumbnails:
-        images = Image.objects.filter(is_main=True).exclude(pixel_review="needed")
-        cases = cases.prefetch_related(Prefetch("images", queryset=images, to_attr="main_images"))
-    by_id = {c.pk: c for c in only_visible(user, list(cases))}
+        image = Image._meta
+        columns += [f"i.{qn(image.pk.column)}", f"i.{qn(image.get_field('thumbnail').column)}"]
+        joins = (
+            f" LEFT JOIN {qn(image.db_table)} i ON i.{qn(image.get_field('case').column)} = "
+            f"c.{qn(Case._meta.pk.column)} AND i.{qn(image.get_field('is_main').column)} = %s "
+            f"AND i.{qn(image.get_field('pixel_review').column)} <> %s"
+        )
+    marks = ", ".join(["%s"] * count)
+    return (
+        f"SELECT {', '.join(columns)} FROM {qn(Case._meta.db_table)} c{joins} "  # noqa: S608 (model names; values are parameters)
+        f"WHERE c.{qn(Case._meta.pk.column)} IN ({marks})"
+    )
+
+
+def load_cases(
+    user: Any, ids: list[int], thumbnails: bool = True, texts: bool = False
+) -> list[Case]:
+    """These cases, in this order, with their main thumbnail (unless not wanted) in
+    ``main_images``; those ``user`` may not see are left out (checked again here,
+    whatever the store said). The cases hold :data:`CARD_FIELDS` (and :data:`TEXT_FIELDS`
+    with ``texts``); other fields load when first read."""
+    if not ids:
+        return []
+    fields = _page_fields(texts)
+    attnames = [f.attname for f in fields]
+    json_fields = [(i, f) for i, f in enumerate(fields) if f.name in _JSON]
+    params: list[Any] = [True, PixelReview.NEEDED] if thumbnails else []
+    with connection.cursor() as cur:
+        cur.execute(_page_sql(connection.vendor, len(ids), texts, thumbnails), params + ids)
+        rows = cur.fetchall()
+    cases = []
+    for row in rows:
+        values = list(row[: len(fields)])
+        for i, f in json_fields:
+            values[i] = f.from_db_value(values[i], None, connection)
+        case = Case.from_db(connection.alias, attnames, values)
+        if thumbnails:
+            case.main_images = []  # type: ignore[attr-defined]
+            image_id, thumbnail = row[len(fields) :]
+            if image_id is not None:
+                image = Image.from_db(connection.alias, ["id", "thumbnail"], [image_id, thumbnail])
+                image.case = case  # its URLs need the case number: no query
+                case.main_images.append(image)  # type: ignore[attr-defined]
+        cases.append(case)
+    by_id = {c.pk: c for c in only_visible(user, cases)}
     return [by_id[i] for i in ids if i in by_id]
+
+
+_JSON = {"differential", "keywords"}
+
+
+def _page_fields(texts: bool) -> list[Any]:
+    """The fields a page loads, in the model's order (as ``Model.from_db`` wants them)."""
+    wanted = set(CARD_FIELDS + (TEXT_FIELDS if texts else ()))
+    return [f for f in Case._meta.concrete_fields if f.name in wanted]
 
 
 def _suggest(user: Any, query: q.Query, st: store.Store) -> Suggestion | None:
@@ -319,13 +387,13 @@ def search(
             res.error = "This search took too long. Make it more specific, e.g. add a word."
             res.timed_out = True
             return res
-        mask = run.chosen(selected)
-        res.total = int(mask.sum())
+        found = store.Found(run.chosen(selected))
+        res.total = len(found.rows)
         res.pages = max(1, -(-res.total // per_page))
         res.page = max(1, min(page, res.pages, MAX_OFFSET // per_page))
         offset = (res.page - 1) * per_page
-        rows = _sorted_rows(run, mask, res.sort, offset + per_page)[offset:]
-        res.facets = _facets(run, selected)
+        rows = _sorted_rows(run, found, res.sort, offset + per_page)[offset:]
+        res.facets = _facets(run, selected, found)
         scores = (
             {}
             if run.scores is None
@@ -336,7 +404,8 @@ def search(
                 res.suggestion = _suggest(user, query, st)
     words = q.terms(query) if query else []
     prefixes = q.prefixes(query) if query else []
-    for case in load_cases(user, [int(i) for i in st.case_ids[rows]], thumbnails):
+    ids = [int(i) for i in st.case_ids[rows]]
+    for case in load_cases(user, ids, thumbnails, texts=not unknown):
         res.hits.append(
             Hit(
                 case=case,
