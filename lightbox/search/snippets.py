@@ -54,8 +54,12 @@ def _is_hit(word: str, words: frozenset[str], prefixes: Sequence[str]) -> bool:
 
 
 def _has_hit(text: str, words: frozenset[str], prefixes: Sequence[str]) -> bool:
-    found = set(tokenize(text[:MAX_TEXT]))
-    return not found.isdisjoint(words) or any(w.startswith(prefixes) for w in found)
+    text = text[:MAX_TEXT]
+    if text.isascii() and "'" not in text:  # the regular expression, not every word
+        found = _pattern(words, tuple(prefixes)).finditer(text)
+        return any(_is_hit(m.group(), words, prefixes) for m in found)
+    tokens = set(tokenize(text))
+    return not tokens.isdisjoint(words) or any(w.startswith(tuple(prefixes)) for w in tokens)
 
 
 def snippet(text: str, words: Iterable[str], prefixes: Iterable[str] = (), size: int = 30) -> str:
@@ -101,13 +105,10 @@ def snippet(text: str, words: Iterable[str], prefixes: Iterable[str] = (), size:
     last = min(len(spans), first + size)
     begin = 0 if first == 0 else spans[first][0]
     end = len(text) if last == len(spans) else spans[last - 1][1]
-    hit_set = set(hits)
     out, pos = [], begin
-    for i in range(first, last):
+    for i in hits[bisect_left(hits, first) : bisect_left(hits, last)]:
         a, b = spans[i]
-        out.append(html.escape(text[pos:a]))
-        word = html.escape(text[a:b])
-        out.append(f"<mark>{word}</mark>" if i in hit_set else word)
+        out.append(f"{html.escape(text[pos:a])}<mark>{html.escape(text[a:b])}</mark>")
         pos = b
     out.append(html.escape(text[pos:end]))
     body = " ".join("".join(out).split())

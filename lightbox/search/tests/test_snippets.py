@@ -41,3 +41,25 @@ def test_hostile_text_is_escaped_and_quick():
         assert time.perf_counter() - start < 1.0
         assert "<script>" not in html and "<img" not in html
         assert "<mark>" in html
+
+
+def test_the_quick_ways_agree_with_reading_every_word():
+    """Plain ASCII text takes a regular expression; other text is read word by word.
+    Both must find the same hits and make the same snippet."""
+    import random
+
+    from lightbox.search import snippets
+
+    rng = random.Random(3)
+    vocabulary = "uptake Uptake UPTAKE osteoid bone bone_scan x-ray 99m tc mdp a1c café naïve "
+    vocabulary += "don't <b> &amp; _ - ."
+    vocabulary = vocabulary.split()
+    for _ in range(300):
+        text = " ".join(rng.choice(vocabulary) for _ in range(rng.randint(1, 80)))
+        words = frozenset(rng.sample(["uptake", "bone", "scan", "99m", "a1c", "x"], 2))
+        prefixes = tuple(rng.sample(["oste", "up", "ra"], rng.randint(0, 1)))
+        tokens = set(snippets.tokenize(text))
+        by_word = not tokens.isdisjoint(words) or any(t.startswith(prefixes) for t in tokens)
+        assert snippets._has_hit(text, words, prefixes) == by_word, (text, words, prefixes)
+        marked = snippet(text, words, prefixes)
+        assert ("<mark>" in marked) == by_word, (text, marked)
