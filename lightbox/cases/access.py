@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q
 
 from lightbox.cases.models import Case, CaseAuthor, Status, Visibility
@@ -138,28 +139,39 @@ def visible_cases_q(user: Any, prefix: str = "") -> Q:
 
 def own_case_ids(user: Any) -> set[int]:
     """Ids of the cases ``user`` created or is an author of: what they see whatever the
-    case's status (see :func:`visible_cases_q`). Two plain lookups: an OR with a subquery
-    made PostgreSQL scan every case."""
+    case's status (see :func:`visible_cases_q`).
+
+    A UNION of two indexed lookups, in plain SQL: every search by a signed-in reader
+    asks, and the two ORM queries cost ten times what the database does (an OR with a
+    subquery also made PostgreSQL scan every case)."""
     if not user.is_authenticated:
         return set()
-    own = set(Case.objects.filter(created_by=user).order_by().values_list("pk", flat=True))
-    return own | set(
-        CaseAuthor.objects.filter(user=user).order_by().values_list("case_id", flat=True)
+    qn = connection.ops.quote_name
+    case, author = Case._meta, CaseAuthor._meta
+    sql = (
+        f"SELECT {qn(case.pk.column)} FROM {qn(case.db_table)} "  # noqa: S608 (model names)
+        f"WHERE {qn(case.get_field('created_by').column)} = %s UNION "
+        f"SELECT {qn(author.get_field('case').column)} FROM {qn(author.db_table)} "
+        f"WHERE {qn(author.get_field('user').column)} = %s"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk, user.pk])
+        return {row[0] for row in cursor.fetchall()}
 
 
-def only_visible(user: Any, cases: list[Case]) -> list[Case]:
-    """Those of ``cases`` (already loaded) that ``user`` may see, in order: the rule of
-    :func:`visible_cases_q` applied in Python, with at most one query. For a page of
-    cases found by id, where a ``visible_cases_q`` filter would lead SQLite to scan the
-    listing index instead of looking the ids up."""
+def only_visible[C](user: Any, cases: list[C]) -> list[C]:
+    """Those of ``cases`` (already loaded: cases, or anything with their ``pk``,
+    ``status``, ``visibility`` and ``created_by_id``) that ``user`` may see, in order:
+    the rule of :func:`visible_cases_q` applied in Python, with at most one query. For
+    a page of cases found by id, where a ``visible_cases_q`` filter would lead SQLite to
+    scan the listing index instead of looking the ids up."""
     if is_editor(user):
         return list(cases)
     levels = {Visibility.PUBLIC}
     if user.is_authenticated:
         levels.add(Visibility.INSTITUTION)
 
-    def open_to_all(case: Case) -> bool:
+    def open_to_all(case: Any) -> bool:
         return case.status == Status.PUBLISHED and case.visibility in levels
 
     own: set[int] = set()
@@ -173,7 +185,7 @@ def only_visible(user: Any, cases: list[Case]) -> list[Case]:
         c
         for c in cases
         if open_to_all(c)
-        or (user.is_authenticated and (c.created_by_id == user.pk or c.pk in own))
+        or (user.is_authenticated and (c.created_by_id == user.pk or c.pk in own))  # type: ignore[attr-defined]
     ]
 
 

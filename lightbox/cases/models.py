@@ -192,6 +192,16 @@ class CaseQuerySet(models.QuerySet["Case"]):
         return self.filter(visible_cases_q(user))
 
 
+def rating(difficulty: int | None, quality: int | None) -> str:
+    """``#D3, #Q4`` as the legacy pages print it; empty when neither is set."""
+    parts = []
+    if difficulty:
+        parts.append(f"#D{difficulty}")
+    if quality:
+        parts.append(f"#Q{quality}")
+    return ", ".join(parts)
+
+
 class Case(models.Model):
     series = models.ForeignKey(Series, on_delete=models.PROTECT, related_name="cases")
     sequence = models.PositiveIntegerField()
@@ -307,13 +317,7 @@ class Case(models.Model):
 
     @property
     def rating(self) -> str:
-        """``#D3, #Q4`` as the legacy pages print it; empty when neither is set."""
-        parts = []
-        if self.difficulty:
-            parts.append(f"#D{self.difficulty}")
-        if self.quality:
-            parts.append(f"#Q{self.quality}")
-        return ", ".join(parts)
+        return rating(self.difficulty, self.quality)
 
     @property
     def field_name(self) -> str:

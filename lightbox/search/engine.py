@@ -17,15 +17,17 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from django.db import connection
+from django.urls import reverse
 
 from lightbox.cases import acr
 from lightbox.cases.access import only_visible
-from lightbox.cases.models import Case, Modality, Sex
+from lightbox.cases.models import Case, Modality, Sex, Status, rating
 from lightbox.imaging.models import Image, PixelReview
 from lightbox.search import query as q
 from lightbox.search import snippets, store, suggest
@@ -81,7 +83,7 @@ class Facet:
 
 @dataclass
 class Hit:
-    case: Case
+    case: Card
     number: str
     title: str
     snippet: str
@@ -238,17 +240,13 @@ def _sorted_rows(run: _Run, found: store.Found, sort: str, k: int) -> np.ndarray
     return rows[_top(primary, ids, k)]
 
 
-def _snippet(case: Case, words: list[str], prefixes: list[str], unknown: bool) -> str:
+def _snippet(card: Card, words: list[str], prefixes: list[str], unknown: bool) -> str:
     if unknown:
-        return snippets.snippet(case.brief_history, words, prefixes) if case.brief_history else ""
-    texts = [
-        case.findings, case.brief_history, case.full_history, case.discussion,
-        case.diagnosis, "; ".join(case.differential), "; ".join(case.keywords), case.followup,
-    ]  # fmt: skip
-    return snippets.best([t for t in texts if t], words, prefixes)
+        return snippets.snippet(card.brief_history, words, prefixes) if card.brief_history else ""
+    return snippets.best([t for t in card.texts if t], words, prefixes)
 
 
-def result_title(case: Case, unknown: bool) -> str:
+def result_title(case: Card, unknown: bool) -> str:
     """What a result is called: in unknown mode only its number (a title often names
     the diagnosis)."""
     if unknown:
@@ -256,13 +254,49 @@ def result_title(case: Case, unknown: bool) -> str:
     return case.title or case.diagnosis or case.number
 
 
-#: What a result shows (and what deciding whether the reader may see it needs) …
+@dataclass
+class Card:
+    """What a result shows of a case, read in one SELECT (see :func:`load_cases`). Not a
+    model instance: the ORM made building twenty of them cost more than the query, and
+    a template cannot trigger a query per result by reading a field not loaded."""
+
+    pk: int
+    number: str
+    title: str
+    diagnosis: str
+    modality: str
+    difficulty: int | None
+    quality: int | None
+    status: str
+    visibility: str
+    created_by_id: int | None
+    brief_history: str
+    #: What a snippet may come from (empty unless asked for: the answer's texts).
+    texts: tuple[str, ...] = ()
+    thumbnail_url: str = ""
+
+    def get_absolute_url(self) -> str:
+        return reverse("lightbox-case-detail", args=[self.number])
+
+    @property
+    def rating(self) -> str:
+        return rating(self.difficulty, self.quality)
+
+    def get_status_display(self) -> str:
+        return str(Status(self.status).label)
+
+
+#: The columns of a card, in the order of Card's fields …
 CARD_FIELDS = (
     "id", "number", "title", "diagnosis", "modality", "difficulty", "quality", "status",
     "visibility", "created_by", "brief_history",
 )  # fmt: skip
-#: … and the texts a snippet may come from.
-TEXT_FIELDS = ("findings", "full_history", "discussion", "differential", "keywords", "followup")
+#: … and the texts a snippet may come from, in the order it looks at them.
+TEXT_FIELDS = (
+    "findings", "brief_history", "full_history", "discussion", "diagnosis", "differential",
+    "keywords", "followup",
+)  # fmt: skip
+_LISTS = {"differential", "keywords"}
 
 
 @functools.cache
@@ -271,7 +305,8 @@ def _page_sql(vendor: str, count: int, texts: bool, thumbnails: bool) -> str:
     from the models' own names: building it through the ORM took longer (about 1 ms)
     than the database took to answer it."""
     qn = connection.ops.quote_name
-    columns = [f"c.{qn(f.column)}" for f in _page_fields(texts)]
+    names = CARD_FIELDS + (TEXT_FIELDS if texts else ())
+    columns = [f"c.{qn(Case._meta.get_field(n).column)}" for n in names]
     joins = ""
     if thumbnails:
         image = Image._meta
@@ -288,47 +323,38 @@ def _page_sql(vendor: str, count: int, texts: bool, thumbnails: bool) -> str:
     )
 
 
+def _text(name: str, value: Any) -> str:
+    if name not in _LISTS:
+        return value or ""
+    items = json.loads(value) if isinstance(value, str) else value  # SQLite: JSON text
+    return "; ".join(str(i) for i in items or [])
+
+
 def load_cases(
     user: Any, ids: list[int], thumbnails: bool = True, texts: bool = False
-) -> list[Case]:
-    """These cases, in this order, with their main thumbnail (unless not wanted) in
-    ``main_images``; those ``user`` may not see are left out (checked again here,
-    whatever the store said). The cases hold :data:`CARD_FIELDS` (and :data:`TEXT_FIELDS`
-    with ``texts``); other fields load when first read."""
+) -> list[Card]:
+    """Cards of these cases, in this order, with the URL of their main thumbnail
+    (unless not wanted) and, with ``texts``, the texts snippets come from. Cases
+    ``user`` may not see are left out (checked again here, whatever the store said)."""
     if not ids:
         return []
-    fields = _page_fields(texts)
-    attnames = [f.attname for f in fields]
-    json_fields = [(i, f) for i, f in enumerate(fields) if f.name in _JSON]
     params: list[Any] = [True, PixelReview.NEEDED] if thumbnails else []
     with connection.cursor() as cur:
         cur.execute(_page_sql(connection.vendor, len(ids), texts, thumbnails), params + ids)
         rows = cur.fetchall()
-    cases = []
+    cards = []
+    n = len(CARD_FIELDS)
     for row in rows:
-        values = list(row[: len(fields)])
-        for i, f in json_fields:
-            values[i] = f.from_db_value(values[i], None, connection)
-        case = Case.from_db(connection.alias, attnames, values)
-        if thumbnails:
-            case.main_images = []  # type: ignore[attr-defined]
-            image_id, thumbnail = row[len(fields) :]
-            if image_id is not None:
-                image = Image.from_db(connection.alias, ["id", "thumbnail"], [image_id, thumbnail])
-                image.case = case  # its URLs need the case number: no query
-                case.main_images.append(image)  # type: ignore[attr-defined]
-        cases.append(case)
-    by_id = {c.pk: c for c in only_visible(user, cases)}
+        card = Card(*row[:n])
+        if texts:
+            card.texts = tuple(
+                _text(name, v) for name, v in zip(TEXT_FIELDS, row[n:], strict=False)
+            )
+        if thumbnails and (image := row[-2]) is not None and row[-1]:
+            card.thumbnail_url = reverse("lightbox-image-file", args=[card.number, image, "thumb"])
+        cards.append(card)
+    by_id = {c.pk: c for c in only_visible(user, cards)}
     return [by_id[i] for i in ids if i in by_id]
-
-
-_JSON = {"differential", "keywords"}
-
-
-def _page_fields(texts: bool) -> list[Any]:
-    """The fields a page loads, in the model's order (as ``Model.from_db`` wants them)."""
-    wanted = set(CARD_FIELDS + (TEXT_FIELDS if texts else ()))
-    return [f for f in Case._meta.concrete_fields if f.name in wanted]
 
 
 def _suggest(user: Any, query: q.Query, st: store.Store) -> Suggestion | None:

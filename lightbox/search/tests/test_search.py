@@ -8,6 +8,8 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from lightbox.cases.models import Case
 from lightbox.search import index, store
@@ -297,6 +299,34 @@ def test_the_api_and_page_hide_what_the_reader_may_not_see(client, library):
     assert body["total"] == 0 and body["results"] == []
     assert all(v["value"] != "bs" for v in body["facets"].get("series", []))
     assert "bs00" not in client.get("/search/", {"q": "secret"}).content.decode()
+
+
+def test_results_show_the_main_thumbnail_unless_it_awaits_pixel_review(client, library):
+    from lightbox.imaging.images import add_image
+    from lightbox.test import png_bytes
+
+    shown = make_case(diagnosis="Melorheostosis", findings="Flowing hyperostosis.")
+    image = add_image(shown, png_bytes(), caption="Whole body", is_main=True)
+    add_image(shown, png_bytes(color=20), caption="Spot view")
+    held = make_case(diagnosis="Melorheostosis", findings="Another case.")
+    withheld = add_image(held, png_bytes(), caption="Whole body", is_main=True)
+    withheld.pixel_review = "needed"
+    withheld.save()
+    html = client.get("/search/", {"q": "melorheostosis", "sort": "number"}).content.decode()
+    thumbnail = f"/cases/{shown.number}/images/{image.pk}/"
+    assert html.count(thumbnail) == 1 and f"/images/{withheld.pk}/" not in html
+    assert client.get(f"{thumbnail}thumb")["Content-Type"] == "image/jpeg"
+    unknown = client.get("/search/", {"q": "melorheostosis", "unknown": "1"}).content.decode()
+    assert thumbnail in unknown
+    with CaptureQueriesContext(connection) as queries:
+        results = search(ANON, "melorheostosis", sort="number")
+    assert [h.case.thumbnail_url for h in results.hits] == [
+        reverse("lightbox-image-file", args=[shown.number, image.pk, "thumb"]),
+        "",
+    ]
+    assert results.hits[0].snippet == "<mark>Melorheostosis</mark>"
+    page = [q["sql"] for q in queries if "cases_case" in q["sql"] or "imaging" in q["sql"]]
+    assert len(page) == 1  # the cases and their thumbnails in one query, not one per result
 
 
 # -- unknown mode --------------------------------------------------------------------------
