@@ -273,10 +273,18 @@ class Card:
     brief_history: str
     #: What a snippet may come from (empty unless asked for: the answer's texts).
     texts: tuple[str, ...] = ()
-    thumbnail_url: str = ""
+    #: The main image, when it has a thumbnail that may be shown.
+    thumbnail_id: int | None = None
 
     def get_absolute_url(self) -> str:
         return reverse("lightbox-case-detail", args=[self.number])
+
+    @property
+    def thumbnail_url(self) -> str:
+        """Made when shown (the API does not show it)."""
+        if self.thumbnail_id is None:
+            return ""
+        return reverse("lightbox-image-file", args=[self.number, self.thumbnail_id, "thumb"])
 
     @property
     def rating(self) -> str:
@@ -350,8 +358,8 @@ def load_cases(
             card.texts = tuple(
                 _text(name, v) for name, v in zip(TEXT_FIELDS, row[n:], strict=False)
             )
-        if thumbnails and (image := row[-2]) is not None and row[-1]:
-            card.thumbnail_url = reverse("lightbox-image-file", args=[card.number, image, "thumb"])
+        if thumbnails and row[-1]:  # the main image, and it has a thumbnail
+            card.thumbnail_id = row[-2]
         cards.append(card)
     by_id = {c.pk: c for c in only_visible(user, cards)}
     return [by_id[i] for i in ids if i in by_id]
