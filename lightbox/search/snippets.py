@@ -18,6 +18,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from itertools import accumulate
 
 from lightbox.search.query import tokenize
 
@@ -25,6 +26,8 @@ __all__ = ["best", "snippet"]
 
 # A word as the reader wrote it: letters and digits, with apostrophes inside.
 _WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*")
+_WORD_SPLIT = re.compile(f"({_WORD.pattern})")
+_ASCII_SPLIT = re.compile("([A-Za-z0-9]+)")  # the same, for ASCII text without apostrophes
 
 
 #: Longest stretch of a text looked at for a snippet.
@@ -56,6 +59,9 @@ def _is_hit(word: str, words: frozenset[str], prefixes: Sequence[str]) -> bool:
 def _has_hit(text: str, words: frozenset[str], prefixes: Sequence[str]) -> bool:
     text = text[:MAX_TEXT]
     if text.isascii() and "'" not in text:  # the regular expression, not every word
+        lowered = text.lower()
+        if not any(w in lowered for w in (*words, *prefixes)):
+            return False  # not even inside another word: the regular expression can't match
         found = _pattern(words, tuple(prefixes)).finditer(text)
         return any(_is_hit(m.group(), words, prefixes) for m in found)
     tokens = set(tokenize(text))
@@ -82,18 +88,26 @@ def snippet(text: str, words: Iterable[str], prefixes: Iterable[str] = (), size:
             inner = snippet(text[begin:end], wanted, starts, size)
             inner = inner.removeprefix("… ").removesuffix(" …")
             return ("… " if begin > 0 else "") + inner + (" …" if end < len(text) else "")
-    spans = [(m.start(), m.end()) for m in _WORD.finditer(text)]
+    plain = text.isascii() and "'" not in text
+    # Split in C: gaps and words alternate, and running lengths give each word's place.
+    pieces = (_ASCII_SPLIT if plain else _WORD_SPLIT).split(text)
+    bounds = list(accumulate(map(len, pieces)))  # word i is text[bounds[2i] : bounds[2i+1]]
+    word_starts = bounds[0:-1:2]
+    spans = list(zip(word_starts, bounds[1::2], strict=True))
     if not spans:
         return html.escape(text[:200])
     if not (wanted or starts):
         hits = []
-    elif text.isascii() and "'" not in text:  # one regular expression, not word by word
-        at = {m.start() for m in _pattern(wanted, starts).finditer(text)}
-        hits = [
-            i for i, (a, b) in enumerate(spans) if a in at and _is_hit(text[a:b], wanted, starts)
-        ]
+    elif plain:  # one regular expression, not word by word
+        hits = []
+        for m in _pattern(wanted, starts).finditer(text):
+            i = bisect_left(word_starts, m.start())
+            if i < len(spans) and spans[i][0] == m.start():
+                a, b = spans[i]
+                if _is_hit(text[a:b], wanted, starts):
+                    hits.append(i)
     else:
-        hits = [i for i, (a, b) in enumerate(spans) if _is_hit(text[a:b], wanted, starts)]
+        hits = [i for i, w in enumerate(pieces[1::2]) if _is_hit(w, wanted, starts)]
     first = 0
     if hits and len(spans) > size:  # the window of `size` words holding the most hits
         best_count = -1
