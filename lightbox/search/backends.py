@@ -44,9 +44,6 @@ class SearchTimeout(Exception):
 #: At most this many cases are scored by BM25 for one search (see SqliteBackend.match):
 #: about 1.5 ms at 100,000 cases, on two cores.
 RANK_ALL = 1000
-#: Above this many matches per case to be ranked, the top columns' matches are ranked
-#: without counting them first (see SqliteBackend.match).
-COUNT_OR_RANK = 40
 #: The columns whose matches are still scored when a query finds more than RANK_ALL.
 TOP_COLUMNS = ("title", "diagnosis", "keyword", "topic")
 
@@ -105,31 +102,38 @@ def _ids_scores(rows: list[tuple[int, float]]) -> tuple[np.ndarray, np.ndarray]:
 
 class SqliteBackend:
     """An FTS5 table ``search_fts`` with one column per registered column, rowid = case
-    id, ranked by ``bm25()`` with the registered weights."""
+    id, ranked by ``bm25()`` with the registered weights.
+
+    A second table, ``search_fts_top``, has the same columns but holds only the text of
+    :data:`TOP_COLUMNS` (the others are empty). It answers "which of these matches are
+    in the title, diagnosis, keywords or topic" for a search finding too many to rank:
+    a column filter on the first table reads every match (2.5 ms for a word in 80,000
+    cases), the second table's lists hold only the top columns' words."""
 
     TABLE = "search_fts"
+    TOP = "search_fts_top"
     VOCAB = "search_fts_vocab"
     OPTIONS = "tokenize='unicode61 remove_diacritics 0', prefix='2 3'"
 
     def __init__(self) -> None:
         self.columns = columns()
         self.names = [c.name for c in self.columns]
-        self.signature = _signature(self.columns, self.OPTIONS)
-        weights = ", ".join(str(c.weight) for c in self.columns)
-        self.rank = f"bm25({self.TABLE}, {weights})"
+        self.signature = _signature(self.columns, self.OPTIONS + self.TOP + str(TOP_COLUMNS))
+        self.weights = ", ".join(str(c.weight) for c in self.columns)
 
     def ensure_schema(self) -> bool:
-        """Create the table, or re-create it when the registered columns changed;
-        True when it is new (and must be filled by a reindex)."""
+        """Create the tables, or re-create them when the registered columns changed;
+        True when they are new (and must be filled by a reindex)."""
         with connection.cursor() as cur:
             if _schema_is_current(cur, self.TABLE, self.signature):
                 return False
             cur.execute(f"DROP TABLE IF EXISTS {self.VOCAB}")
-            cur.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
-            cur.execute(
-                f"CREATE VIRTUAL TABLE {self.TABLE} USING fts5("
-                f"{', '.join(self.names)}, {self.OPTIONS})"
-            )
+            for table in (self.TABLE, self.TOP):
+                cur.execute(f"DROP TABLE IF EXISTS {table}")
+                cur.execute(
+                    f"CREATE VIRTUAL TABLE {table} USING fts5("
+                    f"{', '.join(self.names)}, {self.OPTIONS})"
+                )
             cur.execute(f"CREATE VIRTUAL TABLE {self.VOCAB} USING fts5vocab({self.TABLE}, row)")
             _record_schema(cur, self.TABLE, self.signature)
         return True
@@ -143,29 +147,36 @@ class SqliteBackend:
             [case_id, *(words(doc.get(name, "")) for name in self.names)]
             for case_id, doc in docs.items()
         ]
+        top = [i + 1 for i, name in enumerate(self.names) if name in TOP_COLUMNS]
+        top_rows = [
+            [row[0], *(row[i] if i in top else "" for i in range(1, len(row)))] for row in rows
+        ]
         with connection.cursor() as cur:
-            cur.executemany(
-                f"INSERT INTO {self.TABLE} (rowid, {', '.join(self.names)}) VALUES ({marks})",
-                rows,
-            )
+            for table, values in ((self.TABLE, rows), (self.TOP, top_rows)):
+                cur.executemany(
+                    f"INSERT INTO {table} (rowid, {', '.join(self.names)}) VALUES ({marks})",
+                    values,
+                )
 
     def delete(self, ids: Sequence[int]) -> None:
         with connection.cursor() as cur:
             for start in range(0, len(ids), 500):
                 chunk = list(ids[start : start + 500])
                 marks = ", ".join(["%s"] * len(chunk))
-                cur.execute(f"DELETE FROM {self.TABLE} WHERE rowid IN ({marks})", chunk)
+                for table in (self.TABLE, self.TOP):
+                    cur.execute(f"DELETE FROM {table} WHERE rowid IN ({marks})", chunk)
 
     def clear(self) -> None:
         with connection.cursor() as cur:
-            cur.execute(f"DELETE FROM {self.TABLE}")
+            for table in (self.TABLE, self.TOP):
+                cur.execute(f"DELETE FROM {table}")
 
     @contextmanager
     def _bounded(self, seconds: float | None = None) -> Iterator[None]:
         connection.ensure_connection()
         raw = connection.connection
         deadline = time.monotonic() + (seconds or time_limit())
-        raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 1000)
+        raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
         try:
             yield
         except OperationalError as e:
@@ -184,60 +195,48 @@ class SqliteBackend:
         BM25 costs more than a microsecond per case found, so it is computed for at most
         ``rank_all`` cases (:data:`RANK_ALL` unless given). When more match (a common
         word: half the library), every case is still found and counted, but only those
-        matching in the title,
-        diagnosis, keywords or topic (:data:`TOP_COLUMNS`) are scored — and only if
-        there are at most ``rank_all`` of them, else they all score 1; the others
-        score 0 and are ordered by date.
+        that match in the title, diagnosis, keywords or topic (:data:`TOP_COLUMNS`)
+        are scored — and only if there are at most ``rank_all`` of them, else they all
+        score 1; the others score 0 and are ordered by date.
         """
         assert compiled.fts5 is not None
         rank_all = RANK_ALL if rank_all is None else rank_all
-        everything = compiled.fts5
-        top = "{" + " ".join(c for c in TOP_COLUMNS if c in self.names) + "}"
-        best = f"{top}: ({everything})"
+        expression = compiled.fts5
         with self._bounded(), connection.cursor() as cur:
-            if self._at_most(cur, everything, rank_all):
-                return _ids_scores(self._scored(cur, everything))
-            ids = self._ids(cur, everything)  # in rowid order
-            # Counting the matches in the top columns reads every match again (about
-            # 30 ns each) whatever the LIMIT; ranking them at once wastes up to
-            # rank_all BM25 scores (1.3 us each) when too many match there. Whichever
-            # costs less at most:
-            ranked = None
-            if len(ids) > COUNT_OR_RANK * rank_all or self._at_most(cur, best, rank_all):
-                ranked = self._scored(cur, best, limit=rank_all + 1)
-            if ranked is not None and len(ranked) <= rank_all:
-                best_ids, best_scores = _ids_scores(ranked)
+            if self._at_most(cur, self.TABLE, expression, rank_all):
+                return _ids_scores(self._scored(cur, self.TABLE, expression))
+            ids = self._ids(cur, self.TABLE, expression)  # in rowid order
+            if self._at_most(cur, self.TOP, expression, rank_all):
+                best_ids, best_scores = _ids_scores(self._scored(cur, self.TOP, expression))
             else:
-                best_ids = self._ids(cur, best)
+                best_ids = self._ids(cur, self.TOP, expression)
                 best_scores = np.ones(len(best_ids), np.float32)
+        # A NOT can hold in the top columns and fail in the others: only cases found
+        # in the whole text are scored.
+        inside = np.isin(best_ids, ids, assume_unique=True)
         scores = np.zeros(len(ids), np.float32)
-        scores[np.searchsorted(ids, best_ids)] = best_scores
+        scores[np.searchsorted(ids, best_ids[inside])] = best_scores[inside]
         return ids, scores
 
-    def _at_most(self, cur: Any, expression: str, limit: int) -> bool:
+    def _at_most(self, cur: Any, table: str, expression: str, limit: int) -> bool:
         """Whether at most ``limit`` rows match: counting stops at ``limit + 1``."""
         cur.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM {self.TABLE} WHERE {self.TABLE} MATCH %s "
+            f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {table} MATCH %s "
             f"LIMIT {int(limit) + 1})",
             [expression],
         )
         return int(cur.fetchone()[0]) <= limit
 
-    def _scored(
-        self, cur: Any, expression: str, limit: int | None = None
-    ) -> list[tuple[int, float]]:
-        """(rowid, score) of the matches (the first ``limit`` in rowid order): BM25 is
-        computed for each row returned."""
+    def _scored(self, cur: Any, table: str, expression: str) -> list[tuple[int, float]]:
+        """(rowid, score) of every match: BM25 is computed for each row returned."""
         cur.execute(
-            f"SELECT rowid, -{self.rank} FROM {self.TABLE} WHERE {self.TABLE} MATCH %s"
-            + ("" if limit is None else f" LIMIT {int(limit)}"),
+            f"SELECT rowid, -bm25({table}, {self.weights}) FROM {table} WHERE {table} MATCH %s",
             [expression],
         )
         return cur.fetchall()  # type: ignore[no-any-return]
 
-    def _ids(self, cur: Any, expression: str) -> np.ndarray:
+    def _ids(self, cur: Any, table: str, expression: str) -> np.ndarray:
         """Every matching rowid, ascending; one string from SQLite, parsed by numpy."""
-        table = self.TABLE
         cur.execute(
             f"SELECT group_concat(rowid) FROM {table} WHERE {table} MATCH %s", [expression]
         )
