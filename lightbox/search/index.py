@@ -206,8 +206,15 @@ def after_migrate(**kwargs: Any) -> None:
     from lightbox.cases.models import Case
 
     search = backend()
-    if search.ensure_schema() and Case.objects.exists():
-        rebuild()
+    if search.ensure_schema() and (total := Case.objects.count()):
+        # The full-text tables are new (or their columns changed): refill them, showing
+        # progress, as a large library takes minutes.
+        from tqdm import tqdm
+
+        quiet = kwargs.get("verbosity", 1) == 0
+        desc = "Rebuilding the search index"
+        with tqdm(total=total, desc=desc, unit="case", disable=quiet) as bar:
+            rebuild(progress=bar.update)
     elif not Entry.objects.exists():
         # `flush` empties the tables Django knows and then sends post_migrate: empty the
         # full-text table too, so no text of a deleted case lingers in it.

@@ -435,6 +435,21 @@ def test_reindex_gives_identical_results(library, people):
     assert snapshot() == before
 
 
+def test_migrate_refills_an_index_whose_columns_changed(library, capsys):
+    """A release that changes the registered columns re-creates the full-text tables at
+    ``migrate``, and fills them again with a progress bar."""
+    case = make_case(diagnosis="Osteopoikilosis")
+    with connection.cursor() as cur:
+        cur.execute("UPDATE search_schema SET signature = 'from an older release'")
+    index.after_migrate(using="default", verbosity=1)
+    store.reset()
+    assert numbers(search(ANON, "osteopoikilosis")) == [case.number]
+    assert search(ANON, "").total == len(library) + 1
+    assert "Rebuilding the search index" in capsys.readouterr().err
+    index.after_migrate(using="default", verbosity=1)  # nothing changed: nothing to do
+    assert capsys.readouterr().err == ""
+
+
 def test_batch_indexes_each_case_once_at_the_end(library, django_assert_max_num_queries):
     case = make_case(diagnosis="Intussusception")
     calls = []
