@@ -218,7 +218,7 @@ def like_case(case: Any, user: Any, limit: int = 10, unknown: bool = False) -> l
         parts["keyword"] = np.minimum(kw, 3).astype(np.float64)
         m = st.single["modality"][: st.size]
         parts["modality"] = ((m == m[row]) & (m[row] >= 0)).astype(np.float64)
-        agents = [st.values["agents"][code] for code in st.multi["agents"][row]]
+        agents = st.values_of("agents", row)
         parts["agent"] = st.facet_mask("agents", agents).astype(np.float64)
         parts["lexical"] = _lexical(_case_text(case), st, row)
         parts["semantic"] = _semantic(st.vectors[row] if st.has_vector[row] else None, st)
@@ -307,8 +307,7 @@ def _reasons(
             shared_kw = sorted(st.keywords[row] & st.keywords[other])
             reasons.append("shared keywords: " + ", ".join(shared_kw))
     if parts["agent"][other]:
-        agents = [st.values["agents"][c] for c in st.multi["agents"][row]
-                  if c in st.multi["agents"][other]]  # fmt: skip
+        agents = [a for a in st.values_of("agents", row) if a in st.values_of("agents", other)]
         reasons.append("same radiopharmaceutical " + ", ".join(agents))
     elif parts["modality"][other]:
         reasons.append(f"same modality {st.values['modality'][st.single['modality'][row]]}")

@@ -48,7 +48,8 @@ class Store:
         self.values: dict[str, list[str]] = {name: [] for name in FACETS}
         self.codes_of: dict[str, dict[str, int]] = {name: {} for name in FACETS}
         self.single: dict[str, np.ndarray] = {name: np.zeros(0, np.int32) for name in SINGLE}
-        self.multi: dict[str, list[list[int]]] = {name: [] for name in MULTI}
+        # Many-valued facets: each row's value codes + 1, padded with 0 (none).
+        self.multi: dict[str, np.ndarray] = {name: np.zeros((0, 1), np.int32) for name in MULTI}
         self._padded: dict[str, np.ndarray] = {}
         self._bits: dict[str, np.ndarray] = {}
         self._totals: dict[str, np.ndarray] = {}
@@ -98,6 +99,10 @@ class Store:
             self.topic = np.resize(self.topic, n)
             for name in SINGLE:
                 self.single[name] = np.resize(self.single[name], n)
+            for name in MULTI:
+                grown = np.zeros((n, self.multi[name].shape[1]), np.int32)
+                grown[: self.size] = self.multi[name][: self.size]
+                self.multi[name] = grown
             vectors = np.zeros((n, DIM), np.float32)
             vectors[: self.size] = self.vectors[: self.size]
             self.vectors = vectors
@@ -108,7 +113,7 @@ class Store:
         self.case_ids[row] = case_id
         self.numbers.append("")
         for name in MULTI:
-            self.multi[name].append([])
+            self.multi[name][row] = 0
         self.acr.append([])
         self.differential.append(frozenset())
         self.keywords.append(frozenset())
@@ -134,7 +139,14 @@ class Store:
         for name in SINGLE:
             self.single[name][row] = self._code(name, e[name])
         for name in MULTI:
-            self.multi[name][row] = [self._code(name, v) for v in e[name] if v]
+            codes = [self._code(name, v) + 1 for v in e[name] if v]
+            table = self.multi[name]
+            if len(codes) > table.shape[1]:  # more values than any row before: widen
+                table = self.multi[name] = np.pad(
+                    table, ((0, 0), (0, len(codes) - table.shape[1]))
+                )
+            table[row] = 0
+            table[row, : len(codes)] = codes
         self.acr[row] = list(e["acr_codes"])
         self.differential[row] = frozenset(e["differential"])
         self.keywords[row] = frozenset(e["keywords"])
@@ -213,16 +225,15 @@ class Store:
 
     def padded(self, facet: str) -> np.ndarray:
         """Each row's value codes + 1 (0: none), one column per value a row can have."""
+        if facet in MULTI:
+            return self.multi[facet][: self.size]
         if facet not in self._padded:
-            if facet in SINGLE:
-                table = (self.single[facet][: self.size] + 1).reshape(-1, 1)
-            else:
-                lists = self.multi[facet]
-                table = np.zeros((self.size, max(map(len, lists), default=1) or 1), np.int32)
-                for row, values in enumerate(lists):
-                    table[row, : len(values)] = np.array(values, np.int32) + 1
-            self._padded[facet] = np.ascontiguousarray(table, np.int32)
+            self._padded[facet] = (self.single[facet][: self.size] + 1).reshape(-1, 1)
         return self._padded[facet]
+
+    def values_of(self, facet: str, row: int) -> list[str]:
+        """The values of a many-valued facet for one row."""
+        return [self.values[facet][code - 1] for code in self.multi[facet][row] if code]
 
     def bitmaps(self, facet: str) -> np.ndarray:
         """One bitmap of the rows per value of ``facet``, as (values, words) uint64."""
