@@ -480,11 +480,10 @@ def test_when_too_many_match_in_the_top_columns_they_still_come_first(monkeypatc
     mentioned = [make_case(diagnosis="Cyst", discussion=f"Not a tumour ({i}).") for i in range(2)]
     results = search(ANON, "tumour")
     assert results.total == 5
-    if connection.vendor == "sqlite":  # the title matches first, then the rest
-        found = numbers(results)
-        assert set(found[:3]) == {c.number for c in titled}
-        assert set(found[3:]) == {c.number for c in mentioned}
-        assert [h.score for h in results.hits] == [1, 1, 1, 0, 0]
+    found = numbers(results)  # the title matches first, then the rest
+    assert set(found[:3]) == {c.number for c in titled}
+    assert set(found[3:]) == {c.number for c in mentioned}
+    assert [h.score for h in results.hits] == [1, 1, 1, 0, 0]
 
 
 def test_a_not_that_holds_only_in_the_top_columns_scores_nothing(monkeypatch, library):
@@ -509,8 +508,6 @@ def test_a_search_finding_more_than_can_be_ranked_still_finds_and_counts_all(mon
     assert set(numbers(results)) == {c.number for c in [in_diagnosis, *mentions]}
     facets = {f.name: f for f in results.facets}
     assert facets["modality"].values[0].count == 4
-    if connection.vendor == "sqlite":  # matches in the diagnosis are still ranked first
-        assert numbers(results)[0] == in_diagnosis.number
-        assert results.hits[0].score > 0 == results.hits[1].score
-    else:  # PostgreSQL: newest first
-        assert numbers(results) == [c.number for c in reversed([in_diagnosis, *mentions])]
+    # Matches in the diagnosis are still ranked first.
+    assert numbers(results)[0] == in_diagnosis.number
+    assert results.hits[0].score > 0 == results.hits[1].score
