@@ -1,3 +1,6 @@
+import re
+from html import unescape as html_unescape
+
 import pytest
 
 from lightbox.test import make_case, make_series
@@ -20,9 +23,15 @@ def test_a_field_page_lists_categories_with_counts(client):
 def test_a_category_page_lists_only_its_cases(client):
     make_case(acr_codes=["4.5"])
     make_case(acr_codes=["42.31"])
+    make_case(acr_codes=["43.32"], status="draft")
     html = client.get("/browse/anatomy/4/3/").content.decode()
     assert "bs002" in html
-    assert "bs001" not in html
+    assert "bs001" not in html and "bs003" not in html
+    assert '<p class="lead">1 case · ' in html  # the draft is not counted
+    # The search link gives the same cases, ready for more facets and words.
+    search = re.search(r'href="(/search/\?[^"]+)">Search and filter these cases', html)
+    results = client.get(html_unescape(search.group(1))).content.decode()
+    assert "bs002" in results and "bs001" not in results and "bs003" not in results
 
 
 def test_a_field_without_a_code_uses_the_chosen_classification(client):
