@@ -5,9 +5,10 @@ The backend finds the cases whose text matches and scores them
 (:mod:`lightbox.search.store`): who may see each case, the ``acr:`` and ``modality:``
 filters, the facet choices, the facet counts, the sort and the page. Facet counts are
 *disjunctive*: the counts shown for a facet ignore that facet's own choices, so a reader
-who ticked "CT" still sees how many "MR" cases there would be. The page's cases are then
-loaded through :meth:`Case.objects.visible_to` once more, so a case that stopped being
-visible a moment ago is dropped rather than shown.
+who ticked "CT" still sees how many "MR" cases there would be. Whether the reader may
+see the page's cases is then checked once more on the rows loaded
+(:func:`lightbox.cases.access.only_visible`), so a case that stopped being visible a
+moment ago is dropped rather than shown.
 
 In *unknown* mode a result carries only the case number, modality, brief history (with
 the words found highlighted) and thumbnail: no title, no diagnosis, no answer text.
@@ -243,7 +244,12 @@ def _sorted_rows(run: _Run, found: store.Found, sort: str, k: int) -> np.ndarray
 def _snippet(card: Card, words: list[str], prefixes: list[str], unknown: bool) -> str:
     if unknown:
         return snippets.snippet(card.brief_history, words, prefixes) if card.brief_history else ""
-    return snippets.best([t for t in card.texts if t], words, prefixes)
+    t = dict(zip(TEXT_FIELDS, card.texts, strict=True))
+    texts = [
+        t["findings"], card.brief_history, t["full_history"], t["discussion"], card.diagnosis,
+        t["differential"], t["keywords"], t["followup"],
+    ]  # fmt: skip
+    return snippets.best([text for text in texts if text], words, prefixes)
 
 
 def result_title(case: Card, unknown: bool) -> str:
@@ -271,7 +277,7 @@ class Card:
     visibility: str
     created_by_id: int | None
     brief_history: str
-    #: What a snippet may come from (empty unless asked for: the answer's texts).
+    #: The other texts a snippet may come from, as TEXT_FIELDS (empty unless asked for).
     texts: tuple[str, ...] = ()
     #: The main image, when it has a thumbnail that may be shown.
     thumbnail_id: int | None = None
@@ -299,10 +305,9 @@ CARD_FIELDS = (
     "id", "number", "title", "diagnosis", "modality", "difficulty", "quality", "status",
     "visibility", "created_by", "brief_history",
 )  # fmt: skip
-#: … and the texts a snippet may come from, in the order it looks at them.
+#: … and the other texts a snippet may come from (see _snippet for the order).
 TEXT_FIELDS = (
-    "findings", "brief_history", "full_history", "discussion", "diagnosis", "differential",
-    "keywords", "followup",
+    "findings", "full_history", "discussion", "differential", "keywords", "followup",
 )  # fmt: skip
 _LISTS = {"differential", "keywords"}
 
