@@ -32,7 +32,7 @@ from lightbox.cases.models import Case, split_number
 from lightbox.imaging.models import Upload
 from lightbox.imaging.uploads import TooLarge, receive
 from lightbox.search import engine
-from lightbox.search.similar import Similar, like_case, like_text
+from lightbox.search.similar import MAX_TEXT, Similar, like_case, like_text, with_cards
 
 logger = logging.getLogger(__name__)
 
@@ -225,10 +225,8 @@ def search(
 
 
 def _similar_out(request: HttpRequest, found: list[Similar], unknown: bool) -> dict[str, Any]:
-    from lightbox.search.views import attach_cases
-
     results = []
-    for s in attach_cases(request, found):
+    for s in with_cards(request.user, found, thumbnails=False):
         title = engine.result_title(s.case, unknown)
         results.append(
             {"number": s.number, "title": title, "score": s.score, "reasons": s.reasons}
@@ -256,8 +254,8 @@ def text_similar(
     characters), by wording and by meaning. ``limit`` is 1 to 50."""
     if not text.strip():
         raise HttpError(400, "Give the text to compare in the text parameter.")
-    if len(text) > 20_000:
-        raise HttpError(400, "The text is too long: at most 20,000 characters.")
+    if len(text) > MAX_TEXT:
+        raise HttpError(400, f"The text is too long: at most {MAX_TEXT:,} characters.")
     limit = max(1, min(limit, 50))
     return _similar_out(request, like_text(text, request.user, limit), unknown)
 

@@ -60,6 +60,10 @@ STOP_WORDS = (
 STOP = frozenset(STOP_WORDS.split())
 
 
+#: The longest text compared (the page and the API refuse longer ones).
+MAX_TEXT = 20_000
+
+
 def weights() -> dict[str, float]:
     return {**WEIGHTS, **getattr(settings, "LIGHTBOX_SIMILAR_WEIGHTS", {})}
 
@@ -71,6 +75,20 @@ class Similar:
     score: float
     reasons: list[str] = field(default_factory=list)
     case: Any = None
+
+
+def with_cards(user: Any, found: list[Similar], thumbnails: bool = True) -> list[Similar]:
+    """The list with each case's card (see :func:`engine.load_cases`) in ``case``,
+    dropping any case the reader may no longer see."""
+    from lightbox.search.engine import load_cases
+
+    cards = {c.pk: c for c in load_cases(user, [s.case_id for s in found], thumbnails)}
+    out = []
+    for s in found:
+        if s.case_id in cards:
+            s.case = cards[s.case_id]
+            out.append(s)
+    return out
 
 
 @cache
@@ -238,7 +256,7 @@ def like_text(text: str, user: Any, limit: int = 10) -> list[Similar]:
     from lightbox.search import embeddings
 
     w = weights()
-    text = text[:20_000]
+    text = text[:MAX_TEXT]
     vector = embeddings.embed_one(expand(text)) if text.strip() else None
     st = store.get()
     with st.lock:

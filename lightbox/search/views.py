@@ -11,8 +11,6 @@ from django.views.decorators.http import require_http_methods, require_safe
 from lightbox.cases.models import Case
 from lightbox.search import engine, similar
 
-MAX_TEXT = 20_000
-
 
 def _int(value: str | None, default: int) -> int:
     try:
@@ -32,19 +30,6 @@ def toggle_url(params: QueryDict, name: str, value: str) -> str:
     new.setlist(name, [v for v in values if v != value] if value in values else [*values, value])
     new.pop("page", None)
     return "?" + new.urlencode()
-
-
-def attach_cases(request: HttpRequest, found: list[similar.Similar]) -> list[similar.Similar]:
-    """Load the cases of a similar list (main thumbnail too), dropping any the reader may
-    no longer see."""
-    ids = [s.case_id for s in found]
-    cases = {c.pk: c for c in engine.load_cases(request.user, ids)}
-    out = []
-    for s in found:
-        if s.case_id in cases:
-            s.case = cases[s.case_id]
-            out.append(s)
-    return out
 
 
 @require_safe
@@ -82,10 +67,11 @@ def similar_text_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if not text.strip():
             error = "Paste some findings or history to compare."
-        elif len(text) > MAX_TEXT:
-            error = f"That is {len(text):,} characters; paste at most {MAX_TEXT:,}."
+        elif len(text) > similar.MAX_TEXT:
+            error = f"That is {len(text):,} characters; paste at most {similar.MAX_TEXT:,}."
         else:
-            matches = attach_cases(request, similar.like_text(text, request.user, limit=20))
+            found = similar.like_text(text, request.user, limit=20)
+            matches = similar.with_cards(request.user, found)
     ctx = {"text": text, "error": error, "matches": matches, "searched": request.method == "POST"}
     return render(request, "search/similar_text.html", ctx, status=400 if error else 200)
 
@@ -93,5 +79,5 @@ def similar_text_page(request: HttpRequest) -> HttpResponse:
 def case_similar(request: HttpRequest, case: Case) -> HttpResponse:
     unknown = request.GET.get("unknown") == "1"
     found = similar.like_case(case, request.user, limit=20, unknown=unknown)
-    ctx = {"case": case, "matches": attach_cases(request, found), "unknown": unknown}
+    ctx = {"case": case, "matches": similar.with_cards(request.user, found), "unknown": unknown}
     return render(request, "cases/case_similar.html", ctx)

@@ -1,8 +1,7 @@
 import numpy as np
 import pytest
 
-from lightbox.search.similar import like_case
-from lightbox.search.views import attach_cases
+from lightbox.search.similar import like_case, with_cards
 from lightbox.test import make_case, make_topic
 
 pytestmark = pytest.mark.django_db
@@ -67,7 +66,7 @@ def _similar(case, user=None):
 
     request = RequestFactory().get("/")
     request.user = user or _anonymous()
-    return attach_cases(request, like_case(case, request.user))
+    return with_cards(request.user, like_case(case, request.user))
 
 
 def _anonymous():
