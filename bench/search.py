@@ -673,7 +673,8 @@ def _time_after_edit(queries: list[Query], count: int, seed: int) -> list[float]
     from lightbox.search import engine, index, store
 
     rng = random.Random(seed)
-    ids = store.get().case_ids[: store.get().size].tolist()
+    st = store.get()
+    ids = st.case_ids[: st.size].tolist()
     out = []
     for _ in tqdm(range(count), desc="Search after an edit", unit="search"):
         with transaction.atomic():
