@@ -351,8 +351,6 @@ def reset() -> None:
 def warm_up() -> None:
     """Load the entries (and the vocabulary for "did you mean") in a background thread,
     so that a web process's first search does not wait for them."""
-    import threading
-
     from django.db import DatabaseError
 
     def run() -> None:
