@@ -348,7 +348,9 @@ class Case(models.Model):
             and self.pk
             and (blockers := self.publication_blockers())
         ):
-            raise ValidationError({"status": blockers})
+            # Not tied to the status field: the case editor has none, and a form cannot
+            # show an error for a field it lacks (Django raises ValueError).
+            raise ValidationError(blockers)
 
     def publication_blockers(self, unresolved: list[Any] | None = None) -> list[str]:
         """Why this case may not be published yet (empty when it may); pass
