@@ -46,8 +46,9 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "th": {"scope"}, 
 EXTENSIONS = ["table"]
 #: Elements nest at most this deep; deeper ones are left out and their text kept.
 MAX_DEPTH = 40
-#: Texts up to this long are cached (sections repeat across pages); a longer one is
-#: rendered each time, so that a stream of large previews cannot fill the memory.
+#: Texts up to this long are cached by the thousand (sections repeat across pages);
+#: longer ones only by the handful, so that a stream of large previews cannot fill the
+#: memory (a megabyte of table rows is 8 MB of HTML).
 CACHED_LENGTH = 20_000
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -65,11 +66,16 @@ def render(text: str) -> str:
         return ""
     if len(text) <= CACHED_LENGTH:
         return _cached(text)
-    return _render(text)
+    return _cached_long(text)
 
 
 @lru_cache(maxsize=4096)
 def _cached(text: str) -> str:
+    return _render(text)
+
+
+@lru_cache(maxsize=8)
+def _cached_long(text: str) -> str:
     return _render(text)
 
 

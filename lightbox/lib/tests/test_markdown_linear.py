@@ -96,8 +96,10 @@ def test_it_replaces_a_lone_surrogate_instead_of_failing():
     assert render("lone \ud800 surrogate") == "<p>lone \ufffd surrogate</p>\n"
 
 
-def test_it_does_not_keep_long_texts_in_its_cache():
+def test_it_keeps_only_a_few_long_texts_in_its_cache():
     markdown._cached.cache_clear()
-    render("x" * (markdown.CACHED_LENGTH + 1))
+    for n in range(20):
+        render(str(n) * (markdown.CACHED_LENGTH + 1))
     render("short")
     assert markdown._cached.cache_info().currsize == 1
+    assert markdown._cached_long.cache_info().currsize == 8
