@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib import messages
@@ -28,6 +29,7 @@ from lightbox.imaging import frames, review, viewer
 from lightbox.imaging.models import Image, Instance, PixelReview, Upload, UploadFile
 from lightbox.imaging.uploads import TooLarge, receive
 from lightbox.lib import zipstream
+from lightbox.lib.params import int_param, parse_int
 
 
 def _get_image(request: HttpRequest, number: str, pk: int) -> Image:
@@ -60,22 +62,20 @@ def image_view(request: HttpRequest, number: str, pk: int) -> HttpResponse:
     image = _get_image(request, number, pk)
     context = {"image": image, "images": _visible_images(request, image)}
     if image.series_id:
-        context["stack"] = _stack_position(image, request.GET.get("frame", ""))
+        context["stack"] = _stack_position(image, request.GET)
     return render(request, "imaging/image_view.html", context)
 
 
-def _stack_position(image: Image, asked: str) -> dict[str, Any]:
+def _stack_position(image: Image, query: Mapping[str, Any]) -> dict[str, Any]:
     """Where a reader without JavaScript is in the image's stack: every frame of every
-    instance in stack order, the middle one (the key image) unless ``asked`` (1-based)."""
+    instance in stack order, the middle one (the key image) unless the query asks for
+    another (``frame``, 1-based)."""
     instances = Instance.objects.filter(series_id=image.series_id).order_by(
         "instance_number", "position", "pk"
     )
     stack = [(i.pk, f) for i in instances.only("pk", "frames") for f in range(max(i.frames, 1))]
     total = len(stack)
-    try:
-        current = min(max(int(asked), 1), total)
-    except ValueError:
-        current = total // 2 + 1
+    current = int_param(query, "frame", total // 2 + 1, minimum=1, maximum=total)
     pk, frame = stack[current - 1] if stack else (0, 0)
     return {
         "total": total,
@@ -255,18 +255,35 @@ def pixel_review_list(request: HttpRequest, number: str) -> HttpResponse:
     return render(request, "imaging/pixel_review_list.html", {"case": case, "flagged": flagged})
 
 
+#: Pixel coordinates a masked area may have: (0028,0010) Rows and (0028,0011) Columns
+#: are 16-bit, and an area may start off the image's top or left edge.
+MAX_PIXEL = 65_536
+
+
 def _rectangles(data: Any) -> list[review.Rect]:
-    """Rectangles from the drawing tool (JSON) or from the plain form's number fields."""
+    """Rectangles from the drawing tool (JSON) or from the plain form's number fields.
+    Raises ValueError, with what to correct, for anything else."""
     raw = data.get("rects") or ""
     try:
         items = (
             json.loads(raw) if raw else [{k: data.get(k) for k in ("x", "y", "width", "height")}]
         )
-        rects = [
-            review.Rect(int(r["x"]), int(r["y"]), int(r["width"]), int(r["height"])) for r in items
+    except (ValueError, RecursionError):  # RecursionError: "[[[[…" nested too deep
+        items = None
+    if not isinstance(items, list) or not all(isinstance(r, dict) for r in items):
+        raise ValueError("give each area as whole-number x, y, width and height")
+    rects = []
+    for r in items:
+        values = [
+            parse_int(r.get(k), minimum=-MAX_PIXEL, maximum=MAX_PIXEL)
+            for k in ("x", "y", "width", "height")
         ]
-    except (ValueError, TypeError, KeyError):
-        raise ValueError("give each area as whole-number x, y, width and height") from None
+        if None in values:
+            raise ValueError(
+                f"give each area as whole-number x, y, width and height, "
+                f"each between -{MAX_PIXEL:,} and {MAX_PIXEL:,}"
+            )
+        rects.append(review.Rect(*values))
     rects = [r for r in rects if r.width > 0 and r.height > 0]
     if not rects or len(rects) > 50:
         raise ValueError("draw between 1 and 50 areas")

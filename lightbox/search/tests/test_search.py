@@ -235,6 +235,16 @@ def test_unknown_facet_names_and_values_are_ignored(library):
     assert search(ANON, "", {"nonsense": ["x"]}).total == len(library)
 
 
+@pytest.mark.parametrize("facet", ["year", "age"])
+@pytest.mark.parametrize("value", ["abc", "1e3", "²", "\x00", "90+", "99999999999999999999"])
+def test_a_chosen_year_or_age_that_is_no_number_selects_nothing(client, library, facet, value):
+    results = search(ANON, "", {facet: [value, "2024"]})
+    chosen = next(f for f in results.facets if f.name == facet)
+    assert value in [v.value for v in chosen.values if v.selected]
+    assert client.get("/search/", {"q": "bone", facet: value}).status_code == 200
+    assert client.get("/api/v1/search", {"q": "bone", facet: value}).status_code == 200
+
+
 # -- sorting and pages ---------------------------------------------------------------------
 
 
