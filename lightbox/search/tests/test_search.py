@@ -165,6 +165,14 @@ def test_hostile_queries_never_break_the_page(client, library):
     assert Case.objects.count() == len(FILLER)
 
 
+def test_a_megabyte_of_distinct_words_is_indexed_and_found():
+    # 1 MB of distinct words was over PostgreSQL's 1 MB tsvector limit: a 500 on saving.
+    findings = "osteoid " + " ".join(f"w{i:07}" for i in range(110_000))
+    case = make_case(findings=findings)
+    index.index_cases([case.pk])
+    assert numbers(search(ANON, "osteoid")) == [case.number]
+
+
 def test_every_query_is_bounded_in_time(settings, library):
     settings.LIGHTBOX_SEARCH_TIME_LIMIT_MS = 1
     slow = (
