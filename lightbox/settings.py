@@ -81,6 +81,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Reads a form body before anything else does: Django's limits (too many files or
+    # fields, too large) and a full disk become a clear answer, not a bare 400 or a 500.
+    "lightbox.imaging.middleware.RequestBodyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "lightbox.api.middleware.ApiErrorShapeMiddleware",
@@ -218,7 +221,28 @@ QUARANTINE_DIR = DATA_DIR / "quarantine"
 # De-identified files wait here between the worker's child process and storage.
 STAGING_DIR = DATA_DIR / "media" / ".staging"
 FILE_UPLOAD_TEMP_DIR = str(QUARANTINE_DIR / "incoming")
+# Django's temporary upload files are tracked per request, so that a request that fails
+# half-way (a full disk, a client gone) removes them at once.
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "lightbox.imaging.middleware.QuarantineUploadHandler",
+]
+# The whole of one upload, however many requests it arrives in.
 MAX_UPLOAD_BYTES = envint("LIGHTBOX_MAX_UPLOAD_MB", 2048) * 1024 * 1024
+# One request carries at most this many files: a larger folder is sent as one upload in
+# several parts (the upload page does it; the API has open uploads, see docs/api.md).
+DATA_UPLOAD_MAX_NUMBER_FILES = envint("LIGHTBOX_MAX_FILES_PER_REQUEST", 200)
+# The upload page also keeps each part near this size, so that no request runs long.
+UPLOAD_PART_BYTES = envint("LIGHTBOX_UPLOAD_PART_MB", 64) * 1024 * 1024
+# An open upload that receives nothing for this long, and is not finished, is cancelled.
+UPLOAD_OPEN_MINUTES = envint("LIGHTBOX_UPLOAD_OPEN_MINUTES", 60)
+# Zips: how deep zips inside zips are opened, and what one upload may expand to at all
+# levels together (see Upload.expansion_budget).
+MAX_ZIP_DEPTH = envint("LIGHTBOX_MAX_ZIP_DEPTH", 3)
+MAX_EXPANSION_RATIO = envint("LIGHTBOX_MAX_EXPANSION_RATIO", 200)
+MAX_EXPANDED_BYTES = (
+    envint("LIGHTBOX_MAX_EXPANDED_MB", 4 * MAX_UPLOAD_BYTES // (1024 * 1024)) * 1024 * 1024
+)
 INGEST_WORKERS = envint("LIGHTBOX_INGEST_WORKERS", 2)
 INGEST_MEMORY_MB = envint("LIGHTBOX_INGEST_MEMORY_MB", 4096)
 INGEST_SECONDS = envint("LIGHTBOX_INGEST_SECONDS", 120)

@@ -157,11 +157,12 @@ class UploadFileOut(Schema):
 class UploadOut(Schema):
     id: str
     case: str
-    state: str
+    state: str  # receiving, queued, processing, done, failed
     error: str
     total: int
     processed: int
     failed: int
+    sent_bytes: int  # of the files as sent, not counting what zips expanded to
     files: list[UploadFileOut]
     url: str
 
@@ -184,6 +185,10 @@ class UploadOut(Schema):
     @staticmethod
     def resolve_failed(upload: Upload) -> int:
         return sum(f.state == "failed" for f in upload.files.all())
+
+    @staticmethod
+    def resolve_sent_bytes(upload: Upload) -> int:
+        return sum(f.size for f in upload.files.all() if f.depth == 0)
 
     @staticmethod
     def resolve_files(upload: Upload) -> list[UploadFile]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
-from ninja import File, NinjaAPI, Status
+from ninja import File, NinjaAPI, Query, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
@@ -29,8 +29,8 @@ from lightbox.api.schemas import (
 from lightbox.audit.log import record as audit
 from lightbox.cases.access import can_edit_case, can_view_case
 from lightbox.cases.models import Case, split_number
+from lightbox.imaging import uploads
 from lightbox.imaging.models import Upload
-from lightbox.imaging.uploads import TooLarge, receive
 from lightbox.search import engine
 from lightbox.search.similar import MAX_TEXT, Similar, like_case, like_text, with_cards
 
@@ -49,11 +49,13 @@ ERROR_CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    409: "conflict",
     413: "too_large",
     422: "invalid",
     429: "throttled",
     500: "server_error",
     503: "timeout",
+    507: "insufficient_storage",
 }
 
 
@@ -134,28 +136,79 @@ def get_case(request: HttpRequest, number: str) -> Case:
 
 @api.post(
     "/cases/{number}/uploads",
-    response={202: UploadOut},
+    response={201: UploadOut, 202: UploadOut},
     auth=django_auth,
     tags=["images"],
 )
-def create_upload(request: HttpRequest, number: str, files: list[UploadedFile] = File(...)):  # type: ignore[no-untyped-def]  # noqa: B008
-    """Upload DICOM (files, zips of folders) or pictures to a case. Processing happens in
-    the background: poll the returned URL for per-file status."""
+def create_upload(  # type: ignore[no-untyped-def]
+    request: HttpRequest,
+    number: str,
+    keep_open: bool = Query(False, alias="open"),  # noqa: B008
+    files: list[UploadedFile] | None = File(None),  # noqa: B008
+):
+    """Upload DICOM (files, zips of folders) or pictures to a case: ``202``, and processing
+    happens in the background; poll the returned URL for per-file status. One request
+    carries at most ``LIGHTBOX_MAX_FILES_PER_REQUEST`` files (200). For more, send
+    ``open=true`` (with or without files): the answer is ``201`` with an upload that is
+    *receiving*; add files with ``POST /uploads/{id}/files`` and queue it with
+    ``POST /uploads/{id}/finish``."""
     case = _case_or_404(request, number)
     if not can_edit_case(request.user, case):
         raise HttpError(403, f"Only the authors of {case.number} and editors may add images.")
+    if not keep_open and not files:
+        raise HttpError(400, "Send at least one file in the multipart field 'files'.")
     try:
-        upload = receive(case, request.user, files)
-    except TooLarge as e:
-        raise HttpError(413, str(e)) from None
-    audit(
-        "upload",
-        request=request,
-        target=case,
-        summary=f"uploaded {len(files)} file(s) to {case.number} through the API",
-        upload=str(upload.pk),
-    )
+        if keep_open:
+            upload = uploads.open_upload(case, request.user)
+            _add_or_discard(upload, files or [])
+            return Status(201, _upload(upload.pk))
+        upload = uploads.receive(case, request.user, files or [])
+    except uploads.NotReceived as e:
+        raise HttpError(e.status, str(e)) from None
+    _audit_upload(request, upload, "through the API")
     return Status(202, _upload(upload.pk))
+
+
+@api.post("/uploads/{upload_id}/files", response=UploadOut, auth=django_auth, tags=["images"])
+def add_upload_files(  # type: ignore[no-untyped-def]
+    request: HttpRequest,
+    upload_id: uuid.UUID,
+    files: list[UploadedFile] = File(...),  # noqa: B008
+):
+    """Add files to an upload that is still receiving (opened with ``open=true``). A part
+    is all or nothing; ``MAX_UPLOAD_BYTES`` holds for the whole upload. ``409`` once the
+    upload is finished or cancelled."""
+    upload = _own_upload(request, upload_id)
+    try:
+        uploads.add_files(upload, files)
+    except uploads.NotReceived as e:
+        raise HttpError(e.status, str(e)) from None
+    return _upload(upload.pk)
+
+
+@api.post(
+    "/uploads/{upload_id}/finish", response={202: UploadOut}, auth=django_auth, tags=["images"]
+)
+def finish_upload(request: HttpRequest, upload_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """Close a receiving upload and queue its processing (once): ``202``. ``400`` while it
+    has no file; ``409`` when it is not receiving."""
+    upload = _own_upload(request, upload_id)
+    try:
+        upload = uploads.finish(upload)
+    except uploads.NotReceived as e:
+        raise HttpError(e.status, str(e)) from None
+    _audit_upload(request, upload, "in parts")
+    return Status(202, _upload(upload.pk))
+
+
+@api.post("/uploads/{upload_id}/cancel", response=UploadOut, auth=django_auth, tags=["images"])
+def cancel_upload(request: HttpRequest, upload_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """Give up a receiving upload: its files are wiped at once and it ends ``failed``.
+    ``409`` when it is not receiving."""
+    upload = _own_upload(request, upload_id)
+    if not uploads.cancel(upload, "Cancelled by the uploader; nothing of it was kept."):
+        raise HttpError(409, "This upload is no longer receiving files.")
+    return _upload(upload.pk)
 
 
 @api.get("/uploads/{upload_id}", response=UploadOut, auth=django_auth, tags=["images"])
@@ -170,6 +223,38 @@ def get_upload(request: HttpRequest, upload_id: uuid.UUID):  # type: ignore[no-u
 def _upload(upload_id: uuid.UUID) -> Upload:
     return get_object_or_404(
         Upload.objects.select_related("case").prefetch_related("files"), pk=upload_id
+    )
+
+
+def _own_upload(request: HttpRequest, upload_id: uuid.UUID) -> Upload:
+    """An upload the caller opened and may still add images to."""
+    upload = get_object_or_404(Upload.objects.select_related("case"), pk=upload_id)
+    mine = upload.created_by_id == request.user.pk
+    if not (mine or can_edit_case(request.user, upload.case)):
+        raise Http404("No such upload.")
+    if not (mine and can_edit_case(request.user, upload.case)):
+        raise HttpError(403, "Only the person who opened this upload may add to it or close it.")
+    return upload
+
+
+def _add_or_discard(upload: Upload, files: list[UploadedFile]) -> None:
+    """Add the files an opening request carried; if they are refused, nobody knows the
+    new upload's id yet, so it goes rather than staying open."""
+    try:
+        uploads.add_files(upload, files)
+    except BaseException:
+        uploads.discard(upload)
+        raise
+
+
+def _audit_upload(request: HttpRequest, upload: Upload, how: str) -> None:
+    count = upload.files.count()
+    audit(
+        "upload",
+        request=request,
+        target=upload.case,
+        summary=f"uploaded {count} file(s) to {upload.case.number} {how}",
+        upload=str(upload.pk),
     )
 
 

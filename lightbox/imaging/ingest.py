@@ -37,7 +37,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from lightbox.imaging import quarantine
@@ -58,7 +58,7 @@ from lightbox.imaging.models import (
     Upload,
     UploadFile,
 )
-from lightbox.lib.archive import ArchiveError, Limits, iter_zip
+from lightbox.lib.archive import ArchiveError, ArchiveTooLarge, Limits, iter_zip
 from lightbox.lib.isolation import Isolated, LimitExceeded, WorkerCrashed
 from lightbox.lib.storage import StagedFile, fsync_path
 
@@ -250,29 +250,85 @@ def _read_one(upload: Upload, f: UploadFile) -> bool:
 
 
 def _expand_zip(upload: Upload, f: UploadFile) -> None:
-    path = quarantine.path_of(f.quarantine)
-    start = upload.files.count()
-    limit = settings.MAX_UPLOAD_BYTES
+    """Copy a zip's members out as more files of the upload, one level deeper.
+
+    Nesting cannot multiply a bomb: a zip ``MAX_ZIP_DEPTH`` levels down is not opened, and
+    every level draws on one budget for the whole upload
+    (:meth:`~lightbox.imaging.models.Upload.expansion_budget`), so no byte beyond it is
+    ever written. A member may also expand at most ``MAX_EXPANSION_RATIO`` times its own
+    compressed size.
+    """
+    if f.depth >= settings.MAX_ZIP_DEPTH:
+        _fail(
+            f,
+            f"zip refused: it is inside {f.depth} other zips, and zips are opened at most "
+            f"{settings.MAX_ZIP_DEPTH} levels deep",
+        )
+        return
+    budget = upload.expansion_budget()
+    left = budget - upload.expanded_bytes()
+    limits = Limits(
+        # Members too are counted for the whole upload: empty ones cost no bytes.
+        max_entries=max(Limits().max_entries - upload.files.filter(depth__gt=0).count(), 0),
+        max_member_bytes=max(min(settings.MAX_UPLOAD_BYTES, left), 0),
+        max_total_bytes=max(left, 0),
+        max_ratio=settings.MAX_EXPANSION_RATIO,
+    )
+    members: list[UploadFile] = []
     try:
-        with path.open("rb") as fp:
-            members = iter_zip(fp, Limits(max_member_bytes=limit, max_total_bytes=limit))
-            for i, (member, stream) in enumerate(members):
-                relative, size = quarantine.write(upload.pk, start + i, stream, limit)  # type: ignore[arg-type]
-                UploadFile.objects.create(
-                    upload=upload,
-                    order=start + i,
-                    name=f"{f.name}/{member.name}"[:200],
-                    size=size,
-                    quarantine=relative,
+        with quarantine.path_of(f.quarantine).open("rb") as fp:
+            for member, stream in iter_zip(fp, limits):
+                order = _take_order(upload)
+                try:
+                    relative, size = quarantine.write(upload.pk, order, stream, left)  # type: ignore[arg-type]
+                except ValueError:
+                    raise ArchiveTooLarge(f"member {member.path!r} is too large") from None
+                left -= size
+                members.append(
+                    UploadFile.objects.create(
+                        upload=upload,
+                        order=order,
+                        depth=f.depth + 1,
+                        name=f"{f.name}/{member.name}"[:200],
+                        size=size,
+                        quarantine=relative,
+                    )
                 )
-    except (ArchiveError, ValueError) as e:
+    except ArchiveTooLarge as e:
+        _fail(f, f"zip refused: {e}; {_budget_rule(budget)}")
+        return
+    except ArchiveError as e:
         # Members already copied out stay and are processed; the zip reports the problem.
         _fail(f, f"zip refused: {e}")
+        return
+    except OSError as e:
+        if not quarantine.is_disk_full(e):
+            raise
+        # Half a zip is no use, and the disk needs its space back: fail it whole.
+        for copied in members:
+            _fail(copied, f"not kept: the server ran out of disk space while opening {f.name}")
+        _fail(f, "zip not opened: the server ran out of disk space; nothing of it was kept")
         return
     f.state, f.error = UploadFile.State.DONE, ""
     quarantine.wipe(f.quarantine)
     f.quarantine = ""
     f.save(update_fields=["kind", "state", "step", "error", "quarantine"])
+
+
+def _take_order(upload: Upload) -> int:
+    """The next free order of the upload, taken for good before its file is written, so
+    that a zip opened again after a crash never writes over a member of the first try."""
+    with transaction.atomic():
+        Upload.objects.filter(pk=upload.pk).update(next_order=F("next_order") + 1)
+        return Upload.objects.values_list("next_order", flat=True).get(pk=upload.pk) - 1
+
+
+def _budget_rule(budget: int) -> str:
+    return (
+        f"all the zips of one upload, at every level, expand to at most {budget:,} bytes "
+        f"({settings.MAX_EXPANSION_RATIO} times the bytes sent, and no more than "
+        "LIGHTBOX_MAX_EXPANDED_MB)"
+    )
 
 
 class _Groups:

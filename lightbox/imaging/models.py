@@ -176,9 +176,16 @@ class Image(models.Model):
 
 
 class Upload(models.Model):
-    """One batch of files dropped on a case, processed by the task worker."""
+    """One batch of files dropped on a case, processed by the task worker.
+
+    An upload is *receiving* while its files arrive, in one request or in several (a
+    browser sends a 1,000-slice folder in parts); nothing is processed until it is
+    finished, which queues it once. An open upload nobody finishes is cancelled by the
+    worker's sweep (:func:`lightbox.imaging.uploads.sweep_abandoned`).
+    """
 
     class State(models.TextChoices):
+        RECEIVING = "receiving", "Receiving"
         QUEUED = "queued", "Queued"
         PROCESSING = "processing", "Processing"
         DONE = "done", "Done"
@@ -198,12 +205,38 @@ class Upload(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
+    # Orders (and quarantine names) are handed out here, so that parts received at the
+    # same time, and zip members, never share one.
+    next_order = models.PositiveIntegerField(default=0)
+    last_received = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When files last arrived (an open upload idles from here).",
+    )
 
     class Meta:
         ordering = ["-created"]
 
     def __str__(self) -> str:
         return f"Upload {self.pk} to {self.case_id}"
+
+    def sent_bytes(self) -> int:
+        """Bytes of the files as sent (not zip members): what ``MAX_UPLOAD_BYTES`` limits."""
+        return self._bytes(depth=0)
+
+    def expanded_bytes(self) -> int:
+        """Bytes written out of zips so far, at every level of nesting."""
+        return self._bytes(depth__gt=0)
+
+    def expansion_budget(self) -> int:
+        """How many bytes all zips of this upload, at every level, may expand to:
+        ``MAX_EXPANSION_RATIO`` times the bytes sent, and never more than
+        ``MAX_EXPANDED_BYTES``. A zip of zips multiplies the ratio each level allows; this
+        budget is for the whole upload, so nesting gains an attacker nothing."""
+        return min(settings.MAX_EXPANDED_BYTES, settings.MAX_EXPANSION_RATIO * self.sent_bytes())
+
+    def _bytes(self, **where: int) -> int:
+        return self.files.filter(**where).aggregate(n=models.Sum("size"))["n"] or 0
 
     def get_absolute_url(self) -> str:
         return reverse("lightbox-api:get_upload", args=[self.pk])
@@ -231,6 +264,8 @@ class UploadFile(models.Model):
     order = models.PositiveIntegerField(default=0)
     name = models.CharField(max_length=200, help_text="A safe version of the uploaded name.")
     size = models.PositiveBigIntegerField(default=0)
+    # 0 for a file as sent; a zip member is one deeper than its zip (see MAX_ZIP_DEPTH).
+    depth = models.PositiveSmallIntegerField(default=0)
     kind = models.CharField(max_length=12, blank=True, help_text="dicom, image, zip")
     state = models.CharField(max_length=10, choices=State, default=State.QUEUED)
     step = models.CharField(max_length=12, choices=Step, default=Step.RECEIVED)

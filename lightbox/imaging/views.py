@@ -6,6 +6,7 @@ import json
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import storages
@@ -26,7 +27,7 @@ from lightbox.cases.access import can_edit_case, can_view_case
 from lightbox.cases.models import Case
 from lightbox.imaging import frames, review, viewer
 from lightbox.imaging.models import Image, Instance, PixelReview, Upload, UploadFile
-from lightbox.imaging.uploads import TooLarge, receive
+from lightbox.imaging.uploads import NotReceived, receive
 from lightbox.lib import zipstream
 
 
@@ -162,9 +163,11 @@ def _editable_case(request: HttpRequest, number: str) -> Case:
 @login_required
 @require_http_methods(["GET", "POST"])
 def upload_images(request: HttpRequest, number: str) -> HttpResponse:
-    """Add images to a case: files, a folder or a zip. Works without JavaScript; with it,
-    upload.js shows each file's progress and outcome in place."""
+    """Add images to a case: files, a folder or a zip. Works without JavaScript for up to
+    ``DATA_UPLOAD_MAX_NUMBER_FILES`` files at a time; with it, upload.js sends any number
+    in parts as one upload, and shows each part's and each file's progress in place."""
     case = _editable_case(request, number)
+    status = 200
     if request.method == "POST":
         files = request.FILES.getlist("files")
         if not files:
@@ -172,8 +175,9 @@ def upload_images(request: HttpRequest, number: str) -> HttpResponse:
         else:
             try:
                 upload = receive(case, request.user, files)
-            except TooLarge as e:
+            except NotReceived as e:
                 messages.error(request, f"Not uploaded: {e}")
+                status = e.status
             else:
                 audit(
                     "upload",
@@ -183,13 +187,20 @@ def upload_images(request: HttpRequest, number: str) -> HttpResponse:
                     upload=str(upload.pk),
                 )
                 return redirect("lightbox-upload-status", upload.pk)
-    recent = case.uploads.order_by("-created")[:5]
-    return render(request, "imaging/upload.html", {"case": case, "recent": recent})
+    context = {
+        "case": case,
+        "recent": case.uploads.order_by("-created")[:5],
+        "files_per_request": settings.DATA_UPLOAD_MAX_NUMBER_FILES,
+        "part_bytes": settings.UPLOAD_PART_BYTES,
+    }
+    return render(request, "imaging/upload.html", context, status=status)
 
 
 @login_required
 @require_safe
 def upload_status(request: HttpRequest, upload_id: uuid.UUID) -> HttpResponse:
+    """The progress of the whole upload and each file's outcome; refreshes itself until
+    the upload is done or failed."""
     upload = get_object_or_404(Upload.objects.select_related("case__series"), pk=upload_id)
     if not (upload.created_by_id == request.user.pk or can_edit_case(request.user, upload.case)):
         raise Http404("No such upload.")
@@ -200,6 +211,7 @@ def upload_status(request: HttpRequest, upload_id: uuid.UUID) -> HttpResponse:
         "files": files,
         "processed": sum(f.state != UploadFile.State.QUEUED for f in files),
         "failed": sum(f.state == UploadFile.State.FAILED for f in files),
+        "sent_bytes": sum(f.size for f in files if f.depth == 0),
         "finished": upload.state in (Upload.State.DONE, Upload.State.FAILED),
     }
     return render(request, "imaging/upload_status.html", context)

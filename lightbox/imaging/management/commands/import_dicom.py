@@ -16,7 +16,7 @@ from tqdm import tqdm
 from lightbox.cases.models import Case
 from lightbox.imaging.ingest import process_upload
 from lightbox.imaging.models import UploadFile
-from lightbox.imaging.uploads import TooLarge, receive
+from lightbox.imaging.uploads import NotReceived, receive
 
 
 class _Named:
@@ -66,7 +66,7 @@ class Command(BaseCommand):
             raise CommandError("no files found")
         try:
             upload = receive(target, _CommandUser(), [_Named(p) for p in files])
-        except TooLarge as e:
+        except NotReceived as e:
             raise CommandError(str(e)) from None
         bar = tqdm(
             total=len(files), unit="file", desc="Processing", disable=None if verbosity else True

@@ -1,19 +1,27 @@
 """python manage.py worker — the background task worker, ready before its first task.
 
-django-tasks-db's ``db_worker`` with two things done first, as every worker start must:
+django-tasks-db's ``db_worker`` with three things done first, as every worker start must:
 what a crash interrupted is recovered (quarantine wiped, unfinished uploads queued again,
-see :func:`lightbox.imaging.ingest.recover`), and the limited processes that decode
-uploads are started, so the first upload does not wait for them. Takes every option of
-``db_worker``.
+see :func:`lightbox.imaging.ingest.recover`), open uploads nobody finished are cancelled
+(:func:`lightbox.imaging.uploads.sweep_abandoned`, then again every minute while the
+worker runs), and the limited processes that decode uploads are started, so the first
+upload does not wait for them. Takes every option of ``db_worker``.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 from typing import Any
 
+from django.db import close_old_connections
 from django_tasks_db.management.commands.db_worker import Command as DbWorker
 
-from lightbox.imaging import ingest
+from lightbox.imaging import ingest, uploads
+
+logger = logging.getLogger(__name__)
+
+SWEEP_SECONDS = 60.0
 
 
 class Command(DbWorker):
@@ -22,5 +30,27 @@ class Command(DbWorker):
     def handle(self, *args: Any, **options: Any) -> None:
         if recovered := ingest.recover():
             self.stdout.write(f"Re-queued {recovered} unfinished upload(s).")
+        if abandoned := uploads.sweep_abandoned():
+            self.stdout.write(f"Cancelled {abandoned} abandoned open upload(s).")
         ingest.warm_up()
-        super().handle(*args, **options)
+        stop = threading.Event()
+        sweeper = threading.Thread(
+            target=_sweep_until, args=(stop,), name="upload-sweeper", daemon=True
+        )
+        sweeper.start()
+        try:
+            super().handle(*args, **options)
+        finally:
+            stop.set()
+
+
+def _sweep_until(stop: threading.Event) -> None:
+    """Cancel abandoned open uploads every minute until ``stop`` is set. A failed sweep
+    is logged and tried again next time: it must never stop the worker."""
+    while not stop.wait(SWEEP_SECONDS):
+        try:
+            uploads.sweep_abandoned()
+        except Exception:
+            logger.exception("sweeping abandoned uploads failed")
+        finally:
+            close_old_connections()
