@@ -6,9 +6,9 @@ IPTC captions, Adobe blocks), PNG text chunks (tEXt, zTXt, iTXt) and eXIf, iCCP 
 chunks, GIF comments, WebP EXIF and XMP chunks, TIFF tags. Any of them may hold a patient's
 name or the diagnosis. Pillow keeps what it read in ``Image.info``, carries it through
 ``copy()`` and ``convert()``, and writes parts of it back when saving (a JPEG's comment, a
-PNG's ICC profile). So the pictures Lightbox writes are built from raw pixel bytes
-(:func:`pixels_only`), with an empty ``info``: nothing of the source but its pixels can
-reach the file.
+PNG's ICC profile). So the pictures Lightbox writes are new images the pixel values are
+copied into (:func:`pixels_only`), with an empty ``info``: nothing of the source but its
+pixels can reach the file.
 
 What the source's metadata *means* for the pixels is applied first, so the picture still
 looks as its author saw it: an ICC profile is converted to sRGB (:func:`to_srgb`) and an
@@ -56,13 +56,16 @@ def pixels_only(img: Image.Image, modes: tuple[str, ...] = PNG_MODES) -> Image.I
     Returns
     -------
     PIL.Image.Image
-        Made from raw pixel bytes, so saving it in any format writes no comment, profile,
-        EXIF, XMP, text chunk or resolution of the source.
+        A new image holding only the pixel values, so saving it in any format writes no
+        comment, profile, EXIF, XMP, text chunk or resolution of the source.
     """
     transparent = "transparency" in img.info or img.mode in ("LA", "La", "PA", "RGBA", "RGBa")
     if img.mode not in modes or "transparency" in img.info:
         img = img.convert("RGBA" if transparent and "RGBA" in modes else "RGB")
-    return Image.frombytes(img.mode, img.size, img.tobytes())
+    # A fresh image the pixels are pasted into: one copy of them, and an empty ``info``.
+    clean = Image.new(img.mode, img.size)
+    clean.paste(img, (0, 0))
+    return clean
 
 
 def to_srgb(img: Image.Image) -> Image.Image:
