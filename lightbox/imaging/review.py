@@ -59,7 +59,7 @@ def mask(image: Image, rects: list[Rect]) -> None:
             image = show_series(image.series)
         else:
             # The thumbnail shows what is masked too.
-            old_files += [image.file.name, image.thumbnail.name]
+            old_files += [n for n in (image.file.name, image.thumbnail.name) if n]
             _mask_picture(image, rects)
         image.pixel_review = PixelReview.MASKED
         image.save(update_fields=["pixel_review"])

@@ -13,6 +13,7 @@ import zlib
 
 import pytest
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from PIL import Image as PILImage
 from PIL import PngImagePlugin
 
@@ -371,9 +372,12 @@ def test_it_refuses_an_animated_or_multi_page_picture_with_a_clear_error(fmt):
         prepare_picture(out.getvalue())
 
 
-def test_it_masks_a_stored_picture_without_carrying_its_metadata(client, people):
+def test_it_masks_a_stored_picture_without_carrying_its_metadata(
+    client, people, django_capture_on_commit_callbacks
+):
     """A picture stored by an earlier version, comment and profile included, is masked:
-    the new file and thumbnail hold its pixels alone."""
+    the new file and thumbnail hold its pixels alone, and the old ones are gone (the old
+    thumbnail shows what was masked, too)."""
     case = make_case(created_by=people["alice"])
     image = Image(case=case, is_main=True, pixel_review=PixelReview.NEEDED)
     source = io.BytesIO()
@@ -382,8 +386,11 @@ def test_it_masks_a_stored_picture_without_carrying_its_metadata(client, people)
     image.thumbnail.save("old.jpg", ContentFile(jpeg_full_of_metadata()), save=False)
     image.width, image.height = 48, 32
     image.save()
-    mask(image, [Rect(0, 0, 8, 8)])
+    old = [image.file.name, image.thumbnail.name]
+    with django_capture_on_commit_callbacks(execute=True):
+        mask(image, [Rect(0, 0, 8, 8)])
     image.refresh_from_db()
+    assert not any(default_storage.exists(name) for name in old)
     client.force_login(people["alice"])
     full = _served(client, image.get_file_url())
     assert_bare(full)
