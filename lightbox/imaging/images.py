@@ -1,7 +1,8 @@
 """Turning bytes into a stored case image: validate, strip metadata, thumbnail.
 
-Pillow's decompression-bomb guard is on (``MAX_IMAGE_PIXELS``); every image is re-encoded,
-so EXIF, XMP and GPS blocks never reach storage.
+Pillow's decompression-bomb guard is on (``MAX_IMAGE_PIXELS``); every image is re-encoded
+from its pixels alone, so no comment, EXIF, XMP, GPS, ICC or text block reaches storage,
+and every stored file is named by its content hash.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from django.db import transaction
 from PIL import Image as PILImage
 
 from lightbox.cases.models import Case
+from lightbox.imaging.dicom.picture import THUMBNAIL_SIZE, thumbnail_jpeg
 from lightbox.imaging.dicom.prepare import PreparedPicture, RejectedFile, prepare_picture
 from lightbox.imaging.dicom.render import frame_count, render_frame
 from lightbox.imaging.models import Image, PixelReview, Series
@@ -28,15 +30,13 @@ __all__ = [
     "store_picture",
 ]
 
-THUMBNAIL_SIZE = (320, 320)
-
 
 class InvalidImage(ValueError):
     """The bytes are not an image we accept; the message says why, in one line."""
 
 
 def clean_image_bytes(data: bytes) -> tuple[bytes, str, PILImage.Image]:
-    """Decode ``data`` and re-encode it without metadata.
+    """Decode ``data`` and re-encode its pixels alone (see :func:`prepare_picture`).
 
     Returns the new bytes, the file extension ("png" or "jpg") and the decoded image.
     Photographs (JPEG) stay JPEG; everything else becomes PNG (lossless).
@@ -51,55 +51,50 @@ def clean_image_bytes(data: bytes) -> tuple[bytes, str, PILImage.Image]:
 
 
 def _thumbnail(img: PILImage.Image) -> bytes:
-    thumb = img.copy()
-    if thumb.mode not in ("L", "RGB"):
-        thumb = thumb.convert("RGB")
-    thumb.thumbnail(THUMBNAIL_SIZE)
-    out = io.BytesIO()
-    thumb.save(out, "JPEG", quality=85)
-    return out.getvalue()
+    """A JPEG thumbnail made from the pixels of ``img`` alone: whatever ``img.info``
+    holds (a comment, a profile) is not written."""
+    return thumbnail_jpeg(img, THUMBNAIL_SIZE)
+
+
+def _save_files(image: Image, data: bytes, extension: str, picture: PILImage.Image) -> None:
+    """Put a cleaned picture and its thumbnail on ``image`` (not yet saved).
+
+    Both are stored under the picture's SHA-256 (see ``image_path``), never under a name
+    a person wrote: a title, a caption or an uploaded file name may be a patient's.
+    """
+    image.sha256 = hashlib.sha256(data).hexdigest()
+    image.file.save(f"{image.sha256[:24]}.{extension}", ContentFile(data), save=False)
+    thumb = ContentFile(_thumbnail(picture))
+    image.thumbnail.save(f"{image.sha256[:24]}.jpg", thumb, save=False)
+    image.width, image.height = picture.size
 
 
 @transaction.atomic
-def add_image(
-    case: Case, data: bytes, *, caption: str = "", is_main: bool = False, name: str = "image"
-) -> Image:
-    """Store ``data`` as the next image of ``case``.
+def add_image(case: Case, data: bytes, *, caption: str = "", is_main: bool = False) -> Image:
+    """Store ``data`` as the next image of ``case``, under an opaque name.
 
     Raises
     ------
     InvalidImage
-        When the bytes are not a PNG/JPEG/WebP/TIFF that Pillow can decode within limits.
+        When the bytes are not a JPEG/PNG/GIF/WebP/TIFF that Pillow can decode within
+        limits.
     """
     clean, ext, img = clean_image_bytes(data)
-    digest = hashlib.sha256(clean).hexdigest()
     if is_main:
         case.images.filter(is_main=True).update(is_main=False)
-    order = case.images.count()
-    image = Image(case=case, order=order, caption=caption, is_main=is_main, sha256=digest)
-    image.width, image.height = img.size
-    image.file.save(f"{name}-{digest[:12]}.{ext}", ContentFile(clean), save=False)
-    thumb = ContentFile(_thumbnail(img))
-    image.thumbnail.save(f"{name}-{digest[:12]}-thumb.jpg", thumb, save=False)
-    image.width, image.height = img.size
+    image = Image(case=case, order=case.images.count(), caption=caption, is_main=is_main)
+    _save_files(image, clean, ext, img)
     image.save()
     return image
 
 
 @transaction.atomic
-def store_picture(case: Case, picture: PreparedPicture, *, name: str = "image") -> Image:
-    """Store an already cleaned picture as the next image of ``case``."""
-    img = PILImage.open(io.BytesIO(picture.data))
-    digest = hashlib.sha256(picture.data).hexdigest()
-    image = Image(case=case, order=case.images.count(), sha256=digest)
+def store_picture(case: Case, picture: PreparedPicture) -> Image:
+    """Store an already cleaned picture as the next image of ``case``, under an opaque
+    name."""
+    image = Image(case=case, order=case.images.count())
     image.is_main = not case.images.filter(is_main=True).exists()
-    image.file.save(
-        f"{name}-{digest[:12]}.{picture.extension}", ContentFile(picture.data), save=False
-    )
-    image.thumbnail.save(
-        f"{name}-{digest[:12]}-thumb.jpg", ContentFile(_thumbnail(img)), save=False
-    )
-    image.width, image.height = picture.width, picture.height
+    _save_files(image, picture.data, picture.extension, PILImage.open(io.BytesIO(picture.data)))
     image.save()
     return image
 

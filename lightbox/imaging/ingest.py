@@ -509,7 +509,7 @@ def _store_picture(upload: Upload, f: UploadFile, p: PreparedPicture) -> None:
     from lightbox.imaging.images import store_picture
 
     f.step = Step.STORE
-    f.image = store_picture(upload.case, p, name=os.path.splitext(f.name.split("/")[-1])[0])
+    f.image = store_picture(upload.case, p)
     f.report = {"picture": "re-encoded without metadata (EXIF, XMP, GPS, comments)"}
 
 

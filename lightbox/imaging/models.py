@@ -9,6 +9,8 @@ processed by the task worker; nothing identifiable is ever stored.
 
 from __future__ import annotations
 
+import os
+import re
 import uuid
 
 from django.conf import settings
@@ -24,8 +26,34 @@ def derived_storage() -> Storage:
     return storages["derived"]
 
 
+# A stored name's stem: a hex content hash and nothing else.
+_HEX_STEM = re.compile(r"[0-9a-f]{16,64}")
+_STORED_EXTENSIONS = (".png", ".jpg", ".dcm")
+
+
+def opaque_name(filename: str, sha256: str, suffix: str = "") -> str:
+    """The base name a file is stored under: a content hash, ``suffix`` and the extension.
+
+    Stored names reach readers (FileResponse derives a download's name from them, and a
+    storage listing shows them), and a title, caption or uploaded file name may hold a
+    patient's name or the answer. So no name a person wrote is ever used: the stem is
+    ``filename``'s when it is a hex digest already, else the row's ``sha256``, else a
+    random token; only a known extension is kept.
+
+    >>> opaque_name("glioblastoma-DOE-JOHN.png", "ab" * 32, "-thumb")
+    'abababababababababababab-thumb.png'
+    """
+    stem, ext = os.path.splitext(os.path.basename(filename))
+    ext = ext.lower() if ext.lower() in _STORED_EXTENSIONS else ".bin"
+    if not _HEX_STEM.fullmatch(stem):
+        stem = sha256[:24] if _HEX_STEM.fullmatch(sha256) else uuid.uuid4().hex[:24]
+    return f"{stem}{suffix}{ext}"
+
+
 def instance_path(instance: Instance, filename: str) -> str:
-    return f"dicom/{instance.series.study.case_id}/{instance.series_id}/{filename}"
+    """``dicom/<case id>/<series id>/<hash>.dcm``: ids and a hash only."""
+    name = opaque_name(filename, instance.sha256)
+    return f"dicom/{instance.series.study.case_id}/{instance.series_id}/{name}"
 
 
 class Study(models.Model):
@@ -114,7 +142,14 @@ class Instance(models.Model):
 
 
 def image_path(instance: Image, filename: str) -> str:
-    return f"cases/{instance.case.number}/{filename}"
+    """``images/<case id>/<hash>.<png|jpg>``: an id and a hash only (the case number would
+    do no harm, but it changes when a case moves to another series)."""
+    return f"images/{instance.case_id}/{opaque_name(filename, instance.sha256)}"
+
+
+def thumbnail_path(instance: Image, filename: str) -> str:
+    """``images/<case id>/<hash>-thumb.jpg``, beside its picture."""
+    return f"images/{instance.case_id}/{opaque_name(filename, instance.sha256, '-thumb')}"
 
 
 class Image(models.Model):
@@ -136,7 +171,7 @@ class Image(models.Model):
     pixel_review = models.CharField(
         max_length=12, choices=PixelReview, default=PixelReview.NOT_NEEDED
     )
-    thumbnail = models.ImageField(upload_to=image_path, blank=True)
+    thumbnail = models.ImageField(upload_to=thumbnail_path, blank=True)
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)
     sha256 = models.CharField(max_length=64, blank=True)

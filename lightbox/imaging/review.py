@@ -19,6 +19,7 @@ from pydicom.uid import ExplicitVRLittleEndian
 
 from lightbox.imaging import frames
 from lightbox.imaging.dicom.mask import Rect, mask_rectangles
+from lightbox.imaging.dicom.picture import encode, pixels_only, to_srgb
 from lightbox.imaging.images import _thumbnail, show_series
 from lightbox.imaging.models import Image, PixelReview
 
@@ -57,7 +58,8 @@ def mask(image: Image, rects: list[Rect]) -> None:
             image.refresh_from_db()
             image = show_series(image.series)
         else:
-            old_files.append(image.file.name)
+            # The thumbnail shows what is masked too.
+            old_files += [n for n in (image.file.name, image.thumbnail.name) if n]
             _mask_picture(image, rects)
         image.pixel_review = PixelReview.MASKED
         image.save(update_fields=["pixel_review"])
@@ -69,20 +71,19 @@ def mask(image: Image, rects: list[Rect]) -> None:
 
 
 def _mask_picture(image: Image, rects: list[Rect]) -> None:
+    """Black out ``rects`` in a plain picture and store it again as a PNG of its pixels
+    alone (a picture stored before metadata was stripped may still carry some), under its
+    new content hash."""
     with image.file.open("rb") as fp:
-        picture = PILImage.open(fp)
-        picture.load()
+        stored = PILImage.open(fp)
+        stored.load()
+    picture = pixels_only(to_srgb(stored))
     draw = ImageDraw.Draw(picture)
     for rect in rects:
         draw.rectangle((rect.x, rect.y, rect.x + rect.width - 1, rect.y + rect.height - 1), fill=0)
-    out = io.BytesIO()
-    picture.save(out, "PNG")
-    data = out.getvalue()
-    digest = hashlib.sha256(data).hexdigest()
-    image.file.save(f"masked-{digest[:12]}.png", ContentFile(data), save=False)
-    image.thumbnail.save(
-        f"masked-{digest[:12]}-thumb.jpg", ContentFile(_thumbnail(picture)), save=False
-    )
-    image.sha256 = digest
+    data = encode(picture, "PNG")
+    image.sha256 = hashlib.sha256(data).hexdigest()
+    image.file.save(f"{image.sha256[:24]}.png", ContentFile(data), save=False)
+    image.thumbnail.save(f"{image.sha256[:24]}.jpg", ContentFile(_thumbnail(picture)), save=False)
     image.width, image.height = picture.size
     image.save()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from typing import Any
 
@@ -112,7 +113,11 @@ def instance_frame(request: HttpRequest, number: str, pk: int, frame: int) -> Fi
         name = frames.frame_png(instance, frame - 1)
     except frames.FrameNotFound as e:
         raise Http404(f"No such frame: {e}") from None
-    response = FileResponse(storages["derived"].open(name, "rb"), content_type="image/png")
+    response = FileResponse(
+        storages["derived"].open(name, "rb"),
+        content_type="image/png",
+        filename=f"{number}-instance-{instance.pk}-frame-{frame}.png",
+    )
     response["Cache-Control"] = "private, max-age=86400"
     return response
 
@@ -122,7 +127,9 @@ def instance_file(request: HttpRequest, number: str, pk: int) -> FileResponse:
     """One de-identified DICOM instance, for the viewer or to download."""
     instance = _get_instance(request, number, pk)
     response = FileResponse(
-        instance.file.open("rb"), content_type="application/dicom", filename=f"{instance.pk}.dcm"
+        instance.file.open("rb"),
+        content_type="application/dicom",
+        filename=f"{number}-instance-{instance.pk}.dcm",
     )
     response["Cache-Control"] = "private, max-age=86400"
     return response
@@ -147,7 +154,11 @@ def image_file(request: HttpRequest, number: str, pk: int, kind: str) -> FileRes
     field = {"full": image.file, "thumb": image.thumbnail}.get(kind)
     if not field:
         raise Http404("No such image file.")
-    response = FileResponse(field.open("rb"))
+    # The download's name is made of ids: FileResponse would otherwise take the stored
+    # name, and an upload's name may be a patient's.
+    extension = os.path.splitext(field.name)[1].lower()
+    suffix = "-thumb" if kind == "thumb" else ""
+    response = FileResponse(field.open("rb"), filename=f"{number}-image-{pk}{suffix}{extension}")
     # Content never changes under a URL: a new image gets a new name and row.
     response["Cache-Control"] = "private, max-age=86400"
     return response

@@ -217,16 +217,10 @@ def _case(spec: DemoCase, series: Series, topics: dict[tuple[str, str], Topic]) 
 
 
 def _images(case: Case, spec: DemoCase) -> list[Image]:
-    stem = slugify(spec.title)[:40] or "image"
+    # Stored under their content hash, like every image: never under the case's title.
     return [
-        add_image(
-            case,
-            render_demo_image(image),
-            caption=image.caption,
-            is_main=image.is_main,
-            name=f"{stem}-{order + 1}",
-        )
-        for order, image in enumerate(spec.images)
+        add_image(case, render_demo_image(image), caption=image.caption, is_main=image.is_main)
+        for image in spec.images
     ]
 
 

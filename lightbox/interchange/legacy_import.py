@@ -180,7 +180,6 @@ def _sync_images(case: Case, parsed: LegacyCase, page: Path | None) -> list[str]
                     files[order].read_bytes(),
                     caption=caption,
                     is_main=order == 0,
-                    name=case.number,
                 )
             except (InvalidImage, OSError) as e:
                 warnings.append(f"image {files[order].name} not imported: {e}")
