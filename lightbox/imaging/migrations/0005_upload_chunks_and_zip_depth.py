@@ -14,7 +14,7 @@ def continue_orders(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("imaging", "0003_instance_frames_rendered_on_demand"),
+        ("imaging", "0004_opaque_image_names"),
     ]
 
     operations = [
