@@ -17,7 +17,7 @@ import pydicom
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
 
-from lightbox.imaging.dicom.render import render_png
+from lightbox.imaging.dicom.render import RenderError, render_png
 from lightbox.imaging.models import Instance
 
 __all__ = ["FrameNotFound", "forget", "frame_name", "frame_png"]
@@ -60,21 +60,37 @@ def frame_png(instance: Instance, frame: int) -> str:
     Raises
     ------
     FrameNotFound
-        ``frame`` is out of range, or the pixel data cannot be decoded.
+        ``frame`` is out of range, or the pixel data cannot be decoded (the instance is
+        then marked, ``Instance.render_error``, and not decoded again).
     """
     if not 0 <= frame < max(instance.frames, 1):
         raise FrameNotFound(f"this image has {instance.frames} frame(s)")
+    if instance.render_error:
+        # Known not to render (at ingest, in a limited child): not tried again here.
+        raise FrameNotFound(f"this image cannot be shown as a picture: {instance.render_error}")
     storage, name = _storage(), frame_name(instance, frame)
     if storage.exists(name):
         return name
     with instance.file.open("rb") as fp:
-        ds = pydicom.dcmread(io.BytesIO(fp.read()))
+        data = fp.read()
     try:
+        ds = pydicom.dcmread(io.BytesIO(data))
         data = render_png(ds, frame)
-    except ValueError as e:
-        raise FrameNotFound(str(e)) from None
+    except RenderError as e:
+        _remember(instance, str(e))
+        raise FrameNotFound(f"this image cannot be shown as a picture: {e}") from None
+    except Exception as e:  # noqa: BLE001 - any reader failure means "cannot show it"
+        reason = f"cannot read the file ({e.__class__.__name__})"
+        _remember(instance, reason)
+        raise FrameNotFound(f"this image cannot be shown as a picture: {reason}") from None
     saved = storage.save(name, ContentFile(data))
     if saved != name:
         # Another request rendered the same frame meanwhile: keep one copy.
         storage.delete(saved)
     return name
+
+
+def _remember(instance: Instance, reason: str) -> None:
+    """Mark the instance as not renderable, so that later requests answer at once."""
+    instance.render_error = reason[:300]
+    Instance.objects.filter(pk=instance.pk).update(render_error=instance.render_error)
