@@ -26,9 +26,10 @@ class TooLarge(ValueError):
     """A file, or the upload as a whole, is over the configured limit."""
 
 
-def receive(case: Case, user: Any, files: Iterable[Any]) -> Upload:
+def receive(case: Case, user: Any, files: Iterable[Any], *, enqueue: bool = True) -> Upload:
     """Quarantine ``files`` (Django ``UploadedFile`` objects or anything with ``name`` and
-    ``read``) as a new upload of ``case`` and enqueue its processing."""
+    ``read``) as a new upload of ``case`` and enqueue its processing (unless not
+    ``enqueue``: the caller processes it itself, as ``import_dicom`` does)."""
     from lightbox.imaging.tasks import process_upload
 
     upload = Upload(case=case, created_by=user if user.is_authenticated else None)
@@ -55,7 +56,8 @@ def receive(case: Case, user: Any, files: Iterable[Any]) -> Upload:
                     )
                 )
             UploadFile.objects.bulk_create(rows, batch_size=500)
-            transaction.on_commit(lambda: process_upload.enqueue(str(upload.pk)))
+            if enqueue:
+                transaction.on_commit(lambda: process_upload.enqueue(str(upload.pk)))
     except BaseException:
         # The rows are rolled back; the quarantined bytes go too.
         quarantine.wipe_upload(upload.pk)
