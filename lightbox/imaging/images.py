@@ -142,10 +142,14 @@ def show_series(
         image = Image.objects.select_for_update().filter(series=series).first()
         if image is None:
             image = Image(case=case, series=series, order=case.images.count())
-            image.is_main = rendered is not None and not case.images.filter(is_main=True).exists()
         changed = image.pk is None or image.pixel_review != state
         image.pixel_review = state
         if rendered is not None and image.sha256 != (digest := _sha256(rendered.png)):
+            if not image.file:
+                # Its first picture: the main image if the case has none (a series that
+                # could not be shown never became the main image).
+                others = case.images.filter(is_main=True).exclude(pk=image.pk)
+                image.is_main = image.is_main or not others.exists()
             image.sha256 = digest
             name = f"series-{series.pk}-{digest[:12]}"
             image.file.save(f"{name}.png", ContentFile(rendered.png), save=False)

@@ -116,8 +116,9 @@ def process_upload(upload_id: Any, progress: Callable[[UploadFile], None] | None
     upload = Upload.objects.select_related("case__series").get(pk=upload_id)
     if lease is None:
         return upload
-    staging = _staging_dir(upload.pk, lease)
+    staging = _staging_path(upload.pk, lease)
     try:
+        _clear_staging(upload.pk, keep=staging)
         _process(upload, lease, staging, progress)
     except LeaseLost:
         logger.warning("upload %s: another process took it over; this one stops", upload.pk)
@@ -287,19 +288,22 @@ def _report(files: list[UploadFile], progress: Callable[[UploadFile], None] | No
             progress(f)
 
 
-def _staging_dir(upload_id: Any, lease: Lease) -> Path:
+def _staging_path(upload_id: Any, lease: Lease) -> Path:
     """This owner's folder for the de-identified files between the child and storage.
 
     One per owner, so that an owner never removes another's files; what owners that
-    stopped left behind is removed here (when taking over) and by :func:`recover`.
+    stopped left behind is removed when taking over (:func:`_clear_staging`) and by
+    :func:`recover`.
     """
-    root = Path(settings.STAGING_DIR)
-    path = root / f"{upload_id}.{_nonce(lease.token)}"
-    for stale in root.glob(f"{upload_id}.*"):
-        if stale != path:
+    return Path(settings.STAGING_DIR) / f"{upload_id}.{_nonce(lease.token)}"
+
+
+def _clear_staging(upload_id: Any, keep: Path) -> None:
+    """Remove what earlier owners of the upload left in staging; make ``keep``."""
+    for stale in keep.parent.glob(f"{upload_id}.*"):
+        if stale != keep:
             shutil.rmtree(stale, ignore_errors=True)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    keep.mkdir(parents=True, exist_ok=True)
 
 
 def _nonce(token: str) -> str:
@@ -600,7 +604,7 @@ def _store_dicom(f: UploadFile, p: PreparedDicom, groups: _Groups) -> tuple[Inst
     this one) is not stored again, and the instance stored first stays: the same bytes
     again are skipped as a duplicate, different bytes fail, naming the file kept.
     """
-    meta = p.meta
+    meta = _fit(p.meta)
     f.step = Step.GROUP
     series = groups.series_of(meta)
     f.report = p.report
@@ -632,6 +636,24 @@ def _store_dicom(f: UploadFile, p: PreparedDicom, groups: _Groups) -> tuple[Inst
     groups.known[series.pk][instance.sop_uid] = _Known(p.sha256, f.name, instance)
     _done(f)
     return instance, True
+
+
+# Integer columns are 32-bit on PostgreSQL; (0020,0011) and (0020,0013) are IS, up to 12
+# characters.
+INT32 = range(-(2**31), 2**31)
+
+
+def _fit(meta: dict[str, Any]) -> dict[str, Any]:
+    """The file's values as its columns can hold them: a number out of range is unknown,
+    a text too long is cut. One odd file must not make the database refuse the batch
+    it is stored with (a whole transaction of other files)."""
+    fitted = dict(meta)
+    for key in ("series_number", "instance_number"):
+        if fitted.get(key) is not None and fitted[key] not in INT32:
+            fitted[key] = None
+    for key in ("sop_class_uid", "transfer_syntax"):
+        fitted[key] = str(fitted.get(key) or "")[: Instance._meta.get_field(key).max_length]
+    return fitted
 
 
 def _duplicate(f: UploadFile, p: PreparedDicom, known: _Known) -> None:

@@ -8,7 +8,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.files.storage import storages
 from django.db.models import QuerySet
 from django.http import (
     FileResponse,
@@ -138,10 +137,10 @@ def instance_frame(request: HttpRequest, number: str, pk: int, frame: int) -> Fi
     """One frame of a de-identified instance as a PNG (``frame`` counts from 1)."""
     instance = _get_instance(request, number, pk)
     try:
-        name = frames.frame_png(instance, frame - 1)
+        png = frames.open_frame(instance, frame - 1)
     except frames.FrameNotFound as e:
         raise Http404(f"No such frame: {e}") from None
-    response = FileResponse(storages["derived"].open(name, "rb"), content_type="image/png")
+    response = FileResponse(png, content_type="image/png")
     response["Cache-Control"] = "private, max-age=86400"
     return response
 

@@ -133,3 +133,17 @@ def test_import_dicom_says_the_disk_is_full_without_a_traceback(tmp_path, monkey
     assert "3 failed" in str(raised.value)
     captured = capsys.readouterr()
     assert "Traceback" not in out.getvalue() + err.getvalue() + captured.out + captured.err
+
+
+def test_a_frame_is_still_served_when_the_disk_is_too_full_to_keep_it(client, monkeypatch):
+    """Rendered on demand by the web process: a full disk must not make it a 500."""
+    upload = process_upload(_queued(1).pk)
+    instance = upload.files.get().instance
+
+    def full(self, name, content):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(AtomicFileSystemStorage, "_save", full)
+    response = client.get(f"/cases/{upload.case.number}/instances/{instance.pk}/frames/1.png")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).startswith(b"\x89PNG")
