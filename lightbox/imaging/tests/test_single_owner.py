@@ -165,3 +165,44 @@ def test_a_task_that_finds_the_upload_owned_looks_again_after_the_lease(settings
     again = DBTaskResult.objects.get(task_path__endswith="process_upload")
     assert again.args_kwargs["args"] == [str(upload.pk)]
     assert again.run_after >= beat + timezone.timedelta(seconds=lease.lease_seconds())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_import_dicom_follows_a_worker_that_took_its_upload_first(tmp_path, monkeypatch):
+    """A worker starting meanwhile re-queues every unfinished upload and may claim the
+    command's before the command does: the command then follows it to the end."""
+    import time
+
+    from lightbox.imaging.management.commands import import_dicom
+
+    monkeypatch.setattr(import_dicom, "FOLLOW_SECONDS", 0.05)
+    real = import_dicom.process_upload
+    worker: list[threading.Thread] = []
+    calls: list[str] = []
+
+    def slow_worker(upload_id) -> None:
+        try:
+            real(upload_id, progress=lambda f: time.sleep(0.2))
+        finally:
+            connection.close()
+
+    def command_side(upload_id, progress=None):
+        if not worker:  # the worker gets there first
+            worker.append(threading.Thread(target=slow_worker, args=(upload_id,)))
+            worker[0].start()
+            while not Upload.objects.filter(pk=upload_id, owner__gt="").exists():
+                time.sleep(0.01)
+        upload = real(upload_id, progress=progress)
+        calls.append(upload.state)
+        return upload
+
+    monkeypatch.setattr(import_dicom, "process_upload", command_side)
+    case = make_case()
+    for named in _slices(5):
+        (tmp_path / named.name).write_bytes(named.getvalue())
+    out = io.StringIO()
+    call_command("import_dicom", str(tmp_path), "--case", case.number, stdout=out)
+    worker[0].join(30)
+    assert calls[0] == "processing" and calls[-1] == "done"  # it followed, then saw it done
+    assert "5 file(s): 5 DICOM stored, 0 picture(s) stored, 0 skipped, 0 failed" in out.getvalue()
+    assert Instance.objects.filter(series__study__case=case).count() == 5
