@@ -284,11 +284,11 @@ def _review_subject(image: Image) -> dict[str, Any]:
     subject = {"url": image.get_file_url(), "width": image.width, "height": image.height}
     if image.series is None:
         return subject
-    order = list(image.series.instances.values_list("pk", flat=True))
+    place = {pk: n for n, pk in enumerate(image.series.instances.values_list("pk", flat=True))}
     under_review = list(review.to_review(image))
-    middle = len(order) // 2
-    shown = min(under_review, key=lambda i: abs(order.index(i.pk) - middle))
-    subject.update(count=len(under_review), total=len(order))
+    middle = len(place) // 2
+    shown = min(under_review, key=lambda i: abs(place[i.pk] - middle))
+    subject.update(count=len(under_review), total=len(place))
     if not shown.render_error:
         frame = max(shown.frames, 1) // 2 + 1
         args = [image.case.number, shown.pk, frame]
