@@ -353,8 +353,19 @@ class Case(models.Model):
     def publication_blockers(self, unresolved: list[Any] | None = None) -> list[str]:
         """Why this case may not be published yet (empty when it may); pass
         ``unresolved`` when :meth:`unresolved_identifiers` has already been run."""
+        from lightbox.imaging.models import Series
+
         blockers = []
-        if flagged := self.images.filter(pixel_review="needed").count():
+        # Review state belongs to each instance: a series counts while any of its
+        # instances needs review, even if its image row does not say so (yet).
+        flagged = self.images.filter(pixel_review="needed").count()
+        flagged += (
+            Series.objects.filter(study__case=self, instances__pixel_review="needed")
+            .exclude(image__pixel_review="needed")
+            .distinct()
+            .count()
+        )
+        if flagged:
             blockers.append(
                 f"{flagged} image(s) may show burned-in identifiers: review their pixels first."
             )

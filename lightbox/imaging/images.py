@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Callable
 
-import pydicom
 from django.core.files.base import ContentFile
 from django.db import transaction
 from PIL import Image as PILImage
@@ -18,8 +18,8 @@ from PIL import Image as PILImage
 from lightbox.cases.models import Case
 from lightbox.imaging.dicom.picture import THUMBNAIL_SIZE, thumbnail_jpeg
 from lightbox.imaging.dicom.prepare import PreparedPicture, RejectedFile, prepare_picture
-from lightbox.imaging.dicom.render import frame_count, render_frame
-from lightbox.imaging.models import Image, PixelReview, Series
+from lightbox.imaging.dicom.render import Rendered, RenderError, render_file
+from lightbox.imaging.models import Image, Instance, PixelReview, Series
 
 __all__ = [
     "InvalidImage",
@@ -99,34 +99,86 @@ def store_picture(case: Case, picture: PreparedPicture) -> Image:
     return image
 
 
-def show_series(series: Series) -> Image:
-    """Create or refresh the case image that shows ``series``: its key frame (the middle
-    of the stack), thumbnail and pixel-review state."""
+# Instances tried for a series' key image before giving up on it: those nearest the
+# middle first. A series none of whose first tries renders is shown without a picture.
+KEY_ATTEMPTS = 10
+
+
+def render_in_process(instance: Instance) -> Rendered:
+    """Render an instance's middle frame here, in this process (the web process, for a
+    file it has just written itself, such as a masked one)."""
+    with instance.file.open("rb") as fp:
+        return render_file(fp.read())
+
+
+def show_series(
+    series: Series, *, render: Callable[[Instance], Rendered] = render_in_process
+) -> Image | None:
+    """Create or refresh the case image that shows ``series``: its key frame, thumbnail
+    and pixel-review state. Call it whenever the series changes.
+
+    The pixel-review state is derived from the instances' own states every time (see
+    :meth:`PixelReview.of_series`): one flagged instance added to a clean series makes
+    the whole series need review, whether or not its key frame changed.
+
+    The key frame is the middle frame of the middle instance; an instance that cannot be
+    rendered (``render`` raises :class:`RenderError`) is marked with the reason and the
+    next nearest one is tried (at most :data:`KEY_ATTEMPTS`). A series with no renderable
+    instance keeps an image without a picture, so its authors see it. Returns ``None``
+    for a series without instances.
+    """
     instances = list(series.instances.all())
-    key = instances[len(instances) // 2]
-    with key.file.open("rb") as fp:
-        ds = pydicom.dcmread(fp)
-    frame = frame_count(ds) // 2
-    picture = render_frame(ds, frame)
-    out = io.BytesIO()
-    picture.save(out, "PNG")
-    data = out.getvalue()
-    digest = hashlib.sha256(data).hexdigest()
+    if not instances:
+        return None
+    state = PixelReview.of_series(i.pixel_review for i in instances)
+    rendered = _key_frame(instances, render)
     case = series.study.case
     with transaction.atomic():
-        image = Image.objects.filter(series=series).first()
+        image = Image.objects.select_for_update().filter(series=series).first()
         if image is None:
             image = Image(case=case, series=series, order=case.images.count())
-            image.is_main = not case.images.filter(is_main=True).exists()
-        elif image.sha256 == digest:
-            return image
-        image.sha256 = digest
-        image.file.save(f"series-{series.pk}-{digest[:12]}.png", ContentFile(data), save=False)
-        thumb = ContentFile(_thumbnail(picture))
-        image.thumbnail.save(f"series-{series.pk}-{digest[:12]}-thumb.jpg", thumb, save=False)
-        image.width, image.height = picture.size
-        needs = any(i.pixel_review == PixelReview.NEEDED for i in instances)
-        if needs:
-            image.pixel_review = PixelReview.NEEDED
-        image.save()
+        changed = image.pk is None or image.pixel_review != state
+        image.pixel_review = state
+        if rendered is not None and image.sha256 != (digest := _sha256(rendered.png)):
+            if not image.file:
+                # Its first picture: the main image if the case has none (a series that
+                # could not be shown never became the main image).
+                others = case.images.filter(is_main=True).exclude(pk=image.pk)
+                image.is_main = image.is_main or not others.exists()
+            image.sha256 = digest
+            name = f"series-{series.pk}-{digest[:12]}"
+            image.file.save(f"{name}.png", ContentFile(rendered.png), save=False)
+            picture = PILImage.open(io.BytesIO(rendered.png))
+            image.thumbnail.save(f"{name}-thumb.jpg", ContentFile(_thumbnail(picture)), save=False)
+            image.width, image.height = rendered.width, rendered.height
+            changed = True
+        if changed:
+            image.save()
     return image
+
+
+def _key_frame(
+    instances: list[Instance], render: Callable[[Instance], Rendered]
+) -> Rendered | None:
+    """The key frame of the series: the middle instance's, or the nearest one's that
+    renders; each that does not is marked (``Instance.render_error``)."""
+    middle = len(instances) // 2
+    by_distance = sorted(range(len(instances)), key=lambda i: (abs(i - middle), i))
+    tried = 0
+    for index in by_distance:
+        instance = instances[index]
+        if instance.render_error:
+            continue  # known not to render
+        if tried == KEY_ATTEMPTS:
+            break
+        tried += 1
+        try:
+            return render(instance)
+        except RenderError as e:
+            instance.render_error = str(e)[:300]
+            Instance.objects.filter(pk=instance.pk).update(render_error=instance.render_error)
+    return None
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.files.storage import Storage, storages
@@ -106,6 +107,24 @@ class PixelReview(models.TextChoices):
     CONFIRMED = "confirmed", "Confirmed free of burned-in text"
     MASKED = "masked", "Burned-in text masked"
 
+    @classmethod
+    def of_series(cls, states: Iterable[str]) -> PixelReview:
+        """The state a series shows, from its instances' own states: NEEDED while any
+        instance still needs review (the series is hidden from readers and blocks
+        publication), else MASKED if any was masked, CONFIRMED if any was confirmed,
+        NOT_NEEDED otherwise.
+
+        >>> PixelReview.of_series(["not_needed", "confirmed", "needed"])
+        PixelReview.NEEDED
+        >>> PixelReview.of_series(["not_needed", "masked", "confirmed"])
+        PixelReview.MASKED
+        """
+        seen = set(states)
+        for state in (cls.NEEDED, cls.MASKED, cls.CONFIRMED):
+            if state in seen:
+                return state
+        return cls.NOT_NEEDED
+
 
 class Instance(models.Model):
     """One de-identified DICOM file (one or many frames)."""
@@ -123,9 +142,14 @@ class Instance(models.Model):
     file = models.FileField(upload_to=instance_path)
     sha256 = models.CharField(max_length=64)
     size = models.PositiveBigIntegerField(default=0)
+    # Each instance is reviewed on its own: a flagged file added later to a clean series
+    # is hidden until it is reviewed, and makes the series' image need review again.
     pixel_review = models.CharField(
         max_length=12, choices=PixelReview, default=PixelReview.NOT_NEEDED
     )
+    # Why this file's pixels cannot be shown as a picture (one line), once trying to
+    # render it failed; empty when it rendered or was not tried. It is stored all the same.
+    render_error = models.CharField(max_length=300, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -248,6 +272,11 @@ class Upload(models.Model):
         blank=True,
         help_text="When files last arrived (an open upload idles from here).",
     )
+    # The one process processing it (host:pid:nonce), and when it last said it is alive:
+    # a second worker, or the command line beside a worker, leaves it alone
+    # (see lightbox.imaging.lease).
+    owner = models.CharField(max_length=120, blank=True)
+    heartbeat = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created"]

@@ -85,9 +85,10 @@ class NoFiles(NotReceived):
     status = 400
 
 
-def receive(case: Case, user: Any, files: Iterable[Any]) -> Upload:
+def receive(case: Case, user: Any, files: Iterable[Any], *, enqueue: bool = True) -> Upload:
     """Quarantine ``files`` (Django ``UploadedFile`` objects or anything with ``name`` and
-    ``read``) as a new upload of ``case`` and enqueue its processing.
+    ``read``) as a new upload of ``case`` and enqueue its processing (unless not
+    ``enqueue``: the caller processes it itself, as ``import_dicom`` does).
 
     All or nothing: when any file is refused, or the disk fills, the upload and its
     quarantined bytes are removed and the :class:`NotReceived` is raised.
@@ -95,7 +96,7 @@ def receive(case: Case, user: Any, files: Iterable[Any]) -> Upload:
     upload = open_upload(case, user)
     try:
         add_files(upload, files)
-        return finish(upload)
+        return finish(upload, enqueue=enqueue)
     except BaseException:
         discard(upload)
         raise
@@ -172,8 +173,9 @@ def add_files(upload: Upload, files: Iterable[Any]) -> list[UploadFile]:
     return rows
 
 
-def finish(upload: Upload) -> Upload:
-    """Close the open ``upload`` and queue its processing, once.
+def finish(upload: Upload, *, enqueue: bool = True) -> Upload:
+    """Close the open ``upload`` and queue its processing, once (or, without
+    ``enqueue``, leave it queued for a caller that processes it itself).
 
     Raises
     ------
@@ -189,7 +191,8 @@ def finish(upload: Upload) -> Upload:
             raise _not_open(upload)
         if not upload.files.exists():
             raise NoFiles("Add at least one file before finishing the upload.")
-        transaction.on_commit(lambda: process_upload.enqueue(str(upload.pk)))
+        if enqueue:
+            transaction.on_commit(lambda: process_upload.enqueue(str(upload.pk)))
     upload.refresh_from_db()
     return upload
 

@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.files.storage import storages
+from django.db.models import QuerySet
 from django.http import (
     FileResponse,
     Http404,
@@ -46,6 +46,24 @@ def _get_image(request: HttpRequest, number: str, pk: int) -> Image:
     return image
 
 
+def _reviewer(request: HttpRequest, case: Case) -> bool:
+    """Whether the user may see what still needs pixel review: the case's authors and
+    editors only (it may show burned-in identifiers)."""
+    return can_edit_case(request.user, case)
+
+
+def _shown_instances(request: HttpRequest, image: Image) -> QuerySet[Instance]:
+    """The image's instances this user may download, in stack order. Each instance is
+    checked on its own: one still needing review is left out for readers even if the
+    image's state says otherwise (belt and braces: the image is hidden then too)."""
+    instances = Instance.objects.filter(series_id=image.series_id).order_by(
+        "instance_number", "position", "pk"
+    )
+    if not _reviewer(request, image.case):
+        instances = instances.exclude(pixel_review=PixelReview.NEEDED)
+    return instances
+
+
 def _visible_images(request: HttpRequest, image: Image) -> list[Image]:
     images = list(image.case.images.select_related("series").all())
     if not can_edit_case(request.user, image.case):
@@ -60,19 +78,20 @@ def image_view(request: HttpRequest, number: str, pk: int) -> HttpResponse:
     """View main image in a separate image viewer: the PACS-like viewer, with the
     rendered picture for readers without JavaScript."""
     image = _get_image(request, number, pk)
-    context = {"image": image, "images": _visible_images(request, image)}
+    context: dict[str, Any] = {"image": image, "images": _visible_images(request, image)}
     if image.series_id:
-        context["stack"] = _stack_position(image, request.GET.get("frame", ""))
+        instances = _shown_instances(request, image)
+        context["stack"] = _stack_position(image, instances, request.GET.get("frame", ""))
+        context["unrenderable"] = instances.exclude(render_error="").count()
     return render(request, "imaging/image_view.html", context)
 
 
-def _stack_position(image: Image, asked: str) -> dict[str, Any]:
+def _stack_position(image: Image, instances: QuerySet[Instance], asked: str) -> dict[str, Any]:
     """Where a reader without JavaScript is in the image's stack: every frame of every
-    instance in stack order, the middle one (the key image) unless ``asked`` (1-based)."""
-    instances = Instance.objects.filter(series_id=image.series_id).order_by(
-        "instance_number", "position", "pk"
-    )
-    stack = [(i.pk, f) for i in instances.only("pk", "frames") for f in range(max(i.frames, 1))]
+    instance shown (``instances``, in stack order) that can be rendered as a picture, the
+    middle one (the key image) unless ``asked`` (1-based)."""
+    renderable = instances.filter(render_error="").only("pk", "frames")
+    stack = [(i.pk, f) for i in renderable for f in range(max(i.frames, 1))]
     total = len(stack)
     try:
         current = min(max(int(asked), 1), total)
@@ -93,14 +112,24 @@ def _stack_position(image: Image, asked: str) -> dict[str, Any]:
 @require_safe
 def image_manifest(request: HttpRequest, number: str, pk: int) -> JsonResponse:
     image = _get_image(request, number, pk)
-    return JsonResponse(viewer.manifest(image, _visible_images(request, image)))
+    reviewer = _reviewer(request, image.case)
+    return JsonResponse(viewer.manifest(image, _visible_images(request, image), reviewer=reviewer))
 
 
 def _get_instance(request: HttpRequest, number: str, pk: int) -> Instance:
-    instance = get_object_or_404(Instance.objects.select_related("series__study__case"), pk=pk)
+    """An instance the user may see: of a case they may view, and neither itself nor its
+    series (the image showing it) waiting for pixel review, unless they may review it."""
+    instance = get_object_or_404(
+        Instance.objects.select_related("series__study__case", "series__image"), pk=pk
+    )
     case = instance.series.study.case
-    hidden = instance.pixel_review == PixelReview.NEEDED and not can_edit_case(request.user, case)
-    if case.number != number or hidden or not can_view_case(request.user, case):
+    if case.number != number or not can_view_case(request.user, case):
+        raise Http404("No such image.")
+    image = getattr(instance.series, "image", None)
+    waiting = instance.pixel_review == PixelReview.NEEDED or (
+        image is not None and image.needs_pixel_review
+    )
+    if waiting and not _reviewer(request, case):
         raise Http404("No such image.")
     return instance
 
@@ -110,11 +139,11 @@ def instance_frame(request: HttpRequest, number: str, pk: int, frame: int) -> Fi
     """One frame of a de-identified instance as a PNG (``frame`` counts from 1)."""
     instance = _get_instance(request, number, pk)
     try:
-        name = frames.frame_png(instance, frame - 1)
+        png = frames.open_frame(instance, frame - 1)
     except frames.FrameNotFound as e:
         raise Http404(f"No such frame: {e}") from None
     response = FileResponse(
-        storages["derived"].open(name, "rb"),
+        png,
         content_type="image/png",
         filename=f"{number}-instance-{instance.pk}-frame-{frame}.png",
     )
@@ -141,7 +170,7 @@ def series_zip(request: HttpRequest, number: str, pk: int) -> StreamingHttpRespo
     image = _get_image(request, number, pk)
     if image.series is None:
         raise Http404("This image has no DICOM series.")
-    instances = list(image.series.instances.order_by("instance_number", "position", "pk"))
+    instances = list(_shown_instances(request, image))
     members = ((f"{number}/IM{n + 1:05d}.dcm", i.file) for n, i in enumerate(instances))
     response = StreamingHttpResponse(zipstream.stream(members), content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{number}-series-{pk}.zip"'
@@ -267,7 +296,31 @@ def pixel_review(request: HttpRequest, number: str, pk: int) -> HttpResponse:
                 )
                 messages.success(request, f"Masked {len(rects)} area(s) in every frame.")
                 return redirect("lightbox-pixel-review", case.number, image.pk)
-    return render(request, "imaging/pixel_review.html", {"case": case, "image": image})
+    context = {"case": case, "image": image, "subject": _review_subject(image)}
+    return render(request, "imaging/pixel_review.html", context)
+
+
+def _review_subject(image: Image) -> dict[str, Any]:
+    """What the author looks at and draws on: the picture, or, for a series, the middle
+    frame of the instance under review nearest the middle of the stack (review acts on
+    the instances that need it, which need not include the key image's)."""
+    subject = {"url": image.get_file_url(), "width": image.width, "height": image.height}
+    if image.series is None:
+        return subject
+    place = {pk: n for n, pk in enumerate(image.series.instances.values_list("pk", flat=True))}
+    under_review = list(review.to_review(image))
+    middle = len(place) // 2
+    shown = min(under_review, key=lambda i: abs(place[i.pk] - middle))
+    subject.update(count=len(under_review), total=len(place))
+    if not shown.render_error:
+        frame = max(shown.frames, 1) // 2 + 1
+        args = [image.case.number, shown.pk, frame]
+        subject.update(
+            url=reverse("lightbox-instance-frame", args=args),
+            width=shown.columns,
+            height=shown.rows,
+        )
+    return subject
 
 
 @login_required

@@ -193,7 +193,10 @@ def _check_pixels(ds: Dataset) -> None:
     if "PixelData" not in ds:
         raise RejectedFile("no pixel data: Lightbox stores images, not reports or structures")
     rows, cols = int(ds.get("Rows", 0)), int(ds.get("Columns", 0))
-    frames = frame_count(ds)
+    try:
+        frames = frame_count(ds)
+    except ValueError as e:  # (0028,0008) "1A": no decoder can say which pixels are which
+        raise RejectedFile(str(e)) from None
     bits = int(ds.get("BitsAllocated", 8))
     samples = int(ds.get("SamplesPerPixel", 1))
     if not rows or not cols:
