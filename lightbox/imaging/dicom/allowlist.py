@@ -575,7 +575,8 @@ CODED_OF: Final[Mapping[int, CodedContext]] = {_tag(c.keyword): c for c in CODED
 _CODES: Final[Mapping[int, Mapping[tuple[str, str], Code]]] = {
     _tag(context.keyword): _concepts(context.cids) for context in CODED
 }
-# Old files code SNOMED as SRT (SNOMED RT ids); PS3.16 maps each to its SNOMED CT id.
+# Old files code SNOMED as SRT (SNOMED RT ids); PS3.16 maps each to its SNOMED CT id. (A
+# private module of the pinned pydicom: the same table its Code equality uses.)
 _SRT_TO_SCT: Final[Mapping[str, str]] = _snomed_mapping["SRT"]
 
 
@@ -700,7 +701,7 @@ class Need(enum.IntEnum):
 @dataclass(frozen=True)
 class Required:
     """Free text an image IOD requires: its type in ordinary images and in enhanced
-    multi-frame images (those with (5200,9229) Shared Functional Groups Sequence)."""
+    multi-frame images (an enhanced SOP class, or (5200,9229) Shared Functional Groups)."""
 
     keyword: str
     plain: Need
