@@ -200,6 +200,13 @@ table does not list is decided by an explicit allowlist
 
 The (0018,5101) View Position or a kept view code is what Lightbox records as an image's
 view (`ANT`, `POST`, …), never a code meaning from the file.
+
+De-identified CT, MR, enhanced MR, NM, US and secondary-capture test files gain no error
+from `dciodvfy` (dicom3tools), which the test suite runs. Known limits: a Segmentation
+loses its segment descriptions (labels and property codes, which name the finding) and
+so is no longer a valid Segmentation; an anatomic region coded with a code PS3.16 has
+since retired (e.g. SNOMED RT `T-D3000`) is dropped, which leaves a Type 1 Anatomic
+Region Sequence empty in DX images.
 """
 
 
