@@ -28,6 +28,7 @@ from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID
 
 from lightbox.imaging.dicom import picture
+from lightbox.imaging.dicom.allowlist import view_label
 from lightbox.imaging.dicom.deidentify import DeidPolicy, deidentify
 from lightbox.imaging.dicom.render import frame_count
 
@@ -240,12 +241,9 @@ def _int(ds: Dataset, keyword: str) -> int | None:
 
 
 def _meta(ds: Dataset) -> dict[str, Any]:
-    view = ""
-    # (0054,0220) View Code Sequence / (0018,5101) View Position: ANT, POST, PA, LAT...
-    if vp := str(ds.get("ViewPosition", "") or "").strip():
-        view = vp
-    elif seq := ds.get("ViewCodeSequence"):
-        view = str(seq[0].get("CodeMeaning", "") or "")[:16]
+    # (0018,5101) View Position, else a standard (0054,0220) View Code: ANT, POST, PA, …
+    # From coded values only, never a meaning text from the file.
+    view = view_label(ds)
     study_date = str(ds.get("StudyDate", "") or "")
     return {
         "study_uid": str(ds.get("StudyInstanceUID", "")),
