@@ -62,9 +62,16 @@ def _thumbnail(img: PILImage.Image) -> bytes:
 
 @transaction.atomic
 def add_image(
-    case: Case, data: bytes, *, caption: str = "", is_main: bool = False, name: str = "image"
+    case: Case,
+    data: bytes,
+    *,
+    caption: str = "",
+    answer_caption: str = "",
+    is_main: bool = False,
+    name: str = "image",
 ) -> Image:
-    """Store ``data`` as the next image of ``case``.
+    """Store ``data`` as the next image of ``case``, with its caption before the answer
+    and its caption after it.
 
     Raises
     ------
@@ -77,6 +84,7 @@ def add_image(
         case.images.filter(is_main=True).update(is_main=False)
     order = case.images.count()
     image = Image(case=case, order=order, caption=caption, is_main=is_main, sha256=digest)
+    image.answer_caption = answer_caption
     image.width, image.height = img.size
     image.file.save(f"{name}-{digest[:12]}.{ext}", ContentFile(clean), save=False)
     thumb = ContentFile(_thumbnail(img))

@@ -223,6 +223,7 @@ def _images(case: Case, spec: DemoCase) -> list[Image]:
             case,
             render_demo_image(image),
             caption=image.caption,
+            answer_caption=image.answer_caption,
             is_main=image.is_main,
             name=f"{stem}-{order + 1}",
         )
