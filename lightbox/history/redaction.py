@@ -10,6 +10,12 @@ other records that keep old text of it —
 * the audit entries about the object (their summary, their label — a case's title at the
   time — and their data, which holds review notes),
 * unsaved editor drafts of the case (autosave),
+* the case's comments (their text and a moderator's reason for hiding one: a deleted or
+  hidden comment is kept, so that moderators can see what was said),
+* the author's confirmations that a finding of the identifier scan was not an identifier
+  (:class:`~lightbox.cases.models.IdentifierAcknowledgement`), when their finding lay in
+  the text: they hold a short hash of what was matched, which trying every date or name
+  would undo — the confirmations are deleted and the hashes purged from the audit log,
 * the case's rendered pages, a cache, which are deleted and rendered afresh.
 
 The search index holds only the current text, which must no longer contain the text
@@ -32,7 +38,16 @@ from typing import Any
 from django.db import connection, transaction
 
 from lightbox.audit.models import AuditEntry
-from lightbox.cases.models import Case, EditDraft, RenderedPage, ReviewNote, Topic
+from lightbox.cases import phiscan
+from lightbox.cases.models import (
+    Case,
+    EditDraft,
+    IdentifierAcknowledgement,
+    RenderedPage,
+    ReviewNote,
+    Topic,
+)
+from lightbox.comments.models import Comment
 from lightbox.history.models import Redaction, Revision
 from lightbox.history.revisions import for_object
 from lightbox.history.snapshots import case_snapshot, topic_snapshot
@@ -62,20 +77,22 @@ class Occurrences:
         return bool(self.revisions or self.elsewhere)
 
 
-def _replace(value: Any, text: str) -> Any:
-    """``value`` (JSON: text, numbers, lists, dicts) with ``text`` replaced in every
-    string, keys included."""
+def _replace(value: Any, *texts: str) -> Any:
+    """``value`` (JSON: text, numbers, lists, dicts) with each of ``texts`` replaced in
+    every string, keys included."""
     if isinstance(value, str):
-        return value.replace(text, REPLACEMENT)
+        for text in texts:
+            value = value.replace(text, REPLACEMENT)
+        return value
     if isinstance(value, list):
-        return [_replace(v, text) for v in value]
+        return [_replace(v, *texts) for v in value]
     if isinstance(value, dict):
-        return {_replace(k, text): _replace(v, text) for k, v in value.items()}
+        return {_replace(k, *texts): _replace(v, *texts) for k, v in value.items()}
     return value
 
 
-def _holds(value: Any, text: str) -> bool:
-    return _replace(value, text) != value
+def _holds(value: Any, *texts: str) -> bool:
+    return _replace(value, *texts) != value
 
 
 def _target(obj: Case | Topic) -> tuple[str, str]:
@@ -96,7 +113,20 @@ def _others(obj: Case | Topic) -> dict[str, Any]:
     if isinstance(obj, Case):
         others["review notes"] = (ReviewNote.objects.filter(case=obj), ("text",))
         others["drafts"] = (EditDraft.objects.filter(case=obj), ("data",))
+        others["comments"] = (Comment.objects.filter(case=obj), ("body", "hidden_reason"))
     return others
+
+
+def _confirmations(obj: Case | Topic, text: str) -> list[str]:
+    """Fingerprints of the case's "not an identifier" confirmations whose finding lies in
+    ``text``: the scan run on ``text`` alone, as each confirmation's field, finds it."""
+    if not isinstance(obj, Case):
+        return []
+    prints = []
+    for name, fingerprint in obj.acknowledgements.values_list("field", "fingerprint"):
+        if fingerprint in {f.fingerprint for f in phiscan.scan(text, field=name)}:
+            prints.append(fingerprint)
+    return prints
 
 
 def find(obj: Case | Topic, text: str) -> Occurrences:
@@ -125,13 +155,16 @@ def find(obj: Case | Topic, text: str) -> Occurrences:
             found.revisions.append(rev.number)
             keys.update(dict.fromkeys(hit))
     found.fields = list(keys)
+    prints = _confirmations(obj, text)
     for kind, (rows, columns) in _others(obj).items():
         n = sum(
-            any(_holds(getattr(row, c), text) for c in columns)
+            any(_holds(getattr(row, c), text, *prints) for c in columns)
             for row in rows.only("pk", *columns)
         )
         if n:
             found.elsewhere[kind] = n
+    if prints:
+        found.elsewhere["identifier confirmations"] = len(prints)
     return found
 
 
@@ -157,9 +190,11 @@ def redact(obj: Case | Topic, text: str, *, by: Any) -> Redaction:
                 snapshot=_replace(rev.snapshot, text),
                 message=_replace(rev.message, text),
             )
+        prints = _confirmations(obj, text)
+        IdentifierAcknowledgement.objects.filter(case_id=obj.pk, fingerprint__in=prints).delete()
         for rows, columns in _others(obj).values():
             for row in rows.only("pk", *columns):
-                changed = {c: _replace(getattr(row, c), text) for c in columns}
+                changed = {c: _replace(getattr(row, c), text, *prints) for c in columns}
                 if changed != {c: getattr(row, c) for c in columns}:
                     if isinstance(row, AuditEntry):
                         redact_row(AuditEntry, row.pk, **changed)

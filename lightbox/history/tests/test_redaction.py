@@ -11,7 +11,9 @@ import pytest
 from django.test import Client
 
 from lightbox.audit.models import AuditEntry
-from lightbox.cases.models import EditDraft, RenderedPage, ReviewNote
+from lightbox.cases import phiscan
+from lightbox.cases.models import EditDraft, IdentifierAcknowledgement, RenderedPage, ReviewNote
+from lightbox.comments.models import Comment
 from lightbox.history.models import AppendOnly, Redaction, Revision
 from lightbox.history.redaction import RedactionRefused, find, redact
 from lightbox.history.revisions import for_object, record
@@ -39,6 +41,14 @@ def leaked(case, people):
 
     audit("request_changes", actor=people["erin"], target=case, note=f"Remove {SECRET}!")
     EditDraft.objects.create(case=case, user=people["alice"], data={"findings": [SECRET]})
+    Comment.objects.create(case=case, author=people["bob"], body=f"Was it {SECRET}?", hidden=True)
+    # alice said the date was not an identifier: a hash of it is kept, and audited.
+    [date] = [f for f in case.unresolved_identifiers() if f.field == "findings" and "/" in f.text]
+    IdentifierAcknowledgement.objects.create(
+        case=case, fingerprint=date.fingerprint, field="findings", kind=date.kind.name
+    )
+    audit("edit", actor=people["alice"], target=case, fingerprint=date.fingerprint)
+    assert date.fingerprint in _everything(case)
     assert SECRET in client.get(f"/cases/{case.number}/print/").content.decode()
     case.title, case.findings = "Pain", "Seen with pain."
     case.save()
@@ -54,6 +64,8 @@ def _everything(case) -> str:
     parts.append(json.dumps(list(Redaction.objects.values()), default=str))
     parts.append(json.dumps(list(ReviewNote.objects.values("text")), default=str))
     parts.append(json.dumps(list(EditDraft.objects.values("data")), default=str))
+    parts.append(json.dumps(list(Comment.objects.values("body")), default=str))
+    parts.append(json.dumps(list(IdentifierAcknowledgement.objects.values()), default=str))
     for page in RenderedPage.objects.filter(case=case):
         parts.append(zlib.decompress(page.html).decode())
     return "\n".join(parts)
@@ -71,10 +83,8 @@ def test_it_purges_a_removed_identifier_from_every_revision_and_page(leaked, peo
     assert client.get(url).status_code == 200
     preview = client.post(url, {"text": SECRET})
     assert preview.status_code == 200
-    assert (
-        "In 1 revision (1): Title, Findings, Images (captions, order, main image), Revision message"
-        in " ".join(preview.content.decode().split())
-    )
+    labels = "Title, Findings, Images (captions, order, main image), Revision message"
+    assert f"In 1 revision (1): {labels}" in " ".join(preview.content.decode().split())
     done = client.post(url, {"text": SECRET, "confirm": "yes"})
     assert done.status_code == 302 and done["Location"].endswith("/history/")
     assert SECRET not in _everything(leaked)
@@ -100,10 +110,20 @@ def test_the_audit_entry_and_the_record_say_where_not_what(leaked, people):
     redaction = Redaction.objects.get()
     assert (redaction.user, redaction.revisions) == (people["erin"], [1])
     assert redaction.fields == ["title", "findings", "images", "message"]
-    assert redaction.elsewhere == {"audit entries": 1, "review notes": 1, "drafts": 1}
+    assert redaction.elsewhere == {
+        "audit entries": 2,
+        "review notes": 1,
+        "drafts": 1,
+        "comments": 1,
+        "identifier confirmations": 1,
+    }
+    assert not IdentifierAcknowledgement.objects.exists()
+    assert Comment.objects.get().body == "Was it [redacted]?"
     stored = _everything(leaked)
     for digest in (hashlib.sha256, hashlib.md5, hashlib.sha1):
         assert digest(SECRET.encode()).hexdigest() not in stored
+    for finding in phiscan.scan(f"Seen by {SECRET} with pain.", field="findings"):
+        assert finding.fingerprint not in stored
     # The other records are purged, not removed.
     assert ReviewNote.objects.get().text == "Remove [redacted]!"
     quoted = AuditEntry.objects.get(action="request_changes")
