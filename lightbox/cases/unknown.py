@@ -166,7 +166,9 @@ class Unknown:
 # Relations are not readable through a view (``authors``, ``images``: the page is given
 # them as lists; a series and a case only through their own narrow views below).
 _RELATIONS = frozenset({"authors", "images", "series", "case"})
-_CASE_ALLOWED = (SHOWN | ACCESS | frozenset(DERIVED)) - _RELATIONS
+# Of ACCESS, only what rendering needs (the row's id, the stamp a stored page is kept
+# under); where a case came from (``source``, a file name) is not readable.
+_CASE_ALLOWED = (SHOWN | frozenset(DERIVED) | {"id", "updated"}) - _RELATIONS
 _IMAGE_ALLOWED = (IMAGE_SHOWN | frozenset(IMAGE_DERIVED) | {"id", "case_id"}) - _RELATIONS
 _SERIES_ALLOWED = frozenset({"pk", "id", "prefix", "name", "get_absolute_url"})
 _AUTHOR_ALLOWED = frozenset({"pk", "id", "order", "name", "credentials"})

@@ -216,7 +216,9 @@ def test_an_unknown_view_cannot_read_the_answer(pair):
     view = unknown.view(case)
     assert view.brief_history.startswith(SAFE["brief_history"])
     assert str(view) == f"Case {case.number}"
-    for name in ("diagnosis", "title", "findings", "topic", "radiopharmaceuticals", "images"):
+    for name in (
+        "diagnosis", "title", "findings", "topic", "radiopharmaceuticals", "images", "source",
+    ):  # fmt: skip
         with pytest.raises(AttributeError):
             getattr(view, name)
     with pytest.raises(AttributeError):
