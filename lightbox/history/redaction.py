@@ -50,7 +50,7 @@ from lightbox.cases.models import (
 from lightbox.comments.models import Comment
 from lightbox.history.models import Redaction, Revision
 from lightbox.history.revisions import for_object
-from lightbox.history.snapshots import case_snapshot, topic_snapshot
+from lightbox.history.snapshots import CASE_LABELS, TOPIC_LABELS, case_snapshot, topic_snapshot
 from lightbox.lib.appendonly import redact_row
 
 __all__ = ["MIN_LENGTH", "REPLACEMENT", "Occurrences", "RedactionRefused", "find", "redact"]
@@ -154,7 +154,9 @@ def find(obj: Case | Topic, text: str) -> Occurrences:
         if hit:
             found.revisions.append(rev.number)
             keys.update(dict.fromkeys(hit))
-    found.fields = list(keys)
+    # In display order (PostgreSQL's jsonb keeps a snapshot's keys in an order of its own).
+    order = list(CASE_LABELS if isinstance(obj, Case) else TOPIC_LABELS) + ["message"]
+    found.fields = sorted(keys, key=lambda k: order.index(k) if k in order else len(order))
     prints = _confirmations(obj, text)
     for kind, (rows, columns) in _others(obj).items():
         n = sum(

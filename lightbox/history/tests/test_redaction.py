@@ -83,7 +83,7 @@ def test_it_purges_a_removed_identifier_from_every_revision_and_page(leaked, peo
     assert client.get(url).status_code == 200
     preview = client.post(url, {"text": SECRET})
     assert preview.status_code == 200
-    labels = "Title, Findings, Images (captions, order, main image), Revision message"
+    labels = "Title, Images (captions, order, main image), Findings, Revision message"
     assert f"In 1 revision (1): {labels}" in " ".join(preview.content.decode().split())
     done = client.post(url, {"text": SECRET, "confirm": "yes"})
     assert done.status_code == 302 and done["Location"].endswith("/history/")
@@ -109,7 +109,7 @@ def test_the_audit_entry_and_the_record_say_where_not_what(leaked, people):
     assert entry.data["revisions"] == [1]
     redaction = Redaction.objects.get()
     assert (redaction.user, redaction.revisions) == (people["erin"], [1])
-    assert redaction.fields == ["title", "findings", "images", "message"]
+    assert redaction.fields == ["title", "images", "findings", "message"]  # display order
     assert redaction.elsewhere == {
         "audit entries": 2,
         "review notes": 1,
