@@ -24,9 +24,11 @@ from lightbox.api.schemas import (
     CaseSummaryOut,
     SearchOut,
     SimilarListOut,
+    UnknownCaseOut,
     UploadOut,
 )
 from lightbox.audit.log import record as audit
+from lightbox.cases import unknown
 from lightbox.cases.access import can_edit_case, can_view_case
 from lightbox.cases.models import Case, split_number
 from lightbox.imaging import uploads
@@ -132,6 +134,14 @@ def list_cases(request: HttpRequest):  # type: ignore[no-untyped-def]
 def get_case(request: HttpRequest, number: str) -> Case:
     """One case, structured, with every section."""
     return _case_or_404(request, number)
+
+
+@api.get("/cases/{number}/unknown", response=UnknownCaseOut, tags=["cases"])
+def get_unknown_case(request: HttpRequest, number: str) -> Any:
+    """One case as its unknown page shows it: the header, brief history and images with
+    their captions before the answer. Nothing of the answer (title, diagnosis, findings,
+    codes, radiopharmaceuticals, captions after the answer…) is in it."""
+    return unknown.view(_case_or_404(request, number))
 
 
 @api.post(
@@ -272,7 +282,8 @@ def search(
     ``acr:4*``, ``modality:NM``). Facet choices are repeated parameters named after the
     facets (``?modality=NM&modality=CT&agent=Tc-99m MDP``). With ``unknown=true`` no
     result carries a title, diagnosis or answer text: the snippet is from the brief
-    history. ``per_page`` is at most 100; pages stop at result 10,000."""
+    history, and the facets of the answer (anatomic field, category, radiopharmaceutical)
+    are not counted. ``per_page`` is at most 100; pages stop at result 10,000."""
     selected = {name: request.GET.getlist(name) for name in engine.FACETS}
     res = engine.search(
         request.user, q[:1000], selected, sort, page, per_page, unknown, thumbnails=False
@@ -300,6 +311,7 @@ def search(
                 for v in f.values
             ]
             for f in res.facets
+            if f.counted  # a facet of the answer in unknown mode: the caller's own choice
         },
         "suggestion": (
             {"query": res.suggestion.text, "total": res.suggestion.total}
@@ -311,7 +323,7 @@ def search(
 
 def _similar_out(request: HttpRequest, found: list[Similar], unknown: bool) -> dict[str, Any]:
     results = []
-    for s in with_cards(request.user, found, thumbnails=False):
+    for s in with_cards(request.user, found, thumbnails=False, unknown=unknown):
         title = engine.result_title(s.case, unknown)
         results.append(
             {"number": s.number, "title": title, "score": s.score, "reasons": s.reasons}
@@ -324,8 +336,9 @@ def case_similar(
     request: HttpRequest, number: str, limit: int = 10, unknown: bool = False
 ) -> dict[str, Any]:
     """The cases most like this one that the caller may see, with why each matched.
-    With ``unknown=true`` titles and the reasons that would give the answer away (codes,
-    keywords, topic, category) are left out. ``limit`` is 1 to 50."""
+    With ``unknown=true`` no title is given and the reasons name only what the unknown
+    page shows (the modality; not the code, keywords, field, category or
+    radiopharmaceutical). ``limit`` is 1 to 50."""
     case = _case_or_404(request, number)
     limit = max(1, min(limit, 50))
     return _similar_out(request, like_case(case, request.user, limit, unknown), unknown)

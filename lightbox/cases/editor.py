@@ -149,8 +149,23 @@ class DoseForm(forms.Form):
 
 
 class CaptionForm(forms.Form):
+    """An image's two captions: the first is read with the unknown, the second only
+    after the reveal."""
+
     image = forms.IntegerField(widget=forms.HiddenInput)
-    caption = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    caption = forms.CharField(
+        label="Caption before the answer",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text="Shown with the unknown: only the view, e.g. “Anterior and posterior "
+        "whole-body images”. Nothing that gives the answer.",
+    )
+    answer_caption = forms.CharField(
+        label="Caption after the answer",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text="Shown with the diagnosis: what the image shows.",
+    )
 
 
 def _formset(form: type[forms.Form], extra: int = 1, can_delete: bool = True) -> Any:
@@ -165,7 +180,10 @@ LISTS: dict[str, tuple[str, Any]] = {
     "authors": ("Authors", _formset(AuthorForm)),
     "doses": ("Radiopharmaceuticals", _formset(DoseForm)),
     # Images are removed in pixel review or by an editor, not here.
-    "captions": ("Images: captions and order", _formset(CaptionForm, extra=0, can_delete=False)),
+    "captions": (
+        "Images: captions (before and after the answer) and order",
+        _formset(CaptionForm, extra=0, can_delete=False),
+    ),
 }
 
 
@@ -229,7 +247,18 @@ class CaseEditor:
                 }
                 for d in case.radiopharmaceuticals.all()
             ]
-        return [{"image": i.pk, "caption": i.caption} for i in case.images.order_by("order", "pk")]
+        return [
+            {"image": i.pk, "caption": i.caption, "answer_caption": i.answer_caption}
+            for i in case.images.order_by("order", "pk")
+        ]
+
+    @property
+    def views_missing(self) -> int:
+        """How many images have a caption after the answer but none before it (captions
+        moved by the upgrade that split them): readers of the unknown see no caption."""
+        if not self.case.pk:
+            return 0
+        return self.case.images.filter(caption="").exclude(answer_caption="").count()
 
     @property
     def sections(self) -> list[tuple[str, str, Any]]:
@@ -320,4 +349,5 @@ class CaseEditor:
             if image is None:
                 continue  # removed meanwhile (by pixel review, say)
             image.caption, image.order = d.get("caption", ""), order
-            image.save(update_fields=["caption", "order", "is_main"])
+            image.answer_caption = d.get("answer_caption", "")
+            image.save(update_fields=["caption", "answer_caption", "order", "is_main"])

@@ -397,8 +397,10 @@ class Case(models.Model):
                 str(ref.get("text", "")) if isinstance(ref, dict) else ""
             )
         if self.pk:
-            for image in Image.objects.filter(case=self).order_by("order", "pk"):
-                texts[f"caption.{image.order + 1}"] = image.caption
+            rows = Image.objects.filter(case=self).order_by("order", "pk")
+            for order, caption, answer in rows.values_list("order", "caption", "answer_caption"):
+                texts[f"caption.{order + 1}"] = caption
+                texts[f"answer_caption.{order + 1}"] = answer
         return {k: v for k, v in texts.items() if v}
 
     def unresolved_identifiers(self, texts: dict[str, str] | None = None) -> list[Any]:

@@ -70,8 +70,16 @@ def _save_files(image: Image, data: bytes, extension: str, picture: PILImage.Ima
 
 
 @transaction.atomic
-def add_image(case: Case, data: bytes, *, caption: str = "", is_main: bool = False) -> Image:
-    """Store ``data`` as the next image of ``case``, under an opaque name.
+def add_image(
+    case: Case,
+    data: bytes,
+    *,
+    caption: str = "",
+    answer_caption: str = "",
+    is_main: bool = False,
+) -> Image:
+    """Store ``data`` as the next image of ``case``, under an opaque name, with its
+    caption before the answer and its caption after it.
 
     Raises
     ------
@@ -83,6 +91,7 @@ def add_image(case: Case, data: bytes, *, caption: str = "", is_main: bool = Fal
     if is_main:
         case.images.filter(is_main=True).update(is_main=False)
     image = Image(case=case, order=case.images.count(), caption=caption, is_main=is_main)
+    image.answer_caption = answer_caption
     _save_files(image, clean, ext, img)
     image.save()
     return image

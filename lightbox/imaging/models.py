@@ -1,10 +1,11 @@
 """Images shown on a case, and the de-identified DICOM underneath them.
 
-An :class:`Image` is what a case shows: a caption, an order, the main flag and a rendered
-picture with its thumbnail. It is either a plain picture (a JPEG or PNG upload, stripped of
-metadata) or a view onto a DICOM :class:`Series`, whose :class:`Instance` rows hold the
-de-identified DICOM files. Uploads (:class:`Upload`, one :class:`UploadFile` per file) are
-processed by the task worker; nothing identifiable is ever stored.
+An :class:`Image` is what a case shows: a caption for before the answer and one for after
+it, an order, the main flag and a rendered picture with its thumbnail. It is either a plain
+picture (a JPEG or PNG upload, stripped of metadata) or a view onto a DICOM
+:class:`Series`, whose :class:`Instance` rows hold the de-identified DICOM files. Uploads
+(:class:`Upload`, one :class:`UploadFile` per file) are processed by the task worker;
+nothing identifiable is ever stored.
 """
 
 from __future__ import annotations
@@ -179,7 +180,19 @@ def thumbnail_path(instance: Image, filename: str) -> str:
 class Image(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="images")
     order = models.PositiveSmallIntegerField(default=0)
-    caption = models.TextField(blank=True)
+    # Two captions, because the first is read before the answer: ``caption`` says only
+    # what the image is (the view: "Anterior and posterior whole-body images"), and
+    # ``answer_caption`` what it shows, revealed with the diagnosis.
+    caption = models.TextField(
+        "caption before the answer",
+        blank=True,
+        help_text="Shown with the unknown: the view only, nothing that gives the answer.",
+    )
+    answer_caption = models.TextField(
+        "caption after the answer",
+        blank=True,
+        help_text="Shown once the reader reveals the answer: what the image shows.",
+    )
     is_main = models.BooleanField(
         "main image", default=False, help_text="Opened by “View main image”."
     )

@@ -219,7 +219,13 @@ def _case(spec: DemoCase, series: Series, topics: dict[tuple[str, str], Topic]) 
 def _images(case: Case, spec: DemoCase) -> list[Image]:
     # Stored under their content hash, like every image: never under the case's title.
     return [
-        add_image(case, render_demo_image(image), caption=image.caption, is_main=image.is_main)
+        add_image(
+            case,
+            render_demo_image(image),
+            caption=image.caption,
+            answer_caption=image.answer_caption,
+            is_main=image.is_main,
+        )
         for image in spec.images
     ]
 

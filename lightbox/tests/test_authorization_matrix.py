@@ -203,6 +203,26 @@ MATRIX: dict[str, list[Check]] = {
         Check("GET", "/cases/{case}/history/1/restore/", CASE_READ_LOGIN),
         Check("POST", "/cases/{case}/history/1/restore/", CASE_POST),
     ],
+    # Redaction is the editors' and administrators', not the case's authors'. The text is
+    # in revision 1 and no longer in the case or topic (see world).
+    "lightbox-case-history-redact": [
+        Check("GET", "/cases/{case}/history/redact/", EDITORS_GET),
+        Check(
+            "POST",
+            "/cases/{case}/history/redact/",
+            EDITORS_POST,
+            {"text": "both thighs", "confirm": "yes"},
+        ),
+    ],
+    "lightbox-topic-history-redact": [
+        Check("GET", "/topics/{topic}/history/redact/", EDITORS_GET),
+        Check(
+            "POST",
+            "/topics/{topic}/history/redact/",
+            EDITORS_POST,
+            {"text": "osteoblastic activity", "confirm": "yes"},
+        ),
+    ],
     "lightbox-topic-history": [Check("GET", "/topics/{topic}/history/", EDITORS_GET)],
     "lightbox-topic-history-compare": [
         Check("GET", "/topics/{topic}/history/compare/?a=1&b=2", EDITORS_GET)
@@ -222,6 +242,7 @@ MATRIX: dict[str, list[Check]] = {
     # -- the API -----------------------------------------------------------------------
     "list_cases": [Check("GET", "/api/v1/cases", EVERYONE)],
     "get_case": [Check("GET", "/api/v1/cases/{case}", CASE_READ)],
+    "get_unknown_case": [Check("GET", "/api/v1/cases/{case}/unknown", CASE_READ)],
     "create_upload": [
         # The API signs in with the session; what one may not see does not exist.
         Check(

@@ -73,7 +73,9 @@ def test_bs068_comes_through_the_api_with_every_field_right(client, bs068_path):
     assert data["topic"] == {"slug": "bone-scintigraphy", "title": "Bone Scintigraphy"}
     assert data["images"] == [
         {
+            # The "Images:" line is read before the answer: the caption before it.
             "caption": "Anterior and posterior whole body scintigrams",
+            "answer_caption": "",
             "is_main": True,
             "url": "",
             "thumbnail_url": "",

@@ -175,3 +175,18 @@ def test_command_says_so_when_the_demo_is_already_loaded(small):
     out = io.StringIO()
     call_command("load_demo", verbosity=0, stdout=out)
     assert "already loaded" in out.getvalue()
+
+
+# Words that describe what an image shows, or name a diagnosis: never before the answer.
+ANSWER_WORDS = (
+    "lesion", "metasta", "sclerotic", "lucent", "opacit", "embol", "uptake", "enhanc",
+    "tear", "fibroma", "paget", "rhabdo", "superscan", "calvarium", "muscle", "emboli",
+)  # fmt: skip
+
+
+def test_demo_captions_before_the_answer_name_only_the_view():
+    for case in CASES:
+        for image in case.images:
+            said = [w for w in ANSWER_WORDS if w in image.caption.lower()]
+            assert not said, (case.title, image.caption)
+    assert sum(bool(i.answer_caption) for c in CASES for i in c.images) >= 10
