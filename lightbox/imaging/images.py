@@ -155,6 +155,7 @@ def show_series(
                 others = case.images.filter(is_main=True).exclude(pk=image.pk)
                 image.is_main = image.is_main or not others.exists()
             image.sha256 = digest
+            _forget_on_commit(image)
             name = f"series-{series.pk}-{digest[:12]}"
             image.file.save(f"{name}.png", ContentFile(rendered.png), save=False)
             picture = PILImage.open(io.BytesIO(rendered.png))
@@ -164,6 +165,16 @@ def show_series(
         if changed:
             image.save()
     return image
+
+
+def _forget_on_commit(image: Image) -> None:
+    """Delete the picture and thumbnail ``image`` shows now, once its new ones are
+    committed: an old key frame may show what pixel review has since masked, and no row
+    will point at it again."""
+    storage = image.file.storage
+    old = [name for name in (image.file.name, image.thumbnail.name) if name]
+    if old:
+        transaction.on_commit(lambda: [storage.delete(name) for name in old])
 
 
 def _key_frame(
