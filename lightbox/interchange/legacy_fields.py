@@ -90,6 +90,13 @@ def split_outside_brackets(text: str, separator: re.Pattern[str]) -> list[str]:
     return pieces
 
 
+def _outside_brackets(text: str) -> str:
+    """``text`` with what its matched brackets enclose (brackets included) blanked out."""
+    for start, end in reversed(_bracketed_spans(text)):
+        text = text[:start] + " " + text[end:]
+    return text
+
+
 def _bracketed_spans(text: str) -> list[tuple[int, int]]:
     """The outermost matched bracket pairs of ``text``, as sorted (start, end) spans."""
     stack: list[tuple[str, int]] = []  # (the closer it needs, where it opened)
@@ -270,7 +277,9 @@ def split_authors(text: str) -> tuple[list[LegacyAuthor], str]:
         if not any(c.isalpha() for c in chunk):
             stray.append(chunk.strip())  # a number where a name should be
             continue
-        if all(_is_credential(t) for t in tokens):
+        # "M.D. (Radiology, Nuclear Medicine)": a note in brackets goes with the degrees.
+        outside = [t for t in _outside_brackets(chunk).split() if any(c.isalnum() for c in t)]
+        if outside and all(_is_credential(t) for t in outside):
             if authors:
                 previous = authors[-1]
                 previous.credentials = ", ".join(

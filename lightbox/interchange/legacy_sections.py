@@ -21,11 +21,12 @@ the findings), so a candidate is a heading only where a page puts one. Its stren
 ``LABELLED``
     it begins a block and its text follows it on the line.
 ``INLINE``
-    it is alone on its line inside a running paragraph (a page written without blank
+    it is alone on its line inside a running paragraph (a page written with few blank
     lines).
 
 A heading that is not alone on its line and does not begin a block, "Findings: the scan
-..." inside a paragraph of the discussion, is prose, always.
+..." inside a paragraph of the discussion, is prose. (A page without a single blank line
+has no blocks: each of its lines begins one.)
 
 Each section opens once per *half* of the page: the 1996 pages print an unknown half and a
 known half, separated by a navigation line ("Full history/Diagnosis is available below"),
@@ -232,8 +233,13 @@ def _candidates(
     """Every line that could be a heading, with its strength; prose lines left out."""
     found: list[_Candidate] = []
     half = 0
+    # A page written without a single blank line has no blocks to begin: there every line
+    # is one (text pages saved from a form, one "Label: value" per line).
+    text = [index for index, line in enumerate(lines) if line]
+    dense = bool(text) and all(lines[text[0] : text[-1] + 1])
     block_start = True
     for index, line in enumerate(lines):
+        block_start = block_start or dense
         if not line:
             block_start = True
             continue

@@ -36,6 +36,7 @@ Examples
 from __future__ import annotations
 
 import codecs
+import itertools
 import re
 from html.parser import HTMLParser
 
@@ -123,51 +124,56 @@ def _decode_bytes(data: bytes, warnings: list[str]) -> str:
     body = data[skip:]
     # One linear pass: every byte that is not UTF-8 comes out as one escape code point.
     text = body.decode("utf-8", "surrogateescape")
-    escapes = list(_ESCAPED_RE.finditer(text))
-    if not escapes:
+    if _ESCAPED_RE.search(text) is None:
         return text
     utf8 = _MULTIBYTE_RE.search(text) is not None
     if not utf8:
         # Not a UTF-8 page: Windows-1252, one character per byte.
         text = body.decode("cp1252", "surrogateescape")
-        escapes = list(_ESCAPED_RE.finditer(text))
-    readable = [m for m in escapes if _cp1252(m) is not None] if utf8 else []
-    undefined = [m for m in escapes if _cp1252(m) is None]
-    if readable:
+    if utf8 and (readable := _READABLE_RE.findall(text)):
         warnings.append(
-            f"{_bytes(len(readable))} not UTF-8 and were read as Windows-1252: "
-            + _listing(text, readable, skip, utf8=True)
+            f"{_bytes(len(readable))} not UTF-8 and {_were(len(readable))} read as "
+            f"Windows-1252: {_listing(text, _READABLE_RE, len(readable), skip, utf8=True)}"
         )
-    if undefined:
+    if undefined := _UNDEFINED_RE.findall(text):
         warnings.append(
             f"{_bytes(len(undefined))} not a character in UTF-8 or Windows-1252 and "
-            f"{'was' if len(undefined) == 1 else 'were'} replaced by U+FFFD: "
-            + _listing(text, undefined, skip, utf8=utf8)
+            f"{_were(len(undefined))} replaced by U+FFFD: "
+            + _listing(text, _UNDEFINED_RE, len(undefined), skip, utf8=utf8)
         )
-    return _ESCAPED_RE.sub(lambda m: _cp1252(m) or "\ufffd", text)
+    return text.translate(_ESCAPED_TO_CP1252)
 
 
-def _cp1252(escape: re.Match[str]) -> str | None:
-    """The Windows-1252 character of an escaped byte; None for the five it leaves out."""
-    try:
-        return bytes([ord(escape[0]) - 0xDC00]).decode("cp1252")
-    except UnicodeDecodeError:
-        return None
+def _cp1252(byte: int) -> str:
+    """The Windows-1252 character of a byte; U+FFFD for the five it leaves undefined."""
+    return bytes([byte]).decode("cp1252", "replace")
+
+
+# The escape of each byte 0x80-0xFF, translated to the byte's Windows-1252 character.
+_ESCAPED_TO_CP1252 = {0xDC00 + byte: _cp1252(byte) for byte in range(0x80, 0x100)}
+_UNDEFINED = "".join(chr(k) for k, v in _ESCAPED_TO_CP1252.items() if v == "\ufffd")
+_UNDEFINED_RE = re.compile(f"[{_UNDEFINED}]")
+_READABLE_RE = re.compile(f"(?![{_UNDEFINED}])[\udc80-\udcff]")
 
 
 def _bytes(count: int) -> str:
     return "1 byte is" if count == 1 else f"{count} bytes are"
 
 
-def _listing(text: str, escapes: list[re.Match[str]], skip: int, *, utf8: bool) -> str:
+def _were(count: int) -> str:
+    return "was" if count == 1 else "were"
+
+
+def _listing(text: str, escapes: re.Pattern[str], count: int, skip: int, *, utf8: bool) -> str:
     """ "0x93 '“' at line 1, column 6 (byte 6); ..." for the first few escaped bytes."""
     entries = []
-    for escape in escapes[:_LISTED_BYTES]:
-        character = _cp1252(escape)
-        shown = f" {character!r}" if character is not None else ""
+    for escape in itertools.islice(escapes.finditer(text), _LISTED_BYTES):
+        byte = ord(escape[0]) - 0xDC00
+        character = _cp1252(byte)
+        shown = f" {character!r}" if character != "\ufffd" else ""
         where = _position(text, escape.start(), skip, utf8=utf8)
-        entries.append(f"0x{ord(escape[0]) - 0xDC00:02x}{shown} at {where}")
-    more = len(escapes) - len(entries)
+        entries.append(f"0x{byte:02x}{shown} at {where}")
+    more = count - len(entries)
     return "; ".join(entries) + (f"; and {more} more" if more > 0 else "")
 
 
@@ -181,9 +187,22 @@ def _position(text: str, index: int, skip: int, *, utf8: bool) -> str:
     return f"line {line}, column {column} (byte {offset + skip})"
 
 
+# Mojibake of UTF-8 read as Windows-1252 (or Latin-1) always shows a lead byte's reading
+# ("Ã", "â") followed by a continuation byte's (0x80-0xBF; a no-break space may have become a
+# space). Looking for that pair first spares ftfy's fuller check on ordinary pages.
+_CONTINUATIONS = {
+    bytes([b]).decode(codec, "ignore")
+    for b in range(0x80, 0xC0)
+    for codec in ("cp1252", "latin-1")
+}
+_MOJIBAKE_HINT_RE = re.compile(
+    "[\u00c2-\u00f4][" + re.escape("".join(sorted(_CONTINUATIONS - {""}))) + " ]"
+)
+
+
 def _repair_mojibake(text: str, warnings: list[str]) -> str:
     """Undo UTF-8 that was read as Windows-1252 and saved again, saying what changed."""
-    if text.isascii() or not ftfy.badness.is_bad(text):
+    if _MOJIBAKE_HINT_RE.search(text) is None or not ftfy.badness.is_bad(text):
         return text
     fixed = ftfy.fix_encoding(text, _MOJIBAKE_ONLY)
     if fixed == text:
