@@ -68,7 +68,7 @@ def test_a_byte_no_encoding_defines_becomes_a_replacement_character_with_its_pla
 
 
 def test_the_offset_counts_the_byte_order_mark_and_the_column_counts_characters() -> None:
-    data = b"\xef\xbb\xbf" + "Diagnosis: Sjögren \x93dry\x94 eyes".encode("utf-8")
+    data = b"\xef\xbb\xbf" + "Diagnosis: Sjögren \x93dry\x94 eyes".encode()
     data = data.replace("\x93".encode(), b"\x93").replace("\x94".encode(), b"\x94")
     case = parse_legacy(data)
     assert case.diagnosis == "Sjögren “dry” eyes"
