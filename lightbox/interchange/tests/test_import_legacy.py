@@ -224,3 +224,50 @@ def test_a_page_without_a_case_number_fails_clearly(tmp_path):
     with pytest.raises(CommandError, match="1 failed"):
         _import(page)
     assert not Case.objects.exists()
+
+
+def test_a_page_without_a_diagnosis_says_so_and_which_headings_were_looked_for(tmp_path):
+    page = tmp_path / "bs110.txt"
+    page.write_text("Findings: Uptake in both thighs.\n\nCase number: bs110\n")
+    _, err = _import(page)
+    assert f"warning: {page}: no diagnosis found: looked for headings Diagnosis, " in err
+    assert "Case Diagnosis, Final Diagnosis" in err and "Dx" in err
+    assert Case.objects.get().diagnosis == ""
+
+
+def test_a_case_diagnosis_heading_gives_the_diagnosis_without_a_warning(tmp_path):
+    page = tmp_path / "bs111.txt"
+    page.write_text("Case Diagnosis: Heterotopic ossification\n\nCase number: bs111\n")
+    _, err = _import(page)
+    assert err == ""
+    assert Case.objects.get().diagnosis == "Heterotopic ossification"
+
+
+def test_a_stray_byte_is_named_by_file_line_and_column(tmp_path):
+    page = tmp_path / "bs112.txt"
+    data = "Diagnosis: Ménétrier disease\n\nFindings: the patient".encode()
+    data += b"\x92s folds\n\nCase number: bs112\n"
+    page.write_bytes(data)
+    _, err = _import(page)
+    assert f"warning: {page}: 1 byte is not UTF-8 and was read as Windows-1252: " in err
+    assert f"0x92 '’' at line 3, column 22 (byte {data.index(b'\x92')})" in err
+    assert Case.objects.get().findings == "the patient’s folds"
+
+
+def test_pictures_attach_in_number_order_and_extra_ones_are_kept(tmp_path, client):
+    (tmp_path / "bs113.txt").write_text(
+        "Images:\n\nFirst\n\nSecond\n\nDiagnosis: Metastases\n\nCase number: bs113\n"
+    )
+    for n, width in ((1, 11), (2, 12), (10, 20), (3, 13)):
+        name = "bs113" if n == 1 else f"bs113-{n}"
+        (tmp_path / f"{name}.png").write_bytes(png_bytes((width, 10)))
+    (tmp_path / "bs1131.png").write_bytes(png_bytes((99, 10)))  # another case's picture
+    _, err = _import(tmp_path)
+    images = client.get("/api/v1/cases/bs113").json()["images"]
+    assert [(i["caption"], i["width"]) for i in images] == [
+        ("First", 11),
+        ("Second", 12),
+        ("", 13),
+        ("", 20),
+    ]
+    assert "more pictures than captions: bs113-3.png, bs113-10.png" in err
