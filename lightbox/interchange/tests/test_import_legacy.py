@@ -271,3 +271,36 @@ def test_pictures_attach_in_number_order_and_extra_ones_are_kept(tmp_path, clien
         ("", 20),
     ]
     assert "more pictures than captions: bs113-3.png, bs113-10.png" in err
+
+
+def test_a_rating_out_of_range_fails_the_page_in_one_line(tmp_path, monkeypatch):
+    from lightbox.interchange import legacy_import
+    from lightbox.interchange.legacy import LegacyCase
+
+    page = tmp_path / "bs114.txt"
+    page.write_text("Diagnosis: Gout\n\nCase number: bs114\n")
+    # The parser keeps ratings in 1-5; one it let through must fail its page with a
+    # message (the field validators; the check constraints are the database's).
+    monkeypatch.setattr(
+        legacy_import, "parse_legacy", lambda data: LegacyCase(number="bs114", difficulty=9)
+    )
+    with pytest.raises(CommandError, match="0 created, 0 updated, 1 failed"):
+        _import(page)
+    assert not Case.objects.exists()
+
+
+def test_a_row_the_database_refuses_fails_the_page_in_one_line(tmp_path, monkeypatch):
+    from django.db import IntegrityError
+
+    def refuse(*args, **kwargs):
+        raise IntegrityError("UNIQUE constraint failed: cases_case.series_id, sequence")
+
+    page = tmp_path / "bs115.txt"
+    page.write_text("Diagnosis: Gout\n\nCase number: bs115\n")
+    monkeypatch.setattr(Case, "save", refuse)
+    out, err = StringIO(), StringIO()
+    with pytest.raises(CommandError, match="0 created, 0 updated, 1 failed"):
+        call_command("import_legacy", str(page), stdout=out, stderr=err)
+    assert err.getvalue() == (
+        f"error: {page}: invalid case: UNIQUE constraint failed: cases_case.series_id, sequence\n"
+    )
