@@ -42,8 +42,12 @@ def _enqueue_renders() -> None:
 
     pending: set[int] = getattr(_to_render, "ids", set())
     _to_render.ids = set()
-    for case_id in sorted(pending):
-        render_case_pages.enqueue(case_id)
+    if not pending:
+        return
+    # One commit for all of them, not one each (on PostgreSQL, each is a WAL flush).
+    with transaction.atomic():
+        for case_id in sorted(pending):
+            render_case_pages.enqueue(case_id)
 
 
 def case_saved(sender: type[Case], instance: Case, raw: bool = False, **kwargs: Any) -> None:
