@@ -69,6 +69,8 @@ def separators_outside_brackets(text: str, separator: re.Pattern[str]) -> list[r
     stray "(" does not glue the rest of a list into one item. Linear in ``len(text)``.
     """
     spans = _bracketed_spans(text)
+    if not spans:
+        return list(separator.finditer(text))
     kept: list[re.Match[str]] = []
     cursor = 0
     for match in separator.finditer(text):
@@ -81,6 +83,8 @@ def separators_outside_brackets(text: str, separator: re.Pattern[str]) -> list[r
 
 def split_outside_brackets(text: str, separator: re.Pattern[str]) -> list[str]:
     """``separator.split(text)``, except where the separator is inside brackets."""
+    if _BRACKET_RE.search(text) is None:
+        return separator.split(text)
     pieces: list[str] = []
     start = 0
     for match in separators_outside_brackets(text, separator):

@@ -117,9 +117,9 @@ def test_four_megabytes_of_stray_bytes_and_mojibake_decode_quickly() -> None:
         "Diagnosis: é\n\nDiscussion: ".encode() + b"\x93a\x94 " * 1_000_000,
         ("Diagnosis: x\n\nDiscussion: " + "JosÃ© " * 600_000).encode(),
     ):
-        started = time.perf_counter()
+        started = time.process_time()  # CPU time: on a busy machine, waiting is not work
         parse_legacy(data)
-        assert time.perf_counter() - started < 10
+        assert time.process_time() - started < 10
 
 
 def test_the_decoding_examples_hold() -> None:
