@@ -266,13 +266,16 @@ def save_legacy_case(
     _apply_fields(case, parsed)
     case.topic = _topic_for(parsed) or case.topic
     case.source = source[:300]
-    # Series and topic were just read or made in this transaction: no query to check them.
+    # Series and topic were just read or made in this transaction: no query to check them;
+    # the number is made from series and sequence when the case is saved (and was looked
+    # up by them above), so there is none to check yet either.
     # The check constraints (difficulty and quality 1-5) repeat the fields' validators in
     # the database, which enforces them: Django would validate each again with a query
     # carrying every field of the case, a fifth of an import's time. A row the database
     # refuses (a number taken by a concurrent writer) fails the page like a bad field.
     case.full_clean(
-        exclude=["series", "sequence", "created_by", "topic"], validate_constraints=False
+        exclude=["series", "sequence", "number", "created_by", "topic"],
+        validate_constraints=False,
     )
     case.save()
     _replace_children(case, parsed, created=created)
