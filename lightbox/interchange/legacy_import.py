@@ -248,7 +248,8 @@ def save_legacy_case(
     except ValueError as e:
         raise ImportFailed(str(e)) from None
     series = _series_for(parsed.number)
-    case = Case.objects.filter(series=series, sequence=sequence).first()
+    # No ordering: Case's default one joins the series table to sort a single row.
+    case = Case.objects.filter(series=series, sequence=sequence).order_by().first()
     created = case is None
     if case is not None:
         # Edits saved without a revision go into the history before the page overwrites them.
