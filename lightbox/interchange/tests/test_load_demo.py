@@ -175,3 +175,19 @@ def test_command_says_so_when_the_demo_is_already_loaded(small):
     out = io.StringIO()
     call_command("load_demo", verbosity=0, stdout=out)
     assert "already loaded" in out.getvalue()
+
+
+def test_each_demo_case_is_indexed_once(small, monkeypatch):
+    from lightbox.search import index
+
+    indexed: list[int] = []
+    real = index.index_cases
+
+    def counted(ids):
+        ids = sorted(set(ids))
+        indexed.extend(ids)
+        real(ids)
+
+    monkeypatch.setattr(index, "index_cases", counted)
+    assert load_demo(progress=False) == len(SMALL)
+    assert sorted(indexed) == sorted(Case.objects.values_list("pk", flat=True))
