@@ -30,14 +30,20 @@ has no blocks: each of its lines begins one.)
 
 Each section opens once per *half* of the page: the 1996 pages print an unknown half and a
 known half, separated by a navigation line ("Full history/Diagnosis is available below"),
-and bs068 prints its diagnosis in both. Within a half, of the candidates for one section the
-strongest is the heading (the first, among equals); another is a heading too when it is
-``MARKED`` (the author's markup says so: a repeated section is appended, with a warning) or
-when it begins a block and repeats the winner's text (the same diagnosis printed twice is
-read once). Every other candidate stays where it is, as a line of the prose around it.
+and bs068 prints its diagnosis in both. Within a half, of the candidates for one section
+one is the heading, chosen by (in this order): marked by the HTML, then beginning a block,
+then inside a paragraph; in its place, that is not a heading of the case's presentation
+(history, images, radiopharmaceutical, findings) inside its teaching part (after a
+discussion, references, follow-up, differential or codes heading); the section's own
+name before a synonym that reports and prose use too ("Impression", "Dx", "Clinical
+presentation"); alone on its line before followed by text; first on the page. Another is
+a heading too when it is ``MARKED`` (the author's markup says so: a repeated section is
+appended, with a warning) or when it begins a block and repeats the chosen one's text (the
+same diagnosis printed twice is read once). Every other candidate stays where it is, as a
+line of the prose around it.
 
-Section order is not used: collections put the sections in many orders, and a page with its
-sections shuffled still reads the same.
+Order decides nothing else: collections put the sections in many orders, and a page with
+its sections shuffled still reads the same.
 """
 
 from __future__ import annotations
@@ -73,52 +79,63 @@ DIAGNOSIS_HEADINGS = (
     "Diagnoses, Dx, Final Dx, Impression"
 )
 
-HEADINGS: list[tuple[str, str]] = [
+# (pattern, kind, secondary): a secondary heading is a synonym that reports and prose use
+# too ("Impression", "Dx", "Clinical presentation"); beside the section's own heading on
+# the same page, it is the prose's.
+HEADINGS: list[tuple[str, str, bool]] = [
     (
         r"case\s+authors?(?:\s*\(s\))?|authors?(?:\s*\(s\))?|(?:contributed|submitted)\s+by",
         "authors",
+        False,
     ),
-    (r"case\s+(?:number|no\.?|\#|id)", "number"),
-    (r"(?:case\s+)?title", "title"),
-    (r"(?:case\s+)?date", "date"),
-    (r"rating", "rating"),
+    (r"case\s+(?:number|no\.?|\#|id)", "number", False),
+    (r"(?:case\s+)?title", "title", False),
+    (r"(?:case\s+)?date", "date", False),
+    (r"rating", "rating", False),
     (
         r"(?:case\s+|final\s+|definitive\s+|(?:histo)?pathologic(?:al)?\s+|histologic(?:al)?\s+)?"
-        r"(?:diagnos[ie]s(?:\s*\(\s*es\s*\))?|dx\.?)|impression",
+        r"diagnos[ie]s(?:\s*\(\s*es\s*\))?",
         "diagnosis",
+        False,
     ),
-    (r"brief\s+(?:clinical\s+)?history", "brief"),
-    (r"full\s+(?:clinical\s+)?history", "full"),
-    (
-        r"(?:clinical\s+|patient\s+)?history(?:\s+of\s+present\s+illness)?"
-        r"|clinical\s+(?:information|presentation)|presentation",
-        "history",
-    ),
-    (r"images?(?:\s*\(s\))?|figures?|image\s+captions?", "images"),
+    (r"(?:case\s+|final\s+)?dx\.?|impression", "diagnosis", True),
+    (r"brief\s+(?:clinical\s+)?history", "brief", False),
+    (r"full\s+(?:clinical\s+)?history", "full", False),
+    (r"(?:clinical\s+|patient\s+)?history(?:\s+of\s+present\s+illness)?", "history", False),
+    (r"clinical\s+(?:information|presentation)|presentation", "history", True),
+    (r"images?(?:\s*\(s\))?|figures?|image\s+captions?", "images", False),
     (
         r"radiopharmaceuticals?(?:\s*\(s\))?(?:\s*(?:and|&|/)\s*(?:doses?|activit(?:y|ies)))?"
         r"|radiotracers?(?:\s*\(s\))?|tracers?|radionuclides?",
         "radiopharm",
+        False,
     ),
-    (r"(?:imaging\s+|scan\s+)?findings", "findings"),
-    (r"discussion|teaching\s+points?|comments?", "discussion"),
+    (r"(?:imaging\s+|scan\s+)?findings", "findings", False),
+    (r"discussion", "discussion", False),
+    (r"teaching\s+points?|comments?", "discussion", True),
+    (r"references|reference\s+list", "references", False),
+    (r"bibliography|suggested\s+readings?|further\s+reading", "references", True),
+    (r"follow[\s-]?up", "followup", False),
+    (r"outcome", "followup", True),
+    (r"differential\s+diagnos[ie]s(?:\s+list)?|differential(?:\s+list)?", "differential", False),
+    (r"ddx", "differential", True),
     (
-        r"references|reference\s+list|bibliography|suggested\s+readings?|further\s+reading",
-        "references",
-    ),
-    (r"follow[\s-]?up|outcome", "followup"),
-    (r"differential\s+diagnos[ie]s(?:\s+list)?|differential(?:\s+list)?|ddx", "differential"),
-    (
-        r"acr\s+codes?(?:\s*\(s\))?(?:\s*(?:and|&)\s*key\s*words)?|key\s*words|index\s+terms",
+        r"acr\s+codes?(?:\s*\(s\))?(?:\s*(?:and|&)\s*key\s*words)?|key\s*words",
         "codes",
+        False,
     ),
+    (r"index\s+terms", "codes", True),
 ]
-_HEADING_KIND = {f"h{i}": kind for i, (_, kind) in enumerate(HEADINGS)}
+_HEADING_KIND = {f"h{i}": (kind, secondary) for i, (_, kind, secondary) in enumerate(HEADINGS)}
+# The sections that present the case, and those that teach it after the answer: a page's
+# own "Findings" heading does not stand inside its discussion or references.
+_PRESENTATION = frozenset({"brief", "full", "history", "images", "radiopharm", "findings"})
+_TEACHING = frozenset({"discussion", "references", "followup", "differential", "codes"})
 # Anchored, literal alternatives and a bounded tail: linear on any line. The heading ends
 # the line, or is followed by a colon, by a dash and a space ("DIAGNOSIS - gout"), or, for
 # an abbreviation's point, by a space ("Dx. gout").
 _HEADING_RE = re.compile(
-    r"^(?:" + "|".join(f"(?P<h{i}>{pattern})" for i, (pattern, _) in enumerate(HEADINGS)) + r")"
+    r"^(?:" + "|".join(f"(?P<h{i}>{pattern})" for i, (pattern, *_) in enumerate(HEADINGS)) + r")"
     r"(?:[ ]*(?::|[-–—](?=[ ]|$))[ ]*(?P<rest>.*)|(?<=\.)[ ]+(?P<after_point>.+)|[ ]*)$",
     re.IGNORECASE,
 )
@@ -175,6 +192,8 @@ class _Candidate:
     rest: str  # the text after it on the line
     strength: Strength
     half: int  # navigation lines passed before it
+    secondary: bool  # a synonym prose uses too ("Impression", "Dx")
+    after_teaching: bool  # the candidate before it in its half opens a teaching section
 
 
 def normalised(text: str) -> str:
@@ -253,13 +272,19 @@ def _candidates(
         if match is None or strength is None:
             continue
         rest = match["rest"] or match["after_point"] or ""
-        kind = next(
+        kind, secondary = next(
             _HEADING_KIND[n] for n, v in match.groupdict().items() if v and n[1:].isdigit()
         )
         label = line[: match.start("rest")] if match["rest"] is not None else line
         if match["after_point"]:
             label = line[: match.start("after_point")]
-        found.append(_Candidate(index, kind, label.rstrip(" :-–—"), rest, strength, half))
+        before = next((c for c in reversed(found) if c.kind != kind), None)
+        after_teaching = before is not None and before.half == half and before.kind in _TEACHING
+        found.append(
+            _Candidate(
+                index, kind, label.rstrip(" :-–—"), rest, strength, half, secondary, after_teaching
+            )
+        )
     return found
 
 
@@ -298,7 +323,7 @@ def _headings(candidates: list[_Candidate], lines: list[str]) -> dict[int, _Cand
 
     headings: dict[int, _Candidate] = {}
     for group in groups.values():
-        winner = max(group, key=lambda c: c.strength)  # the first of the strongest
+        winner = max(group, key=_rank)
         text = first_text(winner)
         for candidate in group:
             if (
@@ -308,6 +333,22 @@ def _headings(candidates: list[_Candidate], lines: list[str]) -> dict[int, _Cand
             ):
                 headings[candidate.index] = candidate
     return headings
+
+
+def _rank(candidate: _Candidate) -> tuple[int, bool, bool, bool, int]:
+    """Which of several candidates for one section is its heading: the highest.
+
+    Marked by the HTML first, then beginning a block, then inside a paragraph; among
+    those, one in its place (not a presentation heading inside the teaching part), the
+    section's own name before a synonym, alone on its line before followed by text, and
+    the first on the page.
+    """
+    level = {Strength.MARKED: 2, Strength.ALONE: 1, Strength.LABELLED: 1}.get(
+        candidate.strength, 0
+    )
+    in_place = not (candidate.kind in _PRESENTATION and candidate.after_teaching)
+    alone = candidate.strength == Strength.ALONE
+    return (level, in_place, not candidate.secondary, alone, -candidate.index)
 
 
 def _match_special(line: str) -> Special | None:

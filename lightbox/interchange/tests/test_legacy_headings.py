@@ -228,3 +228,34 @@ def test_an_upper_case_page_with_a_stronger_heading_later_keeps_the_early_line_a
     assert case.discussion == (
         "Demyelination is typical.\n\nFINDINGS: are often subtle on the first study."
     )
+
+
+def test_a_report_impression_paragraph_does_not_take_the_pages_own_diagnosis() -> None:
+    case = parse_legacy(
+        text_page(
+            "History: 19-year old man with right lower quadrant pain.",
+            "Findings: The appendix measures 11 mm with surrounding stranding.",
+            "IMPRESSION: Acute appendicitis without perforation; no abscess.",
+            "Diagnosis: Acute appendicitis.",
+            "Discussion: Graded compression ultrasound is the first test in the young.",
+        )
+    )
+    assert case.diagnosis == "Acute appendicitis."
+    assert case.findings.endswith(
+        "\n\nIMPRESSION: Acute appendicitis without perforation; no abscess."
+    )
+
+
+def test_a_synonym_paragraph_in_the_discussion_stays_there_beside_the_own_heading() -> None:
+    case = parse_legacy(
+        text_page(
+            "Discussion:",
+            "Clinical presentation: varies from none at all to painful clubbing.",
+            "History:",
+            "58-year old man with painful wrists.",
+            "Findings: Tram-track uptake along the long bones.",
+        )
+    )
+    assert case.brief_history == "58-year old man with painful wrists."
+    assert case.discussion == "Clinical presentation: varies from none at all to painful clubbing."
+    assert case.findings == "Tram-track uptake along the long bones."
