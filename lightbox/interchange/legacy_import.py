@@ -1,8 +1,10 @@
 """Saving parsed legacy pages as cases: create or update by case number, never duplicate.
 
 The parsing itself is Django-free (:mod:`lightbox.interchange.legacy`); this module maps a
-:class:`~lightbox.interchange.legacy.LegacyCase` onto the models, in one transaction per
-page, so a page either imports whole or not at all.
+:class:`~lightbox.interchange.legacy.LegacyCase` onto the models in one atomic block per
+page (a transaction, or a savepoint inside the caller's), so a page either imports whole
+or not at all. Callers that import many pages wrap them in
+:func:`lightbox.search.index.batch`, which indexes each case once, at the end.
 """
 
 from __future__ import annotations
