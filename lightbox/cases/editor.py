@@ -18,7 +18,6 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.http import QueryDict
 
 from lightbox.cases import acr
@@ -32,6 +31,7 @@ from lightbox.cases.models import (
     Topic,
 )
 from lightbox.history import revisions
+from lightbox.search import index
 
 __all__ = ["CaseEditor", "Conflict"]
 
@@ -286,7 +286,8 @@ class CaseEditor:
         Conflict
             Another save happened since the form was opened (unless ``force``).
         """
-        with transaction.atomic():
+        # One transaction, the case indexed once at its end, not at each child's save.
+        with index.batch():
             latest = revisions.latest(self.case) if self.case.pk else None
             base_number = self.form.cleaned_data.get("base_revision") or 0
             if latest and latest.number != base_number and not force:

@@ -29,6 +29,7 @@ from django.db import transaction
 
 from lightbox.cases.models import Case, CaseAuthor, Radiopharmaceutical, Topic
 from lightbox.imaging.models import Image
+from lightbox.search import index
 
 __all__ = [
     "CASE_FIELDS",
@@ -178,7 +179,7 @@ def topic_snapshot(topic: Topic) -> dict[str, Any]:
     return {name: _plain(getattr(topic, name)) for name in TOPIC_FIELDS}
 
 
-@transaction.atomic
+@index.batch()  # one transaction; the case indexed once, at its end
 def apply_case_snapshot(case: Case, snapshot: dict[str, Any]) -> list[str]:
     """Write ``snapshot`` back onto ``case`` and save it, in one transaction.
 

@@ -119,6 +119,22 @@ def test_loading_twice_creates_nothing_new(small):
     assert (Case.objects.count(), Topic.objects.count(), Image.objects.count()) == counts
 
 
+def test_each_demo_case_is_indexed_once(small, monkeypatch):
+    from lightbox.search import index
+
+    indexed: list[int] = []
+    real = index.index_cases
+
+    def counted(ids):
+        ids = sorted(set(ids))
+        indexed.extend(ids)
+        real(ids)
+
+    monkeypatch.setattr(index, "index_cases", counted)
+    assert load_demo(progress=False) == len(SMALL)
+    assert sorted(indexed) == sorted(Case.objects.values_list("pk", flat=True))
+
+
 def test_a_failure_part_way_leaves_no_cases_and_no_files(small, monkeypatch, settings):
     calls = {"n": 0}
     real = demo.render_demo_image
