@@ -236,6 +236,9 @@ DATA_UPLOAD_MAX_NUMBER_FILES = envint("LIGHTBOX_MAX_FILES_PER_REQUEST", 200)
 UPLOAD_PART_BYTES = envint("LIGHTBOX_UPLOAD_PART_MB", 64) * 1024 * 1024
 # An open upload that receives nothing for this long, and is not finished, is cancelled.
 UPLOAD_OPEN_MINUTES = envint("LIGHTBOX_UPLOAD_OPEN_MINUTES", 60)
+# The names files were uploaded under may name a patient: they are shown to the uploader
+# while it matters (which file failed), then forgotten this many days after the upload.
+UPLOAD_NAMES_DAYS = envint("LIGHTBOX_UPLOAD_NAMES_DAYS", 7)
 # Zips: how deep zips inside zips are opened, and what one upload may expand to at all
 # levels together (see Upload.expansion_budget).
 MAX_ZIP_DEPTH = envint("LIGHTBOX_MAX_ZIP_DEPTH", 3)

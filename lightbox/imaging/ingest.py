@@ -667,7 +667,10 @@ def _failed(f: UploadFile, error: BaseException) -> None:
     if isinstance(error, RejectedFile | LimitExceeded | WorkerCrashed):
         message = str(error)
     else:
-        logger.error("unexpected error on %s", f.name, exc_info=error)
+        # By its place in the upload: an uploaded name may name the patient.
+        logger.error(
+            "unexpected error on file %d of upload %s", f.order + 1, f.upload_id, exc_info=error
+        )
         message = f"could not be processed ({error.__class__.__name__})"
     state = UploadFile.State.SKIPPED if isinstance(error, SkippedFile) else UploadFile.State.FAILED
     _mark(f, state, message)

@@ -277,6 +277,8 @@ class Upload(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
+    # Set once the names files were uploaded under are forgotten (UPLOAD_NAMES_DAYS).
+    names_forgotten = models.BooleanField(default=False)
     # Orders (and quarantine names) are handed out here, so that parts received at the
     # same time, and zip members, never share one.
     next_order = models.PositiveIntegerField(default=0)

@@ -43,6 +43,7 @@ __all__ = [
     "cancel",
     "discard",
     "finish",
+    "forget_names",
     "open_upload",
     "receive",
     "sweep_abandoned",
@@ -226,6 +227,43 @@ def sweep_abandoned(now: dt.datetime | None = None) -> int:
         "finished. Nothing of it was kept; upload the files again."
     )
     return sum(cancel(upload, reason) for upload in stale)
+
+
+def forget_names(now: dt.datetime | None = None) -> int:
+    """Forget the names files were uploaded under, ``UPLOAD_NAMES_DAYS`` after their
+    upload finished: a folder or picture may be named after the patient. Each name
+    becomes ``file N`` (its place in the upload), in the file's row and in every message
+    of the upload that mentions it. The worker runs this with its sweep. Returns how many
+    uploads were changed."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=settings.UPLOAD_NAMES_DAYS)
+    due = Upload.objects.filter(
+        state__in=[Upload.State.DONE, Upload.State.FAILED],
+        finished__lte=cutoff,
+        names_forgotten=False,
+    )
+    count = 0
+    for upload in due.iterator():
+        with transaction.atomic():
+            files = list(upload.files.select_for_update())
+            plain = {f.name: f"file {f.order + 1}" for f in files if f.name}
+            # Longest first, so that "scan.dcm" inside "zip/scan.dcm" is not half replaced.
+            names = sorted(plain, key=len, reverse=True)
+            for f in files:
+                f.name = plain.get(f.name, f.name)
+                f.error = _replace_all(f.error, names, plain)
+            UploadFile.objects.bulk_update(files, ["name", "error"], batch_size=500)
+            Upload.objects.filter(pk=upload.pk).update(
+                names_forgotten=True, error=_replace_all(upload.error, names, plain)
+            )
+        count += 1
+    return count
+
+
+def _replace_all(text: str, names: list[str], plain: dict[str, str]) -> str:
+    for name in names:
+        if name in text:
+            text = text.replace(name, plain[name])
+    return text
 
 
 def _reserve(upload: Upload, count: int) -> tuple[int, int]:
