@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any, TypeVar
 
+from lightbox.lib import lifeline
+
 __all__ = ["Isolated", "LimitExceeded", "Outcome", "WorkerCrashed"]
 
 T = TypeVar("T")
@@ -42,7 +44,10 @@ class Outcome[K, T]:
     error: BaseException | None = None
 
 
-def _limit_memory(memory_bytes: int) -> None:
+def _start_child(memory_bytes: int) -> None:
+    """Initializer of each pool process: die with the fork server (so with whoever
+    started the pool, see :mod:`lightbox.lib.lifeline_forkserver`), then cap memory."""
+    lifeline.die_with_named_parent()
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
 
 
@@ -100,14 +105,15 @@ class Isolated:
         # busy while the caller handles a batch of results.
         self.queue = max(queue, 2 * workers)
         self._context = multiprocessing.get_context("forkserver")
-        self._context.set_forkserver_preload(list(preload))
+        # lifeline_forkserver: the fork server dies with the process that started it.
+        self._context.set_forkserver_preload([*preload, "lightbox.lib.lifeline_forkserver"])
         self._executor = self._new_executor()
 
     def _new_executor(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
             self.workers,
             mp_context=self._context,
-            initializer=_limit_memory,
+            initializer=_start_child,
             initargs=(self.memory_bytes,),
         )
 

@@ -14,6 +14,7 @@ from typing import Any
 from django_tasks_db.management.commands.db_worker import Command as DbWorker
 
 from lightbox.imaging import ingest
+from lightbox.lib import lifeline
 
 
 class Command(DbWorker):
@@ -22,5 +23,6 @@ class Command(DbWorker):
     def handle(self, *args: Any, **options: Any) -> None:
         if recovered := ingest.recover():
             self.stdout.write(f"Re-queued {recovered} unfinished upload(s).")
+        lifeline.name_as_parent()  # its pool dies with it, even on kill -9 (main thread)
         ingest.warm_up()
         super().handle(*args, **options)
