@@ -19,9 +19,9 @@ all three:
 - The signal fires when the *thread* that forked the child exits, not the process. A
   parent must therefore start such children from a thread that lives as long as it does
   (the main thread): ``serve`` and gunicorn fork from their main threads, and the task
-  worker starts its pool from its main thread (``ingest.warm_up``) after naming itself
-  with :func:`name_as_parent` — which is why the fork server only ties itself to a parent
-  that did so.
+  worker starts its pool from its main thread (``ingest.warm_up``) within
+  :func:`parent_of` — which is why the fork server only ties itself to a parent that
+  named itself so.
 
 Examples
 --------
@@ -33,14 +33,22 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
-__all__ = ["PARENT_VARIABLE", "die_with_parent", "die_with_named_parent", "name_as_parent"]
+__all__ = [
+    "PARENT_VARIABLE",
+    "die_with_named_parent",
+    "die_with_parent",
+    "name_as_parent",
+    "parent_of",
+    "preexec",
+]
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 # The environment variable in which a process names itself as the parent its children
@@ -111,9 +119,27 @@ def name_as_parent() -> None:
     multiprocessing die with (via :func:`die_with_named_parent`, which they call).
 
     Call it from the thread that will start those children and that lives as long as
-    the process (the main thread): the kernel's signal follows the forking thread.
+    the process (the main thread): the kernel's signal follows the forking thread. The
+    name is inherited by every later child, grandchildren included: prefer
+    :func:`parent_of`, which names this process only while the children start.
     """
     os.environ[PARENT_VARIABLE] = str(os.getpid())
+
+
+@contextlib.contextmanager
+def parent_of() -> Iterator[None]:
+    """Within the block, this process is named as the parent that children started
+    through multiprocessing die with (see :func:`name_as_parent`); after it, the name is
+    what it was, so later children and their children do not take it for theirs."""
+    previous = os.environ.get(PARENT_VARIABLE)
+    name_as_parent()
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(PARENT_VARIABLE, None)
+        else:
+            os.environ[PARENT_VARIABLE] = previous
 
 
 def die_with_named_parent(signum: int = signal.SIGKILL) -> bool:
@@ -122,9 +148,26 @@ def die_with_named_parent(signum: int = signal.SIGKILL) -> bool:
     Returns
     -------
     bool
-        True when tied; False when no parent was named (the child lives on as before).
+        True when tied; False when no parent was named, or when the process named is
+        alive but not this one's parent (the name was inherited from further up): the
+        child then lives on as before. A named parent that is gone already ends the
+        child at once (:func:`die_with_parent`).
     """
     named = os.environ.get(PARENT_VARIABLE, "")
     if not named.isdigit():
         return False
+    if os.getppid() != int(named) and _exists(int(named)):
+        # Named, and alive, but not our parent: a name inherited from further up, not
+        # meant for us (our own parent did not ask). Live on as before.
+        return False
     return die_with_parent(int(named), signum)
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

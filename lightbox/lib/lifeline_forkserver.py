@@ -6,8 +6,8 @@ process (it waits for all its children to go, and they wait for work that never 
 Importing this module, in the fork server:
 
 - ties the fork server to its parent when that parent asked for it
-  (:func:`lightbox.lib.lifeline.name_as_parent`: the task worker does, from its main
-  thread), and
+  (:func:`lightbox.lib.lifeline.parent_of`: the task worker does, from its main thread),
+  and
 - names the fork server as the parent of the pool processes it forks, which tie
   themselves to it in the pool's initializer.
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from lightbox.lib import lifeline
+
 ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -94,9 +96,9 @@ def test_a_pool_and_its_fork_server_die_with_the_process_that_named_itself():
         import os, time
         from lightbox.lib import lifeline
         from lightbox.lib.isolation import Isolated
-        lifeline.name_as_parent()
         pool = Isolated(workers=2)
-        pool.warm()
+        with lifeline.parent_of():
+            pool.warm()
         forkserver = pool._executor.submit(os.getppid).result()
         print(*sorted(pool._executor._processes), forkserver, flush=True)
         time.sleep(60)
@@ -128,3 +130,25 @@ def test_without_a_named_parent_the_fork_server_lives_on_but_its_pool_dies_with_
         assert _gone(pool)
     finally:
         _cleanup(proc, pids)
+
+
+def test_a_name_inherited_from_further_up_is_not_taken_for_a_parent():
+    # A process started by the named one (this test process, here) starts a pool of its
+    # own: its fork server must not mistake the inherited name for a parent that died.
+    script = textwrap.dedent("""
+        import os
+        from lightbox.lib.isolation import Isolated
+        with Isolated(workers=1) as pool:
+            pool.warm()
+            print(pool._executor.submit(os.getpid).result() > 0)
+    """)
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), lifeline.PARENT_VARIABLE: str(os.getpid())},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True"
