@@ -162,3 +162,14 @@ def test_a_client_that_falls_silent_mid_upload_gets_a_clear_408(port):
         status, answer = _response(s)  # sends nothing more: the server gives up first
     assert status == 408
     assert b"stopped arriving" in answer
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost"])
+def test_it_binds_any_host_serve_accepts(host):
+    # `serve --host ::1` used to hand gunicorn "::1:8000", which it refused.
+    from gunicorn.util import parse_address
+
+    from lightbox.ops import webserver
+
+    argv = webserver.command(host, 8000, 1)
+    assert parse_address(argv[argv.index("--bind") + 1]) == (host, 8000)
