@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 from pathlib import Path
 
@@ -31,7 +32,7 @@ def _answer(app, path: str) -> tuple[int, dict[bytes, bytes], bytes]:
     async def receive():
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    asyncio.run(app({"type": "http", "path": path, "headers": []}, receive, send))
+    _in_a_loop_of_its_own(app({"type": "http", "path": path, "headers": []}, receive, send))
     return sent[0]["status"], dict(sent[0]["headers"]), sent[1]["body"]
 
 
@@ -48,3 +49,10 @@ def test_a_full_disk_gets_a_clear_507_in_the_apis_error_shape(asgi):
     assert json.loads(body)["error"]["message"].startswith("The server's disk is full")
     status, headers, body = _answer(asgi.disk_full, "/cases/bs001/images/add/")
     assert status == 507 and b"Nothing was stored" in body
+
+
+def _in_a_loop_of_its_own(coroutine) -> None:
+    """Run ``coroutine`` on a new event loop in a thread of its own: the browser tests'
+    Playwright keeps an event loop running in the main thread."""
+    with concurrent.futures.ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, coroutine).result()

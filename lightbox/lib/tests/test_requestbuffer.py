@@ -4,6 +4,7 @@ in memory or in an anonymous file in the directory given (the quarantine area)."
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import errno
 import os
 from pathlib import Path
@@ -69,7 +70,7 @@ def _run(buffer: BufferedBody, scope: dict, client: Client) -> list[dict]:
     async def send(message: dict) -> None:
         sent.append(message)
 
-    asyncio.run(buffer(scope, client, send))
+    _in_a_loop_of_its_own(buffer(scope, client, send))
     return sent
 
 
@@ -141,3 +142,10 @@ def test_a_full_disk_is_answered_by_the_disk_full_application(tmp_path, monkeypa
     app, disk_full = App(client), App()
     _run(_buffer(app, tmp_path, disk_full=disk_full), _scope((b"content-length", b"100")), client)
     assert disk_full.called and not app.called
+
+
+def _in_a_loop_of_its_own(coroutine) -> None:
+    """Run ``coroutine`` on a new event loop in a thread of its own: the browser tests'
+    Playwright keeps an event loop running in the main thread."""
+    with concurrent.futures.ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, coroutine).result()
