@@ -40,6 +40,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 __all__ = [
     "PARENT_VARIABLE",
@@ -164,10 +165,12 @@ def die_with_named_parent(signum: int = signal.SIGKILL) -> bool:
 
 
 def _exists(pid: int) -> bool:
+    """Whether process ``pid`` runs. A zombie does not: a parent killed a moment ago
+    stays one until reaped, and must count as gone."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
         return False
-    except PermissionError:
+    except OSError:
         return True
-    return True
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")

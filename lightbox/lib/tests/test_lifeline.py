@@ -152,3 +152,25 @@ def test_a_name_inherited_from_further_up_is_not_taken_for_a_parent():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "True"
+
+
+def test_a_named_parent_that_died_but_is_not_yet_reaped_counts_as_gone():
+    # A parent killed a moment ago is a zombie until reaped: a child starting then must
+    # not take it for a living process (and the name for someone else's).
+    zombie = subprocess.Popen(["true"])
+    assert _gone([zombie.pid])  # exited; not waited for, so a zombie
+    try:
+        script = (
+            "from lightbox.lib import lifeline; lifeline.die_with_named_parent(); print('alive')"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT), lifeline.PARENT_VARIABLE: str(zombie.pid)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        zombie.wait()
+    assert result.returncode == -signal.SIGKILL, result.stdout
