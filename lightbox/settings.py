@@ -227,7 +227,7 @@ INGEST_SECONDS = envint("LIGHTBOX_INGEST_SECONDS", 120)
 # processes, each reading requests on an event loop and running Django in a fixed set of
 # threads once a request's body is all in.
 WEB_WORKERS = envint("LIGHTBOX_WEB_WORKERS", 2)
-WEB_THREADS = envint("LIGHTBOX_WEB_THREADS", 8)
+WEB_THREADS = envint("LIGHTBOX_WEB_THREADS", 4)
 # How long a client may fall silent in the middle of a request (between two pieces of
 # an upload) before it is dropped; an upload that keeps sending may take as long as it
 # needs. Also how long a web process may stop answering its arbiter before it is replaced.
