@@ -250,6 +250,16 @@ INGEST_WORKERS = envint("LIGHTBOX_INGEST_WORKERS", 2)
 INGEST_MEMORY_MB = envint("LIGHTBOX_INGEST_MEMORY_MB", 4096)
 INGEST_SECONDS = envint("LIGHTBOX_INGEST_SECONDS", 120)
 
+# The web server (`manage.py serve`, see lightbox/asgi.py and docs/deployment.md): gunicorn
+# processes, each reading requests on an event loop and running Django in a fixed set of
+# threads once a request's body is all in.
+WEB_WORKERS = envint("LIGHTBOX_WEB_WORKERS", 2)
+WEB_THREADS = envint("LIGHTBOX_WEB_THREADS", 4)
+# How long a client may fall silent in the middle of a request (between two pieces of
+# an upload) before it is dropped; an upload that keeps sending may take as long as it
+# needs. Also how long a web process may stop answering its arbiter before it is replaced.
+REQUEST_TIMEOUT = envint("LIGHTBOX_REQUEST_TIMEOUT", 30)
+
 # Security headers. A strict policy: no inline script or style anywhere in our templates,
 # no eval; WebAssembly compilation only, for the viewer's image decoders.
 SECURE_CSP = {

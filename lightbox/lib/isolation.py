@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any, TypeVar, cast
 
+from lightbox.lib import lifeline
+
 __all__ = ["Isolated", "LimitExceeded", "Outcome", "WorkerCrashed"]
 
 T = TypeVar("T")
@@ -50,8 +52,11 @@ class Outcome[K, T]:
 
 
 def _start_child(memory_bytes: int) -> None:
-    """Initialise a child: cap its memory, and keep library log records and warnings
-    off the shared terminal (see the module docstring)."""
+    """Initializer of each pool process: die with the fork server (so with whoever
+    started the pool, see :mod:`lightbox.lib.lifeline_forkserver`), cap its memory, and
+    keep library log records and warnings off the shared terminal (see the module
+    docstring)."""
+    lifeline.die_with_named_parent()
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     logging.getLogger().addHandler(logging.NullHandler())  # no "last resort" to stderr
     logging.getLogger().setLevel(logging.CRITICAL)
@@ -112,7 +117,8 @@ class Isolated:
         # busy while the caller handles a batch of results.
         self.queue = max(queue, 2 * workers)
         self._context = multiprocessing.get_context("forkserver")
-        self._context.set_forkserver_preload(list(preload))
+        # lifeline_forkserver: the fork server dies with the process that started it.
+        self._context.set_forkserver_preload([*preload, "lightbox.lib.lifeline_forkserver"])
         self._executor = self._new_executor()
 
     def _new_executor(self) -> ProcessPoolExecutor:
