@@ -96,6 +96,26 @@ def test_the_worker_sweeps_abandoned_uploads_while_it_runs_and_survives_a_failed
     assert len(sweeps) == 2
 
 
+def test_the_worker_sweep_forgets_uploaded_names_that_are_due(monkeypatch):
+    import threading
+
+    from lightbox.imaging import uploads
+    from lightbox.ops.management.commands import worker
+
+    stop, forgotten = threading.Event(), []
+
+    def forget():
+        forgotten.append(1)
+        stop.set()
+        return 0
+
+    monkeypatch.setattr(worker, "SWEEP_SECONDS", 0)
+    monkeypatch.setattr(uploads, "sweep_abandoned", lambda: 0)
+    monkeypatch.setattr(uploads, "forget_names", forget)
+    worker._sweep_until(stop)
+    assert forgotten == [1]
+
+
 class _PngFile:
     name = "photo.png"
 
