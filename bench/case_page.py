@@ -5,8 +5,9 @@ Prints
     random cases, for the first read since the case changed ("first": renders and stores
     the page, which the task worker normally does right after a save) and for every read
     after that ("stored");
-  - its throughput over HTTP: gunicorn with 2 sync workers, wrk with 8 connections,
-    requesting random case pages.
+  - its throughput over HTTP: the web server exactly as `manage.py serve` runs it
+    (lightbox/ops/webserver.py; LIGHTBOX_WEB_WORKERS processes, 2 by default), wrk with 8
+    connections, requesting random case pages.
 Budgets (2 cores): p50 <= 5 ms and >= 600 req/s.
 
 Usage:  .venv/bin/python bench/case_page.py [--cases 100000] [--seconds 20]
@@ -91,17 +92,44 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _http(numbers: list[str], seconds: int, data_dir: Path) -> tuple[float, str]:
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by ``pid`` and every process below it."""
+    parents, used = {}, {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        used[int(entry.name)] = int(fields[11]) + int(fields[12])
+    tree, frontier = {pid}, [pid]
+    while frontier:
+        current = frontier.pop()
+        for child, parent in parents.items():
+            if parent == current and child not in tree:
+                tree.add(child)
+                frontier.append(child)
+    return sum(used.get(p, 0) for p in tree) / os.sysconf("SC_CLK_TCK")
+
+
+def _http(numbers: list[str], seconds: int, data_dir: Path) -> tuple[float, str, float]:
+    """Requests per second, the latency line, and the server's CPU milliseconds per
+    request (steadier than requests per second on a machine shared with other work)."""
     wrk = shutil.which("wrk")
     if not wrk:
         sys.exit("wrk is not installed: apt-get install -y wrk")
+    from django.conf import settings
+
+    from lightbox.lib import lifeline
+    from lightbox.ops import webserver
+
     port = _free_port()
     env = {**os.environ, "LIGHTBOX_DATA_DIR": str(data_dir)}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "lightbox.wsgi:application", "--workers", "2",
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
-        cwd=ROOT, env=env,
-    )  # fmt: skip
+    # What `serve` runs, less its access log.
+    argv = webserver.command("127.0.0.1", port, settings.WEB_WORKERS, access_log=False)
+    server = subprocess.Popen(argv, cwd=ROOT, env=env, preexec_fn=lifeline.preexec())
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):
@@ -122,19 +150,23 @@ def _http(numbers: list[str], seconds: int, data_dir: Path) -> tuple[float, str]
                 "end\n"
             )
             run = [wrk, "-t2", "-c8", "--latency", "-s", str(script)]
-            # Warm-up: both workers load code and templates and fill their page caches.
+            # Warm-up: every web process loads code and templates, fills its page caches.
             subprocess.run([*run, "-d5s", base], check=True, capture_output=True)
+            cpu_before = _cpu_seconds(server.pid)
             out = subprocess.run(
                 [*run, f"-d{seconds}s", base], check=True, capture_output=True, text=True
             ).stdout
+        cpu = _cpu_seconds(server.pid) - cpu_before
         match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+        done = re.search(r"(\d+) requests in", out)
         errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
         if errors:
             sys.exit(f"wrk saw {errors[1]} error responses:\n{out}")
         latency = " ".join(
             f"{m[0]} {m[1]}" for m in re.findall(r"^\s+(50|90|99)%\s+(\S+)", out, re.MULTILINE)
         )
-        return float(match[1]) if match else 0.0, latency
+        per_request = 1000 * cpu / int(done[1]) if done and int(done[1]) else 0.0
+        return float(match[1]) if match else 0.0, latency, per_request
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -167,9 +199,15 @@ def main() -> None:
     timings = _in_process(numbers)
     for label, (p50, p95) in timings.items():
         print(f"  render {label:<13} p50 {p50:6.2f} ms   p95 {p95:6.2f} ms")
-    rps, latency = _http(numbers, args.seconds, args.data_dir)
-    print(f"  HTTP (gunicorn 2 workers, wrk 8 connections, {args.seconds} s): {rps:,.0f} req/s")
-    print(f"  HTTP latency: {latency}")
+    from django.conf import settings
+
+    rps, latency, cpu_ms = _http(numbers, args.seconds, args.data_dir)
+    server = f"{settings.WEB_WORKERS} processes x {settings.WEB_THREADS} threads"
+    print(
+        f"  HTTP (serve's web server, {server}; wrk 8 connections, {args.seconds} s): "
+        f"{rps:,.0f} req/s"
+    )
+    print(f"  HTTP latency: {latency}; server CPU per request {cpu_ms:.2f} ms")
     p50 = timings["unknown stored"][0]
     print(
         f"\nBudget: case page p50 <= {BUDGET_P50_MS} ms (page stored, as after a save): "

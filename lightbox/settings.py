@@ -85,6 +85,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Reads a form body before anything else does: Django's limits (too many files or
+    # fields, too large) and a full disk become a clear answer, not a bare 400 or a 500.
+    "lightbox.imaging.middleware.RequestBodyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "lightbox.api.middleware.ApiErrorShapeMiddleware",
@@ -222,10 +225,44 @@ QUARANTINE_DIR = DATA_DIR / "quarantine"
 # De-identified files wait here between the worker's child process and storage.
 STAGING_DIR = DATA_DIR / "media" / ".staging"
 FILE_UPLOAD_TEMP_DIR = str(QUARANTINE_DIR / "incoming")
+# Django's temporary upload files are tracked per request, so that a request that fails
+# half-way (a full disk, a client gone) removes them at once.
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "lightbox.imaging.middleware.QuarantineUploadHandler",
+]
+# The whole of one upload, however many requests it arrives in.
 MAX_UPLOAD_BYTES = envint("LIGHTBOX_MAX_UPLOAD_MB", 2048) * 1024 * 1024
+# One request carries at most this many files: a larger folder is sent as one upload in
+# several parts (the upload page does it; the API has open uploads, see docs/api.md).
+DATA_UPLOAD_MAX_NUMBER_FILES = envint("LIGHTBOX_MAX_FILES_PER_REQUEST", 200)
+# The upload page also keeps each part near this size, so that no request runs long.
+UPLOAD_PART_BYTES = envint("LIGHTBOX_UPLOAD_PART_MB", 64) * 1024 * 1024
+# An open upload that receives nothing for this long, and is not finished, is cancelled.
+UPLOAD_OPEN_MINUTES = envint("LIGHTBOX_UPLOAD_OPEN_MINUTES", 60)
+# The names files were uploaded under may name a patient: they are shown to the uploader
+# while it matters (which file failed), then forgotten this many days after the upload.
+UPLOAD_NAMES_DAYS = envint("LIGHTBOX_UPLOAD_NAMES_DAYS", 7)
+# Zips: how deep zips inside zips are opened, and what one upload may expand to at all
+# levels together (see Upload.expansion_budget).
+MAX_ZIP_DEPTH = envint("LIGHTBOX_MAX_ZIP_DEPTH", 3)
+MAX_EXPANSION_RATIO = envint("LIGHTBOX_MAX_EXPANSION_RATIO", 200)
+MAX_EXPANDED_BYTES = (
+    envint("LIGHTBOX_MAX_EXPANDED_MB", 4 * MAX_UPLOAD_BYTES // (1024 * 1024)) * 1024 * 1024
+)
 INGEST_WORKERS = envint("LIGHTBOX_INGEST_WORKERS", 2)
 INGEST_MEMORY_MB = envint("LIGHTBOX_INGEST_MEMORY_MB", 4096)
 INGEST_SECONDS = envint("LIGHTBOX_INGEST_SECONDS", 120)
+
+# The web server (`manage.py serve`, see lightbox/asgi.py and docs/deployment.md): gunicorn
+# processes, each reading requests on an event loop and running Django in a fixed set of
+# threads once a request's body is all in.
+WEB_WORKERS = envint("LIGHTBOX_WEB_WORKERS", 2)
+WEB_THREADS = envint("LIGHTBOX_WEB_THREADS", 4)
+# How long a client may fall silent in the middle of a request (between two pieces of
+# an upload) before it is dropped; an upload that keeps sending may take as long as it
+# needs. Also how long a web process may stop answering its arbiter before it is replaced.
+REQUEST_TIMEOUT = envint("LIGHTBOX_REQUEST_TIMEOUT", 30)
 
 # Security headers. A strict policy: no inline script or style anywhere in our templates,
 # no eval; WebAssembly compilation only, for the viewer's image decoders.

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from ninja import Schema
 
-from lightbox.cases.models import Case
-from lightbox.imaging.models import Upload, UploadFile
+from lightbox.cases import unknown
+from lightbox.cases.models import Case, CaseAuthor
+from lightbox.imaging.models import Image, Upload, UploadFile
 
 
 class AuthorOut(Schema):
@@ -40,13 +42,19 @@ class TopicOut(Schema):
     title: str
 
 
-class ImageOut(Schema):
+class UnknownImageOut(Schema):
+    """An image as the unknown page shows it: the caption before the answer only."""
+
     caption: str
     is_main: bool
     url: str
     thumbnail_url: str
     width: int
     height: int
+
+
+class ImageOut(UnknownImageOut):
+    answer_caption: str
 
 
 class CaseSummaryOut(Schema):
@@ -131,17 +139,64 @@ class CaseOut(CaseSummaryOut):
 
     @staticmethod
     def resolve_images(case: Case) -> list[dict[str, object]]:
+        return [{**_image(i), "answer_caption": i.answer_caption} for i in case.images.all()]
+
+
+def _image(image: Any) -> dict[str, object]:
+    """What both the known and the unknown case say of an image. An image awaiting
+    pixel review has no address (its files are refused to readers until it is reviewed)."""
+    hidden = image.needs_pixel_review
+    return {
+        "caption": image.caption,
+        "is_main": image.is_main,
+        "url": "" if hidden else image.get_file_url(),
+        "thumbnail_url": "" if hidden else image.get_thumbnail_url(),
+        "width": image.width,
+        "height": image.height,
+    }
+
+
+class UnknownCaseOut(Schema):
+    """A case as its unknown page shows it (:mod:`lightbox.cases.unknown`): read through
+    the unknown's view, so a field of the answer added here fails instead of leaking."""
+
+    number: str
+    series: str
+    modality: str
+    status: str
+    visibility: str
+    url: str
+    authors: list[AuthorOut]
+    case_date: dt.date | None
+    difficulty: int | None
+    quality: int | None
+    exam: str
+    patient_age: int | None
+    patient_sex: str
+    brief_history: str
+    images: list[UnknownImageOut]
+    copyright: str
+
+    @staticmethod
+    def resolve_series(case: Any) -> str:
+        return str(case.series.prefix)
+
+    @staticmethod
+    def resolve_url(case: Any) -> str:
+        return str(case.get_absolute_url())
+
+    @staticmethod
+    def resolve_authors(case: Any) -> list[dict[str, str]]:
+        authors = CaseAuthor.objects.filter(case_id=case.pk).order_by("order", "pk")
         return [
-            {
-                "caption": i.caption,
-                "is_main": i.is_main,
-                "url": i.get_file_url(),
-                "thumbnail_url": i.get_thumbnail_url(),
-                "width": i.width,
-                "height": i.height,
-            }
-            for i in case.images.all()
+            {"name": a.name, "credentials": a.credentials}
+            for a in map(unknown.author_view, authors)
         ]
+
+    @staticmethod
+    def resolve_images(case: Any) -> list[dict[str, object]]:
+        images = Image.objects.filter(case_id=case.pk).select_related("case")
+        return [_image(unknown.image_view(i)) for i in images]
 
 
 class UploadFileOut(Schema):
@@ -157,11 +212,12 @@ class UploadFileOut(Schema):
 class UploadOut(Schema):
     id: str
     case: str
-    state: str
+    state: str  # receiving, queued, processing, done, failed
     error: str
     total: int
     processed: int
     failed: int
+    sent_bytes: int  # of the files as sent, not counting what zips expanded to
     files: list[UploadFileOut]
     url: str
 
@@ -184,6 +240,10 @@ class UploadOut(Schema):
     @staticmethod
     def resolve_failed(upload: Upload) -> int:
         return sum(f.state == "failed" for f in upload.files.all())
+
+    @staticmethod
+    def resolve_sent_bytes(upload: Upload) -> int:
+        return sum(f.size for f in upload.files.all() if f.depth == 0)
 
     @staticmethod
     def resolve_files(upload: Upload) -> list[UploadFile]:

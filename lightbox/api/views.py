@@ -25,13 +25,15 @@ from lightbox.api.schemas import (
     CaseSummaryOut,
     SearchOut,
     SimilarListOut,
+    UnknownCaseOut,
     UploadOut,
 )
 from lightbox.audit.log import record as audit
+from lightbox.cases import unknown
 from lightbox.cases.access import can_edit_case, can_view_case
 from lightbox.cases.models import Case, split_number
+from lightbox.imaging import uploads
 from lightbox.imaging.models import Upload
-from lightbox.imaging.uploads import TooLarge, receive
 from lightbox.search import engine
 from lightbox.search.similar import MAX_TEXT, Similar, like_case, like_text, with_cards
 
@@ -50,11 +52,13 @@ ERROR_CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    409: "conflict",
     413: "too_large",
     422: "invalid",
     429: "throttled",
     500: "server_error",
     503: "timeout",
+    507: "insufficient_storage",
 }
 
 
@@ -159,30 +163,89 @@ def get_case(request: HttpRequest, number: str) -> Case:
     return _case_or_404(request, number)
 
 
+@api.get("/cases/{number}/unknown", response=UnknownCaseOut, tags=["cases"])
+def get_unknown_case(request: HttpRequest, number: str) -> Any:
+    """One case as its unknown page shows it: the header, brief history and images with
+    their captions before the answer. Nothing of the answer (title, diagnosis, findings,
+    codes, radiopharmaceuticals, captions after the answer…) is in it."""
+    return unknown.view(_case_or_404(request, number))
+
+
 @api.post(
     "/cases/{number}/uploads",
-    response={202: UploadOut},
+    response={201: UploadOut, 202: UploadOut},
     auth=django_auth,
     tags=["images"],
 )
-def create_upload(request: HttpRequest, number: str, files: list[UploadedFile] = File(...)):  # type: ignore[no-untyped-def]  # noqa: B008
-    """Upload DICOM (files, zips of folders) or pictures to a case. Processing happens in
-    the background: poll the returned URL for per-file status."""
+def create_upload(  # type: ignore[no-untyped-def]
+    request: HttpRequest,
+    number: str,
+    keep_open: bool = Query(False, alias="open"),  # noqa: B008
+    files: list[UploadedFile] | None = File(None),  # noqa: B008
+):
+    """Upload DICOM (files, zips of folders) or pictures to a case: ``202``, and processing
+    happens in the background; poll the returned URL for per-file status. One request
+    carries at most ``LIGHTBOX_MAX_FILES_PER_REQUEST`` files (200). For more, send
+    ``open=true`` (with or without files): the answer is ``201`` with an upload that is
+    *receiving*; add files with ``POST /uploads/{id}/files`` and queue it with
+    ``POST /uploads/{id}/finish``."""
     case = _case_or_404(request, number)
     if not can_edit_case(request.user, case):
         raise HttpError(403, f"Only the authors of {case.number} and editors may add images.")
+    if not keep_open and not files:
+        raise HttpError(400, "Send at least one file in the multipart field 'files'.")
     try:
-        upload = receive(case, request.user, files)
-    except TooLarge as e:
-        raise HttpError(413, str(e)) from None
-    audit(
-        "upload",
-        request=request,
-        target=case,
-        summary=f"uploaded {len(files)} file(s) to {case.number} through the API",
-        upload=str(upload.pk),
-    )
+        if keep_open:
+            upload = uploads.open_upload(case, request.user)
+            _add_or_discard(upload, files or [])
+            return Status(201, _upload(upload.pk))
+        upload = uploads.receive(case, request.user, files or [])
+    except uploads.NotReceived as e:
+        raise HttpError(e.status, str(e)) from None
+    _audit_upload(request, upload, "through the API")
     return Status(202, _upload(upload.pk))
+
+
+@api.post("/uploads/{upload_id}/files", response=UploadOut, auth=django_auth, tags=["images"])
+def add_upload_files(  # type: ignore[no-untyped-def]
+    request: HttpRequest,
+    upload_id: uuid.UUID,
+    files: list[UploadedFile] = File(...),  # noqa: B008
+):
+    """Add files to an upload that is still receiving (opened with ``open=true``). A part
+    is all or nothing; ``MAX_UPLOAD_BYTES`` holds for the whole upload. ``409`` once the
+    upload is finished or cancelled."""
+    upload = _own_upload(request, upload_id)
+    try:
+        uploads.add_files(upload, files)
+    except uploads.NotReceived as e:
+        raise HttpError(e.status, str(e)) from None
+    return _upload(upload.pk)
+
+
+@api.post(
+    "/uploads/{upload_id}/finish", response={202: UploadOut}, auth=django_auth, tags=["images"]
+)
+def finish_upload(request: HttpRequest, upload_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """Close a receiving upload and queue its processing (once): ``202``. ``400`` while it
+    has no file; ``409`` when it is not receiving."""
+    upload = _own_upload(request, upload_id)
+    try:
+        upload = uploads.finish(upload)
+    except uploads.NotReceived as e:
+        raise HttpError(e.status, str(e)) from None
+    _audit_upload(request, upload, "in parts")
+    return Status(202, _upload(upload.pk))
+
+
+@api.post("/uploads/{upload_id}/cancel", response=UploadOut, auth=django_auth, tags=["images"])
+def cancel_upload(request: HttpRequest, upload_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """Give up a receiving upload: its files are wiped at once and it ends ``failed``.
+    ``409`` when it is not receiving."""
+    upload = _own_upload(request, upload_id)
+    if not uploads.cancel(upload, "Cancelled by the uploader; nothing of it was kept."):
+        raise HttpError(409, "This upload is no longer receiving files.")
+    return _upload(upload.pk)
 
 
 @api.get("/uploads/{upload_id}", response=UploadOut, auth=django_auth, tags=["images"])
@@ -200,6 +263,38 @@ def _upload(upload_id: uuid.UUID) -> Upload:
     )
 
 
+def _own_upload(request: HttpRequest, upload_id: uuid.UUID) -> Upload:
+    """An upload the caller opened and may still add images to."""
+    upload = get_object_or_404(Upload.objects.select_related("case"), pk=upload_id)
+    mine = upload.created_by_id == request.user.pk
+    if not (mine or can_edit_case(request.user, upload.case)):
+        raise Http404("No such upload.")
+    if not (mine and can_edit_case(request.user, upload.case)):
+        raise HttpError(403, "Only the person who opened this upload may add to it or close it.")
+    return upload
+
+
+def _add_or_discard(upload: Upload, files: list[UploadedFile]) -> None:
+    """Add the files an opening request carried; if they are refused, nobody knows the
+    new upload's id yet, so it goes rather than staying open."""
+    try:
+        uploads.add_files(upload, files)
+    except BaseException:
+        uploads.discard(upload)
+        raise
+
+
+def _audit_upload(request: HttpRequest, upload: Upload, how: str) -> None:
+    count = upload.files.count()
+    audit(
+        "upload",
+        request=request,
+        target=upload.case,
+        summary=f"uploaded {count} file(s) to {upload.case.number} {how}",
+        upload=str(upload.pk),
+    )
+
+
 @api.get("/search", response=SearchOut, tags=["search"])
 def search(
     request: HttpRequest,
@@ -214,8 +309,9 @@ def search(
     ``acr:4*``, ``modality:NM``). Facet choices are repeated parameters named after the
     facets (``?modality=NM&modality=CT&agent=Tc-99m MDP``). With ``unknown=true`` no
     result carries a title, diagnosis or answer text: the snippet is from the brief
-    history. ``per_page`` is 1 to 100 and ``page`` 1 to 10,000 (a value outside is a
-    422); pages stop at result 10,000."""
+    history, and the facets of the answer (anatomic field, category, radiopharmaceutical)
+    are not counted. ``per_page`` is 1 to 100 and ``page`` 1 to 10,000 (a value outside is
+    a 422); pages stop at result 10,000."""
     selected = {name: request.GET.getlist(name) for name in engine.FACETS}
     res = engine.search(
         request.user, q[:1000], selected, sort, page, per_page, unknown, thumbnails=False
@@ -243,6 +339,7 @@ def search(
                 for v in f.values
             ]
             for f in res.facets
+            if f.counted  # a facet of the answer in unknown mode: the caller's own choice
         },
         "suggestion": (
             {"query": res.suggestion.text, "total": res.suggestion.total}
@@ -258,7 +355,7 @@ MAX_SIMILAR = 50
 
 def _similar_out(request: HttpRequest, found: list[Similar], unknown: bool) -> dict[str, Any]:
     results = []
-    for s in with_cards(request.user, found, thumbnails=False):
+    for s in with_cards(request.user, found, thumbnails=False, unknown=unknown):
         title = engine.result_title(s.case, unknown)
         results.append(
             {"number": s.number, "title": title, "score": s.score, "reasons": s.reasons}
@@ -274,8 +371,9 @@ def case_similar(
     unknown: bool = False,
 ) -> dict[str, Any]:
     """The cases most like this one that the caller may see, with why each matched.
-    With ``unknown=true`` titles and the reasons that would give the answer away (codes,
-    keywords, topic, category) are left out. ``limit`` is 1 to 50 (else a 422)."""
+    With ``unknown=true`` no title is given and the reasons name only what the unknown
+    page shows (the modality; not the code, keywords, field, category or
+    radiopharmaceutical). ``limit`` is 1 to 50 (else a 422)."""
     case = _case_or_404(request, number)
     return _similar_out(request, like_case(case, request.user, limit, unknown), unknown)
 

@@ -2,7 +2,9 @@
 
 Entries are append-only. Through the ORM an entry can be created and read, never changed or
 removed: ``save()`` on a stored entry, ``delete()``, and the default manager's ``update()``,
-``delete()`` and ``bulk_update()`` raise :class:`AppendOnlyError`. The one write Django makes
+``delete()`` and ``bulk_update()`` raise :class:`AppendOnlyError`. The one exception is a
+redaction, which replaces an identifier in the text columns of a case's or topic's entries
+with "[redacted]" (:func:`lightbox.lib.appendonly.redact_row`). The one write Django makes
 on its own is setting ``actor`` to NULL when that account is deleted (through the model's
 plain base manager); ``actor_name`` keeps the name, so the entry still says who it was.
 
@@ -31,6 +33,7 @@ class Action(models.TextChoices):
     RETIRE = "retire", "Retired"
     RESTORE = "restore", "Restored"
     REVISION_RESTORE = "revision_restore", "Earlier revision restored"
+    REVISION_REDACT = "revision_redact", "Text redacted from the history"
     PIXEL_REVIEW = "pixel_review", "Pixel review decision"
     UPLOAD = "upload", "Uploaded"
     DELETE = "delete", "Deleted"
@@ -51,6 +54,9 @@ class Action(models.TextChoices):
 
 class AuditEntry(AppendOnlyModel):
     append_only_message = "The audit log is append-only: entries are never changed or removed."
+    # An entry can quote what it was about (a case's title, a review note): a redaction of
+    # that text from a case's history reaches it too (lightbox.history.redaction).
+    redactable_fields = ("summary", "target_label", "data")
 
     created = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(

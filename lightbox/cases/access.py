@@ -28,6 +28,7 @@ __all__ = [
     "can_submit_case",
     "can_change_comment",
     "can_create_case",
+    "can_redact_history",
     "can_moderate_comments",
     "can_reply_to_comment",
     "can_see_comment",
@@ -235,6 +236,12 @@ def can_view_case_history(user: Any, case: Case) -> bool:
 
 def can_restore_case_revision(user: Any, case: Case) -> bool:
     return can_edit_case(user, case)
+
+
+def can_redact_history(user: Any) -> bool:
+    """Purge a text (an identifier) from every revision of a case or topic: editors and
+    administrators, not the case's authors (whose edits the history is there to keep)."""
+    return is_editor(user)
 
 
 def can_view_topic_history(user: Any, topic: Any) -> bool:

@@ -33,6 +33,7 @@ __all__ = [
     "field_for_name",
     "field_name",
     "fields",
+    "is_any_category",
     "parse_code",
 ]
 
@@ -102,9 +103,25 @@ def parse_code(text: str) -> AcrCode:
     return AcrCode(code=code, field=match["anatomy"][0], category=pathology[:1] or None)
 
 
+_WORD_RE = re.compile(r"[a-z0-9]+")
+# The separators of the terms a label lists: "Normal, technique, anomaly".
+_TERMS_RE = re.compile(r"[,;/]")
+
+
+def _singular(word: str) -> str:
+    """ "anomalies" → "anomaly", "systems" → "system"; "diagnosis", "process" unchanged."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "is", "us")):
+        return word[:-1]
+    return word
+
+
 def _key(name: str) -> str:
-    words = re.findall(r"[a-z0-9]+", name.lower())
-    return " ".join(w for w in words if w != "and")
+    """A printed label reduced to what tells labels apart: lower case, words only,
+    singular, without "and" ("Metabolic, Endocrine & Toxic" == "metabolic endocrine toxic")."""
+    words = _WORD_RE.findall(name.lower().replace("&", " and "))
+    return " ".join(_singular(w) for w in words if w != "and")
 
 
 @cache
@@ -115,11 +132,46 @@ def _lookup(kind: str) -> dict[str, str]:
     return names
 
 
+def _digit_for(kind: str, name: str) -> str | None:
+    """The digit of a label, its alias, or a list of terms that all name the same digit.
+
+    "Normal, technique, anomaly" is the ACR's own shortened label for category 1: each of
+    its terms is a known name of category 1, so it is category 1. A list whose terms name
+    different digits, or one that is not known, names none.
+    """
+    names = _lookup(kind)
+    if (digit := names.get(_key(name))) is not None:
+        return digit
+    terms = [_key(term) for term in _TERMS_RE.split(name) if _key(term)]
+    digits = {names.get(term) for term in terms}
+    if len(terms) > 1 and len(digits) == 1:
+        return digits.pop()
+    return None
+
+
 def field_for_name(name: str) -> str | None:
     """The field digit for a printed field name ("Skeletal System" → "4"), or None."""
-    return _lookup("fields").get(_key(name))
+    return _digit_for("fields", name)
 
 
 def category_for_name(name: str) -> str | None:
-    """The category digit for a printed category name, or None."""
-    return _lookup("categories").get(_key(name))
+    """The category digit for a printed category name, or None.
+
+    >>> category_for_name("Neoplasm, neoplasm-like condition")
+    '3'
+    >>> category_for_name("Normal, technique, anomaly")
+    '1'
+    """
+    return _digit_for("categories", name)
+
+
+def is_any_category(name: str) -> bool:
+    """True for a label that names no one category but all of them ("General").
+
+    A topic printed with "Category: General" is about its whole anatomic field: its
+    category is left blank, and that is no error.
+
+    >>> is_any_category("General"), is_any_category("Neoplasm")
+    (True, False)
+    """
+    return _key(name) in {_key(label) for label in _table()["any"]["categories"]}

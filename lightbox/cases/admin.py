@@ -25,7 +25,7 @@ class RadiopharmaceuticalInline(ReadOnly, admin.TabularInline):
 class ImageInline(ReadOnly, admin.TabularInline):
     model = Image
     extra = 0
-    fields = ["order", "caption", "is_main", "file", "width", "height"]
+    fields = ["order", "caption", "answer_caption", "is_main", "file", "width", "height"]
     readonly_fields = ["width", "height"]
 
 

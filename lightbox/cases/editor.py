@@ -18,7 +18,6 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.http import QueryDict
 
 from lightbox.cases import acr
@@ -32,6 +31,7 @@ from lightbox.cases.models import (
     Topic,
 )
 from lightbox.history import revisions
+from lightbox.search import index
 
 __all__ = ["CaseEditor", "Conflict"]
 
@@ -149,8 +149,23 @@ class DoseForm(forms.Form):
 
 
 class CaptionForm(forms.Form):
+    """An image's two captions: the first is read with the unknown, the second only
+    after the reveal."""
+
     image = forms.IntegerField(widget=forms.HiddenInput)
-    caption = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    caption = forms.CharField(
+        label="Caption before the answer",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text="Shown with the unknown: only the view, e.g. “Anterior and posterior "
+        "whole-body images”. Nothing that gives the answer.",
+    )
+    answer_caption = forms.CharField(
+        label="Caption after the answer",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text="Shown with the diagnosis: what the image shows.",
+    )
 
 
 def _formset(form: type[forms.Form], extra: int = 1, can_delete: bool = True) -> Any:
@@ -165,7 +180,10 @@ LISTS: dict[str, tuple[str, Any]] = {
     "authors": ("Authors", _formset(AuthorForm)),
     "doses": ("Radiopharmaceuticals", _formset(DoseForm)),
     # Images are removed in pixel review or by an editor, not here.
-    "captions": ("Images: captions and order", _formset(CaptionForm, extra=0, can_delete=False)),
+    "captions": (
+        "Images: captions (before and after the answer) and order",
+        _formset(CaptionForm, extra=0, can_delete=False),
+    ),
 }
 
 
@@ -229,7 +247,18 @@ class CaseEditor:
                 }
                 for d in case.radiopharmaceuticals.all()
             ]
-        return [{"image": i.pk, "caption": i.caption} for i in case.images.order_by("order", "pk")]
+        return [
+            {"image": i.pk, "caption": i.caption, "answer_caption": i.answer_caption}
+            for i in case.images.order_by("order", "pk")
+        ]
+
+    @property
+    def views_missing(self) -> int:
+        """How many images have a caption after the answer but none before it (captions
+        moved by the upgrade that split them): readers of the unknown see no caption."""
+        if not self.case.pk:
+            return 0
+        return self.case.images.filter(caption="").exclude(answer_caption="").count()
 
     @property
     def sections(self) -> list[tuple[str, str, Any]]:
@@ -257,7 +286,8 @@ class CaseEditor:
         Conflict
             Another save happened since the form was opened (unless ``force``).
         """
-        with transaction.atomic():
+        # One transaction, the case indexed once at its end, not at each child's save.
+        with index.batch():
             latest = revisions.latest(self.case) if self.case.pk else None
             base_number = self.form.cleaned_data.get("base_revision") or 0
             if latest and latest.number != base_number and not force:
@@ -320,4 +350,5 @@ class CaseEditor:
             if image is None:
                 continue  # removed meanwhile (by pixel review, say)
             image.caption, image.order = d.get("caption", ""), order
-            image.save(update_fields=["caption", "order", "is_main"])
+            image.answer_caption = d.get("answer_caption", "")
+            image.save(update_fields=["caption", "answer_caption", "order", "is_main"])

@@ -366,8 +366,19 @@ class Case(models.Model):
     def publication_blockers(self, unresolved: list[Any] | None = None) -> list[str]:
         """Why this case may not be published yet (empty when it may); pass
         ``unresolved`` when :meth:`unresolved_identifiers` has already been run."""
+        from lightbox.imaging.models import Series
+
         blockers = []
-        if flagged := self.images.filter(pixel_review="needed").count():
+        # Review state belongs to each instance: a series counts while any of its
+        # instances needs review, even if its image row does not say so (yet).
+        flagged = self.images.filter(pixel_review="needed").count()
+        flagged += (
+            Series.objects.filter(study__case=self, instances__pixel_review="needed")
+            .exclude(image__pixel_review="needed")
+            .distinct()
+            .count()
+        )
+        if flagged:
             blockers.append(
                 f"{flagged} image(s) may show burned-in identifiers: review their pixels first."
             )
@@ -399,8 +410,10 @@ class Case(models.Model):
                 str(ref.get("text", "")) if isinstance(ref, dict) else ""
             )
         if self.pk:
-            for image in Image.objects.filter(case=self).order_by("order", "pk"):
-                texts[f"caption.{image.order + 1}"] = image.caption
+            rows = Image.objects.filter(case=self).order_by("order", "pk")
+            for order, caption, answer in rows.values_list("order", "caption", "answer_caption"):
+                texts[f"caption.{order + 1}"] = caption
+                texts[f"answer_caption.{order + 1}"] = answer
         return {k: v for k, v in texts.items() if v}
 
     def unresolved_identifiers(self, texts: dict[str, str] | None = None) -> list[Any]:

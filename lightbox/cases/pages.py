@@ -26,6 +26,7 @@ from django.db import DatabaseError, connection
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
+from lightbox.cases import unknown
 from lightbox.cases.models import Case, CaseAuthor, Radiopharmaceutical, RenderedPage
 from lightbox.imaging.models import Image
 
@@ -94,13 +95,23 @@ def article_context(case_id: int, view: str) -> dict[str, object]:
     images = list(Image.objects.filter(case=case))
     for image in images:
         image.case = case  # image URLs need the case number: no query per image
-    known = view != "unknown"
+    authors = list(CaseAuthor.objects.filter(case=case))
+    if view == "unknown":
+        # Rendered from the unknown's view of the case: what the template cannot read,
+        # it cannot show (see lightbox.cases.unknown).
+        return {
+            "case": unknown.view(case),
+            "known": False,
+            "authors": [unknown.author_view(a) for a in authors],
+            "images": [unknown.image_view(i) for i in images],
+            "doses": [],
+        }
     return {
         "case": case,
-        "known": known,
-        "authors": list(CaseAuthor.objects.filter(case=case)),
+        "known": True,
+        "authors": authors,
         "images": images,
-        "doses": list(Radiopharmaceutical.objects.filter(case=case)) if known else [],
+        "doses": list(Radiopharmaceutical.objects.filter(case=case)),
     }
 
 
@@ -108,13 +119,12 @@ def render_and_store(case_id: int, view: str) -> str:
     """Render one article and store it. A failed store (a locked or read-only database)
     is logged and the page is still served."""
     context = article_context(case_id, view)
-    case = context["case"]
-    assert isinstance(case, Case)
     html = render_to_string(f"cases/_article_{view}.html", context)
+    stamp = context["case"].updated  # type: ignore[attr-defined]
     page = RenderedPage(
         case_id=case_id,
         view=view,
-        stamp=case.updated,
+        stamp=stamp,
         version=template_version(),
         html=zlib.compress(html.encode(), 6),
     )

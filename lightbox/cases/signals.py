@@ -7,6 +7,7 @@ After a change commits, the task worker renders the new pages ahead of the first
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from django.db import transaction
@@ -16,11 +17,37 @@ from django.utils import timezone
 
 from lightbox.cases.models import Case, CaseAuthor, Radiopharmaceutical, Series, Topic
 
+# Cases whose pages must be rendered when this thread's transaction commits.
+_to_render = threading.local()
+
 
 def render_after_commit(case_id: int) -> None:
+    """Enqueue the rendering of a case's pages after commit, once per case per transaction.
+
+    A case saved with its authors, doses and images is saved many times in one transaction
+    (an import saves a hundred cases in one); each id is enqueued once. Every call
+    registers the callback that enqueues them all, so one registered inside a savepoint that
+    rolls back does not take the others with it. When no callback is pending, ids left over
+    belong to a transaction that rolled back, and are forgotten.
+    """
+    pending: set[int] | None = getattr(_to_render, "ids", None)
+    if pending is None or not transaction.get_connection().run_on_commit:
+        pending = _to_render.ids = set()
+    pending.add(case_id)
+    transaction.on_commit(_enqueue_renders)
+
+
+def _enqueue_renders() -> None:
     from lightbox.cases.tasks import render_case_pages
 
-    transaction.on_commit(lambda: render_case_pages.enqueue(case_id))
+    pending: set[int] = getattr(_to_render, "ids", set())
+    _to_render.ids = set()
+    if not pending:
+        return
+    # One commit for all of them, not one each (on PostgreSQL, each is a WAL flush).
+    with transaction.atomic():
+        for case_id in sorted(pending):
+            render_case_pages.enqueue(case_id)
 
 
 def case_saved(sender: type[Case], instance: Case, raw: bool = False, **kwargs: Any) -> None:

@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_safe
 
-from lightbox.cases import acr, pages
+from lightbox.cases import acr, pages, unknown
 from lightbox.cases.access import can_edit_case, can_view_case, is_editor
 from lightbox.cases.models import NUMBER_RE, Case, Modality, Series, Topic, split_number
 from lightbox.imaging.models import Image
@@ -100,7 +100,9 @@ def _case_page(request: HttpRequest, number: str, view: str) -> HttpResponse:
     if row is None or not can_view_case(request.user, row.case):
         raise Http404("No such case number.")
     context = {
-        "case": row.case,
+        # The unknown page's own parts (its <title>, the author tools) read the case
+        # through the unknown's view too.
+        "case": unknown.view(row.case) if view == "unknown" else row.case,
         "view": view,
         "article": pages.article(row, view),
         "can_edit": request.user.is_authenticated and can_edit_case(request.user, row.case),

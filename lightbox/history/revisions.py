@@ -362,7 +362,10 @@ def _by_order(images: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _image_text(position: int, image: dict[str, Any]) -> str:
     main = " (main)" if image.get("is_main") else ""
-    return f"Image {position}{main}: {image.get('caption') or '(no caption)'}"
+    text = f"Image {position}{main}: {image.get('caption') or '(no caption)'}"
+    if answer := image.get("answer_caption"):
+        text += f" | after the answer: {answer}"
+    return text
 
 
 def content(revision: Revision) -> list[tuple[str, str]]:

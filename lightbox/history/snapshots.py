@@ -7,9 +7,10 @@ fresh one when nothing has changed.
 What a case snapshot holds
 --------------------------
 Every editable field (``CASE_FIELDS``), the topic by slug, the authors and the administered
-radiopharmaceuticals in order, and for each image its id, caption, order and main flag.
-Image files are not part of a snapshot: applying one re-captions, re-orders and re-marks the
-images that still exist and ignores those that are gone.
+radiopharmaceuticals in order, and for each image its id, captions (before the answer, and
+after it when there is one), order and main flag. Image files are not part of a snapshot:
+applying one re-captions, re-orders and re-marks the images that still exist and ignores
+those that are gone.
 
 Applying a snapshot never changes ``status`` or ``visibility`` (``WORKFLOW_FIELDS``):
 publication is a separate workflow, and restoring old text must not un-publish a case or
@@ -28,6 +29,7 @@ from django.db import transaction
 
 from lightbox.cases.models import Case, CaseAuthor, Radiopharmaceutical, Topic
 from lightbox.imaging.models import Image
+from lightbox.search import index
 
 __all__ = [
     "CASE_FIELDS",
@@ -69,6 +71,8 @@ CASE_FIELDS = (
     "visibility",
 )
 WORKFLOW_FIELDS = ("status", "visibility")
+# The columns of an image a snapshot keeps (see _image).
+IMAGE_KEYS = ("pk", "caption", "answer_caption", "order", "is_main")
 TOPIC_FIELDS = ("title", "slug", "anatomic_field", "category", "discussion", "references")
 
 # Every snapshot key with the label a reader sees, in display order.
@@ -155,11 +159,19 @@ def case_snapshot(case: Case) -> dict[str, Any]:
         }
         for r in case.radiopharmaceuticals.all()
     ]
-    snap["images"] = [
-        {"id": i["pk"], "caption": i["caption"], "order": i["order"], "is_main": i["is_main"]}
-        for i in case.images.order_by("order", "pk").values("pk", "caption", "order", "is_main")
-    ]
+    snap["images"] = [_image(i) for i in case.images.order_by("order", "pk").values(*IMAGE_KEYS)]
     return snap
+
+
+def _image(row: dict[str, Any]) -> dict[str, Any]:
+    """One image of a snapshot. The answer caption is there only when it is set, so that
+    snapshots taken before images had one still equal a fresh snapshot of the same
+    state (an unchanged save records nothing)."""
+    image = {"id": row["pk"], "caption": row["caption"], "order": row["order"]}
+    image["is_main"] = row["is_main"]
+    if row["answer_caption"]:
+        image["answer_caption"] = row["answer_caption"]
+    return image
 
 
 def topic_snapshot(topic: Topic) -> dict[str, Any]:
@@ -167,12 +179,12 @@ def topic_snapshot(topic: Topic) -> dict[str, Any]:
     return {name: _plain(getattr(topic, name)) for name in TOPIC_FIELDS}
 
 
-@transaction.atomic
+@index.batch()  # one transaction; the case indexed once, at its end
 def apply_case_snapshot(case: Case, snapshot: dict[str, Any]) -> list[str]:
     """Write ``snapshot`` back onto ``case`` and save it, in one transaction.
 
     Authors and radiopharmaceuticals are replaced; images that still exist get their
-    caption, order and main flag back; ``status`` and ``visibility`` are left as they are.
+    captions, order and main flag back; ``status`` and ``visibility`` are left as they are.
     Returns notes on what could not be restored (images or a topic that are gone), for the
     person restoring.
     """
@@ -245,6 +257,7 @@ def _restore_images(case: Case, images: list[dict[str, Any]]) -> int:
     for i in present:
         Image.objects.filter(pk=i["id"]).update(
             caption=i.get("caption", ""),
+            answer_caption=i.get("answer_caption", ""),
             order=i.get("order", 0),
             is_main=bool(main) and i["id"] == main[0],
         )

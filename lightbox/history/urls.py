@@ -20,6 +20,11 @@ urlpatterns = [
         views.case_revision_restore,
         name="lightbox-case-revision-restore",
     ),
+    path(
+        "cases/<case:number>/history/redact/",
+        views.case_history_redact,
+        name="lightbox-case-history-redact",
+    ),
     path("topics/<slug:slug>/history/", views.topic_history, name="lightbox-topic-history"),
     path(
         "topics/<slug:slug>/history/compare/",
@@ -35,5 +40,10 @@ urlpatterns = [
         "topics/<slug:slug>/history/<int:n>/restore/",
         views.topic_revision_restore,
         name="lightbox-topic-revision-restore",
+    ),
+    path(
+        "topics/<slug:slug>/history/redact/",
+        views.topic_history_redact,
+        name="lightbox-topic-history-redact",
     ),
 ]

@@ -1,4 +1,5 @@
-"""History pages of cases and topics: the list, a comparison, one revision, a restore.
+"""History pages of cases and topics: the list, a comparison, one revision, a restore, and
+the redaction of a text from every revision.
 
 Each URL exists twice, once under ``cases/<number>/history/`` and once under
 ``topics/<slug>/history/``; the views below are thin wrappers that find the object, check
@@ -21,7 +22,8 @@ from django.views.decorators.http import require_http_methods, require_safe
 from lightbox.audit.log import record as audit
 from lightbox.cases import access
 from lightbox.cases.models import Case, Topic, split_number
-from lightbox.history.models import Revision
+from lightbox.history.models import Redaction, Revision
+from lightbox.history.redaction import RedactionRefused, find, redact
 from lightbox.history.revisions import (
     content,
     diff,
@@ -74,26 +76,38 @@ class Subject:
     def compare_url(self) -> str:
         return self.url("history-compare")
 
+    @property
+    def url_redact(self) -> str:
+        return self.url("history-redact")
+
     def url(self, name: str, *extra: object) -> str:
         return reverse(f"lightbox-{self.type}-{name}", args=[self.key, *extra])
 
 
-def _case(request: HttpRequest, number: str, *, restoring: bool = False) -> Subject:
+def _case(
+    request: HttpRequest, number: str, *, restoring: bool = False, redacting: bool = False
+) -> Subject:
     try:
         split_number(number)
     except ValueError:
         raise Http404("No such case.") from None
     case = get_object_or_404(Case.objects.select_related("series"), number=number.lower())
     allowed = access.can_restore_case_revision if restoring else access.can_view_case_history
-    if not allowed(request.user, case):
+    if not allowed(request.user, case) or (
+        redacting and not access.can_redact_history(request.user)
+    ):
         raise Http404("No such case.")
     return Subject(case, "case")
 
 
-def _topic(request: HttpRequest, slug: str, *, restoring: bool = False) -> Subject:
+def _topic(
+    request: HttpRequest, slug: str, *, restoring: bool = False, redacting: bool = False
+) -> Subject:
     topic = get_object_or_404(Topic, slug=slug)
     allowed = access.can_restore_topic_revision if restoring else access.can_view_topic_history
-    if not allowed(request.user, topic):
+    if not allowed(request.user, topic) or (
+        redacting and not access.can_redact_history(request.user)
+    ):
         raise Http404("No such topic.")
     return Subject(topic, "topic")
 
@@ -124,6 +138,8 @@ def _history(request: HttpRequest, subject: Subject) -> HttpResponse:
         "revisions": revisions,
         "default_a": revisions[min(1, len(revisions) - 1)].number,
         "default_b": revisions[0].number,
+        "redactions": Redaction.objects.filter(target_type=subject.type, target_id=subject.obj.pk),
+        "can_redact": access.can_redact_history(request.user),
     }
     return render(request, "history/history.html", context)
 
@@ -194,6 +210,48 @@ def _restore(request: HttpRequest, subject: Subject, n: int) -> HttpResponse:
     return render(request, "history/restore.html", context)
 
 
+MAX_REDACTED = 1000  # characters: an identifier, not a section
+
+
+def _redact(request: HttpRequest, subject: Subject) -> HttpResponse:
+    """Find a text in the history (first POST), then purge it on confirmation. The text
+    travels only in POST bodies: never in an address, a message or the audit log."""
+    text = request.POST.get("text", "")[:MAX_REDACTED] if request.method == "POST" else ""
+    context: dict[str, object] = {"subject": subject, "text": text, "found": None, "error": ""}
+    if request.method == "POST":
+        try:
+            if request.POST.get("confirm") == "yes":
+                done = redact(subject.obj, text, by=request.user)
+                audit(
+                    "revision_redact",
+                    request=request,
+                    target=subject.obj,
+                    summary=f"redacted a text from {len(done.revisions)} revision(s)",
+                    redaction=done.pk,
+                    revisions=done.revisions,
+                    fields=done.fields,
+                    elsewhere=done.elsewhere,
+                )
+                messages.success(
+                    request,
+                    f"Redacted from {len(done.revisions)} revision(s)"
+                    + (
+                        f" and {sum(done.elsewhere.values())} other record(s)."
+                        if done.elsewhere
+                        else "."
+                    ),
+                )
+                return redirect(subject.history_url)
+            found = find(subject.obj, text)
+            if not found:
+                raise RedactionRefused("The text does not occur in the history.")
+            context["found"] = found
+            context["labels"] = [subject.labels.get(k, "Revision message") for k in found.fields]
+        except RedactionRefused as e:
+            context["error"] = str(e)
+    return render(request, "history/redact.html", context, status=400 if context["error"] else 200)
+
+
 # -- URL entry points --------------------------------------------------------------------
 
 
@@ -222,6 +280,12 @@ def case_revision_restore(request: HttpRequest, number: str, n: int) -> HttpResp
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
+def case_history_redact(request: HttpRequest, number: str) -> HttpResponse:
+    return _redact(request, _case(request, number, redacting=True))
+
+
+@login_required
 @require_safe
 def topic_history(request: HttpRequest, slug: str) -> HttpResponse:
     return _history(request, _topic(request, slug))
@@ -243,3 +307,9 @@ def topic_revision(request: HttpRequest, slug: str, n: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def topic_revision_restore(request: HttpRequest, slug: str, n: int) -> HttpResponse:
     return _restore(request, _topic(request, slug, restoring=True), n)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def topic_history_redact(request: HttpRequest, slug: str) -> HttpResponse:
+    return _redact(request, _topic(request, slug, redacting=True))

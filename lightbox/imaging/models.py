@@ -1,15 +1,19 @@
 """Images shown on a case, and the de-identified DICOM underneath them.
 
-An :class:`Image` is what a case shows: a caption, an order, the main flag and a rendered
-picture with its thumbnail. It is either a plain picture (a JPEG or PNG upload, stripped of
-metadata) or a view onto a DICOM :class:`Series`, whose :class:`Instance` rows hold the
-de-identified DICOM files. Uploads (:class:`Upload`, one :class:`UploadFile` per file) are
-processed by the task worker; nothing identifiable is ever stored.
+An :class:`Image` is what a case shows: a caption for before the answer and one for after
+it, an order, the main flag and a rendered picture with its thumbnail. It is either a plain
+picture (a JPEG or PNG upload, stripped of metadata) or a view onto a DICOM
+:class:`Series`, whose :class:`Instance` rows hold the de-identified DICOM files. Uploads
+(:class:`Upload`, one :class:`UploadFile` per file) are processed by the task worker;
+nothing identifiable is ever stored.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import uuid
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.files.storage import Storage, storages
@@ -24,8 +28,34 @@ def derived_storage() -> Storage:
     return storages["derived"]
 
 
+# A stored name's stem: a hex content hash and nothing else.
+_HEX_STEM = re.compile(r"[0-9a-f]{16,64}")
+_STORED_EXTENSIONS = (".png", ".jpg", ".dcm")
+
+
+def opaque_name(filename: str, sha256: str, suffix: str = "") -> str:
+    """The base name a file is stored under: a content hash, ``suffix`` and the extension.
+
+    Stored names reach readers (FileResponse derives a download's name from them, and a
+    storage listing shows them), and a title, caption or uploaded file name may hold a
+    patient's name or the answer. So no name a person wrote is ever used: the stem is
+    ``filename``'s when it is a hex digest already, else the row's ``sha256``, else a
+    random token; only a known extension is kept.
+
+    >>> opaque_name("glioblastoma-DOE-JOHN.png", "ab" * 32, "-thumb")
+    'abababababababababababab-thumb.png'
+    """
+    stem, ext = os.path.splitext(os.path.basename(filename))
+    ext = ext.lower() if ext.lower() in _STORED_EXTENSIONS else ".bin"
+    if not _HEX_STEM.fullmatch(stem):
+        stem = sha256[:24] if _HEX_STEM.fullmatch(sha256) else uuid.uuid4().hex[:24]
+    return f"{stem}{suffix}{ext}"
+
+
 def instance_path(instance: Instance, filename: str) -> str:
-    return f"dicom/{instance.series.study.case_id}/{instance.series_id}/{filename}"
+    """``dicom/<case id>/<series id>/<hash>.dcm``: ids and a hash only."""
+    name = opaque_name(filename, instance.sha256)
+    return f"dicom/{instance.series.study.case_id}/{instance.series_id}/{name}"
 
 
 class Study(models.Model):
@@ -78,6 +108,24 @@ class PixelReview(models.TextChoices):
     CONFIRMED = "confirmed", "Confirmed free of burned-in text"
     MASKED = "masked", "Burned-in text masked"
 
+    @classmethod
+    def of_series(cls, states: Iterable[str]) -> PixelReview:
+        """The state a series shows, from its instances' own states: NEEDED while any
+        instance still needs review (the series is hidden from readers and blocks
+        publication), else MASKED if any was masked, CONFIRMED if any was confirmed,
+        NOT_NEEDED otherwise.
+
+        >>> PixelReview.of_series(["not_needed", "confirmed", "needed"])
+        PixelReview.NEEDED
+        >>> PixelReview.of_series(["not_needed", "masked", "confirmed"])
+        PixelReview.MASKED
+        """
+        seen = set(states)
+        for state in (cls.NEEDED, cls.MASKED, cls.CONFIRMED):
+            if state in seen:
+                return state
+        return cls.NOT_NEEDED
+
 
 class Instance(models.Model):
     """One de-identified DICOM file (one or many frames)."""
@@ -95,9 +143,14 @@ class Instance(models.Model):
     file = models.FileField(upload_to=instance_path)
     sha256 = models.CharField(max_length=64)
     size = models.PositiveBigIntegerField(default=0)
+    # Each instance is reviewed on its own: a flagged file added later to a clean series
+    # is hidden until it is reviewed, and makes the series' image need review again.
     pixel_review = models.CharField(
         max_length=12, choices=PixelReview, default=PixelReview.NOT_NEEDED
     )
+    # Why this file's pixels cannot be shown as a picture (one line), once trying to
+    # render it failed; empty when it rendered or was not tried. It is stored all the same.
+    render_error = models.CharField(max_length=300, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -114,13 +167,32 @@ class Instance(models.Model):
 
 
 def image_path(instance: Image, filename: str) -> str:
-    return f"cases/{instance.case.number}/{filename}"
+    """``images/<case id>/<hash>.<png|jpg>``: an id and a hash only (the case number would
+    do no harm, but it changes when a case moves to another series)."""
+    return f"images/{instance.case_id}/{opaque_name(filename, instance.sha256)}"
+
+
+def thumbnail_path(instance: Image, filename: str) -> str:
+    """``images/<case id>/<hash>-thumb.jpg``, beside its picture."""
+    return f"images/{instance.case_id}/{opaque_name(filename, instance.sha256, '-thumb')}"
 
 
 class Image(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="images")
     order = models.PositiveSmallIntegerField(default=0)
-    caption = models.TextField(blank=True)
+    # Two captions, because the first is read before the answer: ``caption`` says only
+    # what the image is (the view: "Anterior and posterior whole-body images"), and
+    # ``answer_caption`` what it shows, revealed with the diagnosis.
+    caption = models.TextField(
+        "caption before the answer",
+        blank=True,
+        help_text="Shown with the unknown: the view only, nothing that gives the answer.",
+    )
+    answer_caption = models.TextField(
+        "caption after the answer",
+        blank=True,
+        help_text="Shown once the reader reveals the answer: what the image shows.",
+    )
     is_main = models.BooleanField(
         "main image", default=False, help_text="Opened by “View main image”."
     )
@@ -136,7 +208,7 @@ class Image(models.Model):
     pixel_review = models.CharField(
         max_length=12, choices=PixelReview, default=PixelReview.NOT_NEEDED
     )
-    thumbnail = models.ImageField(upload_to=image_path, blank=True)
+    thumbnail = models.ImageField(upload_to=thumbnail_path, blank=True)
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)
     sha256 = models.CharField(max_length=64, blank=True)
@@ -176,9 +248,16 @@ class Image(models.Model):
 
 
 class Upload(models.Model):
-    """One batch of files dropped on a case, processed by the task worker."""
+    """One batch of files dropped on a case, processed by the task worker.
+
+    An upload is *receiving* while its files arrive, in one request or in several (a
+    browser sends a 1,000-slice folder in parts); nothing is processed until it is
+    finished, which queues it once. An open upload nobody finishes is cancelled by the
+    worker's sweep (:func:`lightbox.imaging.uploads.sweep_abandoned`).
+    """
 
     class State(models.TextChoices):
+        RECEIVING = "receiving", "Receiving"
         QUEUED = "queued", "Queued"
         PROCESSING = "processing", "Processing"
         DONE = "done", "Done"
@@ -198,12 +277,45 @@ class Upload(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
+    # Set once the names files were uploaded under are forgotten (UPLOAD_NAMES_DAYS).
+    names_forgotten = models.BooleanField(default=False)
+    # Orders (and quarantine names) are handed out here, so that parts received at the
+    # same time, and zip members, never share one.
+    next_order = models.PositiveIntegerField(default=0)
+    last_received = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When files last arrived (an open upload idles from here).",
+    )
+    # The one process processing it (host:pid:nonce), and when it last said it is alive:
+    # a second worker, or the command line beside a worker, leaves it alone
+    # (see lightbox.imaging.lease).
+    owner = models.CharField(max_length=120, blank=True)
+    heartbeat = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created"]
 
     def __str__(self) -> str:
         return f"Upload {self.pk} to {self.case_id}"
+
+    def sent_bytes(self) -> int:
+        """Bytes of the files as sent (not zip members): what ``MAX_UPLOAD_BYTES`` limits."""
+        return self._bytes(depth=0)
+
+    def expanded_bytes(self) -> int:
+        """Bytes written out of zips so far, at every level of nesting."""
+        return self._bytes(depth__gt=0)
+
+    def expansion_budget(self) -> int:
+        """How many bytes all zips of this upload, at every level, may expand to:
+        ``MAX_EXPANSION_RATIO`` times the bytes sent, and never more than
+        ``MAX_EXPANDED_BYTES``. A zip of zips multiplies the ratio each level allows; this
+        budget is for the whole upload, so nesting gains an attacker nothing."""
+        return min(settings.MAX_EXPANDED_BYTES, settings.MAX_EXPANSION_RATIO * self.sent_bytes())
+
+    def _bytes(self, **where: int) -> int:
+        return self.files.filter(**where).aggregate(n=models.Sum("size"))["n"] or 0
 
     def get_absolute_url(self) -> str:
         return reverse("lightbox-api:get_upload", args=[self.pk])
@@ -231,6 +343,8 @@ class UploadFile(models.Model):
     order = models.PositiveIntegerField(default=0)
     name = models.CharField(max_length=200, help_text="A safe version of the uploaded name.")
     size = models.PositiveBigIntegerField(default=0)
+    # 0 for a file as sent; a zip member is one deeper than its zip (see MAX_ZIP_DEPTH).
+    depth = models.PositiveSmallIntegerField(default=0)
     kind = models.CharField(max_length=12, blank=True, help_text="dicom, image, zip")
     state = models.CharField(max_length=10, choices=State, default=State.QUEUED)
     step = models.CharField(max_length=12, choices=Step, default=Step.RECEIVED)

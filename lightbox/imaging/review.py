@@ -1,8 +1,12 @@
 """Pixel review: an author masks burned-in text or confirms there is none.
 
-Until then the image is hidden from readers and blocks publication (see
-``Case.publication_blockers``). Masking changes the stored pixels of every frame of every
-instance of the series (or of the picture), never just an overlay.
+Review state belongs to each instance. Until every instance of a series that needs review
+is masked or confirmed, the image showing the series is hidden from readers and blocks
+publication (see ``Case.publication_blockers``); the image's state is derived from its
+instances (:meth:`PixelReview.of_series`). Confirming and masking act on the instances
+that need review (all of them when none does: masking again after a review). Masking
+changes the stored pixels of every frame of those instances (or of the picture), never
+just an overlay.
 """
 
 from __future__ import annotations
@@ -13,39 +17,63 @@ import io
 import pydicom
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import QuerySet
 from PIL import Image as PILImage
 from PIL import ImageDraw
 from pydicom.uid import ExplicitVRLittleEndian
 
 from lightbox.imaging import frames
 from lightbox.imaging.dicom.mask import Rect, mask_rectangles
+from lightbox.imaging.dicom.picture import encode, pixels_only, to_srgb
 from lightbox.imaging.images import _thumbnail, show_series
-from lightbox.imaging.models import Image, PixelReview
+from lightbox.imaging.models import Image, Instance, PixelReview
 
-__all__ = ["Rect", "confirm", "mask"]
+__all__ = ["Rect", "confirm", "mask", "to_review"]
+
+
+def to_review(image: Image) -> QuerySet[Instance]:
+    """The instances of the image's series that a review acts on: those that need it, or
+    every one when none does."""
+    assert image.series is not None
+    instances = image.series.instances.all()
+    needed = instances.filter(pixel_review=PixelReview.NEEDED)
+    return needed if needed.exists() else instances
 
 
 def confirm(image: Image) -> None:
     """The author has looked: no burned-in identifiers."""
     with transaction.atomic():
-        if image.series_id:
-            image.series.instances.update(pixel_review=PixelReview.CONFIRMED)
-        image.pixel_review = PixelReview.CONFIRMED
+        if image.series is not None:
+            image.series.instances.filter(pixel_review=PixelReview.NEEDED).update(
+                pixel_review=PixelReview.CONFIRMED
+            )
+            states = image.series.instances.values_list("pixel_review", flat=True)
+            image.pixel_review = PixelReview.of_series(states)
+        else:
+            image.pixel_review = PixelReview.CONFIRMED
         image.save(update_fields=["pixel_review"])
 
 
 def mask(image: Image, rects: list[Rect]) -> None:
-    """Black out ``rects`` (key-image pixel coordinates) in every frame, then re-render."""
+    """Black out ``rects`` (pixel coordinates of the picture reviewed) in every frame of
+    the instances under review, then re-render the series' key image."""
     old_files = []
     old_frames: list[tuple[int, str]] = []
     with transaction.atomic():
-        if image.series_id:
-            for instance in image.series.instances.all():
+        if image.series is not None:
+            for instance in to_review(image):
                 old_frames.append((instance.series_id, instance.sha256))
                 with instance.file.open("rb") as fp:
                     ds = pydicom.dcmread(fp)
+                try:
+                    masked = mask_rectangles(ds, rects)
+                except Exception as e:  # noqa: BLE001 - decoders raise anything on bad data
+                    raise ValueError(
+                        f"the pixels of instance {instance.instance_number or instance.pk} "
+                        f"cannot be decoded ({e.__class__.__name__})"
+                    ) from None
                 out = io.BytesIO()
-                pydicom.dcmwrite(out, mask_rectangles(ds, rects), enforce_file_format=True)
+                pydicom.dcmwrite(out, masked, enforce_file_format=True)
                 data = bytes(128) + out.getvalue()[128:]
                 digest = hashlib.sha256(data).hexdigest()
                 old_files.append(instance.file.name)
@@ -53,14 +81,17 @@ def mask(image: Image, rects: list[Rect]) -> None:
                 instance.sha256, instance.size = digest, len(data)
                 instance.transfer_syntax = ExplicitVRLittleEndian  # masked files are uncompressed
                 instance.pixel_review = PixelReview.MASKED
+                # Written by pydicom here, uncompressed: renderable whatever the original was.
+                instance.render_error = ""
                 instance.save()
-            image.refresh_from_db()
-            image = show_series(image.series)
+            # The image's state follows from its instances' (masked now).
+            image = show_series(image.series) or image
         else:
-            old_files.append(image.file.name)
+            # The thumbnail shows what is masked too.
+            old_files += [n for n in (image.file.name, image.thumbnail.name) if n]
             _mask_picture(image, rects)
-        image.pixel_review = PixelReview.MASKED
-        image.save(update_fields=["pixel_review"])
+            image.pixel_review = PixelReview.MASKED
+            image.save(update_fields=["pixel_review"])
         # The unmasked files go only once the masked ones are committed.
         storage = image.file.storage
         transaction.on_commit(lambda: [storage.delete(name) for name in old_files])
@@ -69,20 +100,19 @@ def mask(image: Image, rects: list[Rect]) -> None:
 
 
 def _mask_picture(image: Image, rects: list[Rect]) -> None:
+    """Black out ``rects`` in a plain picture and store it again as a PNG of its pixels
+    alone (a picture stored before metadata was stripped may still carry some), under its
+    new content hash."""
     with image.file.open("rb") as fp:
-        picture = PILImage.open(fp)
-        picture.load()
+        stored = PILImage.open(fp)
+        stored.load()
+    picture = pixels_only(to_srgb(stored))
     draw = ImageDraw.Draw(picture)
     for rect in rects:
         draw.rectangle((rect.x, rect.y, rect.x + rect.width - 1, rect.y + rect.height - 1), fill=0)
-    out = io.BytesIO()
-    picture.save(out, "PNG")
-    data = out.getvalue()
-    digest = hashlib.sha256(data).hexdigest()
-    image.file.save(f"masked-{digest[:12]}.png", ContentFile(data), save=False)
-    image.thumbnail.save(
-        f"masked-{digest[:12]}-thumb.jpg", ContentFile(_thumbnail(picture)), save=False
-    )
-    image.sha256 = digest
+    data = encode(picture, "PNG")
+    image.sha256 = hashlib.sha256(data).hexdigest()
+    image.file.save(f"{image.sha256[:24]}.png", ContentFile(data), save=False)
+    image.thumbnail.save(f"{image.sha256[:24]}.jpg", ContentFile(_thumbnail(picture)), save=False)
     image.width, image.height = picture.size
     image.save()

@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.tasks import task
+from django.utils import timezone
 
 from lightbox.imaging import ingest
+from lightbox.imaging.lease import lease_seconds
+from lightbox.imaging.models import Upload
 
 
 @task
 def process_upload(upload_id: str) -> str:
-    """De-identify, group, render and store every file of an upload. Idempotent."""
-    return ingest.process_upload(upload_id).state
+    """De-identify, group, render and store every file of an upload. Idempotent.
+
+    When another live process owns the upload (``import_dicom``, another worker), this
+    does nothing now and looks again once that owner's lease would have run out, so an
+    upload whose owner dies is still finished.
+    """
+    upload = ingest.process_upload(upload_id)
+    if upload.state in (Upload.State.QUEUED, Upload.State.PROCESSING):
+        _look_again_later(upload)
+    return upload.state
+
+
+def _look_again_later(upload: Upload) -> None:
+    backend = process_upload.get_backend()
+    if not backend.supports_defer:
+        return  # the next worker start recovers it (see ingest.recover)
+    beat = upload.heartbeat or timezone.now()
+    later = beat + dt.timedelta(seconds=lease_seconds() + 1)
+    process_upload.using(run_after=max(later, timezone.now())).enqueue(str(upload.pk))

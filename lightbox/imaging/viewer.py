@@ -5,6 +5,9 @@ contract. A DICOM-backed image becomes a stack of its series' de-identified inst
 in (0020,0013) Instance Number and slice-position order; a picture becomes a one-image
 "web" stack. The case's other images follow as further stacks, so the viewer can switch
 between them, and an NM anterior view is laid out beside its posterior partner.
+
+Pixel review is checked per instance: for a reader, an instance that still needs review
+is never listed, whatever the state of the image that shows its series.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Any
 
 from django.urls import reverse
 
-from lightbox.imaging.models import Image, Instance
+from lightbox.imaging.models import Image, Instance, PixelReview
 
 __all__ = ["PAIRED_VIEWS", "manifest"]
 
@@ -21,7 +24,7 @@ __all__ = ["PAIRED_VIEWS", "manifest"]
 PAIRED_VIEWS = {"ANT": "POST", "POST": "ANT", "ANTERIOR": "POSTERIOR", "POSTERIOR": "ANTERIOR"}
 
 
-def _stack(image: Image) -> dict[str, Any]:
+def _stack(image: Image, reviewer: bool) -> dict[str, Any]:
     label = image.caption[:40] or f"Image {image.order + 1}"
     series = image.series
     if series is None:
@@ -34,9 +37,10 @@ def _stack(image: Image) -> dict[str, Any]:
             "invert": False,
             "window": None,
         }
-    instances = list(
-        Instance.objects.filter(series=series).order_by("instance_number", "position", "pk")
-    )
+    shown = Instance.objects.filter(series=series).order_by("instance_number", "position", "pk")
+    if not reviewer:
+        shown = shown.exclude(pixel_review=PixelReview.NEEDED)
+    instances = list(shown)
     number = image.case.number
     return {
         "label": series.view or label,
@@ -49,11 +53,12 @@ def _stack(image: Image) -> dict[str, Any]:
     }
 
 
-def manifest(image: Image, visible: list[Image]) -> dict[str, Any]:
+def manifest(image: Image, visible: list[Image], *, reviewer: bool = False) -> dict[str, Any]:
     """The viewer manifest opening on ``image``; ``visible`` is every image of the case
-    the reader may see (in case order)."""
+    the reader may see (in case order). Instances that need pixel review are listed only
+    for a ``reviewer`` (the case's authors and editors)."""
     others = [i for i in visible if i.pk != image.pk and i.file]
-    stacks = [_stack(image)]
+    stacks = [_stack(image, reviewer)]
     layout = "1x1"
     view = (image.series.view.upper() if image.series else "") or ""
     if partner_view := PAIRED_VIEWS.get(view):
@@ -61,10 +66,10 @@ def manifest(image: Image, visible: list[Image]) -> dict[str, Any]:
             (i for i in others if i.series and i.series.view.upper() == partner_view), None
         )
         if partner:
-            stacks.append(_stack(partner))
+            stacks.append(_stack(partner, reviewer))
             others.remove(partner)
             layout = "1x2"
-    stacks += [_stack(i) for i in others]
+    stacks += [_stack(i, reviewer) for i in others]
     return {
         "title": f"Case {image.case.number} — {stacks[0]['label']}",
         "stacks": stacks,

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.files.storage import storages
+from django.db.models import QuerySet
 from django.http import (
     FileResponse,
     Http404,
@@ -27,7 +29,7 @@ from lightbox.cases.access import can_edit_case, can_view_case
 from lightbox.cases.models import Case
 from lightbox.imaging import frames, review, viewer
 from lightbox.imaging.models import Image, Instance, PixelReview, Upload, UploadFile
-from lightbox.imaging.uploads import TooLarge, receive
+from lightbox.imaging.uploads import NotReceived, receive
 from lightbox.lib import zipstream
 from lightbox.lib.params import int_param, parse_int
 
@@ -46,6 +48,24 @@ def _get_image(request: HttpRequest, number: str, pk: int) -> Image:
     return image
 
 
+def _reviewer(request: HttpRequest, case: Case) -> bool:
+    """Whether the user may see what still needs pixel review: the case's authors and
+    editors only (it may show burned-in identifiers)."""
+    return can_edit_case(request.user, case)
+
+
+def _shown_instances(request: HttpRequest, image: Image) -> QuerySet[Instance]:
+    """The image's instances this user may download, in stack order. Each instance is
+    checked on its own: one still needing review is left out for readers even if the
+    image's state says otherwise (belt and braces: the image is hidden then too)."""
+    instances = Instance.objects.filter(series_id=image.series_id).order_by(
+        "instance_number", "position", "pk"
+    )
+    if not _reviewer(request, image.case):
+        instances = instances.exclude(pixel_review=PixelReview.NEEDED)
+    return instances
+
+
 def _visible_images(request: HttpRequest, image: Image) -> list[Image]:
     images = list(image.case.images.select_related("series").all())
     if not can_edit_case(request.user, image.case):
@@ -60,20 +80,22 @@ def image_view(request: HttpRequest, number: str, pk: int) -> HttpResponse:
     """View main image in a separate image viewer: the PACS-like viewer, with the
     rendered picture for readers without JavaScript."""
     image = _get_image(request, number, pk)
-    context = {"image": image, "images": _visible_images(request, image)}
+    context: dict[str, Any] = {"image": image, "images": _visible_images(request, image)}
     if image.series_id:
-        context["stack"] = _stack_position(image, request.GET)
+        instances = _shown_instances(request, image)
+        context["stack"] = _stack_position(image, instances, request.GET)
+        context["unrenderable"] = instances.exclude(render_error="").count()
     return render(request, "imaging/image_view.html", context)
 
 
-def _stack_position(image: Image, query: Mapping[str, Any]) -> dict[str, Any]:
+def _stack_position(
+    image: Image, instances: QuerySet[Instance], query: Mapping[str, Any]
+) -> dict[str, Any]:
     """Where a reader without JavaScript is in the image's stack: every frame of every
-    instance in stack order, the middle one (the key image) unless the query asks for
-    another (``frame``, 1-based)."""
-    instances = Instance.objects.filter(series_id=image.series_id).order_by(
-        "instance_number", "position", "pk"
-    )
-    stack = [(i.pk, f) for i in instances.only("pk", "frames") for f in range(max(i.frames, 1))]
+    instance shown (``instances``, in stack order) that can be rendered as a picture, the
+    middle one (the key image) unless the query asks for another (``frame``, 1-based)."""
+    renderable = instances.filter(render_error="").only("pk", "frames")
+    stack = [(i.pk, f) for i in renderable for f in range(max(i.frames, 1))]
     total = len(stack)
     current = int_param(query, "frame", total // 2 + 1, minimum=1, maximum=total)
     pk, frame = stack[current - 1] if stack else (0, 0)
@@ -91,14 +113,24 @@ def _stack_position(image: Image, query: Mapping[str, Any]) -> dict[str, Any]:
 @require_safe
 def image_manifest(request: HttpRequest, number: str, pk: int) -> JsonResponse:
     image = _get_image(request, number, pk)
-    return JsonResponse(viewer.manifest(image, _visible_images(request, image)))
+    reviewer = _reviewer(request, image.case)
+    return JsonResponse(viewer.manifest(image, _visible_images(request, image), reviewer=reviewer))
 
 
 def _get_instance(request: HttpRequest, number: str, pk: int) -> Instance:
-    instance = get_object_or_404(Instance.objects.select_related("series__study__case"), pk=pk)
+    """An instance the user may see: of a case they may view, and neither itself nor its
+    series (the image showing it) waiting for pixel review, unless they may review it."""
+    instance = get_object_or_404(
+        Instance.objects.select_related("series__study__case", "series__image"), pk=pk
+    )
     case = instance.series.study.case
-    hidden = instance.pixel_review == PixelReview.NEEDED and not can_edit_case(request.user, case)
-    if case.number != number or hidden or not can_view_case(request.user, case):
+    if case.number != number or not can_view_case(request.user, case):
+        raise Http404("No such image.")
+    image = getattr(instance.series, "image", None)
+    waiting = instance.pixel_review == PixelReview.NEEDED or (
+        image is not None and image.needs_pixel_review
+    )
+    if waiting and not _reviewer(request, case):
         raise Http404("No such image.")
     return instance
 
@@ -108,10 +140,14 @@ def instance_frame(request: HttpRequest, number: str, pk: int, frame: int) -> Fi
     """One frame of a de-identified instance as a PNG (``frame`` counts from 1)."""
     instance = _get_instance(request, number, pk)
     try:
-        name = frames.frame_png(instance, frame - 1)
+        png = frames.open_frame(instance, frame - 1)
     except frames.FrameNotFound as e:
         raise Http404(f"No such frame: {e}") from None
-    response = FileResponse(storages["derived"].open(name, "rb"), content_type="image/png")
+    response = FileResponse(
+        png,
+        content_type="image/png",
+        filename=f"{number}-instance-{instance.pk}-frame-{frame}.png",
+    )
     response["Cache-Control"] = "private, max-age=86400"
     return response
 
@@ -121,7 +157,9 @@ def instance_file(request: HttpRequest, number: str, pk: int) -> FileResponse:
     """One de-identified DICOM instance, for the viewer or to download."""
     instance = _get_instance(request, number, pk)
     response = FileResponse(
-        instance.file.open("rb"), content_type="application/dicom", filename=f"{instance.pk}.dcm"
+        instance.file.open("rb"),
+        content_type="application/dicom",
+        filename=f"{number}-instance-{instance.pk}.dcm",
     )
     response["Cache-Control"] = "private, max-age=86400"
     return response
@@ -133,7 +171,7 @@ def series_zip(request: HttpRequest, number: str, pk: int) -> StreamingHttpRespo
     image = _get_image(request, number, pk)
     if image.series is None:
         raise Http404("This image has no DICOM series.")
-    instances = list(image.series.instances.order_by("instance_number", "position", "pk"))
+    instances = list(_shown_instances(request, image))
     members = ((f"{number}/IM{n + 1:05d}.dcm", i.file) for n, i in enumerate(instances))
     response = StreamingHttpResponse(zipstream.stream(members), content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{number}-series-{pk}.zip"'
@@ -146,7 +184,11 @@ def image_file(request: HttpRequest, number: str, pk: int, kind: str) -> FileRes
     field = {"full": image.file, "thumb": image.thumbnail}.get(kind)
     if not field:
         raise Http404("No such image file.")
-    response = FileResponse(field.open("rb"))
+    # The download's name is made of ids: FileResponse would otherwise take the stored
+    # name, and an upload's name may be a patient's.
+    extension = os.path.splitext(field.name)[1].lower()
+    suffix = "-thumb" if kind == "thumb" else ""
+    response = FileResponse(field.open("rb"), filename=f"{number}-image-{pk}{suffix}{extension}")
     # Content never changes under a URL: a new image gets a new name and row.
     response["Cache-Control"] = "private, max-age=86400"
     return response
@@ -162,9 +204,11 @@ def _editable_case(request: HttpRequest, number: str) -> Case:
 @login_required
 @require_http_methods(["GET", "POST"])
 def upload_images(request: HttpRequest, number: str) -> HttpResponse:
-    """Add images to a case: files, a folder or a zip. Works without JavaScript; with it,
-    upload.js shows each file's progress and outcome in place."""
+    """Add images to a case: files, a folder or a zip. Works without JavaScript for up to
+    ``DATA_UPLOAD_MAX_NUMBER_FILES`` files at a time; with it, upload.js sends any number
+    in parts as one upload, and shows each part's and each file's progress in place."""
     case = _editable_case(request, number)
+    status = 200
     if request.method == "POST":
         files = request.FILES.getlist("files")
         if not files:
@@ -172,8 +216,9 @@ def upload_images(request: HttpRequest, number: str) -> HttpResponse:
         else:
             try:
                 upload = receive(case, request.user, files)
-            except TooLarge as e:
+            except NotReceived as e:
                 messages.error(request, f"Not uploaded: {e}")
+                status = e.status
             else:
                 audit(
                     "upload",
@@ -183,13 +228,20 @@ def upload_images(request: HttpRequest, number: str) -> HttpResponse:
                     upload=str(upload.pk),
                 )
                 return redirect("lightbox-upload-status", upload.pk)
-    recent = case.uploads.order_by("-created")[:5]
-    return render(request, "imaging/upload.html", {"case": case, "recent": recent})
+    context = {
+        "case": case,
+        "recent": case.uploads.order_by("-created")[:5],
+        "files_per_request": settings.DATA_UPLOAD_MAX_NUMBER_FILES,
+        "part_bytes": settings.UPLOAD_PART_BYTES,
+    }
+    return render(request, "imaging/upload.html", context, status=status)
 
 
 @login_required
 @require_safe
 def upload_status(request: HttpRequest, upload_id: uuid.UUID) -> HttpResponse:
+    """The progress of the whole upload and each file's outcome; refreshes itself until
+    the upload is done or failed."""
     upload = get_object_or_404(Upload.objects.select_related("case__series"), pk=upload_id)
     if not (upload.created_by_id == request.user.pk or can_edit_case(request.user, upload.case)):
         raise Http404("No such upload.")
@@ -200,6 +252,7 @@ def upload_status(request: HttpRequest, upload_id: uuid.UUID) -> HttpResponse:
         "files": files,
         "processed": sum(f.state != UploadFile.State.QUEUED for f in files),
         "failed": sum(f.state == UploadFile.State.FAILED for f in files),
+        "sent_bytes": sum(f.size for f in files if f.depth == 0),
         "finished": upload.state in (Upload.State.DONE, Upload.State.FAILED),
     }
     return render(request, "imaging/upload_status.html", context)
@@ -244,7 +297,31 @@ def pixel_review(request: HttpRequest, number: str, pk: int) -> HttpResponse:
                 )
                 messages.success(request, f"Masked {len(rects)} area(s) in every frame.")
                 return redirect("lightbox-pixel-review", case.number, image.pk)
-    return render(request, "imaging/pixel_review.html", {"case": case, "image": image})
+    context = {"case": case, "image": image, "subject": _review_subject(image)}
+    return render(request, "imaging/pixel_review.html", context)
+
+
+def _review_subject(image: Image) -> dict[str, Any]:
+    """What the author looks at and draws on: the picture, or, for a series, the middle
+    frame of the instance under review nearest the middle of the stack (review acts on
+    the instances that need it, which need not include the key image's)."""
+    subject = {"url": image.get_file_url(), "width": image.width, "height": image.height}
+    if image.series is None:
+        return subject
+    place = {pk: n for n, pk in enumerate(image.series.instances.values_list("pk", flat=True))}
+    under_review = list(review.to_review(image))
+    middle = len(place) // 2
+    shown = min(under_review, key=lambda i: abs(place[i.pk] - middle))
+    subject.update(count=len(under_review), total=len(place))
+    if not shown.render_error:
+        frame = max(shown.frames, 1) // 2 + 1
+        args = [image.case.number, shown.pk, frame]
+        subject.update(
+            url=reverse("lightbox-instance-frame", args=args),
+            width=shown.columns,
+            height=shown.rows,
+        )
+    return subject
 
 
 @login_required

@@ -23,7 +23,6 @@ from functools import cache
 from typing import IO
 
 from django.core.files.storage import Storage
-from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from PIL import Image as PILImage
@@ -52,6 +51,7 @@ from lightbox.interchange.demo_content import (
     DemoImage,
     DemoTopic,
 )
+from lightbox.search import index
 
 __all__ = ["DemoDataMissing", "demo_loaded", "load_demo", "render_demo_image"]
 
@@ -100,7 +100,9 @@ def load_demo(*, progress: bool = True, stdout: IO[str] | None = None) -> int:
         return 0
     written: list[tuple[Storage, str]] = []
     try:
-        with transaction.atomic():
+        # One transaction, each case indexed once when it ends (not at every save of the
+        # case, its authors, doses and images: see lightbox.search.index.batch).
+        with index.batch():
             # Checked again inside the transaction: two concurrent loaders (a double
             # `make run`) must not both create a library.
             if demo_loaded():
@@ -217,16 +219,16 @@ def _case(spec: DemoCase, series: Series, topics: dict[tuple[str, str], Topic]) 
 
 
 def _images(case: Case, spec: DemoCase) -> list[Image]:
-    stem = slugify(spec.title)[:40] or "image"
+    # Stored under their content hash, like every image: never under the case's title.
     return [
         add_image(
             case,
             render_demo_image(image),
             caption=image.caption,
+            answer_caption=image.answer_caption,
             is_main=image.is_main,
-            name=f"{stem}-{order + 1}",
         )
-        for order, image in enumerate(spec.images)
+        for image in spec.images
     ]
 
 

@@ -4,7 +4,9 @@ Every word here was written for Lightbox; nothing is copied from another teachin
 website. The authors are obviously fictional, the references are deliberately generic
 ("demo reference", no invented PMIDs or DOIs), and the images are rendered from public DICOM
 test files that ship inside the ``pydicom`` and ``pydicom-data`` wheels. Where a test image
-cannot show a case's pathology its caption says so.
+cannot show a case's pathology its caption says so. Each image has two captions: the first,
+read with the unknown, names only the view; the second, read after the answer, says what
+the image shows (or would show).
 
 :mod:`lightbox.interchange.demo` turns these records into cases.
 """
@@ -81,10 +83,12 @@ class DemoImage:
     as fractions of the rendered frame; ``mirror`` flips left–right (for a file whose
     (0020,0020) Patient Orientation puts the patient's right on the viewer's right);
     ``scale`` enlarges tiny test matrices so they are readable without the viewer's zoom.
+    ``caption`` is read before the answer (the view only); ``answer_caption`` after it.
     """
 
     source: str
     caption: str
+    answer_caption: str = ""
     is_main: bool = False
     frame: int = 0
     window: tuple[float, float] | None = None
@@ -471,8 +475,9 @@ _RENAL_OD = DemoCase(
         ),
         DemoImage(
             NM_WHOLE_BODY,
-            "Demo image (illustrative): the head and chest of the same test scan, enlarged "
-            "— where a prominent calvarium, tie sternum and beaded ribs would be looked for.",
+            "Demo image (illustrative): the head and chest of the same test scan, enlarged.",
+            answer_caption="Where a prominent calvarium, a tie sternum and beaded ribs would "
+            "be looked for.",
             window=NM_WINDOW,
             crop=(0.0, 0.04, 1.0, 0.36),
             scale=2.0,
@@ -571,8 +576,9 @@ _PAGET = DemoCase(
         ),
         DemoImage(
             NM_WHOLE_BODY,
-            "Demo image (illustrative): pelvis and lower limbs of the same test scan, "
-            "enlarged — the regions described in this case.",
+            "Demo image (illustrative): pelvis and lower limbs of the same test scan, enlarged.",
+            answer_caption="The hemipelvis, vertebra and tibia described in this case would "
+            "be looked for here.",
             window=NM_WINDOW,
             crop=(0.0, 0.35, 1.0, 0.88),
             scale=2.0,
@@ -665,8 +671,8 @@ _RHABDO = DemoCase(
         ),
         DemoImage(
             NM_WHOLE_BODY,
-            "Demo image (illustrative): pelvis, thighs and knees of the same test scan, "
-            "enlarged — where muscle-shaped uptake would be looked for.",
+            "Demo image (illustrative): pelvis, thighs and knees of the same test scan, enlarged.",
+            answer_caption="Where uptake shaped like the thigh muscles would be looked for.",
             window=NM_WINDOW,
             crop=(0.0, 0.36, 1.0, 0.64),
             scale=2.0,
@@ -757,9 +763,9 @@ _PE = DemoCase(
         DemoImage(
             "CT_small.dcm",
             "Demo image (illustrative): a small axial CT test image through a thoracic "
-            "vertebra, the adjacent descending aorta and the paraspinal muscles, soft-tissue "
-            "window (W400/L40). The pulmonary arteries and emboli described are outside "
-            "this crop.",
+            "vertebra, soft-tissue window (W400/L40).",
+            answer_caption="The vertebra, the descending aorta beside it and the paraspinal "
+            "muscles; the pulmonary arteries and the emboli described are outside this crop.",
             is_main=True,
             window=(40.0, 400.0),
             scale=4.0,
@@ -863,7 +869,8 @@ _MS = DemoCase(
         DemoImage(
             "emri_small.dcm",
             "Demo image (illustrative): one frame of a small (64 × 64) T1-weighted brain MR "
-            "test file, showing cortex, white matter and a lateral ventricle. The lesions "
+            "test file.",
+            answer_caption="Cortex, white matter and a lateral ventricle; the lesions "
             "described are not in this dataset.",
             is_main=True,
             scale=4.0,
@@ -959,10 +966,10 @@ _LIVER = DemoCase(
     images=(
         DemoImage(
             "MR-SIEMENS-DICOM-WithOverlays.dcm",
-            "Axial fat-suppressed 3D T1-weighted gradient-echo image after gadolinium (public "
-            "DICOM test file of a liver lesion): a round lesion in the central right liver "
-            "with an enhancing rim and a darker centre; the surrounding liver enhances more "
-            "than the rest.",
+            "Axial fat-suppressed 3D T1-weighted gradient-echo image of the liver after "
+            "gadolinium (public DICOM test file).",
+            answer_caption="A round lesion in the central right liver with an enhancing rim "
+            "and a darker centre; the liver around it enhances more than the rest.",
             is_main=True,
         ),
     ),
@@ -1046,8 +1053,9 @@ _SHOULDER = DemoCase(
         DemoImage(
             "MR2_UNCI.dcm",
             "Coronal oblique T1-weighted spin-echo image of the shoulder (public DICOM test "
-            "file): humeral head, glenoid, acromion, deltoid and the supraspinatus running "
-            "over the humeral head to the greater tuberosity.",
+            "file).",
+            answer_caption="Humeral head, glenoid, acromion, deltoid, and the supraspinatus "
+            "running over the humeral head to the greater tuberosity.",
             is_main=True,
         ),
     ),
@@ -1132,8 +1140,9 @@ _CANNONBALL = DemoCase(
     images=(
         DemoImage(
             "RG1_UNCI.dcm",
-            "PA chest radiograph (public DICOM test file): multiple well-defined round "
-            "opacities of varying size in both lungs; normal heart size.",
+            "PA chest radiograph (public DICOM test file).",
+            answer_caption="Many well-defined round opacities of different sizes in both "
+            "lungs; the heart is not enlarged.",
             is_main=True,
         ),
     ),
@@ -1216,8 +1225,8 @@ _NOF = DemoCase(
     images=(
         DemoImage(
             "RG3_UNCI.dcm",
-            "AP radiograph of the right distal tibia, fibula and ankle (public DICOM test "
-            "file): lobulated lucent lesion with sclerotic margins in the distal tibia.",
+            "AP radiograph of the right distal tibia, fibula and ankle (public DICOM test file).",
+            answer_caption="A lobulated lucent lesion with sclerotic margins in the distal tibia.",
             is_main=True,
             # (0020,0020) Patient Orientation is R\F: shown as stored, the patient's right
             # would be on the viewer's right and the "R" marker reads backwards.
@@ -1225,8 +1234,9 @@ _NOF = DemoCase(
         ),
         DemoImage(
             "RG3_UNCI.dcm",
-            "Detail of the distal tibia: multiloculated lesion elongated along the shaft, "
-            "thin sclerotic scalloped margins, intact cortex, no periosteal reaction.",
+            "Detail of the distal tibia, same radiograph.",
+            answer_caption="A multiloculated lesion elongated along the shaft, with thin "
+            "scalloped sclerotic margins, an intact cortex and no periosteal reaction.",
             mirror=True,
             crop=(0.3, 0.45, 0.7, 1.0),
         ),

@@ -26,7 +26,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, BinaryIO
 
-__all__ = ["ArchiveError", "Limits", "Member", "MemberStream", "iter_zip", "safe_name"]
+__all__ = [
+    "ArchiveError",
+    "ArchiveTooLarge",
+    "Limits",
+    "Member",
+    "MemberStream",
+    "iter_zip",
+    "safe_name",
+]
 
 MAX_NAME = 120
 UNSAFE_CHARS = re.compile(r"[^\w.\- ]+")
@@ -34,6 +42,11 @@ UNSAFE_CHARS = re.compile(r"[^\w.\- ]+")
 
 class ArchiveError(ValueError):
     """The archive breaks a rule; the message says which, in one line."""
+
+
+class ArchiveTooLarge(ArchiveError):
+    """The archive, or one member, would expand past ``max_total_bytes`` or
+    ``max_member_bytes`` (a caller's budget, which the caller may want to explain)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,9 +157,11 @@ def iter_zip(
             _check_member(info)
             total += info.file_size
             if info.file_size > limits.max_member_bytes:
-                raise ArchiveError(f"member too large: {info.filename!r}")
+                raise ArchiveTooLarge(
+                    f"member {info.filename!r} is too large ({info.file_size:,} bytes)"
+                )
         if total > limits.max_total_bytes:
-            raise ArchiveError(
+            raise ArchiveTooLarge(
                 f"zip expands to {total:,} bytes (limit {limits.max_total_bytes:,})"
             )
         for info in files:

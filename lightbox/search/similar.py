@@ -14,8 +14,9 @@ Every visible case is scored at once, with arrays (see :mod:`lightbox.search.sto
   to 0–1 from a floor below which texts are unrelated.
 
 The weights are in :data:`WEIGHTS` and can be changed with the setting
-``LIGHTBOX_SIMILAR_WEIGHTS`` (see docs/search.md). In *unknown* mode the reasons name no
-code, keyword, topic or category, which are part of the answer.
+``LIGHTBOX_SIMILAR_WEIGHTS`` (see docs/search.md). In *unknown* mode a reason names only
+what the unknown page shows (:data:`REASON_SOURCES`, :mod:`lightbox.cases.unknown`): the
+modality, not the code, keyword, field, category or radiopharmaceutical.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import numpy as np
 from django.conf import settings
 
 from lightbox.cases import acr
+from lightbox.cases import unknown as unknown_case
 from lightbox.search import query as q
 from lightbox.search import store, suggest
 from lightbox.search.backends import SearchTimeout, backend, compile_for
@@ -77,12 +79,15 @@ class Similar:
     case: Any = None
 
 
-def with_cards(user: Any, found: list[Similar], thumbnails: bool = True) -> list[Similar]:
-    """The list with each case's card (see :func:`engine.load_cases`) in ``case``,
-    dropping any case the reader may no longer see."""
+def with_cards(
+    user: Any, found: list[Similar], thumbnails: bool = True, unknown: bool = False
+) -> list[Similar]:
+    """The list with each case's card (see :func:`engine.load_cases`; an unknown's card
+    with ``unknown``) in ``case``, dropping any case the reader may no longer see."""
     from lightbox.search.engine import load_cases
 
-    cards = {c.pk: c for c in load_cases(user, [s.case_id for s in found], thumbnails)}
+    ids = [s.case_id for s in found]
+    cards = {c.pk: c for c in load_cases(user, ids, thumbnails, unknown=unknown)}
     out = []
     for s in found:
         if s.case_id in cards:
@@ -290,6 +295,19 @@ def _case_text(case: Any) -> str:
     )
 
 
+#: The case attributes whose values a reason would name. In unknown mode a reason names
+#: a value only when the unknown page shows that attribute (:mod:`lightbox.cases.unknown`);
+#: otherwise it says only that the two cases share one.
+REASON_SOURCES = {
+    "acr_code": "acr_codes",
+    "field_category": "category",
+    "field": "anatomic_field",
+    "keyword": "keywords",
+    "agent": "radiopharmaceuticals",
+    "modality": "modality",
+}
+
+
 def _reasons(
     st: store.Store,
     row: int,
@@ -299,36 +317,51 @@ def _reasons(
     kw: np.ndarray,
     unknown: bool,
 ) -> list[str]:
+    """Why ``other`` is like ``row``, in words. The topic, differential, wording and
+    meaning reasons name no value in either mode."""
+
+    def named(part: str) -> bool:
+        return not unknown or unknown_case.shows(REASON_SOURCES[part])
+
     reasons = []
     if parts["acr_code"][other]:
         shared = [c for c in st.acr[other] if c in set(st.acr[row]) and _specific(c)]
-        reasons.append("same ACR code" + ("" if unknown else " " + ", ".join(shared)))
+        reasons.append("same ACR code" + (" " + ", ".join(shared) if named("acr_code") else ""))
     elif parts["field_category"][other]:
-        if unknown:
-            reasons.append("same anatomic field and category")
-        else:
+        if named("field_category") and named("field"):
             fv, cv = st.values["field"], st.values["category"]
             field_name = acr.field_name(fv[st.single["field"][row]])
             category = acr.category_name(cv[st.single["category"][row]])
             reasons.append(f"same field and category: {field_name} / {category}")
+        else:
+            reasons.append("same anatomic field and category")
     elif parts["field"][other]:
-        name = acr.field_name(st.values["field"][st.single["field"][row]])
-        reasons.append(f"same anatomic field: {name}")
+        if named("field"):
+            name = acr.field_name(st.values["field"][st.single["field"][row]])
+            reasons.append(f"same anatomic field: {name}")
+        else:
+            reasons.append("same anatomic field")
     if parts["topic"][other]:
         reasons.append("same topic")
     if n := int(ddx[other]):
         reasons.append(f"shares {n} differential diagnos{'is' if n == 1 else 'es'}")
     if n := int(kw[other]):
-        if unknown:
-            reasons.append(f"shares {n} keyword{'' if n == 1 else 's'}")
-        else:
+        if named("keyword"):
             shared_kw = sorted(st.keywords[row] & st.keywords[other])
             reasons.append("shared keywords: " + ", ".join(shared_kw))
+        else:
+            reasons.append(f"shares {n} keyword{'' if n == 1 else 's'}")
     if parts["agent"][other]:
-        agents = [a for a in st.values_of("agents", row) if a in st.values_of("agents", other)]
-        reasons.append("same radiopharmaceutical " + ", ".join(agents))
+        if named("agent"):
+            agents = [a for a in st.values_of("agents", row) if a in st.values_of("agents", other)]
+            reasons.append("same radiopharmaceutical " + ", ".join(agents))
+        else:
+            reasons.append("same radiopharmaceutical")
     elif parts["modality"][other]:
-        reasons.append(f"same modality {st.values['modality'][st.single['modality'][row]]}")
+        if named("modality"):
+            reasons.append(f"same modality {st.values['modality'][st.single['modality'][row]]}")
+        else:
+            reasons.append("same modality")
     if parts["lexical"][other] > 0.3:
         reasons.append("similar findings")
     if parts["semantic"][other] > 0.3:

@@ -73,5 +73,6 @@ def similar_text_page(request: HttpRequest) -> HttpResponse:
 def case_similar(request: HttpRequest, case: Case) -> HttpResponse:
     unknown = request.GET.get("unknown") == "1"
     found = similar.like_case(case, request.user, limit=20, unknown=unknown)
-    ctx = {"case": case, "matches": similar.with_cards(request.user, found), "unknown": unknown}
+    matches = similar.with_cards(request.user, found, unknown=unknown)
+    ctx = {"case": case, "matches": matches, "unknown": unknown}
     return render(request, "cases/case_similar.html", ctx)

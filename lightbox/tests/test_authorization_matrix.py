@@ -30,6 +30,7 @@ from pydicom.data import get_testdata_file
 from lightbox.audit.log import record as audit
 from lightbox.comments.models import Comment
 from lightbox.history.revisions import record as revision
+from lightbox.imaging import uploads
 from lightbox.imaging.images import add_image
 from lightbox.imaging.ingest import process_upload
 from lightbox.imaging.uploads import receive
@@ -202,6 +203,26 @@ MATRIX: dict[str, list[Check]] = {
         Check("GET", "/cases/{case}/history/1/restore/", CASE_READ_LOGIN),
         Check("POST", "/cases/{case}/history/1/restore/", CASE_POST),
     ],
+    # Redaction is the editors' and administrators', not the case's authors'. The text is
+    # in revision 1 and no longer in the case or topic (see world).
+    "lightbox-case-history-redact": [
+        Check("GET", "/cases/{case}/history/redact/", EDITORS_GET),
+        Check(
+            "POST",
+            "/cases/{case}/history/redact/",
+            EDITORS_POST,
+            {"text": "both thighs", "confirm": "yes"},
+        ),
+    ],
+    "lightbox-topic-history-redact": [
+        Check("GET", "/topics/{topic}/history/redact/", EDITORS_GET),
+        Check(
+            "POST",
+            "/topics/{topic}/history/redact/",
+            EDITORS_POST,
+            {"text": "osteoblastic activity", "confirm": "yes"},
+        ),
+    ],
     "lightbox-topic-history": [Check("GET", "/topics/{topic}/history/", EDITORS_GET)],
     "lightbox-topic-history-compare": [
         Check("GET", "/topics/{topic}/history/compare/?a=1&b=2", EDITORS_GET)
@@ -221,6 +242,7 @@ MATRIX: dict[str, list[Check]] = {
     # -- the API -----------------------------------------------------------------------
     "list_cases": [Check("GET", "/api/v1/cases", EVERYONE)],
     "get_case": [Check("GET", "/api/v1/cases/{case}", CASE_READ)],
+    "get_unknown_case": [Check("GET", "/api/v1/cases/{case}/unknown", CASE_READ)],
     "create_upload": [
         # The API signs in with the session; what one may not see does not exist.
         Check(
@@ -231,6 +253,22 @@ MATRIX: dict[str, list[Check]] = {
         )
     ],
     "get_upload": [Check("GET", "/api/v1/uploads/{upload}", row(401, 404, 200, 404, 200, 200))],
+    # An upload in parts: only the person who opened it adds to it, finishes or cancels it;
+    # an editor or administrator who may see it is refused (403), anyone else finds nothing.
+    "add_upload_files": [
+        Check(
+            "POST",
+            "/api/v1/uploads/{open_upload}/files",
+            row(401, 404, 200, 404, 403, 403),
+            {"files": "<a picture>"},
+        )
+    ],
+    "finish_upload": [
+        Check("POST", "/api/v1/uploads/{open_upload}/finish", row(401, 404, 202, 404, 403, 403))
+    ],
+    "cancel_upload": [
+        Check("POST", "/api/v1/uploads/{open_upload}/cancel", row(401, 404, 200, 404, 403, 403))
+    ],
     "search": [Check("GET", "/api/v1/search?q=calcinosis", EVERYONE)],
     "case_similar": [Check("GET", "/api/v1/cases/{case}/similar", CASE_READ)],
     "text_similar": [Check("GET", "/api/v1/similar?text=Changed+findings", EVERYONE)],
@@ -296,6 +334,8 @@ def world(people, tmp_path):
     ds.save_as(out, enforce_file_format=True)
     upload = receive(case, alice, [Named("ct.dcm", out.getvalue())])
     process_upload(upload.pk)
+    open_upload = uploads.open_upload(case, alice)
+    uploads.add_files(open_upload, [Named("first.png", png_bytes())])
     dicom_image = case.images.exclude(pk=picture.pk).get()
     instance = dicom_image.series.instances.get()
     comment = Comment.objects.create(case=case, author=alice, body="Alice's comment")
@@ -312,6 +352,7 @@ def world(people, tmp_path):
         "dicom_image": dicom_image.pk,
         "instance": instance.pk,
         "upload": upload.pk,
+        "open_upload": open_upload.pk,
         "comment": comment.pk,
         "hidden_comment": hidden.pk,
         "audit": entry.pk,
@@ -364,6 +405,10 @@ def test_the_api_refuses_a_session_post_without_csrf(people, world):
     client.force_login(people["alice"])
     response = client.post(f"/api/v1/cases/{world['case']}/uploads", {})
     assert response.status_code in (401, 403)
+    posts = [c for checks in MATRIX.values() for c in checks if c.method == "POST"]
+    for check in posts:
+        if check.url.startswith("/api/"):
+            assert _request(client, check, world) in (401, 403), check.url
 
 
 def test_the_draft_surfaces_nowhere_for_those_who_may_not_see_it(people, world):

@@ -246,7 +246,7 @@ def build(text: str, people: dict[str, User]) -> World:
     dose.time_to_imaging = fit(Radiopharmaceutical, "time_to_imaging", text)
     dose.save()
     image = add_image(case, png_bytes(), caption=text, is_main=True)
-    add_image(case, png_bytes(color=40), caption=text, name="second")
+    add_image(case, png_bytes(color=40), caption=text)
     comment = Comment.objects.create(case=case, author=bob, body=text)
     Comment.objects.create(case=case, author=people["charlie"], body=text, parent=comment)
     record(case, user=alice, kind="created", message=text)

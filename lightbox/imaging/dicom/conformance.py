@@ -2,9 +2,10 @@
 
 Django-free. ``python -m lightbox.imaging.dicom.conformance > docs/deidentification.md``
 regenerates ``docs/deidentification.md``. The table comes from
-:func:`~lightbox.imaging.dicom.deidentify.conformance_rows`, which asks the same decision
-function :func:`~lightbox.imaging.dicom.deidentify.deidentify` uses, so the document and
-the code cannot disagree.
+:func:`~lightbox.imaging.dicom.deidentify.conformance_rows`, and the allowlist's rows from
+:func:`~lightbox.imaging.dicom.deidentify.describe`: both ask the same decision function
+:func:`~lightbox.imaging.dicom.deidentify.deidentify` uses, so the document and the code
+cannot disagree.
 
 Examples
 --------
@@ -19,14 +20,19 @@ from __future__ import annotations
 
 import sys
 
+from pydicom.datadict import dictionary_description, tag_for_keyword
+
+from lightbox.imaging.dicom import allowlist
+from lightbox.imaging.dicom.annex_e import tag_label
 from lightbox.imaging.dicom.deidentify import (
     PROFILE,
     TABLES_EDITION,
     DeidOptions,
     conformance_rows,
+    describe,
 )
 
-__all__ = ["main", "render"]
+__all__ = ["main", "render", "render_allowlist"]
 
 _INTRO = """\
 # DICOM de-identification
@@ -56,9 +62,12 @@ Information Modified is `MODIFIED`. Each case has a pseudonym: (0010,0010) Patie
 Name becomes e.g. `LIGHTBOX^bs068`, and (0010,0020) Patient ID `bs068`.
 
 - **Retain Patient Characteristics**: age, sex, size, weight, sex neutered, smoking and
-  pregnancy status, ethnic group(s) and the sex-parameters-for-clinical-use sequences
-  are kept. The attributes this option would *clean* (allergies, patient state,
-  pre-medication, special needs, the sex-parameters comment) are removed.
+  pregnancy status, the ethnic group code sequence and the
+  sex-parameters-for-clinical-use sequences are kept (their items de-identified like any
+  kept sequence's). Free text the option would keep ((0010,2160) Ethnic Group,
+  (0010,2162) Ethnic Groups, the (0010,0047) reference URL) is removed, and so are the
+  attributes it would *clean* (allergies, patient state, pre-medication, special needs,
+  the sex-parameters comment).
 - **Retain Longitudinal Temporal Information with Modified Dates**: every date of a
   patient moves back by the same whole number of days, between 365 and 3650, derived
   from an HMAC-SHA-256 of the original (0010,0020) Patient ID keyed by the per-install
@@ -68,9 +77,11 @@ Name becomes e.g. `LIGHTBOX^bs068`, and (0010,0020) Patient ID `bs068`.
   From UTC are kept, since a whole-day shift does not change them. (0010,0030) Patient's
   Birth Date is emptied and (0010,0032) Patient's Birth Time removed: they are not
   covered by the option. A date that cannot be read is removed.
-- **Clean Descriptors**: descriptions, comments and labels are *removed* (or emptied,
-  or dummied where the Basic Profile says so), never cleaned and kept. Declaring the
-  option tells a reader that no descriptor was kept uncleaned.
+- **Clean Descriptors**: descriptions, comments, labels and any other free text (VR LO,
+  LT, SH, ST, UT, UC, UR, PN), listed in the table or not, at any depth, are *removed*
+  (or emptied, or dummied where the Basic Profile or an IOD requires it), never cleaned
+  and kept; a code's meaning is rewritten from the standard. Declaring the option tells
+  a reader that no descriptor was kept uncleaned.
 - **No private attributes** are kept, at any depth (private creators included): the
   Retain Safe Private Option is not offered.
 
@@ -80,8 +91,10 @@ Name becomes e.g. `LIGHTBOX^bs068`, and (0010,0020) Patient ID `bs068`.
   a dummy of the VR (`ANONYMIZED`, `0`, `19000101`, `000000`, `000Y`, two zero bytes
   for OB/OW/UN); a UID is remapped instead; a sequence is emptied, since there is no
   meaningful dummy item. `U` remapped.
-- `X/Z`, `X/D`, `X/Z/D`: removed (`X`, the least information). Lightbox keeps images
-  for teaching, not for IOD-conformant interchange.
+- `X/Z`, `X/D`, `X/Z/D`: removed (`X`, the least information), unless an image IOD
+  needs the attribute ("Free text an IOD requires" below): then emptied (`Z`, Type 2) or
+  a dummy (`D`, Type 1), as the standard's "unless required to maintain IOD
+  conformance" asks.
 - `Z/D`: emptied (`Z`); (0010,0020) Patient ID gets the pseudonym.
 - `X/Z/U*` ((0008,1140) Referenced Image Sequence, (0008,2112) Source Image Sequence):
   kept, each item de-identified by the same rules, so the references inside are
@@ -104,10 +117,9 @@ instance (SOP classes, transfer syntaxes, coding schemes) are never remapped.
 - Every element of the (60xx) overlay groups 6000–601E and of the (50xx) curve groups
   5000–501E is removed, not only Overlay Data and Overlay Comments, because overlay
   labels and descriptions are text.
-- An attribute the table does not list is kept, except: any person name (PN) is
-  removed; any date (DA, DT) is shifted like the dates of the table; any UID that is not
-  a standard or class UID is remapped; a value of unknown VR (UN) is removed, since it
-  may hide a sequence; group lengths are removed.
+- An attribute the table does not list is decided by the allowlist (below):
+  kept only when it is known to be safe and needed, everything else removed. Group
+  lengths are removed.
 - The file meta is rebuilt: SOP class, remapped SOP instance, the original transfer
   syntax, Lightbox as the implementation. Source, sending and receiving AE titles and
   private file meta are dropped. The 128-byte preamble is zeroed, so a file that was
@@ -131,6 +143,7 @@ instance lists, per attribute, its path (e.g.
 `ReferencedImageSequence[0].ReferencedSOPInstanceUID`), tag, keyword and action
 (removed, emptied, replaced, kept, shifted, remapped): never a value.
 
+{allowlist}
 ## Table E.1-1 ({edition}), as Lightbox applies it
 
 With all the options above; every row applies at every depth of nested sequences.
@@ -149,11 +162,113 @@ def render() -> str:
         edition=TABLES_EDITION,
         rows=len(rows) - 1,
         option_rows=option_rows,
+        allowlist=render_allowlist(),
     )
     lines = [
         f"| `{tag}` | {_cell(name)} | `{code}` | {_cell(what)} |" for tag, name, code, what in rows
     ]
     return text + "\n".join(lines) + "\n"
+
+
+_ALLOWLIST_INTRO = """\
+## Attributes the table does not list: the allowlist
+
+Table E.1-1 lists what to remove; it does not say that everything else is safe, and
+much of what it leaves is free text (a window explanation, a content description, a
+procedure's code meaning, an image ID) that can carry the diagnosis. So an attribute the
+table does not list is decided by an explicit allowlist
+(`lightbox/imaging/dicom/allowlist.py`), at every depth:
+
+1. **Kept** when the allowlist names it, with a value of the dictionary's VR: what the
+   viewer, the renderer, Lightbox's grouping or a valid image IOD needs. No free-text VR
+   (LO, LT, SH, ST, UT, UC, UR, PN) is among them; a code string (CS) value that is not
+   one (lower case, punctuation, over 16 characters) is emptied in place. A kept sequence
+   has its items de-identified by the same rules. UIDs are remapped and dates shifted as
+   in the table.
+2. **Codes** are kept only in the sequences named below, and only when the code is one
+   of the closed set of codes of the context groups named (PS3.16, as pydicom ships it;
+   an SRT code is matched by its SNOMED CT equivalent). The item is rebuilt: Code
+   Value, Coding Scheme Designator and the standard's Code Meaning; nothing of the
+   file's text is copied. An item with any other code is dropped.
+3. **Defined terms**: a text attribute kept only when its value is a defined term,
+   otherwise replaced by a fallback or removed.
+4. **Free text an IOD requires** is emptied (Type 2) or replaced by the dummy
+   `ANONYMIZED` (Type 1), never kept, so that the stored file stays valid DICOM.
+5. **Everything else is removed**: free text, other sequences with everything in them
+   (Procedure Code Sequence, Content Sequence, …), attributes unknown to the dictionary,
+   values of unknown VR (UN), and values whose VR is not the dictionary's.
+
+The (0018,5101) View Position or a kept view code is what Lightbox records as an image's
+view (`ANT`, `POST`, …), never a code meaning from the file.
+
+De-identified CT, MR, enhanced MR, NM, US and secondary-capture test files gain no error
+from `dciodvfy` (dicom3tools), which the test suite runs. Known limits: a Segmentation
+loses its segment descriptions (labels and property codes, which name the finding) and
+so is no longer a valid Segmentation; an anatomic region coded with a code PS3.16 has
+since retired (e.g. SNOMED RT `T-D3000`) is dropped, which leaves a Type 1 Anatomic
+Region Sequence empty in DX images.
+"""
+
+
+def render_allowlist() -> str:
+    """The allowlist section of the document: every group, coded context, defined-term
+    rule and IOD requirement, each attribute with what :func:`deidentify` does to it.
+
+    Examples
+    --------
+    >>> "| `(0028,1050)` | Window Center | kept |" in render_allowlist()
+    True
+    """
+    parts = [_ALLOWLIST_INTRO]
+    parts.append("### Kept\n")
+    for group in allowlist.GROUPS:
+        parts.append(f"**{group.name}**: {group.reason}.\n")
+        parts.append("| Tag | Attribute | What Lightbox does |\n|---|---|---|")
+        parts += [_attribute_row(keyword) for keyword in group.keywords]
+        parts.append("")
+    parts.append("### Codes, by the sequence that holds them\n")
+    parts.append("| Tag | Sequence | Context groups (CID) | Why | What Lightbox does |")
+    parts.append("|---|---|---|---|---|")
+    for context in allowlist.CODED:
+        tag = _tag(context.keyword)
+        cids = ", ".join(str(cid) for cid in context.cids)
+        parts.append(
+            f"| `{tag_label(tag)}` | {_name(context.keyword)} | {cids} | "
+            f"{_cell(context.reason)} | {_cell(describe(tag))} |"
+        )
+    parts.append("\n### Defined terms\n")
+    parts.append("| Tag | Attribute | Kept when | Why | What Lightbox does |")
+    parts.append("|---|---|---|---|---|")
+    for rule in allowlist.VALUE_RULES:
+        tag = _tag(rule.keyword)
+        parts.append(
+            f"| `{tag_label(tag)}` | {_name(rule.keyword)} | `{_cell(rule.pattern.pattern)}` | "
+            f"{_cell(rule.reason)} | {_cell(describe(tag))} |"
+        )
+    parts.append("\n### Free text an IOD requires\n")
+    parts.append("| Tag | Attribute | Module | What Lightbox does |\n|---|---|---|---|")
+    for required in allowlist.REQUIRED:
+        tag = _tag(required.keyword)
+        parts.append(
+            f"| `{tag_label(tag)}` | {_name(required.keyword)} | {_cell(required.reason)} | "
+            f"{_cell(describe(tag))} |"
+        )
+    return "\n".join(parts) + "\n"
+
+
+def _tag(keyword: str) -> int:
+    tag = tag_for_keyword(keyword)
+    assert tag is not None, keyword  # the allowlist checks its keywords on import
+    return int(tag)
+
+
+def _name(keyword: str) -> str:
+    return str(dictionary_description(_tag(keyword)))
+
+
+def _attribute_row(keyword: str) -> str:
+    tag = _tag(keyword)
+    return f"| `{tag_label(tag)}` | {_cell(_name(keyword))} | {_cell(describe(tag))} |"
 
 
 def _cell(text: str) -> str:

@@ -6,12 +6,12 @@ table, plus the options Lightbox declares in (0012,0064) De-identification Metho
 Sequence:
 
 * **Retain Patient Characteristics Option** — age, sex, size, weight, smoking and
-  pregnancy status, ethnic group, … are kept;
+  pregnancy status, … are kept (free text such as (0010,2160) Ethnic Group is not);
 * **Retain Longitudinal Temporal Information with Modified Dates Option** — every date of
   a patient moves by the same whole number of days, derived from a per-install secret and
   the original (0010,0020) Patient ID, so intervals survive and real dates do not;
-* **Clean Descriptors Option**, implemented by removal: free-text descriptions and
-  comments are never kept, cleaned or not.
+* **Clean Descriptors Option**, implemented by removal: free text (descriptions,
+  comments, labels, code meanings) is never kept, cleaned or not.
 
 No private attribute is kept (the Retain Safe Private Option is not offered). Only the
 *tables* come from dicom-anonymizer: this module applies them itself, at every depth of
@@ -20,11 +20,11 @@ table to the top level only, and turn an ``X`` date into 00010101 instead of rem
 it), draw random UIDs, and neither zero the preamble nor set the de-identification
 markers.
 
-Beyond the table, for safety: every (60xx) overlay and (50xx) curve group is removed
-whole; any other person name (PN) is removed; any other date (DA, DT) is shifted; any
-other UID that is not a standard or class UID is remapped; attributes of unknown VR are
-removed. Burned-in text is not searched for: images likely to carry it are flagged for a
-person to review (:attr:`DeidReport.needs_pixel_review`).
+Beyond the table, every (60xx) overlay and (50xx) curve group is removed whole, and an
+attribute the table does not list is kept only when :mod:`~lightbox.imaging.dicom.allowlist`
+names it: what display, grouping or IOD validity needs, never free text. Everything else is
+removed, at every depth. Burned-in text is not searched for: images likely to carry it
+are flagged for a person to review (:attr:`DeidReport.needs_pixel_review`).
 
 Examples
 --------
@@ -55,21 +55,32 @@ import enum
 import functools
 import hashlib
 import hmac
-import inspect
 import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Final
 
-from dicomanonymizer.dicom_anonymization_databases import dicomfields_2026c as _annex_e
 from pydicom import DataElement, Dataset, Sequence, config, dcmwrite
-from pydicom.datadict import dictionary_description, dictionary_VR, keyword_for_tag
+from pydicom.datadict import keyword_for_tag
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import FileMetaDataset
 from pydicom.multival import MultiValue
 from pydicom.tag import BaseTag
-from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, ExplicitVRLittleEndian
+from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, UID, ExplicitVRLittleEndian
+
+from lightbox.imaging.dicom import annex_e
+from lightbox.imaging.dicom.allowlist import (
+    CODED_OF,
+    FREE_TEXT_VRS,
+    KEPT,
+    REQUIRED_OF,
+    VALUE_RULE_OF,
+    Need,
+    Required,
+    allowed_code,
+    dictionary_vrs,
+)
 
 __all__ = [
     "Action",
@@ -80,6 +91,7 @@ __all__ = [
     "DeidentificationError",
     "ReportEntry",
     "conformance_rows",
+    "describe",
     "date_shift_days",
     "deidentify",
     "remap_uid",
@@ -99,6 +111,8 @@ _PATIENT_ID: Final = 0x00100020
 _TIMEZONE_OFFSET: Final = 0x00080201
 # (7FE0,0010) Pixel Data
 _PIXEL_DATA: Final = 0x7FE00010
+# (5200,9229) Shared Functional Groups Sequence: present in enhanced multi-frame images.
+_SHARED_GROUPS: Final = 0x52009229
 
 # CID 7050 De-identification Method (PS3.16), coding scheme DCM, as (value, meaning).
 _CODE_BASIC_PROFILE: Final = ("113100", "Basic Application Confidentiality Profile")
@@ -272,217 +286,6 @@ class DeidResult:
     report: DeidReport
 
 
-# -- the Annex E table --------------------------------------------------------------------
-
-# dicom-anonymizer's category lists, and the Table E.1-1 action code of each.
-_CATEGORY_CODES: Final = (
-    ("X_TAGS", "X"),
-    ("Z_TAGS", "Z"),
-    ("D_TAGS", "D"),
-    ("U_TAGS", "U"),
-    ("Z_D_TAGS", "Z/D"),
-    ("X_Z_TAGS", "X/Z"),
-    ("X_D_TAGS", "X/D"),
-    ("X_Z_D_TAGS", "X/Z/D"),
-    ("X_Z_U_STAR_TAGS", "X/Z/U*"),
-)
-
-# VRs of attributes in the 2026c table that pydicom 3.0.2's dictionary does not know yet
-# (from PS3.6 2024–2025). Used to decide and to build dummies when such an attribute
-# arrives as UN (implicit VR files), and by the tests to build values.
-_VR_NOT_IN_PYDICOM: Final[dict[int, str]] = {
-    0x00081301: "SQ",  # Principal Diagnosis Code Sequence
-    0x00081302: "SQ",  # Primary Diagnosis Code Sequence
-    0x00081303: "SQ",  # Secondary Diagnoses Code Sequence
-    0x00081304: "SQ",  # Histological Diagnoses Code Sequence
-    0x00100011: "SQ",  # Person Names to Use Sequence
-    0x00100012: "LT",  # Name to Use
-    0x00100013: "UT",  # Name to Use Comment
-    0x00100014: "SQ",  # Third Person Pronouns Sequence
-    0x00100015: "SQ",  # Pronoun Code Sequence
-    0x00100016: "UT",  # Pronoun Comment
-    0x00100041: "SQ",  # Gender Identity Sequence
-    0x00100042: "UT",  # Sex Parameters for Clinical Use Category Comment
-    0x00100043: "SQ",  # Sex Parameters for Clinical Use Category Sequence
-    0x00100044: "SQ",  # Gender Identity Code Sequence
-    0x00100045: "UT",  # Gender Identity Comment
-    0x00100046: "SQ",  # Sex Parameters for Clinical Use Category Code Sequence
-    0x00100047: "UR",  # Sex Parameters for Clinical Use Category Reference
-    0x00102162: "UC",  # Ethnic Groups
-    0x0040A034: "DT",  # Effective Start DateTime
-    0x0040A035: "DT",  # Effective Stop DateTime
-    0x0040B034: "DT",  # Annotation DateTime
-    0x0040B036: "DT",  # Segment Definition DateTime
-    0x0040B03B: "LT",  # Montage Name
-    0x0040B03F: "LO",  # Montage Channel Label
-    0x0040E012: "UR",  # Display URI
-}
-
-# Retain Patient Characteristics Option, column "K" of Table E.1-1 (2025/2026 editions).
-_PATIENT_CHARACTERISTICS_KEEP: Final = frozenset(
-    {
-        0x00100040,  # Patient's Sex
-        0x00100043,  # Sex Parameters for Clinical Use Category Sequence
-        0x00100046,  # Sex Parameters for Clinical Use Category Code Sequence
-        0x00100047,  # Sex Parameters for Clinical Use Category Reference
-        0x00101010,  # Patient's Age
-        0x00101020,  # Patient's Size
-        0x00101030,  # Patient's Weight
-        0x00102160,  # Ethnic Group
-        0x00102161,  # Ethnic Group Code Sequence
-        0x00102162,  # Ethnic Groups
-        0x001021A0,  # Smoking Status
-        0x001021C0,  # Pregnancy Status
-        0x00102203,  # Patient's Sex Neutered
-        0x0072005F,  # Selector AS Value
-    }
-)
-# Its column "C" (clean): free text about the patient. Not cleaned: the Basic Profile's
-# removal stands.
-_PATIENT_CHARACTERISTICS_CLEAN: Final = frozenset(
-    {
-        0x00100042,  # Sex Parameters for Clinical Use Category Comment
-        0x00102110,  # Allergies
-        0x00380050,  # Special Needs
-        0x00380500,  # Patient State
-        0x00400012,  # Pre-Medication
-    }
-)
-
-# Retain Longitudinal Temporal Information with Modified Dates: column "C" holds every
-# date and time of the table except these (no option: they identify the patient).
-_NOT_LONGITUDINAL: Final = frozenset(
-    {
-        0x00100030,  # Patient's Birth Date
-        0x00100032,  # Patient's Birth Time
-        0x00160077,  # GPS Time Stamp
-    }
-)
-# … and three attributes of other VRs: (0008,0201) Timezone Offset From UTC, kept; two
-# binary timestamps that cannot be shifted, so the Basic Profile action stands.
-_LONGITUDINAL_OTHER_VR: Final = frozenset(
-    {
-        _TIMEZONE_OFFSET,
-        0x00340007,  # Frame Origin Timestamp (OB)
-        0x04000310,  # Certified Timestamp (OB)
-    }
-)
-
-# Clean Descriptors Option, column "C". Lightbox removes instead of cleaning, which is
-# what the Basic Profile does to them already; the set annotates the conformance table.
-_CLEAN_DESCRIPTORS: Final = frozenset(
-    {
-        0x00081030, 0x0008103E, 0x00081080, 0x00081084, 0x00081088, 0x00081301,
-        0x00081302, 0x00081303, 0x00081304, 0x00082111, 0x00084000, 0x00100016,
-        0x00100042, 0x00100045, 0x00102000, 0x00102110, 0x00102180, 0x001021B0,
-        0x00104000, 0x00120051, 0x00120072, 0x0016002B, 0x0016004B, 0x00180010,
-        0x00181030, 0x001811BB, 0x00181400, 0x00184000, 0x00189185, 0x0018937B,
-        0x0018937F, 0x00189424, 0x00189937, 0x0018A003, 0x00200027, 0x00204000,
-        0x00209158, 0x00321030, 0x00321060, 0x00321066, 0x00321067, 0x00321070,
-        0x00324000, 0x00380040, 0x00380062, 0x00380500, 0x00384000, 0x003A0329,
-        0x003A032B, 0x00400007, 0x00400254, 0x00400275, 0x00400280, 0x00400310,
-        0x0040051A, 0x00400600, 0x00400602, 0x00401002, 0x0040100A, 0x00401400,
-        0x00402001, 0x00402400, 0x0040B03B, 0x0040B03F, 0x00500021, 0x006A0005,
-        0x006A0006, 0x00720066, 0x00720068, 0x0072006C, 0x0072006E, 0x00720070,
-        0x04000565, 0x22000002, 0x30020121, 0x30020123, 0x30060002, 0x30060004,
-        0x30060006, 0x30060026, 0x30060028, 0x30060038, 0x30060085, 0x30060088,
-        0x300A0002, 0x300A0003, 0x300A0004, 0x300A000B, 0x300A000E, 0x300A0016,
-        0x300A0072, 0x300A00C3, 0x300A00DD, 0x300A0196, 0x300A01A6, 0x300A01B2,
-        0x300A02EB, 0x300A0608, 0x300A0619, 0x300A0623, 0x300A062A, 0x300A0676,
-        0x300A067C, 0x300A067D, 0x300A0734, 0x300A0742, 0x300A0783, 0x300A078E,
-        0x300A0792, 0x300A0794, 0x300A079A, 0x300C0113, 0x3010000F, 0x30100017,
-        0x30100033, 0x30100034, 0x30100035, 0x30100036, 0x30100037, 0x30100038,
-        0x30100054, 0x30100056, 0x3010005A, 0x3010005C, 0x30100061, 0x30100077,
-        0x3010007A, 0x3010007B, 0x3010007F, 0x30100081, 0x4008010B, 0x40080115,
-        0x40080300, 0x40084000,
-    }
-)  # fmt: skip
-
-
-@dataclass(frozen=True)
-class _Row:
-    """One row of the table in use: a tag, or a repeating group such as (60xx,3000)."""
-
-    label: str
-    name: str
-    code: str
-    tag: int | None
-
-
-_TABLE_LINE = re.compile(r"^\s*\((?P<numbers>[^)]*)\),\s*#\s*(?P<name>.+?)\s*$")
-
-
-def _table_names() -> dict[tuple[int, ...], str]:
-    """The attribute names of the table, from the comments of its source file."""
-    try:
-        source = inspect.getsource(_annex_e)
-    except (OSError, TypeError):  # pragma: no cover - a stripped install
-        return {}
-    names: dict[tuple[int, ...], str] = {}
-    for line in source.splitlines():
-        match = _TABLE_LINE.match(line)
-        if match:
-            key = tuple(int(n, 16) for n in re.findall(r"0x([0-9A-Fa-f]+)", match["numbers"]))
-            names[key] = re.sub(r"\s*\(see Note \d+\)$", "", match["name"])
-    return names
-
-
-@functools.cache
-def _tag_label(tag: int) -> str:
-    return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
-
-
-def _load_table() -> tuple[dict[int, str], tuple[_Row, ...]]:
-    names = _table_names()
-    basic: dict[int, str] = {}
-    rows: list[_Row] = []
-    for category, code in _CATEGORY_CODES:
-        for entry in getattr(_annex_e, category):
-            numbers = tuple(int(n) for n in entry)
-            if len(numbers) == 2:
-                tag = (numbers[0] << 16) | numbers[1]
-                if tag in basic:  # pragma: no cover - a broken table
-                    raise RuntimeError(f"{_tag_label(tag)} is twice in the Annex E table")
-                basic[tag] = code
-                name = names.get(numbers) or _description(tag)
-                rows.append(_Row(_tag_label(tag), name, code, tag))
-            else:
-                group, element, group_mask, element_mask = numbers
-                high = f"{group >> 8:02X}xx" if group_mask == 0xFF00 else f"{group:04X}"
-                low = "xxxx" if element_mask == 0 else f"{element:04X}"
-                rows.append(_Row(f"({high},{low})", names.get(numbers, "?"), code, None))
-    rows.sort(key=lambda row: row.label)
-    return basic, tuple(rows)
-
-
-def _description(tag: int) -> str:
-    try:
-        return str(dictionary_description(tag))
-    except KeyError:
-        return "Unknown attribute"
-
-
-def _dictionary_vr(tag: int) -> str:
-    """The VR of a public attribute: pydicom's dictionary, else the newer table above,
-    else UN. Of "US or SS" style VRs, the first."""
-    if tag in _VR_NOT_IN_PYDICOM:
-        return _VR_NOT_IN_PYDICOM[tag]
-    try:
-        return str(dictionary_VR(tag)).split(" or ")[0]
-    except KeyError:
-        return "UN"
-
-
-# Table E.1-1 as {tag: Basic Profile action code}, and every row for the documentation.
-_BASIC, _ROWS = _load_table()
-
-_LONGITUDINAL: Final = frozenset(
-    tag
-    for tag in _BASIC
-    if _dictionary_vr(tag) in ("DA", "DT", "TM") and tag not in _NOT_LONGITUDINAL
-) | (_LONGITUDINAL_OTHER_VR & _BASIC.keys())
-
-
 # -- decisions ------------------------------------------------------------------------------
 
 
@@ -496,6 +299,9 @@ class _Do(enum.Enum):
     SHIFT = enum.auto()
     PSEUDONYM_NAME = enum.auto()
     PSEUDONYM_ID = enum.auto()
+    CODES = enum.auto()  # keep the allowed codes of a code sequence, meanings rewritten
+    VALUE_RULE = enum.auto()  # keep a defined term, else its fallback
+    REQUIRED = enum.auto()  # free text an IOD requires: emptied or a dummy, by its type
 
 
 @dataclass(frozen=True)
@@ -532,22 +338,30 @@ def _decide(tag: int, vr: str, options: DeidOptions) -> _Decision:
         return _Decision(_Do.PSEUDONYM_NAME, "replaced by the case pseudonym (LIGHTBOX^…)")
     if tag == _PATIENT_ID:
         return _Decision(_Do.PSEUDONYM_ID, "replaced by the case pseudonym")
-    code = _BASIC.get(tag)
+    code = annex_e.BASIC.get(tag)
     if code is None:
-        return _decide_unlisted(tag, vr, options)
-    if options.retain_patient_characteristics and tag in _PATIENT_CHARACTERISTICS_KEEP:
+        return _decide_unlisted(tag, vr)
+    if options.retain_patient_characteristics and tag in annex_e.PATIENT_CHARACTERISTICS_KEEP:
+        if vr in FREE_TEXT_VRS:
+            # Clean Descriptors: free text is never kept, even where the option allows.
+            return _Decision(_Do.REMOVE, "removed: free text is not kept (Clean Descriptors)")
         if vr == "SQ":
             return _Decision(
                 _Do.CLEAN_ITEMS, "kept, items de-identified (Retain Patient Characteristics)"
             )
         return _Decision(_Do.KEEP, "kept (Retain Patient Characteristics Option)")
-    if options.retain_longitudinal_modified_dates and tag in _LONGITUDINAL:
+    if options.retain_longitudinal_modified_dates and tag in annex_e.LONGITUDINAL:
         if vr in ("DA", "DT"):
             return _Decision(_Do.SHIFT, "shifted by the patient's offset in whole days")
         if vr == "TM":
             return _Decision(_Do.KEEP, "kept: a whole-day shift leaves the time unchanged")
         if tag == _TIMEZONE_OFFSET:
-            return _Decision(_Do.KEEP, "kept, as the offsets of DT values are")
+            return _Decision(
+                _Do.VALUE_RULE,
+                "kept when it is a UTC offset (±hhmm), as DT values keep theirs",
+            )
+    if code in _EITHER_CODES and tag in REQUIRED_OF:
+        return _required_decision(REQUIRED_OF[tag], code)
     return _decide_basic(code, vr)
 
 
@@ -578,21 +392,55 @@ def _decide_basic(code: str, vr: str) -> _Decision:
     return _Decision(_Do.REMOVE, "removed")
 
 
-def _decide_unlisted(tag: int, vr: str, options: DeidOptions) -> _Decision:
-    """Attributes Table E.1-1 does not list: kept, with a safety net for some VRs."""
-    if vr == "SQ":
-        return _Decision(_Do.CLEAN_ITEMS, "kept; items de-identified", reported=False)
+def _decide_unlisted(tag: int, vr: str) -> _Decision:
+    """Attributes Table E.1-1 does not list: the allowlist's rule (see
+    :mod:`lightbox.imaging.dicom.allowlist`); whatever it does not name is removed."""
     if vr == "UN":
         return _Decision(_Do.REMOVE, "removed: a value of unknown VR cannot be inspected")
-    if vr == "PN":
-        return _Decision(_Do.REMOVE, "removed: no person name is kept")
-    if vr in ("DA", "DT"):
-        if options.retain_longitudinal_modified_dates:
-            return _Decision(_Do.SHIFT, "shifted by the patient's offset in whole days")
-        return _Decision(_Do.REMOVE, "removed: dates are not retained")
+    if tag in CODED_OF:
+        return _Decision(
+            _Do.CODES, "kept: only codes of its context groups, meanings from the standard"
+        )
+    if tag in VALUE_RULE_OF:
+        rule = VALUE_RULE_OF[tag]
+        otherwise = f"else {rule.fallback!r}" if rule.fallback else "else removed"
+        return _Decision(_Do.VALUE_RULE, f"kept when its value matches, {otherwise}")
+    if tag in REQUIRED_OF:
+        return _required_decision(REQUIRED_OF[tag], "")
+    group = KEPT.get(tag)
+    if group is None:
+        return _Decision(_Do.REMOVE, "removed: not on the allowlist")
+    if vr not in dictionary_vrs(tag) or vr in FREE_TEXT_VRS:
+        return _Decision(_Do.REMOVE, "removed: its VR is not the dictionary's")
+    if vr == "SQ":
+        return _Decision(_Do.CLEAN_ITEMS, "kept; items de-identified", reported=False)
+    # No date is allowlisted (a test holds it): every date of an image is a table row.
     if vr == "UI" and not _is_class_uid(tag):
         return _Decision(_Do.REMAP, "remapped (HMAC of the UID under 2.25)")
+    if vr == "CS":
+        return _Decision(
+            _Do.KEEP, "kept; a value that is not a code string is emptied", reported=False
+        )
     return _Decision(_Do.KEEP, "kept", reported=False)
+
+
+# Table E.1-1 codes that leave the choice to IOD conformance ("X unless Z or D is required").
+_EITHER_CODES: Final = frozenset({"X/Z", "X/D", "X/Z/D"})
+
+
+def _required_decision(required: Required, code: str) -> _Decision:
+    """Free text an IOD requires: a dummy where Type 1, emptied where Type 2, else removed."""
+    where = f"{code}: " if code else ""
+    actions = {Need.TYPE1: "a dummy", Need.TYPE2: "emptied", Need.TYPE3: "removed"}
+    plain, enhanced = required.plain, required.enhanced
+    if plain == enhanced:
+        why = f"{where}{actions[plain]} (Type {int(plain)} in {required.reason})"
+    else:
+        why = (
+            f"{where}{actions[plain]}; {actions[enhanced]} in enhanced multi-frame images "
+            f"(Type {int(enhanced)} in {required.reason})"
+        )
+    return _Decision(_Do.REQUIRED, why)
 
 
 _CLASS_LIKE_UIDS: Final = frozenset({"CodingSchemeUID", "ContextUID", "MappingResourceUID"})
@@ -752,10 +600,13 @@ def _shift_dt(value: str, days: int) -> str | None:
 class _Context:
     policy: DeidPolicy
     shift_days: int
+    # An enhanced multi-frame image ((5200,9229) Shared Functional Groups Sequence): its
+    # Enhanced General Equipment module makes some free text Type 1.
+    enhanced: bool = False
     entries: list[ReportEntry] = field(default_factory=list)
 
     def record(self, path: str, tag: int, action: Action) -> None:
-        self.entries.append(ReportEntry(path, _tag_label(tag), _keyword(tag), action))
+        self.entries.append(ReportEntry(path, annex_e.tag_label(tag), _keyword(tag), action))
 
 
 @functools.cache
@@ -765,7 +616,7 @@ def _keyword(tag: int) -> str:
 
 @functools.cache
 def _name(tag: int) -> str:
-    return _keyword(tag) or _tag_label(tag)
+    return _keyword(tag) or annex_e.tag_label(tag)
 
 
 def _text_values(elem: DataElement) -> list[str] | None:
@@ -814,17 +665,27 @@ def _apply(
     if do is _Do.REMOVE:
         return None, Action.REMOVED
     if do is _Do.EMPTY:
-        if vr == "SQ" and elem.VR != "UN":
-            return DataElement(tag, "SQ", Sequence()), Action.EMPTIED
-        return DataElement(tag, elem.VR, None), Action.EMPTIED
+        return _empty(tag, vr, elem), Action.EMPTIED
     if do is _Do.DUMMY:
         return DataElement(tag, vr, _dummy(vr)), Action.REPLACED
+    if do is _Do.REQUIRED:
+        need = REQUIRED_OF[tag].enhanced if ctx.enhanced else REQUIRED_OF[tag].plain
+        if need is Need.TYPE3:
+            return None, Action.REMOVED
+        if need is Need.TYPE2 or vr == "SQ":
+            return _empty(tag, vr, elem), Action.EMPTIED
+        return DataElement(tag, vr, _dummy(vr)), Action.REPLACED
     if do is _Do.KEEP:
+        if vr == "CS":
+            return _code_strings(elem)
         return _copy_element(elem), Action.KEPT
     if do is _Do.CLEAN_ITEMS:
         sequence = elem.value or []
         items = [_clean(item, ctx, f"{path}[{i}].") for i, item in enumerate(sequence)]
         return DataElement(tag, "SQ", Sequence(items)), Action.KEPT
+    if do is _Do.CODES:
+        kept = [code for item in elem.value or [] if (code := _code_item(tag, item))]
+        return DataElement(tag, "SQ", Sequence(kept)), Action.REPLACED
     if do is _Do.PSEUDONYM_NAME:
         return DataElement(tag, "PN", ctx.policy.pseudonym_name), Action.REPLACED
     if do is _Do.PSEUDONYM_ID:
@@ -832,6 +693,13 @@ def _apply(
     values = _text_values(elem)
     if values is None:
         return None, Action.REMOVED
+    if do is _Do.VALUE_RULE:
+        rule = VALUE_RULE_OF[tag]
+        if values and all(rule.pattern.fullmatch(v.strip()) for v in values):
+            return DataElement(tag, vr, _single_or_list([v.strip() for v in values])), Action.KEPT
+        if rule.fallback is None:
+            return None, Action.REMOVED
+        return DataElement(tag, vr, rule.fallback), Action.REPLACED
     if do is _Do.REMAP:
         remapped = [remap_uid(v, ctx.policy.secret) for v in values]
         changed = remapped != [v.strip(" \x00") for v in values]
@@ -845,6 +713,77 @@ def _apply(
     # A partial date is kept partial, as it came: pydicom need not warn that it is.
     value = _single_or_list([str(s) for s in shifted])
     return DataElement(tag, vr, value, validation_mode=config.IGNORE), Action.SHIFTED
+
+
+# Enhanced multi-frame IODs whose SOP class name does not say "Enhanced"; they use the
+# Enhanced General Equipment module too.
+_ENHANCED_CLASSES: Final = frozenset(
+    {
+        "1.2.840.10008.5.1.4.1.1.4.2",  # MR Spectroscopy Storage
+        "1.2.840.10008.5.1.4.1.1.13.1.3",  # Breast Tomosynthesis Image Storage
+        "1.2.840.10008.5.1.4.1.1.13.1.1",  # X-Ray 3D Angiographic Image Storage
+        "1.2.840.10008.5.1.4.1.1.13.1.2",  # X-Ray 3D Craniofacial Image Storage
+        "1.2.840.10008.5.1.4.1.1.66.4",  # Segmentation Storage
+        "1.2.840.10008.5.1.4.1.1.30",  # Parametric Map Storage
+    }
+)
+
+
+def _is_enhanced(ds: Dataset) -> bool:
+    """An enhanced multi-frame image: its (5200,9229) Shared Functional Groups Sequence, or
+    its SOP class."""
+    if _SHARED_GROUPS in ds:
+        return True
+    sop_class = UID(str(ds.get("SOPClassUID", "") or "").strip())
+    return "Enhanced" in sop_class.name or sop_class in _ENHANCED_CLASSES
+
+
+def _empty(tag: int, vr: str, elem: DataElement) -> DataElement:
+    if vr == "SQ" and elem.VR != "UN":
+        return DataElement(tag, "SQ", Sequence())
+    return DataElement(tag, elem.VR, None)
+
+
+# (PS3.5 6.2) Code String: upper-case letters, digits, space and underscore, 16 at most. A
+# lower-case or longer value is not a code: it could be anything.
+_CODE_STRING = re.compile(r"[A-Z0-9_ ]{0,16}")
+
+
+def _code_strings(elem: DataElement) -> tuple[DataElement | None, Action]:
+    """A kept CS element with every value that is not a code string emptied (so that the
+    other values keep their positions), or removed when it cannot be read."""
+    values = _text_values(elem)
+    if values is None:
+        return None, Action.REMOVED
+    clean = [v if _CODE_STRING.fullmatch(v) else "" for v in values]
+    if clean == values:
+        return _copy_element(elem), Action.KEPT
+    tag = int(elem.tag)
+    return DataElement(tag, "CS", _single_or_list(clean) or None), Action.EMPTIED
+
+
+def _code_item(sequence: int, item: Dataset) -> Dataset | None:
+    """A code item rebuilt from the standard when its code is allowed in ``sequence``:
+    (0008,0100) Code Value, (0008,0102) Coding Scheme Designator and the standard's
+    (0008,0104) Code Meaning, with the allowed codes of any coded sequence nested in it.
+    Nothing else of the item is copied."""
+    try:
+        scheme = str(item.get("CodingSchemeDesignator", "") or "")
+        value = str(item.get("CodeValue", "") or "")
+    except Exception:  # noqa: BLE001 - a malformed item is simply not kept
+        return None
+    code = allowed_code(sequence, scheme, value)
+    if code is None:
+        return None
+    out = _dataset(
+        DataElement(0x00080100, "SH", str(code.value)),
+        DataElement(0x00080102, "SH", str(code.scheme_designator)),
+        DataElement(0x00080104, "LO", str(code.meaning)),
+    )
+    for nested in [tag for tag in CODED_OF if tag in item]:
+        kept = [c for sub in item[nested].value or [] if (c := _code_item(nested, sub))]
+        out.add(DataElement(nested, "SQ", Sequence(kept)))
+    return out
 
 
 def _clean(src: Dataset, ctx: _Context, prefix: str) -> Dataset:
@@ -861,10 +800,10 @@ def _clean(src: Dataset, ctx: _Context, prefix: str) -> Dataset:
             elem = src[tag]  # decodes a raw element, as any read of it would
         except Exception as exc:
             raise DeidentificationError(
-                f"cannot read {_tag_label(tag_int)} {_keyword(tag_int)}".rstrip()
+                f"cannot read {annex_e.tag_label(tag_int)} {_keyword(tag_int)}".rstrip()
                 + f": the element is malformed ({type(exc).__name__})"
             ) from None
-        vr = _dictionary_vr(tag_int) if elem.VR == "UN" else str(elem.VR)
+        vr = annex_e.dictionary_vr(tag_int) if elem.VR == "UN" else str(elem.VR)
         decision = _decide(tag_int, vr, ctx.policy.options)
         new, action = _apply(decision, elem, vr, ctx, path)
         if new is not None:
@@ -1082,7 +1021,7 @@ def deidentify(ds: Dataset, policy: DeidPolicy) -> DeidResult:
     # One shift per patient: keyed by the original (0010,0020) Patient ID, or by the case
     # pseudonym when there is none.
     patient_key = (original_id or [""])[0].strip() or policy.pseudonym_id
-    ctx = _Context(policy, date_shift_days(patient_key, policy.secret))
+    ctx = _Context(policy, date_shift_days(patient_key, policy.secret), _is_enhanced(ds))
     out = _clean(ds, ctx, "")
     _add_markers(out, ctx)
     out.file_meta = _file_meta(ds, out, ctx)
@@ -1129,6 +1068,20 @@ def write_deidentified(ds: Dataset, fp: str | os.PathLike[str] | BinaryIO) -> No
     dcmwrite(fp, ds, enforce_file_format=True)
 
 
+def describe(tag: int) -> str:
+    """What :func:`deidentify` does to the public attribute ``tag`` (with the default
+    options, outside enhanced images), in words: the text of the very decision it applies.
+
+    Examples
+    --------
+    >>> describe(0x00281050)  # Window Center: allowlisted
+    'kept'
+    >>> describe(0x00281055)  # Window Center & Width Explanation: free text
+    'removed: not on the allowlist'
+    """
+    return _decide(tag, annex_e.dictionary_vr(tag), DeidOptions()).why
+
+
 def conformance_rows() -> list[tuple[str, str, str, str]]:
     """Every row of the Annex E table in use, and what Lightbox does with it.
 
@@ -1148,20 +1101,20 @@ def conformance_rows() -> list[tuple[str, str, str, str]]:
     """
     options = DeidOptions()
     out: list[tuple[str, str, str, str]] = []
-    for row in _ROWS:
+    for row in annex_e.ROWS:
         if row.tag is None:
             what = "removed, with every other element of its group, at any depth"
         elif row.tag == 0x00020003:
             what = "set to the remapped (0008,0018) SOP Instance UID in the new file meta"
         else:
-            vr = _dictionary_vr(row.tag)
+            vr = annex_e.dictionary_vr(row.tag)
             decision = _decide(row.tag, vr, options)
             what = decision.why
-            if decision.do is not _Do.KEEP and row.tag in _PATIENT_CHARACTERISTICS_CLEAN:
+            if decision.do is not _Do.KEEP and row.tag in annex_e.PATIENT_CHARACTERISTICS_CLEAN:
                 what += "; Retain Patient Characteristics (C): not cleaned, this stands"
-            elif decision.do is not _Do.KEEP and row.tag in _CLEAN_DESCRIPTORS:
+            elif decision.do is not _Do.KEEP and row.tag in annex_e.CLEAN_DESCRIPTORS:
                 what += "; Clean Descriptors (C): not cleaned, this stands"
-            if row.tag in _LONGITUDINAL and decision.do not in (_Do.SHIFT, _Do.KEEP):
+            if row.tag in annex_e.LONGITUDINAL and decision.do in (_Do.REMOVE, _Do.DUMMY):
                 what += "; Modified Dates (C): a binary timestamp is not shifted"
         out.append((row.label, row.name, row.code, what))
     out.append(

@@ -6,7 +6,7 @@ de-identified bytes and plain values, never the original. The caller stores them
 
 * :func:`sniff` says what a file is from its bytes, never from its name.
 * :func:`prepare_dicom` reads, de-identifies and checks a DICOM file.
-* :func:`prepare_picture` re-encodes a JPEG/PNG/WebP/TIFF without its metadata.
+* :func:`prepare_picture` re-encodes a JPEG/PNG/GIF/WebP/TIFF from its pixels alone.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID
 
+from lightbox.imaging.dicom import picture
+from lightbox.imaging.dicom.allowlist import view_label
 from lightbox.imaging.dicom.deidentify import DeidPolicy, deidentify
 from lightbox.imaging.dicom.render import frame_count
 
@@ -46,6 +48,9 @@ __all__ = [
 pydicom.config.settings.reading_validation_mode = pydicom.config.IGNORE
 
 MAX_PICTURE_PIXELS = 80_000_000
+# What Pillow must say a picture is. GIF is here because teaching files of the 1990s (the
+# pages the legacy importer reads) are full of GIF figures.
+PICTURE_FORMATS = ("JPEG", "MPO", "PNG", "GIF", "WEBP", "TIFF")
 Image.MAX_IMAGE_PIXELS = MAX_PICTURE_PIXELS  # Pillow's decompression-bomb guard
 # (0002,0002) Media Storage SOP Class UID of a DICOMDIR: an index, not an image.
 MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"
@@ -54,6 +59,18 @@ MAX_PIXEL_BYTES = 2 * 1024**3
 # (0002,0010) Deflated Explicit VR Little Endian, and how far it may inflate.
 DEFLATED = "1.2.840.10008.1.2.1.99"
 MAX_INFLATED_BYTES = 512 * 1024**2
+
+
+# The first bytes of a JPEG, PNG, GIF (87a, 89a) and TIFF (little, big endian); WebP is a
+# RIFF container, checked apart.
+PICTURE_SIGNATURES = (
+    b"\xff\xd8\xff",
+    b"\x89PNG\r\n\x1a\n",
+    b"GIF87a",
+    b"GIF89a",
+    b"II*\x00",
+    b"MM\x00*",
+)
 
 
 class RejectedFile(ValueError):
@@ -89,9 +106,7 @@ def sniff(data: bytes) -> str:
         return "dicom"
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
         return "zip"
-    if head.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*")) or (
-        head[:4] == b"RIFF" and head[8:12] == b"WEBP"
-    ):
+    if head.startswith(PICTURE_SIGNATURES) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
         return "image"
     lowered = head.lstrip().lower()
     if lowered.startswith(b"<svg") or (lowered.startswith(b"<?xml") and b"<svg" in lowered):
@@ -179,7 +194,10 @@ def _check_pixels(ds: Dataset) -> None:
     if "PixelData" not in ds:
         raise RejectedFile("no pixel data: Lightbox stores images, not reports or structures")
     rows, cols = int(ds.get("Rows", 0)), int(ds.get("Columns", 0))
-    frames = frame_count(ds)
+    try:
+        frames = frame_count(ds)
+    except ValueError as e:  # (0028,0008) "1A": no decoder can say which pixels are which
+        raise RejectedFile(str(e)) from None
     bits = int(ds.get("BitsAllocated", 8))
     samples = int(ds.get("SamplesPerPixel", 1))
     if not rows or not cols:
@@ -223,12 +241,9 @@ def _int(ds: Dataset, keyword: str) -> int | None:
 
 
 def _meta(ds: Dataset) -> dict[str, Any]:
-    view = ""
-    # (0054,0220) View Code Sequence / (0018,5101) View Position: ANT, POST, PA, LAT...
-    if vp := str(ds.get("ViewPosition", "") or "").strip():
-        view = vp
-    elif seq := ds.get("ViewCodeSequence"):
-        view = str(seq[0].get("CodeMeaning", "") or "")[:16]
+    # (0018,5101) View Position, else a standard (0054,0220) View Code: ANT, POST, PA, …
+    # From coded values only, never a meaning text from the file.
+    view = view_label(ds)
     study_date = str(ds.get("StudyDate", "") or "")
     return {
         "study_uid": str(ds.get("StudyInstanceUID", "")),
@@ -279,33 +294,49 @@ def prepare_dicom(data: bytes, policy: DeidPolicy) -> PreparedDicom:
 
 
 def prepare_picture(data: bytes) -> PreparedPicture:
-    """Decode a picture under the pixel limit and re-encode it without metadata."""
+    """Decode a picture under the pixel limit and re-encode its pixels alone.
+
+    Accepted: JPEG, MPO (its first, primary image), PNG, GIF, WebP and TIFF, each a
+    single still picture. A JPEG or MPO stays JPEG (re-compressed at quality 92); the
+    others become PNG, losslessly. Nothing but the pixels reaches the output: no comment,
+    APPn segment, ICC profile, text chunk or tag of the source (see
+    :mod:`lightbox.imaging.dicom.picture`). An ICC profile is applied (converted to sRGB)
+    and an EXIF orientation turned into the pixels before they are dropped.
+
+    Raises
+    ------
+    RejectedFile
+        Another format, an animated or multi-page picture (only its first frame would be
+        kept, silently), more than ``MAX_PICTURE_PIXELS`` pixels, or bytes Pillow cannot
+        decode.
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as probe:
-                if probe.format not in ("JPEG", "PNG", "WEBP", "TIFF", "MPO"):
+                if probe.format not in PICTURE_FORMATS:
                     raise RejectedFile(f"{probe.format} images are not accepted")
+                # An MPO's further images are alternate views or previews of the first.
+                frames = getattr(probe, "n_frames", 1) if probe.format != "MPO" else 1
+                if frames > 1:
+                    raise RejectedFile(
+                        f"an animated or multi-page {probe.format} ({frames} frames) is not "
+                        "accepted: upload each frame as a picture, or the cine as DICOM"
+                    )
                 probe.verify()
             img = Image.open(io.BytesIO(data))
             img.load()
+            fmt = "JPEG" if img.format in ("JPEG", "MPO") else "PNG"
+            clean = picture.encode(img, fmt)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise RejectedFile(f"image too large: over {MAX_PICTURE_PIXELS:,} pixels") from None
     except RejectedFile:
         raise
     except Exception as e:  # noqa: BLE001 - Pillow raises many kinds on hostile input
         raise RejectedFile(f"not a readable image ({e.__class__.__name__})") from None
-    out = io.BytesIO()
-    if img.format in ("JPEG", "MPO"):
-        img.convert("RGB" if img.mode not in ("L", "RGB") else img.mode).save(
-            out, "JPEG", quality=92
-        )
-        return PreparedPicture(out.getvalue(), "jpg", *img.size)
-    picture: Image.Image = img
-    if picture.mode not in ("1", "L", "LA", "I;16", "RGB", "RGBA", "P"):
-        picture = picture.convert("RGBA")
-    picture.save(out, "PNG")
-    return PreparedPicture(out.getvalue(), "png", *picture.size)
+    with Image.open(io.BytesIO(clean)) as out:
+        width, height = out.size
+    return PreparedPicture(clean, "jpg" if fmt == "JPEG" else "png", width, height)
 
 
 def prepare_path(

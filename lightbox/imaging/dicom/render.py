@@ -18,17 +18,20 @@ True
 from __future__ import annotations
 
 import io
+import logging
+import warnings
+from dataclasses import dataclass
 from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
 from PIL import Image
-from pydicom import Dataset
+from pydicom import Dataset, dcmread
 from pydicom.multival import MultiValue
 from pydicom.pixels.processing import apply_color_lut, apply_modality_lut, apply_voi_lut
 from pydicom.pixels.utils import pixel_array
 
-__all__ = ["frame_count", "render_frame", "render_png"]
+__all__ = ["RenderError", "Rendered", "frame_count", "render_file", "render_frame", "render_png"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -36,10 +39,44 @@ FloatArray = npt.NDArray[np.float64]
 GREYSCALE = frozenset({"MONOCHROME1", "MONOCHROME2"})
 # Nuclear-medicine studies are read black-on-white: hot (high-count) areas dark.
 READ_INVERTED_MODALITIES = frozenset({"NM"})
+# Longest reason a RenderError gives: one line of a status table.
+MAX_REASON = 300
+
+
+class RenderError(ValueError):
+    """The frame cannot be rendered; the message is one line that says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(one_line(reason))
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line, at most :data:`MAX_REASON` characters: decoders report
+    failures as several indented lines (one per plugin tried)."""
+    parts = [" ".join(line.split()) for line in str(text).splitlines()]
+    joined = "; ".join(p for p in parts if p).replace(":;", ":")
+    return joined if len(joined) <= MAX_REASON else joined[: MAX_REASON - 1] + "…"
+
+
+# pydicom logs each decoder plugin's failure with its traceback before it raises one
+# error naming them all. That error is what Lightbox reports (one line, see RenderError);
+# the logged tracebacks would only repeat it, in a server log or a command's output.
+class _DropDecoderTracebacks(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.exc_info is None
+
+
+logging.getLogger("pydicom.pixels.decoders.base").addFilter(_DropDecoderTracebacks())
 
 
 def frame_count(ds: Dataset) -> int:
     """Number of frames in ``ds``: (0028,0008) Number of Frames, or 1 when absent or 0.
+
+    Raises
+    ------
+    ValueError
+        When (0028,0008) is present but not a whole number (``"1A"``): pydicom's decoders
+        would fail on it, and guessing a count could show the wrong pixels.
 
     Examples
     --------
@@ -49,12 +86,66 @@ def frame_count(ds: Dataset) -> int:
     1
     """
     value = ds.get("NumberOfFrames")
+    if value in (None, ""):
+        return 1
     try:
-        count = int(value) if value not in (None, "") else 1
+        count = int(value)
     except (TypeError, ValueError):
-        count = 1
+        raise ValueError(
+            f"(0028,0008) Number of Frames is {str(value)[:20]!r}, not a whole number"
+        ) from None
     # A stored 0 is non-conformant; every decoder treats it as one frame.
     return max(count, 1)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered frame: PNG bytes and their size in pixels."""
+
+    png: bytes
+    width: int
+    height: int
+    frame: int
+
+
+def render_file(source: str | bytes, frame: int | None = None) -> Rendered:
+    """Read a DICOM file (a path or its bytes) and render one frame as PNG: the entry
+    point of the limited child process that renders key images at ingest.
+
+    Parameters
+    ----------
+    source : str or bytes
+        The path of a stored, de-identified DICOM file, or its bytes.
+    frame : int, optional
+        Zero-based; the middle frame when omitted.
+
+    Raises
+    ------
+    RenderError
+        The file cannot be read or its pixels decoded (one line that says why).
+
+    Examples
+    --------
+    >>> from pydicom.data import get_testdata_file
+    >>> rendered = render_file(get_testdata_file("CT_small.dcm", download=False))
+    >>> rendered.png[:4] == b"\\x89PNG", rendered.width, rendered.frame
+    (True, 128, 0)
+    """
+    with warnings.catch_warnings():
+        # pydicom warns of padding and VR mismatches it has already worked around.
+        warnings.simplefilter("ignore")
+        try:
+            ds = dcmread(io.BytesIO(source) if isinstance(source, bytes) else source)
+        except Exception as e:  # noqa: BLE001 - any reader failure is "cannot read"
+            raise RenderError(f"cannot read the file ({e.__class__.__name__}: {e})") from None
+        try:
+            index = frame_count(ds) // 2 if frame is None else frame
+        except ValueError as e:
+            raise RenderError(str(e)) from None
+        picture = render_frame(ds, index)
+    out = io.BytesIO()
+    picture.save(out, "PNG")
+    return Rendered(out.getvalue(), picture.width, picture.height, index)
 
 
 def render_frame(
@@ -95,9 +186,9 @@ def render_frame(
 
     Raises
     ------
-    ValueError
+    RenderError
         When ``frame`` is out of range, ``window`` has a width that is not positive, or
-        the dataset has no decodable pixel data; the message says which.
+        the dataset has no decodable pixel data; the message is one line that says which.
 
     Examples
     --------
@@ -107,19 +198,34 @@ def render_frame(
     >>> render_frame(ds).mode
     'L'
     """
-    frames = frame_count(ds)
+    try:
+        frames = frame_count(ds)
+    except ValueError as e:
+        raise RenderError(str(e)) from None
     if not 0 <= frame < frames:
-        raise ValueError(
+        raise RenderError(
             f"frame {frame} is out of range: this image has {frames} "
             f"frame{'s' if frames != 1 else ''} (0 to {frames - 1})"
         )
     if window is not None and not window[1] > 0:
-        raise ValueError(f"window width must be positive, got {window[1]}")
+        raise RenderError(f"window width must be positive, got {window[1]}")
 
     arr = _decode(ds, frame)
     if max_size and max(arr.shape[:2]) >= 2 * max_size:
         step = max(arr.shape[:2]) // max_size
         arr = arr[::step, ::step]
+    try:
+        return _present(ds, arr, window, invert)
+    except (RenderError, MemoryError):
+        raise
+    except Exception as e:  # noqa: BLE001 - malformed LUTs fail in many ways
+        raise RenderError(f"cannot apply the grey-scale or colour mapping: {e}") from None
+
+
+def _present(
+    ds: Dataset, arr: npt.NDArray[Any], window: tuple[float, float] | None, invert: bool | None
+) -> Image.Image:
+    """Decoded stored values → 8-bit picture (Modality LUT, VOI LUT, polarity)."""
     photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).upper()
     modality = str(ds.get("Modality", "")).upper()
 
@@ -131,7 +237,7 @@ def render_frame(
         # Colour is never inverted unless asked: a colour NM screen capture is as saved.
         return _rgb_image(_to_uint8(arr, int(ds.get("BitsStored", 8))), bool(invert))
     if photometric not in GREYSCALE:
-        raise ValueError(f"cannot render (0028,0004) Photometric Interpretation {photometric!r}")
+        raise RenderError(f"cannot render (0028,0004) Photometric Interpretation {photometric!r}")
 
     if invert is None:
         invert = photometric == "MONOCHROME1" or modality in READ_INVERTED_MODALITIES
@@ -167,15 +273,18 @@ def render_png(
 
 def _decode(ds: Dataset, frame: int) -> npt.NDArray[Any]:
     if "PixelData" not in ds:
-        raise ValueError("the dataset has no (7FE0,0010) Pixel Data")
+        raise RenderError("the dataset has no (7FE0,0010) Pixel Data")
     try:
         # index= decodes one frame, so a 500-frame cine costs one frame's work.
         return pixel_array(ds, index=frame)
-    except AttributeError as e:
-        # pydicom says this when (0002,0010) Transfer Syntax UID is missing.
-        raise ValueError(f"cannot decode the pixel data: {e}") from None
-    except NotImplementedError as e:
-        raise ValueError(f"cannot decode the pixel data: {e}") from None
+    except MemoryError:
+        raise
+    except Exception as e:  # noqa: BLE001 - decoders raise anything on bad data
+        # AttributeError when (0002,0010) Transfer Syntax UID is missing,
+        # NotImplementedError for a syntax no plugin handles, RuntimeError when every
+        # plugin failed (12-bit JPEG Extended, a corrupt codestream), ValueError for
+        # inconsistent attributes.
+        raise RenderError(f"cannot decode the pixel data: {e}") from None
 
 
 def _voi(ds: Dataset, values: npt.NDArray[Any], window: tuple[float, float] | None) -> FloatArray:

@@ -125,8 +125,12 @@ PATIENT_CHARACTERISTICS = {
 # Dates and times the Modified Dates Option does not cover.
 NOT_LONGITUDINAL = {0x00100030, 0x00100032, 0x00160077}  # birth date, birth time, GPS time
 
-# A sequence Table E.1-1 does not list, to nest every row in.
-CONTAINER = 0x00409096  # Real World Value Mapping Sequence
+# An allowlisted sequence Table E.1-1 does not list, to nest every row in.
+CONTAINER = 0x00540022  # Detector Information Sequence
+# Table E.1-1 rows that leave the choice to IOD conformance (X/Z, X/D, X/Z/D) and are
+# Type 2 in an image IOD: emptied, not removed.
+TYPE_2_IN_AN_IOD = {0x00400555}  # Acquisition Context Sequence
+FREE_TEXT = {"LO", "LT", "SH", "ST", "UT", "UC", "UR", "PN"}
 
 
 def table_rows() -> list[tuple[int, str, str]]:
@@ -150,8 +154,11 @@ def sample(tag: int, vr: str) -> Any:
     n = tag & 0xFFFFFF
     if vr == "SQ":
         item = Dataset()
-        item.CodeMeaning = f"ITEM {n}"  # not in the table: kept where the item is kept
+        item.InstanceNumber = str(n)  # allowlisted: kept where the item is kept
+        item.CodeMeaning = f"ITEM {n}"  # free text the table does not list: removed
         return Sequence([item])
+    if tag == 0x00080201:  # Timezone Offset From UTC is kept only as an offset
+        return "+0100"
     text = {
         "AE": f"AE{n}",
         "AS": "042Y",
@@ -191,12 +198,16 @@ def expected_outcome(tag: int, code: str, vr: str, options: DeidOptions) -> str:
     if tag >> 16 == 0x0002:
         return "absent"  # file meta in a data set body: the file meta is rebuilt
     if options.retain_patient_characteristics and tag in PATIENT_CHARACTERISTICS:
+        if vr in FREE_TEXT:
+            return "absent"  # Clean Descriptors: free text is never kept
         return "items" if vr == "SQ" else "kept"
     if options.retain_longitudinal_modified_dates and tag not in NOT_LONGITUDINAL:
         if vr in ("DA", "DT"):
             return "shifted"
         if vr == "TM" or tag == 0x00080201:  # times of day, Timezone Offset From UTC
             return "kept"
+    if code in ("X/Z", "X/Z/D") and tag in TYPE_2_IN_AN_IOD:
+        return "empty"
     if code in ("X", "X/Z", "X/D", "X/Z/D"):
         return "absent"
     if code in ("Z", "Z/D"):
@@ -262,7 +273,9 @@ def check_row(
         want = shifted(before, vr, days)
         return None if value == want else f"shifted to {value!r}, expected {want!r}"
     if outcome == "items":
-        ok = len(value) == 1 and value[0].CodeMeaning == before[0].CodeMeaning
+        ok = len(value) == 1 and value[0].InstanceNumber == before[0].InstanceNumber
+        if ok and "CodeMeaning" in value[0]:
+            return "free text kept in an item"
         return None if ok else "items not kept"
     if outcome == "pseudonym name":
         return None if str(value) == "LIGHTBOX^bs068" else f"name is {value!r}"
@@ -310,7 +323,7 @@ def test_every_table_row_gets_its_action(nested: bool, options: DeidOptions):
     result = deidentify(ds, policy)
     out = result.dataset[CONTAINER].value[0] if nested else result.dataset
     days = date_shift_days("ORIGINAL-ID", SECRET)
-    prefix = "RealWorldValueMappingSequence[0]." if nested else ""
+    prefix = "DetectorInformationSequence[0]." if nested else ""
     actions = {entry.path: entry.action for entry in result.report.entries}
 
     failures = []
@@ -400,10 +413,12 @@ def test_datetimes_keep_time_and_offset_and_times_are_kept():
     assert out.TimezoneOffsetFromUTC == "+0100"
 
 
-def test_dates_elsewhere_are_shifted_and_unreadable_dates_removed():
+def test_dates_at_any_depth_are_shifted_and_unreadable_dates_removed():
     ds = dated(StudyDate="not a date")
     ds.add_new(0x00181200, "DA", ["19961001", "19961002"])  # Date of Last Calibration, VM 1-n
-    ds.PerformedProtocolCodeSequence = [Dataset()]  # a sequence the table does not list
+    ds.DetectorInformationSequence = [Dataset()]  # allowlisted: its items are kept
+    ds.DetectorInformationSequence[0].add_new(0x00181200, "DA", "19961023")
+    ds.PerformedProtocolCodeSequence = [Dataset()]  # neither in the table nor allowlisted
     item = ds.PerformedProtocolCodeSequence[0]
     item.add_new(0x00140102, "DA", "19961023")  # Secondary Review Date: not in the table
     result = deidentify(ds, POLICY)
@@ -411,11 +426,11 @@ def test_dates_elsewhere_are_shifted_and_unreadable_dates_removed():
     assert "StudyDate" not in out
     assert len(out[0x00181200].value) == 2 and "19961001" not in out[0x00181200].value
     days = date_shift_days("PAT-0001", SECRET)
-    assert out.PerformedProtocolCodeSequence[0][0x00140102].value == shifted(
-        "19961023", "DA", days
-    )
+    assert out.DetectorInformationSequence[0][0x00181200].value == shifted("19961023", "DA", days)
+    assert "PerformedProtocolCodeSequence" not in out
     actions = {e.path: e.action for e in result.report.entries}
     assert actions["StudyDate"] is Action.REMOVED
+    assert actions["PerformedProtocolCodeSequence"] is Action.REMOVED
 
 
 def test_without_the_dates_option_dates_go():
@@ -470,9 +485,11 @@ def test_references_in_sequences_follow_the_instances_they_reference():
     src = Dataset()
     src.ReferencedSOPClassUID = "1.2.840.10008.5.1.4.1.1.2"
     src.ReferencedSOPInstanceUID = source
-    src.PurposeOfReferenceCodeSequence = [Dataset()]
-    src.PurposeOfReferenceCodeSequence[0].ReferencedSOPInstanceUID = source  # deeper still
     ds.SourceImageSequence = [src]
+    deeper = Dataset()
+    deeper.ReferencedImageSequence = [Dataset()]
+    deeper.ReferencedImageSequence[0].ReferencedSOPInstanceUID = source  # deeper still
+    ds.SharedFunctionalGroupsSequence = [deeper]
     ds.add_new(0x00200242, "UI", localizer)  # SOP Instance UID of Concatenation Source
     result = deidentify(ds, POLICY)
     out = result.dataset
@@ -483,9 +500,9 @@ def test_references_in_sequences_follow_the_instances_they_reference():
     assert out.ReferencedImageSequence[0].ReferencedSOPInstanceUID == new_localizer
     assert out.ReferencedImageSequence[0].ReferencedSOPClassUID == "1.2.840.10008.5.1.4.1.1.2"
     assert out.SourceImageSequence[0].ReferencedSOPInstanceUID == remap_uid(source, SECRET)
-    deeper = out.SourceImageSequence[0].PurposeOfReferenceCodeSequence[0]
+    deeper = out.SharedFunctionalGroupsSequence[0].ReferencedImageSequence[0]
     assert deeper.ReferencedSOPInstanceUID == remap_uid(source, SECRET)
-    assert out[0x00200242].value == new_localizer  # not in the table: remapped too
+    assert out[0x00200242].value == new_localizer  # allowlisted, not in the table: remapped
     assert out.file_meta.MediaStorageSOPInstanceUID == out.SOPInstanceUID
     assert out.FrameOfReferenceUID == remap_uid(ds.FrameOfReferenceUID, SECRET)
     actions = {e.path: e.action for e in result.report.entries}
@@ -606,8 +623,14 @@ def plant(ds: Dataset) -> Dataset:
     deep.CodeMeaning = "Localizer"
     deep.PatientName = "PLANTEDDEEPNAME^X"
     deep.ReferringPhysicianName = "PLANTEDDEEPNAME^Y"
-    ref.PurposeOfReferenceCodeSequence = [deep]
+    ref.PurposeOfReferenceCodeSequence = [deep]  # a code item: rebuilt from the standard
     ds.ReferencedImageSequence = [ref]
+    window = Dataset()  # an allowlisted sequence two deep, with names in it
+    window.EnergyWindowLowerLimit, window.EnergyWindowUpperLimit = 126, 154
+    window.PatientName = "PLANTEDDEEPNAME^X"
+    window.ReferringPhysicianName = "PLANTEDDEEPNAME^Y"
+    ds.EnergyWindowInformationSequence = [Dataset()]
+    ds.EnergyWindowInformationSequence[0].EnergyWindowRangeSequence = [window]
     ds.add_new(unlisted_person_name_tag(), "PN", "PLANTED-UNLISTED-PN")
     # Overlay 6002 and curve 5000, data and text.
     ds.add_new(0x60020010, "US", 4)
@@ -691,7 +714,8 @@ def test_planted_identifiers_never_reach_the_written_file(source: str, name: str
     assert "SourceApplicationEntityTitle" not in back.file_meta
     assert back.pixel_array.shape == shape
     assert not any(elem.tag.is_private for elem in back.iterall())
-    assert not any(0x5000 <= elem.tag.group <= 0x601E for elem in back.iterall())
+    curves_or_overlays = (range(0x5000, 0x501F), range(0x6000, 0x601F))
+    assert not any(elem.tag.group in r for elem in back.iterall() for r in curves_or_overlays)
     assert "IconImageSequence" not in back
 
     report = json.dumps(result.report.to_json())
@@ -707,7 +731,10 @@ def test_the_report_lists_removals_at_every_depth_by_path_and_never_a_value():
     assert actions["PatientName"] is Action.REPLACED
     assert actions["InstitutionName"] is Action.REMOVED
     assert actions["ReferencedImageSequence[0].InstitutionName"] is Action.REMOVED
-    deep = "ReferencedImageSequence[0].PurposeOfReferenceCodeSequence[0]."
+    assert actions["ReferencedImageSequence[0].PurposeOfReferenceCodeSequence"] is (
+        Action.REPLACED
+    )
+    deep = "EnergyWindowInformationSequence[0].EnergyWindowRangeSequence[0]."
     assert actions[deep + "PatientName"] is Action.REPLACED
     assert actions[deep + "ReferringPhysicianName"] is Action.EMPTIED
     private = ds.private_block(0x0011, "LIGHTBOX TEST").get_tag(0x01)
@@ -783,16 +810,19 @@ def test_the_input_data_set_is_not_modified():
     assert isinstance(result, DeidResult) and isinstance(result.report, DeidReport)
 
 
-def test_unlisted_attributes_are_kept_but_names_unknown_values_and_uids_are_not():
+def test_unlisted_attributes_are_kept_only_when_allowlisted():
     ds = load("MR_small.dcm")
     ds.add_new(unlisted_person_name_tag(), "PN", "SOMEONE^ELSE")
     ds.add_new(0x00750010, "UN", b"\x01\x02")
+    ds.ProcedureCodeSequence = [Dataset()]
     result = deidentify(ds, POLICY)
     out = result.dataset
     assert unlisted_person_name_tag() not in out
-    assert 0x00750010 not in out
-    assert out.Rows == ds.Rows and out.ImageType == ds.ImageType  # not in the table: kept
-    assert out.Manufacturer == ds.Manufacturer
+    assert 0x00750010 not in out and "ProcedureCodeSequence" not in out
+    assert out.Rows == ds.Rows and out.ImageType == ds.ImageType  # allowlisted: kept
+    assert out.EchoTime == ds.EchoTime  # an MR number: kept
+    assert out.Manufacturer in (None, "")  # free text, Type 2 in General Equipment
+    assert "ImagedNucleus" in ds and "ImagedNucleus" not in out  # SH: free text
 
 
 # -- burned-in text -------------------------------------------------------------------------

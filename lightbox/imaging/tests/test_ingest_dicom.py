@@ -160,7 +160,10 @@ def test_processing_the_same_file_again_adds_nothing(planted_files):
     _ingest(case, [("ct.dcm", data)])
     upload = _ingest(case, [("again.dcm", data)])
     assert Instance.objects.filter(series__study__case=case).count() == 1
-    assert upload.files.get().state == UploadFile.State.DONE
+    again = upload.files.get()
+    assert again.state == UploadFile.State.SKIPPED
+    assert again.error == "duplicate: the same file as ct.dcm, already stored in this case"
+    assert again.instance == Instance.objects.get(series__study__case=case)
 
 
 def test_burned_in_ultrasound_needs_pixel_review_and_is_hidden(client, planted_files):
@@ -181,6 +184,6 @@ def test_series_are_indexed_in_the_order_their_files_were_given(monkeypatch):
     later = Series.objects.create(study=study, series_uid="1.2.3.1", modality="NM")
     first = Series.objects.create(study=study, series_uid="1.2.3.2", modality="MR")
     shown = []
-    monkeypatch.setattr(images, "show_series", shown.append)
+    monkeypatch.setattr(images, "show_series", lambda series, **how: shown.append(series))
     ingest._index_series({later.pk: 5, first.pk: 0})
     assert [s.pk for s in shown] == [first.pk, later.pk]

@@ -47,6 +47,7 @@ def test_masking_changes_the_stored_pixels_of_every_frame(
     client.force_login(people["alice"])
     instance = Instance.objects.get(series=flagged.series)
     old_name = instance.file.name
+    old_key = [flagged.file.name, flagged.thumbnail.name]
     rects = [{"x": 0, "y": 0, "width": 200, "height": 40}]
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
@@ -61,6 +62,8 @@ def test_masking_changes_the_stored_pixels_of_every_frame(
     assert (pixels[:40, :200] == pixels.min(axis=(0, 1))).all()
     assert ds.BurnedInAnnotation == "NO"
     assert not instance.file.storage.exists(old_name)
+    # The key image and thumbnail rendered before masking show the text: gone too.
+    assert not any(flagged.file.storage.exists(name) for name in old_key)
     flagged.refresh_from_db()
     assert flagged.pixel_review == PixelReview.MASKED
     client.logout()

@@ -119,6 +119,22 @@ def test_loading_twice_creates_nothing_new(small):
     assert (Case.objects.count(), Topic.objects.count(), Image.objects.count()) == counts
 
 
+def test_each_demo_case_is_indexed_once(small, monkeypatch):
+    from lightbox.search import index
+
+    indexed: list[int] = []
+    real = index.index_cases
+
+    def counted(ids):
+        ids = sorted(set(ids))
+        indexed.extend(ids)
+        real(ids)
+
+    monkeypatch.setattr(index, "index_cases", counted)
+    assert load_demo(progress=False) == len(SMALL)
+    assert sorted(indexed) == sorted(Case.objects.values_list("pk", flat=True))
+
+
 def test_a_failure_part_way_leaves_no_cases_and_no_files(small, monkeypatch, settings):
     calls = {"n": 0}
     real = demo.render_demo_image
@@ -175,3 +191,18 @@ def test_command_says_so_when_the_demo_is_already_loaded(small):
     out = io.StringIO()
     call_command("load_demo", verbosity=0, stdout=out)
     assert "already loaded" in out.getvalue()
+
+
+# Words that describe what an image shows, or name a diagnosis: never before the answer.
+ANSWER_WORDS = (
+    "lesion", "metasta", "sclerotic", "lucent", "opacit", "embol", "uptake", "enhanc",
+    "tear", "fibroma", "paget", "rhabdo", "superscan", "calvarium", "muscle", "emboli",
+)  # fmt: skip
+
+
+def test_demo_captions_before_the_answer_name_only_the_view():
+    for case in CASES:
+        for image in case.images:
+            said = [w for w in ANSWER_WORDS if w in image.caption.lower()]
+            assert not said, (case.title, image.caption)
+    assert sum(bool(i.answer_caption) for c in CASES for i in c.images) >= 10

@@ -4,6 +4,8 @@ import os
 import signal
 import time
 
+import pytest
+
 from lightbox.lib.isolation import Isolated, LimitExceeded, WorkerCrashed
 
 
@@ -69,3 +71,37 @@ def test_a_killed_worker_blames_only_its_own_call():
         "c": "c",
         "d": "d",
     }
+
+
+def noisy(x):
+    import logging
+    import warnings
+
+    warnings.warn(f"a library warns about {x}", UserWarning, stacklevel=1)
+    try:
+        raise RuntimeError("a decoder failed")
+    except RuntimeError:
+        logging.getLogger("some.library").exception("logged with its traceback")
+    return x
+
+
+def test_a_caller_that_stops_early_closes_the_map_cleanly():
+    """An error in the caller's loop closes the generator: it must not swallow that
+    (Python would print 'generator ignored GeneratorExit' with a traceback)."""
+    with Isolated(workers=2, memory_bytes=1024**3, seconds=5) as pool:
+        outcomes = pool.map_unordered(double, [(k, (k,)) for k in range(20)])
+        assert next(outcomes).error is None
+        outcomes.close()  # raised RuntimeError before
+
+
+def test_run_returns_the_value_or_raises_the_error():
+    with Isolated(workers=1, memory_bytes=1024**3, seconds=2) as pool:
+        assert pool.run(double, 21) == 42
+        with pytest.raises(ValueError, match="bad input x"):
+            pool.run(fail, "x")
+
+
+def test_what_libraries_log_or_warn_in_a_child_stays_off_the_terminal(capfd):
+    assert _run(noisy, ["pixels"])["pixels"].value == "pixels"
+    captured = capfd.readouterr()
+    assert "Traceback" not in captured.err and "warns about" not in captured.err

@@ -114,3 +114,20 @@ def test_a_staged_file_is_moved_into_place(tmp_path):
     name = storage.save("x/y.dcm", StagedFile(str(staged)))
     assert storage.open(name).read() == b"dicom"
     assert not staged.exists()
+
+
+def test_fsync_paths_tries_every_path_and_raises_the_first_error(tmp_path, monkeypatch):
+    from lightbox.lib import storage as module
+
+    tried = []
+
+    def fsync(path):
+        tried.append(path)
+        if path.endswith("bad"):
+            raise OSError(5, "Input/output error", path)
+
+    monkeypatch.setattr(module, "fsync_path", fsync)
+    paths = [str(tmp_path / name) for name in ("a", "bad", "c", "d")]
+    with pytest.raises(OSError, match="Input/output error"):
+        module.fsync_paths(paths)
+    assert sorted(tried) == sorted(paths)

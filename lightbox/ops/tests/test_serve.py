@@ -1,125 +1,100 @@
 """`manage.py serve` (what `make run` ends with): web server and worker start together and
-stop together."""
+stop together, and nothing outlives serve, not even after a `kill -9`."""
 
-import contextlib
 import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
+from lightbox.ops.tests.conftest import (
+    children,
+    command_line,
+    descendants,
+    free_port,
+    running,
+    start_serve,
+    stop,
+    wait_until,
+)
+
+POOL = 2  # LIGHTBOX_INGEST_WORKERS in the test environment
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _worker(serve_pid: int) -> int:
+    [worker] = [pid for pid in children(serve_pid) if b"\x00worker\x00" in command_line(pid)]
+    return worker
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
+def _whole_tree(serve_pid: int) -> list[tuple[int, str]]:
+    """serve's descendants once all of them are up: gunicorn's arbiter and web process,
+    the task worker, its fork server and its pool (which the worker starts before its
+    first task)."""
 
+    def forkserver_family() -> list[int]:
+        return [
+            pid
+            for pid, _ in descendants(_worker(serve_pid))
+            if b"multiprocessing.forkserver" in command_line(pid)
+        ]
 
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
-MANAGE = [sys.executable, "manage.py"]
-
-
-@pytest.fixture(scope="module")
-def environment(tmp_path_factory):
-    """A migrated data directory, shared by this module's servers."""
-    data_dir = tmp_path_factory.mktemp("serve")
-    env = {**os.environ, "LIGHTBOX_DATA_DIR": str(data_dir), "LIGHTBOX_TASKS": "db"}
-    env.pop("DATABASE_URL", None)
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    subprocess.run([*MANAGE, "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=120)
-    subprocess.run([*MANAGE, "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
-    return env
-
-
-@pytest.fixture
-def server(environment):
-    env = environment
-    manage = MANAGE
-    port = _free_port()
-    proc = subprocess.Popen(
-        [*manage, "serve", "--port", str(port), "--workers", "1"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,  # its own process group, so teardown can stop every child
-    )
-    first_line = proc.stdout.readline()
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.2)
-    yield proc, port, first_line
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=20)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)  # anything left of the group
-    proc.wait()
+    # The fork server and each pool process all run forkserver's main.
+    assert wait_until(lambda: len(forkserver_family()) >= 1 + POOL), "the pool never started"
+    return descendants(serve_pid)
 
 
 def test_it_prints_the_address_and_serves(server):
-    proc, port, first_line = server
-    assert f"http://127.0.0.1:{port}/" in first_line
+    proc, port = server
+    assert f"http://127.0.0.1:{port}/" in proc.first_line
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
         assert "Teaching File home" in response.read().decode()
-    commands = [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in _children(proc.pid)]
+    commands = [command_line(pid) for pid in children(proc.pid)]
     assert any(b"gunicorn" in c for c in commands)
     assert any(b"\x00worker\x00" in c for c in commands)
 
 
 def test_ctrl_c_stops_the_server_and_the_worker(server):
-    proc, port, _ = server
-    children = _children(proc.pid)
-    assert len(children) == 2
+    proc, port = server
+    tree = _whole_tree(proc.pid)
+    assert len(children(proc.pid)) == 2
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=30) == 0
-    time.sleep(0.5)
-    assert not [pid for pid in children if _alive(pid)]
+    assert wait_until(lambda: not [p for p in tree if running(p)], seconds=5)
     with pytest.raises(OSError, match="refused|reset"):
         urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
 
 
 def test_if_the_worker_dies_everything_stops(server):
-    proc, _, _ = server
-    [worker] = [
-        pid
-        for pid in _children(proc.pid)
-        if b"\x00worker\x00" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    ]
-    os.kill(worker, signal.SIGKILL)
+    proc, _ = server
+    tree = _whole_tree(proc.pid)
+    os.kill(_worker(proc.pid), signal.SIGKILL)
     assert proc.wait(timeout=30) == 1
-    assert not [pid for pid in _children(proc.pid) if _alive(pid)]
+    # The worker's fork server and pool went with it, and the web server was stopped.
+    assert wait_until(lambda: not [p for p in tree if running(p)], seconds=5), [
+        (pid, command_line(pid)[:80]) for pid, _ in tree if running((pid, _))
+    ]
+
+
+def test_it_leaves_nothing_running_when_killed_with_sigkill(environment):
+    port = free_port()
+    proc = start_serve(environment, port, "--workers", "2")
+    try:
+        tree = _whole_tree(proc.pid)
+        assert len(tree) >= 2 + 2 + 1 + 1 + POOL  # arbiter, 2 web, worker, fork server, pool
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        started = time.monotonic()
+        assert wait_until(lambda: not [p for p in tree if running(p)], seconds=5), [
+            (pid, command_line(pid)[:80]) for pid, _ in tree if running((pid, _))
+        ]
+        print(f"whole tree gone {time.monotonic() - started:.2f} s after kill -9")
+    finally:
+        stop(proc)
+    # The port is free again: a new serve starts on it and answers.
+    again = start_serve(environment, port, "--workers", "1")
+    try:
+        assert again.poll() is None
+        assert f"http://127.0.0.1:{port}/" in again.first_line
+    finally:
+        stop(again)

@@ -42,3 +42,87 @@ def test_the_worker_recovers_interrupted_uploads_and_warms_up_first(
     assert queued.args_kwargs["args"] == [str(upload.pk)]
     assert quarantine.path_of(relative).exists()  # its bytes are kept for the retry
     assert not leftover.exists()  # what no unfinished upload owns is wiped
+
+
+def test_the_worker_cancels_abandoned_open_uploads_as_it_starts(monkeypatch, settings, people):
+    import datetime as dt
+
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from lightbox.imaging import uploads
+
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+    }
+    settings.UPLOAD_OPEN_MINUTES = 60
+    case = make_case(created_by=people["alice"])
+    upload = uploads.open_upload(case, people["alice"])
+    uploads.add_files(upload, [_PngFile()])
+    Upload.objects.filter(pk=upload.pk).update(
+        last_received=timezone.now() - dt.timedelta(minutes=61)
+    )
+    monkeypatch.setattr(ingest, "warm_up", lambda: None)
+    monkeypatch.setattr(DbWorker, "handle", lambda self, *a, **o: None)
+
+    call_command("worker", "--no-reload")
+
+    upload.refresh_from_db()
+    assert upload.state == Upload.State.FAILED  # cancelled, not queued again
+    assert not (quarantine.root() / str(upload.pk)).exists()
+    assert not DBTaskResult.objects.exists()
+
+
+def test_the_worker_sweeps_abandoned_uploads_while_it_runs_and_survives_a_failed_sweep(
+    monkeypatch,
+):
+    import threading
+
+    from lightbox.imaging import uploads
+    from lightbox.ops.management.commands import worker
+
+    stop, sweeps = threading.Event(), []
+
+    def sweep():
+        sweeps.append(1)
+        if len(sweeps) == 1:
+            raise RuntimeError("database went away")
+        stop.set()
+        return 0
+
+    monkeypatch.setattr(worker, "SWEEP_SECONDS", 0)
+    monkeypatch.setattr(uploads, "sweep_abandoned", sweep)
+    worker._sweep_until(stop)
+    assert len(sweeps) == 2
+
+
+def test_the_worker_sweep_forgets_uploaded_names_that_are_due(monkeypatch):
+    import threading
+
+    from lightbox.imaging import uploads
+    from lightbox.ops.management.commands import worker
+
+    stop, forgotten = threading.Event(), []
+
+    def forget():
+        forgotten.append(1)
+        stop.set()
+        return 0
+
+    monkeypatch.setattr(worker, "SWEEP_SECONDS", 0)
+    monkeypatch.setattr(uploads, "sweep_abandoned", lambda: 0)
+    monkeypatch.setattr(uploads, "forget_names", forget)
+    worker._sweep_until(stop)
+    assert forgotten == [1]
+
+
+class _PngFile:
+    name = "photo.png"
+
+    def __init__(self):
+        import io
+
+        self._data = io.BytesIO(png_bytes())
+
+    def read(self, n=-1):
+        return self._data.read(n)

@@ -185,6 +185,22 @@ def test_every_query_is_bounded_in_time(settings, library):
         cur.execute(slow)
 
 
+def test_a_bounded_search_leaves_later_statements_unbounded(settings, library):
+    """Inside a caller's transaction (as in every test, or a request made atomic) the
+    search's time limit must not outlive the search."""
+    settings.LIGHTBOX_SEARCH_TIME_LIMIT_MS = 1
+    with backend()._bounded(), connection.cursor() as cur:
+        cur.execute("SELECT 1")
+    slow = (
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000) "
+        "SELECT count(*) FROM n"
+    )
+    if connection.vendor == "postgresql":
+        slow = "SELECT pg_sleep(0.05)"
+    with connection.cursor() as cur:
+        cur.execute(slow)  # raised "canceling statement due to statement timeout" before
+
+
 def test_a_search_that_times_out_says_so(settings, monkeypatch, client, library):
     def too_slow(compiled):
         raise SearchTimeout

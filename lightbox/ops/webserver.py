@@ -1,0 +1,47 @@
+"""The web server that ``manage.py serve`` runs, as a command line.
+
+One function builds it, so that ``bench/case_page.py`` measures exactly what ``serve``
+runs. gunicorn with its ``asgi`` worker serves :mod:`lightbox.asgi` (why: see that module
+and docs/deployment.md).
+"""
+
+from __future__ import annotations
+
+import sys
+
+from django.conf import settings
+
+__all__ = ["GRACE_SECONDS", "command"]
+
+# How long a stopping server lets requests in progress finish.
+GRACE_SECONDS = 10
+
+
+def command(host: str, port: int, workers: int, *, access_log: bool = True) -> list[str]:
+    """The argv of the web server listening on ``host:port`` with ``workers`` processes.
+
+    Its timeout is ``LIGHTBOX_REQUEST_TIMEOUT`` and its threads per process
+    ``LIGHTBOX_WEB_THREADS`` (read by :mod:`lightbox.asgi`); ``access_log`` writes one
+    line per request to standard output.
+    """
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    argv = [
+        sys.executable, "-m", "gunicorn", "lightbox.asgi:application",
+        "--worker-class", "asgi",
+        # uvloop (a dependency): less CPU per request than asyncio's own event loop.
+        "--asgi-loop", "uvloop",
+        # Hooks: each web process dies with the arbiter (lightbox.lib.lifeline).
+        "--config", "python:lightbox.ops.gunicorn_hooks",
+        "--bind", bind, "--workers", str(workers),
+        "--timeout", str(settings.REQUEST_TIMEOUT),
+        "--graceful-timeout", str(GRACE_SECONDS),
+        # gunicorn's control socket is one path per user account ($XDG_RUNTIME_DIR or
+        # ~/.gunicorn/gunicorn.ctl), shared by every gunicorn of the machine: a second
+        # installation (or a test run) would take it over. Lightbox does not use it.
+        "--no-control-socket",
+    ]  # fmt: skip
+    if access_log:
+        argv += ["--access-logfile", "-"]
+    else:
+        argv += ["--log-level", "warning"]
+    return argv
