@@ -67,6 +67,7 @@ bench: setup viewer
 	$(PY) bench/case_page.py
 	$(PY) bench/ingest.py
 	$(PY) bench/legacy_import.py
+	$(PY) bench/hostile_text.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -60,6 +60,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_tasks_db",
+    # django-ninja's templates and its copy of Swagger UI, served from our own static files:
+    # without it the API docs page loads Swagger UI from a CDN, which the CSP (and a
+    # hospital network without internet) blocks.
+    "ninja",
     "lightbox.accounts",
     "lightbox.cases",
     "lightbox.imaging",

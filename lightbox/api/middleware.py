@@ -10,13 +10,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
+from django.http import Http404, HttpRequest, HttpResponse
 
 from lightbox.api.views import error_response
 
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
+#: What Django answers with a 4xx (404, 403, 400: a malformed or oversized request).
+CLIENT_ERRORS = (Http404, PermissionDenied, BadRequest, SuspiciousOperation)
 
 
 class ApiErrorShapeMiddleware:
@@ -37,7 +40,8 @@ class ApiErrorShapeMiddleware:
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not request.path.startswith(API_PREFIX):
+        if not request.path.startswith(API_PREFIX) or isinstance(exception, CLIENT_ERRORS):
+            # Django turns these into their 4xx response, which __call__ then shapes.
             return None
         logger.exception("API error on %s", request.path)
         return error_response(500, "Something went wrong on the server; it has been logged.")

@@ -11,9 +11,10 @@ import logging
 import uuid
 from typing import Any
 
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
-from ninja import File, NinjaAPI, Query, Status
+from ninja import Field, File, NinjaAPI, Query, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
@@ -97,6 +98,19 @@ def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     return error_response(422, "The request is not valid.", details)
 
 
+@api.exception_handler(SuspiciousOperation)
+@api.exception_handler(BadRequest)
+def _bad_request(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """What Django refuses in a request an endpoint reads (too many fields, a malformed
+    body): a 400 as it would be outside the API, not a server error."""
+    return error_response(400, str(exc) or "The request is malformed.")
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return error_response(403, str(exc) or "Not allowed.")
+
+
 @api.exception_handler(Exception)
 def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
     logger.exception("API error on %s", request.path)
@@ -119,8 +133,21 @@ def _case_or_404(request: HttpRequest, number: str) -> Case:
     return case
 
 
+#: Pages of a list stop here: beyond it the offset would outgrow a database integer
+#: (``?page=99999999999999999999`` was a 500).
+MAX_PAGE = 10_000
+
+
+class CasePages(PageNumberPagination):
+    """django-ninja's page numbers, bounded: a page past MAX_PAGE is a 422 like page 0."""
+
+    class Input(PageNumberPagination.Input):
+        page: int = Field(1, ge=1, le=MAX_PAGE)
+        page_size: int | None = Field(None, ge=1, le=200)
+
+
 @api.get("/cases", response=list[CaseSummaryOut], tags=["cases"])
-@paginate(PageNumberPagination, page_size=50, max_page_size=200)
+@paginate(CasePages, page_size=50, max_page_size=200)
 def list_cases(request: HttpRequest):  # type: ignore[no-untyped-def]
     """Cases the caller may see, newest first."""
     return (
@@ -273,8 +300,8 @@ def search(
     request: HttpRequest,
     q: str = "",
     sort: str = "",
-    page: int = 1,
-    per_page: int = 20,
+    page: int = Query(1, ge=1, le=engine.MAX_OFFSET),
+    per_page: int = Query(engine.PER_PAGE, ge=1, le=engine.MAX_PER_PAGE),
     unknown: bool = False,
 ) -> dict[str, Any]:
     """Search the cases the caller may see. The search language is the search page's
@@ -283,7 +310,8 @@ def search(
     facets (``?modality=NM&modality=CT&agent=Tc-99m MDP``). With ``unknown=true`` no
     result carries a title, diagnosis or answer text: the snippet is from the brief
     history, and the facets of the answer (anatomic field, category, radiopharmaceutical)
-    are not counted. ``per_page`` is at most 100; pages stop at result 10,000."""
+    are not counted. ``per_page`` is 1 to 100 and ``page`` 1 to 10,000 (a value outside is
+    a 422); pages stop at result 10,000."""
     selected = {name: request.GET.getlist(name) for name in engine.FACETS}
     res = engine.search(
         request.user, q[:1000], selected, sort, page, per_page, unknown, thumbnails=False
@@ -321,6 +349,10 @@ def search(
     }
 
 
+#: The most similar cases one request returns.
+MAX_SIMILAR = 50
+
+
 def _similar_out(request: HttpRequest, found: list[Similar], unknown: bool) -> dict[str, Any]:
     results = []
     for s in with_cards(request.user, found, thumbnails=False, unknown=unknown):
@@ -333,28 +365,32 @@ def _similar_out(request: HttpRequest, found: list[Similar], unknown: bool) -> d
 
 @api.get("/cases/{number}/similar", response=SimilarListOut, tags=["search"])
 def case_similar(
-    request: HttpRequest, number: str, limit: int = 10, unknown: bool = False
+    request: HttpRequest,
+    number: str,
+    limit: int = Query(10, ge=1, le=MAX_SIMILAR),
+    unknown: bool = False,
 ) -> dict[str, Any]:
     """The cases most like this one that the caller may see, with why each matched.
     With ``unknown=true`` no title is given and the reasons name only what the unknown
     page shows (the modality; not the code, keywords, field, category or
-    radiopharmaceutical). ``limit`` is 1 to 50."""
+    radiopharmaceutical). ``limit`` is 1 to 50 (else a 422)."""
     case = _case_or_404(request, number)
-    limit = max(1, min(limit, 50))
     return _similar_out(request, like_case(case, request.user, limit, unknown), unknown)
 
 
 @api.get("/similar", response=SimilarListOut, tags=["search"])
 def text_similar(
-    request: HttpRequest, text: str, limit: int = 10, unknown: bool = False
+    request: HttpRequest,
+    text: str,
+    limit: int = Query(10, ge=1, le=MAX_SIMILAR),
+    unknown: bool = False,
 ) -> dict[str, Any]:
     """The cases most like a findings paragraph or history (``text``, at most 20,000
-    characters), by wording and by meaning. ``limit`` is 1 to 50."""
+    characters), by wording and by meaning. ``limit`` is 1 to 50 (else a 422)."""
     if not text.strip():
         raise HttpError(400, "Give the text to compare in the text parameter.")
     if len(text) > MAX_TEXT:
         raise HttpError(400, f"The text is too long: at most {MAX_TEXT:,} characters.")
-    limit = max(1, min(limit, 50))
     return _similar_out(request, like_text(text, request.user, limit), unknown)
 
 

@@ -170,8 +170,19 @@ class Topic(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         if not self.slug:
-            self.slug = slugify(self.title)[:120]
+            self.slug = self._free_slug()
         super().save(*args, **kwargs)
+
+    def _free_slug(self) -> str:
+        """The title as a slug, made unique with "-2", "-3", …; "topic" for a title with
+        nothing a slug can hold ("✓", "…")."""
+        base = slugify(self.title)[:110].strip("-") or "topic"
+        taken = set(Topic.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+        slug, n = base, 1
+        while slug in taken:
+            n += 1
+            slug = f"{base}-{n}"
+        return slug
 
     @property
     def field_name(self) -> str:
@@ -348,7 +359,9 @@ class Case(models.Model):
             and self.pk
             and (blockers := self.publication_blockers())
         ):
-            raise ValidationError({"status": blockers})
+            # Not tied to the status field: the case editor has none, and a form cannot
+            # show an error for a field it lacks (Django raises ValueError).
+            raise ValidationError(blockers)
 
     def publication_blockers(self, unresolved: list[Any] | None = None) -> list[str]:
         """Why this case may not be published yet (empty when it may); pass

@@ -1,5 +1,6 @@
 from django.urls import path
 
+import lightbox.cases.converters  # noqa: F401  (registers <case:…>)
 from lightbox.cases import browse_views, edit_views, views
 
 urlpatterns = [
@@ -8,28 +9,28 @@ urlpatterns = [
     path("cases/new/", edit_views.case_new, name="lightbox-case-new"),
     path("review/", edit_views.review_queue, name="lightbox-review-queue"),
     path("preview/markdown/", edit_views.markdown_preview, name="lightbox-markdown-preview"),
-    path("cases/<str:number>/", views.case_detail, name="lightbox-case-detail"),
-    path("cases/<str:number>/known/", views.case_known, name="lightbox-case-known"),
-    path("cases/<str:number>/print/", views.case_print, name="lightbox-case-print"),
-    path("cases/<str:number>/similar/", views.case_similar, name="lightbox-case-similar"),
-    path("cases/<str:number>/edit/", edit_views.case_edit, name="lightbox-case-edit"),
+    path("cases/<case:number>/", views.case_detail, name="lightbox-case-detail"),
+    path("cases/<case:number>/known/", views.case_known, name="lightbox-case-known"),
+    path("cases/<case:number>/print/", views.case_print, name="lightbox-case-print"),
+    path("cases/<case:number>/similar/", views.case_similar, name="lightbox-case-similar"),
+    path("cases/<case:number>/edit/", edit_views.case_edit, name="lightbox-case-edit"),
     path(
-        "cases/<str:number>/edit/autosave/",
+        "cases/<case:number>/edit/autosave/",
         edit_views.case_autosave,
         name="lightbox-case-autosave",
     ),
     path(
-        "cases/<str:number>/edit/discard-draft/",
+        "cases/<case:number>/edit/discard-draft/",
         edit_views.case_discard_draft,
         name="lightbox-case-discard-draft",
     ),
     path(
-        "cases/<str:number>/identifiers/",
+        "cases/<case:number>/identifiers/",
         edit_views.case_acknowledge,
         name="lightbox-case-acknowledge",
     ),
     path(
-        "cases/<str:number>/workflow/<str:action>/",
+        "cases/<case:number>/workflow/<str:action>/",
         edit_views.case_transition,
         name="lightbox-case-transition",
     ),

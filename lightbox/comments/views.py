@@ -32,6 +32,7 @@ from lightbox.comments.forms import CommentForm, HideForm
 from lightbox.comments.models import Comment
 from lightbox.comments.tasks import notify_new_comment
 from lightbox.comments.thread import keep_draft, thread_context
+from lightbox.lib.params import parse_int
 
 RATE_LIMIT = 10
 RATE_WINDOW = dt.timedelta(minutes=1)
@@ -117,8 +118,8 @@ def _parent(request: HttpRequest, case: Case) -> tuple[Comment | None, str]:
     if not raw:
         return None, ""
     parent = None
-    if raw.isdigit():
-        parent = Comment.objects.filter(pk=int(raw), case=case).first()
+    if (pk := parse_int(raw, minimum=1)) is not None:
+        parent = Comment.objects.filter(pk=pk, case=case).first()
     if parent is None:
         return None, "The comment you replied to is not part of this case."
     parent.case = case

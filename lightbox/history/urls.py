@@ -1,26 +1,27 @@
 from django.urls import path
 
+import lightbox.cases.converters  # noqa: F401  (registers <case:…>)
 from lightbox.history import views
 
 urlpatterns = [
-    path("cases/<str:number>/history/", views.case_history, name="lightbox-case-history"),
+    path("cases/<case:number>/history/", views.case_history, name="lightbox-case-history"),
     path(
-        "cases/<str:number>/history/compare/",
+        "cases/<case:number>/history/compare/",
         views.case_compare,
         name="lightbox-case-history-compare",
     ),
     path(
-        "cases/<str:number>/history/<int:n>/",
+        "cases/<case:number>/history/<int:n>/",
         views.case_revision,
         name="lightbox-case-revision",
     ),
     path(
-        "cases/<str:number>/history/<int:n>/restore/",
+        "cases/<case:number>/history/<int:n>/restore/",
         views.case_revision_restore,
         name="lightbox-case-revision-restore",
     ),
     path(
-        "cases/<str:number>/history/redact/",
+        "cases/<case:number>/history/redact/",
         views.case_history_redact,
         name="lightbox-case-history-redact",
     ),

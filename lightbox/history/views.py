@@ -34,6 +34,7 @@ from lightbox.history.revisions import (
     restore_notes,
 )
 from lightbox.history.snapshots import CASE_LABELS, TOPIC_LABELS, WORKFLOW_FIELDS
+from lightbox.lib.params import parse_int
 
 # Beyond any real revision number, and within every database's integer range.
 MAX_NUMBER = 2**31 - 1
@@ -113,11 +114,7 @@ def _topic(
 
 def _number(value: object) -> int | None:
     """A revision number from a URL or query string, or None if it cannot be one."""
-    try:
-        n = int(str(value))
-    except ValueError:
-        return None
-    return n if 1 <= n <= MAX_NUMBER else None
+    return parse_int(value, minimum=1, maximum=MAX_NUMBER)
 
 
 def _revision(subject: Subject, n: object) -> Revision:

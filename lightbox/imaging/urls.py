@@ -1,39 +1,42 @@
 from django.urls import path
 
+import lightbox.cases.converters  # noqa: F401  (registers <case:…>)
 from lightbox.imaging import views
 
 urlpatterns = [
-    path("cases/<str:number>/review/", views.pixel_review_list, name="lightbox-pixel-review-list"),
     path(
-        "cases/<str:number>/images/<int:pk>/review/",
+        "cases/<case:number>/review/", views.pixel_review_list, name="lightbox-pixel-review-list"
+    ),
+    path(
+        "cases/<case:number>/images/<int:pk>/review/",
         views.pixel_review,
         name="lightbox-pixel-review",
     ),
-    path("cases/<str:number>/images/add/", views.upload_images, name="lightbox-upload"),
+    path("cases/<case:number>/images/add/", views.upload_images, name="lightbox-upload"),
     path("uploads/<uuid:upload_id>/", views.upload_status, name="lightbox-upload-status"),
-    path("cases/<str:number>/images/<int:pk>/", views.image_view, name="lightbox-image-view"),
+    path("cases/<case:number>/images/<int:pk>/", views.image_view, name="lightbox-image-view"),
     path(
-        "cases/<str:number>/images/<int:pk>/manifest.json",
+        "cases/<case:number>/images/<int:pk>/manifest.json",
         views.image_manifest,
         name="lightbox-image-manifest",
     ),
     path(
-        "cases/<str:number>/images/<int:pk>/series.zip",
+        "cases/<case:number>/images/<int:pk>/series.zip",
         views.series_zip,
         name="lightbox-series-zip",
     ),
     path(
-        "cases/<str:number>/instances/<int:pk>.dcm",
+        "cases/<case:number>/instances/<int:pk>.dcm",
         views.instance_file,
         name="lightbox-instance-file",
     ),
     path(
-        "cases/<str:number>/instances/<int:pk>/frames/<int:frame>.png",
+        "cases/<case:number>/instances/<int:pk>/frames/<int:frame>.png",
         views.instance_frame,
         name="lightbox-instance-frame",
     ),
     path(
-        "cases/<str:number>/images/<int:pk>/<str:kind>",
+        "cases/<case:number>/images/<int:pk>/<str:kind>",
         views.image_file,
         name="lightbox-image-file",
     ),

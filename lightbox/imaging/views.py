@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -30,6 +31,7 @@ from lightbox.imaging import frames, review, viewer
 from lightbox.imaging.models import Image, Instance, PixelReview, Upload, UploadFile
 from lightbox.imaging.uploads import NotReceived, receive
 from lightbox.lib import zipstream
+from lightbox.lib.params import int_param, parse_int
 
 
 def _get_image(request: HttpRequest, number: str, pk: int) -> Image:
@@ -81,22 +83,21 @@ def image_view(request: HttpRequest, number: str, pk: int) -> HttpResponse:
     context: dict[str, Any] = {"image": image, "images": _visible_images(request, image)}
     if image.series_id:
         instances = _shown_instances(request, image)
-        context["stack"] = _stack_position(image, instances, request.GET.get("frame", ""))
+        context["stack"] = _stack_position(image, instances, request.GET)
         context["unrenderable"] = instances.exclude(render_error="").count()
     return render(request, "imaging/image_view.html", context)
 
 
-def _stack_position(image: Image, instances: QuerySet[Instance], asked: str) -> dict[str, Any]:
+def _stack_position(
+    image: Image, instances: QuerySet[Instance], query: Mapping[str, Any]
+) -> dict[str, Any]:
     """Where a reader without JavaScript is in the image's stack: every frame of every
     instance shown (``instances``, in stack order) that can be rendered as a picture, the
-    middle one (the key image) unless ``asked`` (1-based)."""
+    middle one (the key image) unless the query asks for another (``frame``, 1-based)."""
     renderable = instances.filter(render_error="").only("pk", "frames")
     stack = [(i.pk, f) for i in renderable for f in range(max(i.frames, 1))]
     total = len(stack)
-    try:
-        current = min(max(int(asked), 1), total)
-    except ValueError:
-        current = total // 2 + 1
+    current = int_param(query, "frame", total // 2 + 1, minimum=1, maximum=total)
     pk, frame = stack[current - 1] if stack else (0, 0)
     return {
         "total": total,
@@ -331,18 +332,35 @@ def pixel_review_list(request: HttpRequest, number: str) -> HttpResponse:
     return render(request, "imaging/pixel_review_list.html", {"case": case, "flagged": flagged})
 
 
+#: Pixel coordinates a masked area may have: (0028,0010) Rows and (0028,0011) Columns
+#: are 16-bit, and an area may start off the image's top or left edge.
+MAX_PIXEL = 65_536
+
+
 def _rectangles(data: Any) -> list[review.Rect]:
-    """Rectangles from the drawing tool (JSON) or from the plain form's number fields."""
+    """Rectangles from the drawing tool (JSON) or from the plain form's number fields.
+    Raises ValueError, with what to correct, for anything else."""
     raw = data.get("rects") or ""
     try:
         items = (
             json.loads(raw) if raw else [{k: data.get(k) for k in ("x", "y", "width", "height")}]
         )
-        rects = [
-            review.Rect(int(r["x"]), int(r["y"]), int(r["width"]), int(r["height"])) for r in items
+    except (ValueError, RecursionError):  # RecursionError: "[[[[…" nested too deep
+        items = None
+    if not isinstance(items, list) or not all(isinstance(r, dict) for r in items):
+        raise ValueError("give each area as whole-number x, y, width and height")
+    rects = []
+    for r in items:
+        values = [
+            parse_int(r.get(k), minimum=-MAX_PIXEL, maximum=MAX_PIXEL)
+            for k in ("x", "y", "width", "height")
         ]
-    except (ValueError, TypeError, KeyError):
-        raise ValueError("give each area as whole-number x, y, width and height") from None
+        if None in values:
+            raise ValueError(
+                f"give each area as whole-number x, y, width and height, "
+                f"each between -{MAX_PIXEL:,} and {MAX_PIXEL:,}"
+            )
+        rects.append(review.Rect(*values))
     rects = [r for r in rects if r.width > 0 and r.height > 0]
     if not rects or len(rects) > 50:
         raise ValueError("draw between 1 and 50 areas")

@@ -60,6 +60,24 @@ def words(text: str) -> str:
     return " ".join(q.tokenize(text))
 
 
+#: PostgreSQL refuses a tsvector over 1 MB, and short distinct words with their positions
+#: take up to about 2.75 bytes of it per character of text: a case's document is cut to
+#: this many characters, its weightiest parts first. Only a case of book length (or a
+#: megabyte of hostile text, which was a 500 on saving) comes near it.
+MAX_DOCUMENT_CHARS = 300_000
+
+
+def _within(parts: list[str], budget: int) -> list[str]:
+    """``parts`` cut, in order and at a word, so that together they fit ``budget``."""
+    out = []
+    for text in parts:
+        if len(text) > budget:
+            text = text[:budget].rpartition(" ")[0]
+        budget -= len(text)
+        out.append(text)
+    return out
+
+
 class Backend(Protocol):
     def ensure_schema(self) -> bool: ...
     def replace(self, docs: Mapping[int, Mapping[str, str]]) -> None: ...
@@ -307,7 +325,7 @@ class PostgresBackend:
             if tag := TAGS.get(column.name):
                 by_letter[column.letter].append(" ".join(tag + w for w in text.split()))
         # A gap word keeps a phrase from matching across two columns.
-        return [" zqgapz ".join(by_letter[x]) for x in "ABCD"]
+        return _within([" zqgapz ".join(by_letter[x]) for x in "ABCD"], MAX_DOCUMENT_CHARS)
 
     def replace(self, docs: Mapping[int, Mapping[str, str]]) -> None:
         if not docs:

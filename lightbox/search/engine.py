@@ -34,6 +34,7 @@ from lightbox.cases import unknown as unknown_case
 from lightbox.cases.access import only_visible
 from lightbox.cases.models import Case, Modality, Sex, Status, rating
 from lightbox.imaging.models import Image, PixelReview
+from lightbox.lib.params import parse_int
 from lightbox.search import query as q
 from lightbox.search import snippets, store, suggest
 from lightbox.search.backends import SearchTimeout, backend, compile_for
@@ -164,10 +165,14 @@ def _label(facet: str, value: str) -> str:
 
 
 def _order_key(facet: str, value: str) -> tuple[Any, ...]:
+    """Years newest first, ages youngest first. A value chosen in the URL may be anything
+    ("year=abc" is shown, ticked, with no cases): what is not a number goes last."""
     if facet == "year":
-        return (-int(value),)
+        year = parse_int(value)
+        return (year is None, -(year or 0), value)
     if facet == "age":
-        return (int(value.split("–")[0].rstrip("+")),)
+        youngest = parse_int(value.split("–")[0].rstrip("+"))
+        return (youngest is None, youngest or 0, value)
     return (value,)
 
 

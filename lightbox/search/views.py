@@ -9,14 +9,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods, require_safe
 
 from lightbox.cases.models import Case
+from lightbox.lib.params import int_param
 from lightbox.search import engine, similar
-
-
-def _int(value: str | None, default: int) -> int:
-    try:
-        return int(value or default)
-    except ValueError:
-        return default
 
 
 def _selection(params: QueryDict) -> dict[str, list[str]]:
@@ -40,7 +34,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
         params.get("q", "")[:1000],
         _selection(params),
         params.get("sort", ""),
-        _int(params.get("page"), 1),
+        int_param(params, "page", 1, minimum=1, maximum=engine.MAX_OFFSET),
         unknown=params.get("unknown") == "1",
     )
     for facet in results.facets:

@@ -57,6 +57,17 @@ def test_it_lists_visible_cases_paginated(client):
 
 
 @pytest.mark.parametrize(
+    "query",
+    ["page=99999999999999999999", "page=10001", "page_size=0", "page_size=201", "page=1e3"],
+)
+def test_a_page_out_of_range_is_invalid_not_a_server_error(client, query):
+    make_case()
+    response = client.get(f"/api/v1/cases?{query}")
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid"
+
+
+@pytest.mark.parametrize(
     ("status", "visibility"),
     [("draft", "public"), ("published", "private"), ("published", "institution")],
 )

@@ -54,3 +54,13 @@ def test_server_error(client, monkeypatch):
     response = client.get("/api/v1/cases/bs001")
     _assert_error(response, 500, "server_error")
     assert "boom" not in response.content.decode()
+
+
+def test_a_not_found_raised_outside_an_endpoint_stays_a_not_found(client):
+    # django-ninja's index raises Http404 for anything but GET: not a server error.
+    _assert_error(client.post("/api/v1/"), 404, "not_found")
+
+
+def test_a_malformed_request_is_a_bad_request_not_a_server_error(client, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 2
+    _assert_error(client.get("/api/v1/search?a=1&b=2&c=3"), 400, "bad_request")

@@ -26,3 +26,21 @@ def test_the_topic_list_links_every_topic(client):
 
 def test_an_unknown_topic_is_404(client):
     assert client.get("/topics/nothing-here/").status_code == 404
+
+
+@pytest.mark.parametrize("title", ["✓", "\ufffd", "…", "---"])
+def test_a_new_topic_gets_a_page_whatever_its_title(client, people, title):
+    client.force_login(people["erin"])
+    response = client.post("/topics/new/", {"title": title, "discussion": "x"})
+    assert response.status_code == 302
+    assert client.get(response["Location"]).status_code == 200
+
+
+def test_two_topics_of_one_title_get_a_page_each(client, people):
+    client.force_login(people["erin"])
+    first = client.post("/topics/new/", {"title": "Bone scans", "discussion": "x"})
+    second = client.post("/topics/new/", {"title": "Bone scans", "discussion": "y"})
+    assert (first["Location"], second["Location"]) == (
+        "/topics/bone-scans/",
+        "/topics/bone-scans-2/",
+    )

@@ -86,7 +86,9 @@ def test_a_parent_from_another_case_is_refused_and_the_text_kept(client, people,
     assert "My careful reply." in client.get(f"/cases/{case.number}/comments/").content.decode()
 
 
-@pytest.mark.parametrize("parent", ["abc", "-1", "999999", "1.5"])
+@pytest.mark.parametrize(
+    "parent", ["abc", "-1", "999999", "1.5", "²", "٣", "99999999999999999999", "9" * 5000]
+)
 def test_a_malformed_or_missing_parent_is_refused(client, people, case, parent):
     client.force_login(people["bob"])
     response = client.post(_add(case), {"body": "Reply.", "parent": parent})

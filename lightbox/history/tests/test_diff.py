@@ -2,7 +2,9 @@
 
 import pytest
 
+from lightbox.history import revisions
 from lightbox.history.revisions import diff, for_object, record, word_diff
+from lightbox.lib.tests.hostile import hostile_texts
 
 pytestmark = pytest.mark.django_db
 
@@ -81,3 +83,29 @@ def test_codes_are_shown_by_their_names(case):
 def test_revisions_of_two_objects_cannot_be_compared(case, topic):
     with pytest.raises(ValueError, match="same"):
         diff(record(case, kind="created"), record(topic, kind="created"))
+
+
+def test_a_change_too_long_to_align_is_one_deletion_and_one_insertion(monkeypatch):
+    monkeypatch.setattr(revisions, "MAX_ALIGNED", 10)
+    assert word_diff("Intro. a b c d. End.", "Intro. w x y z. End.") == [
+        ("equal", "Intro. "),
+        ("delete", "a b c d"),
+        ("insert", "w x y z"),
+        ("equal", ". End."),
+    ]
+
+
+def test_an_edit_in_a_long_text_is_aligned_however_long_the_text(monkeypatch):
+    monkeypatch.setattr(revisions, "MAX_ALIGNED", 10)
+    before = "Uptake in the femur. " * 10_000
+    after = before + "Also the tibia."
+    assert word_diff(before, after) == [("equal", before), ("insert", "Also the tibia.")]
+
+
+@pytest.mark.parametrize("name", list(hostile_texts(100)))
+def test_every_character_of_both_texts_is_in_the_diff(name):
+    old = hostile_texts(3000)[name]
+    new = "changed " + old[: len(old) // 2] + " and " + old[::-1]
+    segments = word_diff(old, new)
+    assert "".join(t for op, t in segments if op != "insert") == old
+    assert "".join(t for op, t in segments if op != "delete") == new

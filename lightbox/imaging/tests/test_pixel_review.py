@@ -88,6 +88,12 @@ def test_confirming_unblocks_publication(client, people, flagged):
         {"action": "mask", "rects": "[]"},
         {"action": "mask", "x": "a", "y": "0", "width": "1", "height": "1"},
         {"action": "mask", "rects": json.dumps([{"x": 5000, "y": 5000, "width": 5, "height": 5}])},
+        {"action": "mask", "rects": '[{"x": 1e999, "y": 0, "width": 5, "height": 5}]'},
+        {"action": "mask", "rects": json.dumps([{"x": 0, "y": 0, "width": 10**20, "height": 5}])},
+        {"action": "mask", "rects": "[" * 100_000},
+        {"action": "mask", "rects": '{"x": 0}'},
+        {"action": "mask", "rects": "[1, 2]"},
+        {"action": "mask", "x": "²", "y": "0", "width": "1", "height": "1"},
     ],
 )
 def test_bad_rectangles_change_nothing(client, people, flagged, data):

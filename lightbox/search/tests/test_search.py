@@ -165,6 +165,14 @@ def test_hostile_queries_never_break_the_page(client, library):
     assert Case.objects.count() == len(FILLER)
 
 
+def test_a_megabyte_of_distinct_words_is_indexed_and_found():
+    # 1 MB of distinct words was over PostgreSQL's 1 MB tsvector limit: a 500 on saving.
+    findings = "osteoid " + " ".join(f"w{i:07}" for i in range(110_000))
+    case = make_case(findings=findings)
+    index.index_cases([case.pk])
+    assert numbers(search(ANON, "osteoid")) == [case.number]
+
+
 def test_every_query_is_bounded_in_time(settings, library):
     settings.LIGHTBOX_SEARCH_TIME_LIMIT_MS = 1
     slow = (
@@ -249,6 +257,16 @@ def test_browsing_with_no_words_lists_everything_with_facets(library):
 def test_unknown_facet_names_and_values_are_ignored(library):
     assert search(ANON, "", {"nonsense": ["x"], "modality": ["ZZ"]}).total == 0
     assert search(ANON, "", {"nonsense": ["x"]}).total == len(library)
+
+
+@pytest.mark.parametrize("facet", ["year", "age"])
+@pytest.mark.parametrize("value", ["abc", "1e3", "²", "\x00", "90+", "99999999999999999999"])
+def test_a_chosen_year_or_age_that_is_no_number_selects_nothing(client, library, facet, value):
+    results = search(ANON, "", {facet: [value, "2024"]})
+    chosen = next(f for f in results.facets if f.name == facet)
+    assert value in [v.value for v in chosen.values if v.selected]
+    assert client.get("/search/", {"q": "bone", facet: value}).status_code == 200
+    assert client.get("/api/v1/search", {"q": "bone", facet: value}).status_code == 200
 
 
 # -- sorting and pages ---------------------------------------------------------------------

@@ -4,8 +4,9 @@ django-tasks-db's ``db_worker`` with three things done first, as every worker st
 what a crash interrupted is recovered (quarantine wiped, unfinished uploads queued again,
 see :func:`lightbox.imaging.ingest.recover`), open uploads nobody finished are cancelled
 (:func:`lightbox.imaging.uploads.sweep_abandoned`, then again every minute while the
-worker runs, with uploaded names that are due forgotten), and the limited processes that decode uploads are started, so the first
-upload does not wait for them. Takes every option of ``db_worker``.
+worker runs, with uploaded names that are due forgotten), and the limited processes that
+decode uploads are started, so the first upload does not wait for them. Takes every
+option of ``db_worker``.
 """
 
 from __future__ import annotations
