@@ -20,15 +20,18 @@ def test_a_reader_browses_to_a_case_and_reveals_the_diagnosis(page, screenshot_d
     page.get_by_role("link", name="Metabolic, endocrine, toxic").click()
     page.get_by_role("link", name=f"{case.number}").first.click()
 
-    assert page.url.endswith(f"/cases/{case.number}/")
+    # A click does not wait for the page it leads to: wait for it, not a race.
+    page.wait_for_url(f"**/cases/{case.number}/")
     assert "Dystrophic soft-tissue calcification" not in page.content()
     assert page.get_by_text("Rating: #D3, #Q4").is_visible()
     image = page.get_by_role("img", name="Anterior and posterior")
-    assert image.evaluate("img => img.complete && img.naturalWidth > 0")
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+    )
     page.screenshot(path=screenshot_dir / "case-unknown.png", full_page=True)
 
     page.get_by_role("link", name="Show diagnosis").click()
-    assert page.url.endswith(f"/cases/{case.number}/known/")
+    page.wait_for_url(f"**/cases/{case.number}/known/")
     assert page.get_by_role("heading", name="Diagnosis", exact=True).is_visible()
     assert page.get_by_text("Dystrophic soft-tissue calcification").is_visible()
     assert page.get_by_text("21.6 mCi (799.2 MBq) Tc-99m MDP i.v.").is_visible()
