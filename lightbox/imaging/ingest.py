@@ -401,7 +401,7 @@ def _read_one(upload: Upload, f: UploadFile) -> bool:
         _fail(f, "SVG images are not accepted: they can carry script")
         return False
     if f.kind == "unknown":
-        _fail(f, "not a DICOM file or a JPEG, PNG, WebP or TIFF image")
+        _fail(f, "not a DICOM file or a JPEG, PNG, GIF, WebP or TIFF image")
         return False
     f.step = Step.DEIDENTIFY  # saved with the outcome: one write per file
     return True
