@@ -72,7 +72,7 @@ from lightbox.imaging.models import (
     UploadFile,
 )
 from lightbox.lib.archive import ArchiveError, ArchiveTooLarge, Limits, iter_zip
-from lightbox.lib.disk import disk_full_reason
+from lightbox.lib.disk import disk_full_reason, is_disk_full
 from lightbox.lib.isolation import Isolated, LimitExceeded, Outcome, WorkerCrashed
 from lightbox.lib.storage import StagedFile, fsync_path
 
@@ -460,7 +460,7 @@ def _expand_zip(upload: Upload, f: UploadFile) -> None:
         _fail(f, f"zip refused: {e}")
         return
     except OSError as e:
-        if not quarantine.is_disk_full(e):
+        if not is_disk_full(e):
             raise
         # Half a zip is no use, and the disk needs its space back: fail it whole.
         for copied in members:

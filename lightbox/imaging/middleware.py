@@ -27,8 +27,8 @@ from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 
 from lightbox.api.views import error_response
-from lightbox.imaging import quarantine
 from lightbox.imaging.uploads import DISK_FULL
+from lightbox.lib.disk import is_disk_full
 
 __all__ = ["QuarantineUploadHandler", "RequestBodyMiddleware", "RequestSizeLimitMiddleware"]
 
@@ -141,7 +141,7 @@ class RequestBodyMiddleware:
             return refused(request, 413, f"Too many form fields: at most {limit:,} at a time.")
         if isinstance(error, RequestDataTooBig):
             return refused(request, 413, _too_much_data(settings.DATA_UPLOAD_MAX_MEMORY_SIZE))
-        if quarantine.is_disk_full(error):
+        if is_disk_full(error):
             return refused(request, 507, DISK_FULL)
         if isinstance(error, UnreadablePostError):
             return refused(request, 400, "The request was interrupted before it all arrived.")

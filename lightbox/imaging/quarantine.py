@@ -22,7 +22,7 @@ from typing import BinaryIO
 
 from django.conf import settings
 
-__all__ = ["is_disk_full", "path_of", "root", "sweep", "wipe", "wipe_upload", "write"]
+__all__ = ["path_of", "root", "sweep", "wipe", "wipe_upload", "write"]
 
 logger = logging.getLogger(__name__)
 CHUNK = 1024 * 1024
@@ -55,7 +55,7 @@ def write(upload_id: uuid.UUID, order: int, source: BinaryIO, limit: int) -> tup
     ValueError
         When the file is larger than ``limit`` bytes.
     OSError
-        From the disk, a full one included (see :func:`is_disk_full`).
+        From the disk, a full one included (see :func:`lightbox.lib.disk.is_disk_full`).
     """
     folder = root() / str(upload_id)
     folder.mkdir(exist_ok=True, mode=0o700)
@@ -71,11 +71,6 @@ def write(upload_id: uuid.UUID, order: int, source: BinaryIO, limit: int) -> tup
         target.unlink(missing_ok=True)
         raise
     return relative, size
-
-
-def is_disk_full(error: BaseException) -> bool:
-    """Whether ``error`` says the disk (or the user's quota on it) is full."""
-    return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 # copy_file_range cannot copy between these two files: read and write instead. Any other

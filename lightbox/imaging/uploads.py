@@ -31,6 +31,7 @@ from lightbox.cases.models import Case
 from lightbox.imaging import quarantine
 from lightbox.imaging.models import Upload, UploadFile
 from lightbox.lib.archive import safe_name
+from lightbox.lib.disk import is_disk_full
 
 __all__ = [
     "DISK_FULL",
@@ -165,7 +166,7 @@ def add_files(upload: Upload, files: Iterable[Any]) -> list[UploadFile]:
     except BaseException as e:
         for row in rows:
             quarantine.wipe(row.quarantine)
-        if quarantine.is_disk_full(e):
+        if is_disk_full(e):
             cancel(upload, DISK_FULL)
             raise DiskFull(DISK_FULL) from e
         if isinstance(e, OSError) and not _still_open(upload).exists():

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import tempfile
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+from lightbox.lib.disk import is_disk_full
 
 __all__ = ["BufferedBody"]
 
@@ -63,7 +64,7 @@ class BufferedBody:
             try:
                 size = await self._receive_into(body, receive)
             except OSError as e:
-                if e.errno not in (errno.ENOSPC, errno.EDQUOT):
+                if not is_disk_full(e):
                     raise
                 await self.disk_full(scope, _no_body, send)
                 return

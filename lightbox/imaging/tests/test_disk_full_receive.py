@@ -18,6 +18,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from lightbox.imaging import quarantine
 from lightbox.imaging.models import Upload
+from lightbox.lib.disk import is_disk_full
 from lightbox.test import make_case, png_bytes
 
 pytestmark = pytest.mark.django_db
@@ -209,5 +210,5 @@ def test_a_full_disk_in_the_kernel_copy_is_not_retried_another_way(
     disk_full_after(10**9)  # os.write would succeed: only copy_file_range hits the full disk
     with source.open("rb") as fp, pytest.raises(OSError, match="No space left") as raised:
         quarantine.write("0f0e0d0c-0b0a-4908-8706-050403020100", 0, fp, limit=10**6)
-    assert quarantine.is_disk_full(raised.value)
+    assert is_disk_full(raised.value)
     assert _leftovers(settings) == []
