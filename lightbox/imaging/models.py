@@ -239,12 +239,21 @@ class Image(models.Model):
     def get_file_url(self) -> str:
         if not self.file:
             return ""
-        return reverse("lightbox-image-file", args=[self.case.number, self.pk, "full"])
+        return self._versioned(
+            reverse("lightbox-image-file", args=[self.case.number, self.pk, "full"])
+        )
 
     def get_thumbnail_url(self) -> str:
         if not self.thumbnail:
             return ""
-        return reverse("lightbox-image-file", args=[self.case.number, self.pk, "thumb"])
+        return self._versioned(
+            reverse("lightbox-image-file", args=[self.case.number, self.pk, "thumb"])
+        )
+
+    def _versioned(self, url: str) -> str:
+        # Browsers keep an image for a day (see views.image_file): a masked or re-rendered
+        # picture gets a new address, so its author never sees the old pixels again.
+        return f"{url}?v={self.sha256[:12]}" if self.sha256 else url
 
 
 class Upload(models.Model):

@@ -189,7 +189,8 @@ def image_file(request: HttpRequest, number: str, pk: int, kind: str) -> FileRes
     extension = os.path.splitext(field.name)[1].lower()
     suffix = "-thumb" if kind == "thumb" else ""
     response = FileResponse(field.open("rb"), filename=f"{number}-image-{pk}{suffix}{extension}")
-    # Content never changes under a URL: a new image gets a new name and row.
+    # Pages link an image with its content hash (Image.get_file_url): new pixels, such as
+    # a masked picture's, get a new address, so a day in the browser's cache is safe.
     response["Cache-Control"] = "private, max-age=86400"
     return response
 

@@ -138,3 +138,23 @@ def test_pixel_review_decisions_are_audited(client, people, flagged):
     entry = AuditEntry.objects.get(action="pixel_review")
     assert entry.actor == people["alice"] and entry.data["decision"] == "confirmed"
     assert entry.target_id == case.number
+
+
+def test_a_masked_image_gets_a_new_address_so_no_browser_shows_the_old_pixels(
+    client, people, django_capture_on_commit_callbacks
+):
+    """Image files are cached for a day: the address must change with the pixels."""
+    case = make_case(created_by=people["alice"])
+    image = add_image(case, png_bytes((64, 32), 200), is_main=True)
+    before = (image.get_file_url(), image.get_thumbnail_url())
+    client.force_login(people["alice"])
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            f"/cases/{case.number}/images/{image.pk}/review/",
+            {"action": "mask", "x": "0", "y": "0", "width": "8", "height": "8"},
+        )
+    image.refresh_from_db()
+    after = (image.get_file_url(), image.get_thumbnail_url())
+    assert image.pixel_review == PixelReview.MASKED
+    assert before[0] != after[0] and before[1] != after[1]
+    assert client.get(after[0]).status_code == 200
