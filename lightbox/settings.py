@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "lightbox.comments",
     "lightbox.history",
     "lightbox.search",
+    "lightbox.learning",
+    "lightbox.conference",
 ]
 
 MIDDLEWARE = [

@@ -8,6 +8,8 @@ urlpatterns = [
     path("", include("lightbox.comments.urls")),
     path("", include("lightbox.history.urls")),
     path("", include("lightbox.search.urls")),
+    path("", include("lightbox.learning.urls")),
+    path("", include("lightbox.conference.urls")),
     path("", include("lightbox.audit.urls")),
     path("", include("lightbox.accounts.urls")),
     path("api/v1/", include("lightbox.api.urls")),
