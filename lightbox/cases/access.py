@@ -8,6 +8,9 @@ Roles (see :mod:`lightbox.accounts.models`): learner, author, editor, administra
   (as a co-author with an account), in any state and visibility;
 - an editor and an administrator: every case; editors review, publish, retire, edit
   topics and moderate comments; administrators also manage people and read the audit log.
+
+Conferences (see the end of this module) add one more way in: anyone holding the join
+code of a running conference, signed in or not, sees its current case as an unknown.
 """
 
 from __future__ import annotations
@@ -21,6 +24,12 @@ from lightbox.cases.models import Case, CaseAuthor, Status, Visibility
 
 __all__ = [
     "can_add_comment",
+    "can_answer_in_conference",
+    "can_attend_conference",
+    "can_create_conference",
+    "can_put_on_agenda",
+    "can_run_conference",
+    "conference_shows_answer",
     "can_edit_topic",
     "can_reinstate_case",
     "can_retire_case",
@@ -289,3 +298,42 @@ def can_moderate_comments(user: Any, case: Case) -> bool:
 
 def _is_comment_author(user: Any, comment: Any) -> bool:
     return bool(user.is_authenticated and comment.author_id == user.pk)
+
+
+# -- conferences: editors and administrators build and present them; attendees are anyone
+# holding the join code while the room is open, and see the current case as an unknown
+# until the presenter reveals it ----------------------------------------------------------
+
+
+def can_create_conference(user: Any) -> bool:
+    return is_editor(user)
+
+
+def can_run_conference(user: Any, conference: Any) -> bool:
+    """Edit the agenda and present: the editor who owns the conference, and
+    administrators (who may take over a colleague's room)."""
+    if not is_editor(user):
+        return False
+    return conference.owner_id == user.pk or is_admin(user)
+
+
+def can_put_on_agenda(user: Any, conference: Any, case: Case) -> bool:
+    """An agenda holds only cases its presenter may read: attending lets a room see what
+    the presenter shows, never more."""
+    return can_run_conference(user, conference) and can_view_case(user, case)
+
+
+def can_attend_conference(conference: Any) -> bool:
+    """Whether the join code opens the room: only while it is being presented. Who holds
+    the code is not asked — it is a room of residents on their phones, signed in or not."""
+    return bool(conference.is_live)
+
+
+def can_answer_in_conference(conference: Any) -> bool:
+    return bool(conference.is_live) and conference.stage == "open"
+
+
+def conference_shows_answer(conference: Any) -> bool:
+    """Whether attendees may see the current case's diagnosis: once it is revealed, and
+    not a moment before."""
+    return bool(conference.is_live) and conference.stage == "revealed"
