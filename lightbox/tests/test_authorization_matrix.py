@@ -3,7 +3,8 @@
 The people: anonymous, a learner (bob), the case's author (alice), another author
 (charlie), an editor (erin), an administrator (root). The objects: a *draft, private* case
 of alice's — the one that must leak to nobody — with a picture, a DICOM series, an
-upload, comments, revisions, a topic with revisions and an audit entry.
+upload, comments, revisions, a topic with revisions, an audit entry, and erin's running
+conference with the draft on screen and its question open.
 
 Every URL the site serves must appear in ``MATRIX`` or in ``NOT_ABOUT_CASES`` (with the
 reason it touches no case, topic, image, upload, comment, revision or audit entry): a new
@@ -29,6 +30,7 @@ from pydicom.data import get_testdata_file
 
 from lightbox.audit.log import record as audit
 from lightbox.comments.models import Comment
+from lightbox.conference.models import Conference
 from lightbox.history.revisions import record as revision
 from lightbox.imaging import uploads
 from lightbox.imaging.images import add_image
@@ -239,6 +241,56 @@ MATRIX: dict[str, list[Check]] = {
     "lightbox-change-role": [
         Check("POST", "/accounts/people/{bob}/role/", ADMINS_POST, {"role": "author"})
     ],
+    # -- conferences: erin's, running, the draft on screen with its question open --------
+    # Building and presenting: the editor who owns it and administrators.
+    "lightbox-conference-list": [Check("GET", "/conferences/", EDITORS_GET)],
+    "lightbox-conference-new": [
+        Check("GET", "/conferences/new/", EDITORS_GET),
+        Check("POST", "/conferences/new/", EDITORS_POST, {"title": "Friday"}),
+    ],
+    "lightbox-conference-agenda": [Check("GET", "/conferences/{conference}/", EDITORS_GET)],
+    "lightbox-conference-edit": [
+        Check("POST", "/conferences/{conference}/edit/", EDITORS_POST, {"title": "Renamed"})
+    ],
+    "lightbox-conference-agenda-change": [
+        Check(
+            "POST",
+            "/conferences/{conference}/agenda/",
+            EDITORS_POST,
+            {"action": "add", "number": "{submitted}"},
+        )
+    ],
+    "lightbox-conference-present": [
+        Check("GET", "/conferences/{conference}/present/", EDITORS_GET)
+    ],
+    "lightbox-conference-room": [
+        Check("POST", "/conferences/{conference}/room/", EDITORS_POST, {"action": "close"})
+    ],
+    "lightbox-conference-move": [
+        Check("POST", "/conferences/{conference}/move/", EDITORS_POST, {"action": "next"})
+    ],
+    "lightbox-conference-results": [
+        Check("GET", "/conferences/{conference}/results.json", EDITORS_GET)
+    ],
+    # Attending: anyone holding the code of a running conference sees the case on screen
+    # as an unknown (the draft, which none of them may open otherwise), and answers.
+    "lightbox-conference-join": [
+        Check("GET", "/join/", EVERYONE),
+        Check("GET", "/join/?code={join_code}", row(302, 302, 302, 302, 302, 302)),
+    ],
+    "lightbox-conference-attend": [Check("GET", "/join/{join_code}/", EVERYONE)],
+    "lightbox-conference-state": [Check("GET", "/join/{join_code}/state.json", EVERYONE)],
+    "lightbox-conference-answer": [
+        Check(
+            "POST",
+            "/join/{join_code}/answer/",
+            row(302, 302, 302, 302, 302, 302),
+            {"answer": "Paget disease"},
+        )
+    ],
+    "lightbox-conference-image": [
+        Check("GET", "/join/{join_code}/images/{picture}/full", EVERYONE)
+    ],
     # -- the API -----------------------------------------------------------------------
     "list_cases": [Check("GET", "/api/v1/cases", EVERYONE)],
     "get_case": [Check("GET", "/api/v1/cases/{case}", CASE_READ)],
@@ -343,7 +395,13 @@ def world(people, tmp_path):
         case=case, author=erin, body="Hidden one", hidden=True, hidden_reason="test"
     )
     entry = audit("edit", actor=alice, target=case, summary="an entry")
+    conference = Conference.objects.create(title="Tuesday unknowns", owner=erin)
+    conference.add_case(case)
+    conference.open_room()
+    conference.toggle_question()
     return {
+        "conference": conference.pk,
+        "join_code": conference.code,
         "case": case.number,
         "submitted": submitted.number,
         "series": case.series_id,

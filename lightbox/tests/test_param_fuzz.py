@@ -44,6 +44,7 @@ from pydicom.data import get_testdata_file
 
 from lightbox.audit.log import record as audit
 from lightbox.comments.models import Comment
+from lightbox.conference.models import Conference
 from lightbox.history.revisions import record as revision
 from lightbox.imaging.images import add_image
 from lightbox.imaging.ingest import process_upload
@@ -157,7 +158,15 @@ def world(people) -> dict[str, Any]:
     dicom_image = case.images.exclude(pk=picture.pk).get()
     comment = Comment.objects.create(case=case, author=alice, body="Alice's comment")
     hidden = Comment.objects.create(case=case, author=erin, body="Hidden", hidden=True)
+    # Running, with the case on screen and its question open: every conference view has
+    # something to read. root (an administrator) may run it.
+    conference = Conference.objects.create(title="Tuesday unknowns", owner=erin)
+    conference.add_case(case)
+    conference.open_room()
+    conference.toggle_question()
     return {
+        "conference": conference.pk,
+        "join_code": conference.code,
         "number": case.number,
         "case_pk": case.pk,
         "slug": topic.slug,
@@ -182,6 +191,8 @@ def _dicom_bytes(ds: pydicom.Dataset) -> bytes:
 
 def _pk(route: str, world: dict[str, Any]) -> Any:
     """The object an ``<int:pk>`` of this route names."""
+    if route.startswith("lightbox-conference-") and route != "lightbox-conference-image":
+        return world["conference"]
     if "comment-restore" in route:
         return world["hidden_comment"]
     if "comment" in route:
@@ -220,6 +231,7 @@ def _valid_kwargs(route: Route, world: dict[str, Any]) -> dict[str, Any]:
         "content_type_id": 1,
         "url": "nothing/",
         "id": world["bob"],
+        "join_code": world["join_code"],
     }
     return {k: _pk(route.name, world) if k == "pk" else fixed[k] for k in route.kwargs}
 
