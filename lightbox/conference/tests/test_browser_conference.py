@@ -54,7 +54,7 @@ def test_a_presenter_runs_a_question_for_two_phones_and_reveals(
 
     # Two phones join, typing the code in lower case.
     phones = []
-    for n in range(2):
+    for _ in range(2):
         context = browser.new_context(base_url=live_server.url, **PHONE)
         phone = context.new_page()
         phone.set_default_timeout(10_000)

@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from lightbox.conference.histogram import SHOWN_BARS, normalise
 from lightbox.conference.models import Conference, LiveAnswer, Stage, attendee_key
 from lightbox.conference.tests.conftest import ANSWER_TEXTS, signed_in
 from lightbox.test import make_case, make_user
@@ -112,8 +113,6 @@ def test_the_histogram_groups_answers_by_what_they_say(erin, live):
     live.toggle_question()
     typed = ["Paget's disease", "paget disease", "PAGET  DISEASE.", "Metastases", "Pagét disease"]
     for n, text in enumerate(typed):
-        from lightbox.conference.histogram import normalise
-
         LiveAnswer.objects.create(
             question=live.question,
             attendee=attendee_key(live.pk, token=f"phone-{n}"),
@@ -140,8 +139,6 @@ def test_the_histogram_is_two_queries_beside_the_sign_in(erin, live):
 
 
 def test_the_histogram_lists_the_most_given_answers_and_sums_the_rest(erin, live):
-    from lightbox.conference.histogram import SHOWN_BARS, normalise
-
     live.toggle_question()
     for n in range(SHOWN_BARS + 5):
         text = f"Answer {n}"
@@ -164,3 +161,17 @@ def test_the_presenter_page_works_on_an_empty_agenda(people, erin):
     assert "The agenda is empty." in page
     assert _move(erin, conference, "next").status_code == 200
     assert _move(erin, conference, "question").json()["stage"] == "unknown"
+
+
+def test_an_answer_is_shown_to_the_presenter_as_text_never_as_html(erin, live):
+    live.toggle_question()
+    hostile = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    LiveAnswer.objects.create(
+        question=live.question, attendee="anon:1", text=hostile, normalised=normalise(hostile)
+    )
+    page = erin.get(f"/conferences/{live.pk}/present/").content.decode()
+    assert "<script>alert" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    # The script draws it with textContent (static/lightbox/conference-present.js).
+    data = erin.get(f"/conferences/{live.pk}/results.json").json()
+    assert data["histogram"]["bars"][0]["label"] == hostile
