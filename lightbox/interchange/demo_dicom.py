@@ -70,13 +70,13 @@ def _as_shipped(name: str) -> bytes:
     return _path(name).read_bytes()
 
 
-def _read(name: str) -> Dataset:
+def _read(name: str, *, decompress: bool = True) -> Dataset:
     with warnings.catch_warnings():
         # Several test files are odd on purpose (a VR mismatch, a malformed sequence);
         # pydicom warns of what it has already worked around.
         warnings.simplefilter("ignore")
         ds = dcmread(_path(name))
-        if "PixelData" in ds and ds.file_meta.TransferSyntaxUID.is_compressed:
+        if decompress and "PixelData" in ds and ds.file_meta.TransferSyntaxUID.is_compressed:
             ds.decompress(generate_instance_uid=False)
     return ds
 
@@ -90,7 +90,11 @@ def _bytes(ds: Dataset) -> bytes:
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = ds.SOPClassUID
     meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    # Decompressed (or built) pixels are written explicit VR little endian; a file whose
+    # pixels were not touched keeps its own (compressed) syntax.
+    meta.TransferSyntaxUID = ds.file_meta.get("TransferSyntaxUID", ExplicitVRLittleEndian)
+    if not meta.TransferSyntaxUID.is_compressed:
+        meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds.file_meta = meta
     ds.preamble = bytes(128)
     out = io.BytesIO()
@@ -271,8 +275,13 @@ def mr_brain_3d() -> list[bytes]:
 
 
 def cr_chest() -> list[bytes]:
-    """A PA chest radiograph, JPEG 2000 lossless (``RG1_J2KR.dcm``), as shipped."""
-    return [_as_shipped("RG1_J2KR.dcm")]
+    """A PA chest radiograph, JPEG 2000 lossless (``RG1_J2KR.dcm``), without its
+    (0028,0030) Pixel Spacing of 0\\0: a spacing must be positive, and with a zero one
+    the viewer draws nothing. The pixels are as shipped."""
+    ds = _read("RG1_J2KR.dcm", decompress=False)
+    if [float(v) for v in ds.get("PixelSpacing", [])] == [0.0, 0.0]:
+        del ds.PixelSpacing
+    return [_bytes(ds)]
 
 
 def cr_tibia() -> list[bytes]:
