@@ -289,13 +289,12 @@ _BONE_SCAN = DemoCase(
     ),
     findings=text(
         """
-        Anterior whole-body image, about three hours after injection. Tracer uptake is
-        symmetric and even through the skull, face, spine, ribs, sternum, pelvis and long
-        bones. The nasal and maxillary region is active, as usual on the anterior view.
-        The sternum, clavicles and sternoclavicular joints are clearly seen. The bladder
-        holds intense activity, with faint midline activity below it in the genitalia. The
-        kidneys are faint, as they usually are on the anterior view. Soft-tissue
-        background is low.
+        Anterior whole-body image. Tracer uptake is symmetric and even through the skull,
+        face, spine, ribs, sternum, pelvis and long bones. The nasal and maxillary region
+        is active, as usual on the anterior view. The sternum, clavicles and
+        sternoclavicular joints are clearly seen. The bladder holds intense activity, with
+        faint midline activity below it in the genitalia. The kidneys are faint, as they
+        usually are on the anterior view. Soft-tissue background is low.
 
         Uptake is increased around both shoulders and, more focally, around both knees —
         most of all at the medial side of the left knee. The pattern is centred on the
@@ -384,7 +383,7 @@ _BONE_SCAN = DemoCase(
         "anterior and posterior views",
     ),
     authors=(AUTHORS["demo"], AUTHORS["tech"]),
-    radiopharmaceuticals=(DemoDose("Tc-99m MDP", "740", "MBq", "i.v.", "3 hours"),),
+    radiopharmaceuticals=(DemoDose("Tc-99m MDP", "740", "MBq", "i.v."),),
     images=(
         DemoImage(
             "nm-bone-ant",
@@ -964,8 +963,8 @@ _LIVER = DemoCase(
         the liver around it enhances more than the rest of the parenchyma (a perfusion
         change). The rest of the liver on this slice is smooth-edged and uniform.
 
-        Both kidneys show corticomedullary enhancement, the aorta is bright, and the
-        pancreas, bowel and spleen on this slice are unremarkable.
+        Both kidneys show corticomedullary enhancement and the aorta is bright; the other
+        organs on this slice are unremarkable.
         """
     ),
     diagnosis="Colorectal cancer metastasis to the liver",
