@@ -97,6 +97,10 @@ def load_demo(*, progress: bool = True, stdout: IO[str] | None = None) -> int:
     Everything happens in one transaction, so a failure leaves no half-loaded library;
     the files already stored for the new cases (DICOM, key images, thumbnails) are
     deleted again before the error propagates, so no orphan files are left either.
+
+    Because the demo's uploads are not committed until the end, a worker processing
+    another upload at the same time cannot see them and its quarantine sweep may remove
+    their files: the load then fails (cleanly). ``make run`` loads before it serves.
     """
     if demo_loaded():
         return 0
