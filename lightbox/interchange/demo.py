@@ -2,8 +2,14 @@
 
 ``make run`` calls ``manage.py load_demo --if-empty`` so that a newcomer opens a living
 teaching file: ten published cases across nuclear medicine, CT, MRI and radiography, three
-topic pages, and images rendered from the public DICOM test files that ship in the
-``pydicom`` and ``pydicom-data`` wheels.
+topic pages, and DICOM series made from the public test files that ship in the
+``pydicom`` and ``pydicom-data`` wheels (:mod:`lightbox.interchange.demo_dicom`).
+
+The series reach their cases the way an author's DICOM does: an upload
+(:func:`lightbox.imaging.uploads.receive`) processed by
+:func:`lightbox.imaging.ingest.process_upload`, so every file is de-identified, grouped,
+stored and given its key image by the same code, and the viewer opens them with stack
+scrolling, presets and the whole-body ANT/POST layout.
 
 Examples
 --------
@@ -19,16 +25,11 @@ from __future__ import annotations
 import io
 import sys
 from decimal import Decimal
-from functools import cache
 from typing import IO
 
-from django.core.files.storage import Storage
+from django.core.files.storage import Storage, default_storage
 from django.utils import timezone
 from django.utils.text import slugify
-from PIL import Image as PILImage
-from PIL import ImageOps
-from pydicom import Dataset, dcmread
-from pydicom.data import get_testdata_file
 from tqdm import tqdm
 
 from lightbox.cases.models import (
@@ -39,29 +40,27 @@ from lightbox.cases.models import (
     Status,
     Topic,
 )
-from lightbox.imaging.dicom import render_frame
-from lightbox.imaging.images import add_image
-from lightbox.imaging.models import Image
+from lightbox.imaging.ingest import process_upload
+from lightbox.imaging.models import Image, PixelReview, Upload, UploadFile
+from lightbox.imaging.uploads import receive
+from lightbox.interchange import demo_dicom
 from lightbox.interchange.demo_content import (
     CASES,
     COPYRIGHT,
     SERIES,
     TOPICS,
     DemoCase,
-    DemoImage,
     DemoTopic,
 )
+from lightbox.interchange.demo_dicom import DemoDataMissing
 from lightbox.search import index
 
-__all__ = ["DemoDataMissing", "demo_loaded", "load_demo", "render_demo_image"]
-
-# Demo pictures are for the browser, not diagnosis: 1024 px on the long side is plenty and
-# keeps the library small.
-MAX_SIDE = 1024
+__all__ = ["DemoDataMissing", "DemoLoadFailed", "demo_loaded", "load_demo"]
 
 
-class DemoDataMissing(RuntimeError):
-    """A DICOM test file the demo needs is not installed (pydicom or pydicom-data)."""
+class DemoLoadFailed(RuntimeError):
+    """A demo series did not come through the upload pipeline as it must (a file failed,
+    or a series would be hidden from readers): a bug in the demo, said loudly."""
 
 
 def demo_loaded() -> bool:
@@ -89,16 +88,23 @@ def load_demo(*, progress: bool = True, stdout: IO[str] | None = None) -> int:
     ------
     DemoDataMissing
         When a DICOM test file is not installed. Nothing is saved.
+    DemoLoadFailed
+        When a demo file is refused or a demo series would need pixel review. Nothing is
+        saved.
 
     Notes
     -----
-    Everything happens in one transaction, so a failure leaves no half-loaded library; image
-    files already written to storage are deleted again before the error propagates, so no
-    orphan files are left either.
+    Everything happens in one transaction, so a failure leaves no half-loaded library;
+    the files already stored for the new cases (DICOM, key images, thumbnails) are
+    deleted again before the error propagates, so no orphan files are left either.
+
+    Because the demo's uploads are not committed until the end, a worker processing
+    another upload at the same time cannot see them and its quarantine sweep may remove
+    their files: the load then fails (cleanly). ``make run`` loads before it serves.
     """
     if demo_loaded():
         return 0
-    written: list[tuple[Storage, str]] = []
+    created: list[int] = []
     try:
         # One transaction, each case indexed once when it ends (not at every save of the
         # case, its authors, doses and images: see lightbox.search.index.batch).
@@ -118,18 +124,14 @@ def load_demo(*, progress: bool = True, stdout: IO[str] | None = None) -> int:
             ) as bar:
                 for spec in bar:
                     case = _case(spec, series[spec.series], topics)
-                    for image in _images(case, spec):
-                        written.extend(
-                            (f.storage, f.name) for f in (image.file, image.thumbnail) if f.name
-                        )
+                    created.append(case.pk)
+                    _images(case, spec)
     except BaseException:
         # The rows are rolled back; the files are not, so remove them by hand.
-        for storage, name in written:
-            storage.delete(name)
+        for pk in created:
+            for folder in (f"dicom/{pk}", f"images/{pk}"):
+                _delete_tree(default_storage, folder)
         raise
-    finally:
-        # The decoded DICOM (tens of MB) is only needed while loading.
-        _dataset.cache_clear()
     return len(CASES)
 
 
@@ -219,57 +221,68 @@ def _case(spec: DemoCase, series: Series, topics: dict[tuple[str, str], Topic]) 
 
 
 def _images(case: Case, spec: DemoCase) -> list[Image]:
-    # Stored under their content hash, like every image: never under the case's title.
-    return [
-        add_image(
-            case,
-            render_demo_image(image),
-            caption=image.caption,
-            answer_caption=image.answer_caption,
-            is_main=image.is_main,
+    """Upload the case's series as one upload, process it here (as ``import_dicom``
+    does), then caption and order the images it made."""
+    files: list[_Named] = []
+    owner: list[int] = []  # the spec image each file belongs to, in upload order
+    for number, image in enumerate(spec.images):
+        for data in demo_dicom.build(image.series):
+            files.append(_Named(f"{image.series}-{len(files) + 1}.dcm", data))
+            owner.append(number)
+    upload = process_upload(receive(case, _Nobody(), files, enqueue=False).pk)
+    rows = list(upload.files.select_related("instance__series__image").order_by("order"))
+    problems = [f"{row.name}: {row.state} {row.error}".strip() for row in rows if row.error]
+    if upload.state != Upload.State.DONE or len(rows) != len(files) or problems:
+        raise DemoLoadFailed(
+            f"demo case {spec.title!r}: {upload.error or 'not every file was stored'}; "
+            + "; ".join(problems)
         )
-        for image in spec.images
-    ]
+    images: list[Image] = []
+    for number, image in enumerate(spec.images):
+        shown = {_image_of(row, spec) for row, o in zip(rows, owner, strict=True) if o == number}
+        if len(shown) != 1:
+            raise DemoLoadFailed(f"demo case {spec.title!r}: {image.series} is not one series")
+        images.append(shown.pop())
+    # The flag moves in two steps: one main image per case is a constraint.
+    Image.objects.filter(case=case).update(is_main=False)
+    for order, (stored, image) in enumerate(zip(images, spec.images, strict=True)):
+        stored.caption, stored.answer_caption = image.caption, image.answer_caption
+        stored.order, stored.is_main = order, image.is_main
+        stored.save(update_fields=["caption", "answer_caption", "order", "is_main"])
+    return images
 
 
-@cache
-def _dataset(name: str) -> Dataset:
-    path = get_testdata_file(name, download=False)
-    if path is None:
-        raise DemoDataMissing(
-            f"DICOM test file {name!r} is not installed: install the pinned pydicom and "
-            "pydicom-data packages (pip install -e .)"
-        )
-    return dcmread(path)
+def _image_of(row: UploadFile, spec: DemoCase) -> Image:
+    series = row.instance.series if row.instance else None
+    image = getattr(series, "image", None) if series else None
+    if image is None or not image.file:
+        raise DemoLoadFailed(f"demo case {spec.title!r}: {row.name} has no picture")
+    if image.pixel_review == PixelReview.NEEDED:
+        # It would be hidden from readers and block publication.
+        raise DemoLoadFailed(f"demo case {spec.title!r}: {row.name} needs pixel review")
+    return image
 
 
-@cache
-def render_demo_image(image: DemoImage) -> bytes:
-    """PNG bytes for one demo picture (cached: several cases share a source).
+class _Named(io.BytesIO):
+    """A built file, as the upload pipeline reads one: a name and bytes."""
 
-    Raises
-    ------
-    DemoDataMissing
-        When the source DICOM file is not installed.
-    """
-    picture = render_frame(
-        _dataset(image.source), image.frame, window=image.window, invert=image.invert
-    )
-    if image.mirror:
-        picture = ImageOps.mirror(picture)
-    if image.crop is not None:
-        left, top, right, bottom = image.crop
-        w, h = picture.size
-        picture = picture.crop(
-            (round(left * w), round(top * h), round(right * w), round(bottom * h))
-        )
-    if image.scale != 1.0:
-        w, h = picture.size
-        picture = picture.resize(
-            (round(w * image.scale), round(h * image.scale)), PILImage.Resampling.LANCZOS
-        )
-    picture.thumbnail((MAX_SIDE, MAX_SIDE), PILImage.Resampling.LANCZOS)
-    out = io.BytesIO()
-    # add_image re-encodes what it stores, so this copy only needs to be fast.
-    picture.save(out, "PNG", compress_level=1)
-    return out.getvalue()
+    def __init__(self, name: str, data: bytes) -> None:
+        super().__init__(data)
+        self.name = name
+
+
+class _Nobody:
+    """The demo is loaded by no particular user (like ``import_dicom``)."""
+
+    is_authenticated = False
+
+
+def _delete_tree(storage: Storage, folder: str) -> None:
+    try:
+        folders, names = storage.listdir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for name in names:
+        storage.delete(f"{folder}/{name}")
+    for sub in folders:
+        _delete_tree(storage, f"{folder}/{sub}")

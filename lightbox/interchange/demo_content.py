@@ -2,11 +2,18 @@
 
 Every word here was written for Lightbox; nothing is copied from another teaching file or
 website. The authors are obviously fictional, the references are deliberately generic
-("demo reference", no invented PMIDs or DOIs), and the images are rendered from public DICOM
-test files that ship inside the ``pydicom`` and ``pydicom-data`` wheels. Where a test image
-cannot show a case's pathology its caption says so. Each image has two captions: the first,
-read with the unknown, names only the view; the second, read after the answer, says what
-the image shows (or would show).
+("demo reference", no invented PMIDs or DOIs), and the images are DICOM series made from
+the public test files that ship inside the ``pydicom`` and ``pydicom-data`` wheels (see
+:mod:`lightbox.interchange.demo_dicom`, which says what was built and how).
+
+The findings describe what those images show, and only that. The histories, ages and
+follow-ups are written for teaching, and each case's discussion ends by saying where its
+images come from. Where the test data could not give a case what it needed (a posterior
+whole-body view, a CT series of several slices) the series was built, and the case says
+so before the answer as well as after it.
+
+Each image has two captions: the first, read with the unknown, names only the view; the
+second, read after the answer, says what the image shows.
 
 :mod:`lightbox.interchange.demo` turns these records into cases.
 """
@@ -50,6 +57,16 @@ def text(block: str) -> str:
     return "\n\n".join(out)
 
 
+def about(block: str) -> str:
+    """The last paragraph of a demo discussion: where the images come from."""
+    return (
+        "**About these images.** "
+        + text(block)
+        + " The history, the age where the file gives none, and the follow-up were written "
+        "for teaching: nothing is known of the person the images came from."
+    )
+
+
 @dataclass(frozen=True)
 class DemoSeries:
     prefix: str
@@ -77,25 +94,16 @@ class DemoDose:
 
 @dataclass(frozen=True)
 class DemoImage:
-    """One picture, rendered from a DICOM test file.
+    """One image of a case: a DICOM series, uploaded and shown like an author's.
 
-    ``window`` is (centre, width) in modality units; ``crop`` is (left, top, right, bottom)
-    as fractions of the rendered frame; ``mirror`` flips left–right (for a file whose
-    (0020,0020) Patient Orientation puts the patient's right on the viewer's right);
-    ``scale`` enlarges tiny test matrices so they are readable without the viewer's zoom.
+    ``series`` names the series in :data:`lightbox.interchange.demo_dicom.BUILDERS`.
     ``caption`` is read before the answer (the view only); ``answer_caption`` after it.
     """
 
-    source: str
+    series: str
     caption: str
-    answer_caption: str = ""
+    answer_caption: str
     is_main: bool = False
-    frame: int = 0
-    window: tuple[float, float] | None = None
-    invert: bool | None = None
-    crop: tuple[float, float, float, float] | None = None
-    mirror: bool = False
-    scale: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -107,7 +115,8 @@ class DemoCase:
     quality: int
     modality: str
     exam: str
-    patient_age: int
+    # None and "" only for the assembled CT stack, which is not one person.
+    patient_age: int | None
     patient_sex: str
     brief_history: str
     full_history: str
@@ -137,56 +146,44 @@ AUTHORS = {
 
 SERIES = (
     DemoSeries("bs", "Bone scintigraphy", "Planar and SPECT bone scans."),
-    DemoSeries("nm", "Nuclear medicine (general)", "Nuclear medicine other than bone scans."),
     DemoSeries("ct", "Computed tomography", "CT of any region."),
     DemoSeries("mr", "Magnetic resonance", "MRI of any region."),
     DemoSeries("cr", "Radiography", "Plain radiographs, computed or digital."),
-)
-
-# -- images -------------------------------------------------------------------------------
-
-# One public whole-body bone scan (NM, 256 × 1024, a single projection) serves every bone
-# case. A count window that saturates the bladder keeps the skeleton visible.
-NM_WHOLE_BODY = "JPEG2000_UNC.dcm"
-NM_WINDOW = (55.0, 110.0)
-NM_REUSED = (
-    "The same public test scan illustrates every demo bone-scan case, so it does not show "
-    "this patient's findings."
 )
 
 # -- topics -------------------------------------------------------------------------------
 
 TOPICS = (
     DemoTopic(
-        title="Bone Scintigraphy",
+        title="Normal Skeletal Imaging and Technique",
         anatomic_field="4",
-        category="5",
+        category="1",
         discussion=text(
             """
-            Technetium-99m diphosphonates (MDP, HDP) are adsorbed onto the hydroxyapatite
-            surface of bone. How much tracer a region takes up depends on two things: its
-            blood flow, and how actively osteoblasts are laying down new mineral. A bone
-            scan is therefore a map of bone *turnover*, not of anatomy. It is very sensitive
-            and rather unspecific: fracture, infection, tumour, arthritis and metabolic
-            disease can all look "hot", and the pattern and distribution of uptake carry
-            most of the diagnostic information.
+            Most skeletal studies are normal, and reading them well starts with knowing
+            the normal study and the technique that made it. Two techniques meet here.
 
-            A typical adult study uses 740–1110 MBq (20–30 mCi) injected intravenously, with
-            whole-body images 2–4 hours later once soft-tissue activity has cleared through
-            the kidneys. Good hydration and voiding before imaging lower the bladder dose and
-            keep the pelvis readable. A normal scan shows symmetric skeletal uptake, both
-            kidneys and the bladder; in children the growth plates are intensely active.
-            Three-phase imaging (flow, blood pool, delayed) helps with osteomyelitis and
-            complex regional pain syndrome, and SPECT/CT turns an equivocal planar focus into
-            a specific diagnosis more often than any other single addition.
+            **Bone scintigraphy.** Technetium-99m diphosphonates (MDP, HDP) are adsorbed
+            onto the hydroxyapatite surface of bone in proportion to blood flow and
+            osteoblastic activity, so a bone scan maps bone *turnover*, not anatomy. A
+            typical adult study uses 740–1110 MBq (20–30 mCi) intravenously, with
+            whole-body anterior and posterior images 2–4 hours later, once the kidneys have
+            cleared the soft tissues. The normal adult scan is symmetric: the spine,
+            pelvis, sternum, sacroiliac joints and the ends of the long bones are the most
+            active, the kidneys and bladder are seen, and in children the growth plates
+            are intensely active. Joints that work hard — knees, shoulders, the hands and
+            feet — often show degenerative uptake that rises with age. The posterior view
+            shows the spine, scapulae, posterior ribs and kidneys best; the anterior view
+            the face, sternum, anterior ribs, pelvis and knees. On the anterior view the
+            patient's right is on the viewer's left; on the posterior view it is on the
+            viewer's right.
 
-            Metabolic bone disease raises uptake throughout the skeleton. The features to
-            look for are: increased uptake in the axial skeleton and the long bones,
-            accentuated periarticular activity, a prominent calvarium and mandible, beading
-            of the costochondral junctions, a "tie-shaped" sternum, and faint or absent
-            kidneys. Uptake outside bone — in muscle, calcified soft tissue, tumours or
-            organs — is always worth naming, because its cause is often not what the scan
-            was requested for.
+            **MRI of joints.** Tendons, ligaments and cortical bone are dark on every
+            sequence; fat-containing marrow is bright on T1. Where a tendon curves through
+            about 55° to the main magnetic field (the *magic angle*), its signal rises on
+            short-TE sequences (T1, proton density, gradient echo) and falls again on long
+            TE: the commonest mimic of tendinopathy. A normal tendon is of uniform low
+            signal and even thickness along its whole course to its footprint.
             """
         ),
         references=(
@@ -194,8 +191,8 @@ TOPICS = (
             "scintigraphy (technique, normal appearances and patterns of disease).",
             "Demo reference — a society procedure guideline for bone scintigraphy in adults "
             "(activities, timing, patient preparation).",
-            "Demo reference — a review article on extra-osseous uptake of bone-seeking "
-            "radiopharmaceuticals.",
+            "Demo reference — a review article on MRI artefacts and pitfalls in "
+            "musculoskeletal imaging.",
         ),
     ),
     DemoTopic(
@@ -209,9 +206,7 @@ TOPICS = (
             pelvis, ribs, skull and the proximal femora and humeri. Prostate and breast
             cancer usually provoke an osteoblastic response, which bone scintigraphy shows
             well; purely lytic deposits (myeloma, renal and thyroid carcinoma) may be cold
-            or invisible on a bone scan and are better shown by CT, MRI or PET. After
-            effective treatment a scan may look worse for the first weeks to three months
-            — the *flare* phenomenon — because healing bone is more active than tumour.
+            or invisible on a bone scan and are better shown by CT, MRI or PET.
 
             A solitary lesion on a radiograph is approached differently. The patient's age,
             the lesion's position along the bone (epiphysis, metaphysis, diaphysis) and
@@ -230,656 +225,713 @@ TOPICS = (
             "Demo reference — a standard musculoskeletal radiology textbook, chapter on the "
             "radiographic approach to a solitary bone lesion.",
             "Demo reference — a standard nuclear medicine textbook, chapter on skeletal "
-            "metastases, the superscan and the flare phenomenon.",
+            "metastases.",
             "Demo reference — a review article on \u201cdon't touch\u201d lesions of bone.",
         ),
     ),
     DemoTopic(
-        title="Pulmonary Embolism Imaging",
-        anatomic_field="6",
-        category="7",
+        title="Extra-axial Haemorrhage on CT",
+        anatomic_field="1",
+        category="4",
         discussion=text(
             """
-            Imaging for pulmonary embolism starts at the bedside. A validated clinical score
-            (Wells or revised Geneva) sorts patients into low, intermediate and high pretest
-            probability; in those who are not high, a normal D-dimer excludes embolism
-            without imaging. Everyone else is imaged, and the result must always be read
-            against that pretest probability.
+            Blood outside the brain collects in one of three spaces, and its shape says
+            which. An *epidural* haematoma, usually arterial and under a skull fracture,
+            strips the dura from the bone: it is lens-shaped (biconvex) and stops at the
+            sutures, where the dura is bound to the skull. A *subdural* haematoma, from
+            torn bridging veins, spreads freely between dura and arachnoid: it is
+            crescentic, crosses sutures, and stops at the falx and tentorium. *Subarachnoid*
+            blood follows the sulci and cisterns.
 
-            CT pulmonary angiography is the first-line test: fast, widely available, and it
-            shows other causes of chest pain and breathlessness. An acute embolus is a
-            central or eccentric filling defect making an acute angle with the vessel wall,
-            often expanding an occluded artery. Right-ventricular strain — an RV/LV diameter
-            ratio above 1.0, a flattened or leftward-bowing septum, contrast reflux into the
-            IVC and hepatic veins — helps to stratify risk together with troponin and
-            natriuretic peptides. Chronic thromboembolic disease looks different: eccentric
-            wall-adherent thrombus with obtuse angles, webs and bands, abrupt tapering,
-            mosaic attenuation and enlarged bronchial arteries.
+            Attenuation follows age. Fresh clotted blood is bright (about 50–70 HU);
+            over one to three weeks it fades to the density of brain (*isodense*, the
+            easiest to miss: look for effaced sulci, a buckled grey–white junction and
+            shift), and after about three weeks it is darker than brain, approaching CSF.
+            Mixed attenuation, or a fluid level, means fresh bleeding into an older
+            collection. A chronic subdural haematoma grows membranes, which show as thin
+            lines along it or septa across it.
 
-            Ventilation–perfusion scintigraphy remains the test of choice when iodinated
-            contrast is unwise (renal failure, prior severe reaction), often in pregnancy
-            and young women because of its low breast dose, and it is the screening test
-            for chronic thromboembolic pulmonary hypertension, where it is more sensitive
-            than CT. Embolism produces wedge-shaped, pleural-based perfusion defects with
-            preserved ventilation (mismatch); SPECT and a simple present / absent /
-            non-diagnostic report make the study more useful than the older probability
-            categories.
+            The report should give the side, the maximum thickness, the midline shift
+            and the state of the basal cisterns and ventricles, because these, with the
+            patient's condition and anticoagulants, decide between observation and
+            surgery. Brain windows hide thin collections against the skull: a wider
+            (subdural) window, around W150–200 / L50–75, shows them.
             """
         ),
         references=(
-            "Demo reference — a current international society guideline on the diagnosis "
-            "and management of acute pulmonary embolism.",
-            "Demo reference — a review article on CT pulmonary angiography: acute and "
-            "chronic emboli, right-heart strain and pitfalls.",
-            "Demo reference — a standard nuclear medicine textbook, chapter on "
-            "ventilation–perfusion scintigraphy.",
+            "Demo reference — a standard neuroradiology textbook, chapter on head trauma.",
+            "Demo reference — a review article on the CT appearances of subdural "
+            "haematoma at different ages.",
         ),
     ),
 )
 
 # -- cases --------------------------------------------------------------------------------
 
-_SUPERSCAN = DemoCase(
+_BONE_SCAN = DemoCase(
     series="bs",
-    title="A bone scan that looks almost too good",
+    title="Whole-body bone scan: the normal adult pattern, and reading an ANT/POST pair",
     case_date=dt.date(2024, 2, 12),
-    difficulty=2,
-    quality=4,
-    modality="NM",
-    exam="Whole-body bone scintigraphy",
-    patient_age=71,
-    patient_sex="M",
-    brief_history="71-year-old man with back pain and a rapidly rising PSA.",
-    full_history=text(
-        """
-        71-year-old man treated with external-beam radiotherapy for Gleason 4+4 prostate
-        adenocarcinoma six years ago. For three months he has had low back and pelvic pain,
-        fatigue and weight loss. PSA is 480 ng/mL (post-treatment nadir 0.3 ng/mL) and
-        alkaline phosphatase is five times the upper limit of normal. Creatinine is normal.
-        Restaging bone scintigraphy was requested.
-        """
-    ),
-    findings=text(
-        """
-        Whole-body images three hours after injection show intense, diffusely increased
-        uptake throughout the axial skeleton — skull, spine, ribs, sternum and pelvis — and
-        in the proximal humeri and femora, with unusually high contrast between bone and
-        soft tissue. The uptake is not perfectly uniform: several irregular, more intense
-        areas are seen in the ribs and lumbar spine. The distal limbs are relatively spared.
-
-        The kidneys are barely visible and bladder activity is low, although renal function
-        is normal. There is no abnormal soft-tissue uptake.
-        """
-    ),
-    diagnosis="Superscan from diffuse osteoblastic skeletal metastases of prostate cancer",
-    discussion=text(
-        """
-        A *superscan* is a bone scan in which the skeleton takes up so much tracer that
-        little is left for the soft tissues and kidneys. The images look deceptively good:
-        sharp bones on a clean background. Because nothing stands out as focal, the study is
-        easily reported as normal. The clue is what is missing — the kidneys, in a patient
-        whose renal function is normal — and the unusually high bone-to-soft-tissue ratio.
-
-        The causes fall into two groups. A *malignant* superscan comes from confluent
-        osteoblastic metastases, most often from prostate cancer, less often breast, lung,
-        bladder or gastric cancer, lymphoma, or marrow disorders such as myelofibrosis. It
-        follows the red marrow — axial skeleton and proximal limbs — and is usually a little
-        heterogeneous, with irregular rib uptake. A *metabolic* superscan (renal
-        osteodystrophy, hyperparathyroidism, osteomalacia, hyperthyroidism) is more uniform,
-        extends to the distal long bones, and shows a prominent calvarium and mandible,
-        a tie-shaped sternum and beaded costochondral junctions.
-
-        Comparison with earlier scans, PSA and alkaline phosphatase usually settle the
-        question, and CT shows diffuse sclerosis. After hormonal therapy starts, a
-        responding skeleton may look worse for weeks to a few months (flare); for that
-        reason trial criteria ask for new lesions seen early in treatment to be confirmed on
-        a later scan before progression is declared. PSMA PET is now more sensitive for
-        staging, but the bone scan remains a cheap, reproducible way to follow bone disease.
-        """
-    ),
-    followup=text(
-        """
-        Androgen-deprivation therapy was started. A scan at six weeks looked slightly more
-        intense (flare) while PSA was already falling. At six months renal activity had
-        returned, skeletal uptake had become patchier and PSA was 12 ng/mL.
-        """
-    ),
-    differential=(
-        "Diffuse osteoblastic metastases (malignant superscan)",
-        "Renal osteodystrophy with secondary hyperparathyroidism",
-        "Primary hyperparathyroidism",
-        "Myelofibrosis",
-        "Osteomalacia",
-        "Widespread Paget disease of bone",
-    ),
-    references=(
-        "Demo reference — a standard nuclear medicine textbook, chapter on skeletal "
-        "scintigraphy: the superscan.",
-        "Demo reference — a review article on malignant and metabolic superscans.",
-        "Demo reference — consensus recommendations of a prostate cancer clinical trials "
-        "working group on bone-scan progression criteria.",
-    ),
-    acr_codes=("4.3", "8.3"),
-    keywords=("superscan", "prostate cancer", "skeletal metastases", "absent kidneys", "flare"),
-    authors=(AUTHORS["demo"], AUTHORS["tech"]),
-    radiopharmaceuticals=(DemoDose("Tc-99m MDP", "25", "mCi", "i.v.", "3 hours"),),
-    images=(
-        DemoImage(
-            NM_WHOLE_BODY,
-            "Demo image (illustrative): planar whole-body bone scintigram, single "
-            "projection, shown black-on-white. " + NM_REUSED,
-            is_main=True,
-            window=NM_WINDOW,
-        ),
-    ),
-)
-
-_RENAL_OD = DemoCase(
-    series="bs",
-    title="Uniformly intense skeleton in a patient on haemodialysis",
-    case_date=dt.date(2024, 4, 3),
-    difficulty=3,
-    quality=4,
-    modality="NM",
-    exam="Whole-body bone scintigraphy",
-    patient_age=46,
-    patient_sex="F",
-    brief_history="46-year-old woman on long-term haemodialysis with diffuse bone pain.",
-    full_history=text(
-        """
-        46-year-old woman with end-stage renal disease from IgA nephropathy, on
-        haemodialysis for twelve years, with diffuse bone pain and proximal muscle weakness.
-        Parathyroid hormone is 1,450 pg/mL (about twenty times normal), phosphate is high,
-        calcium high-normal and alkaline phosphatase raised. She passes almost no urine.
-        """
-    ),
-    findings=text(
-        """
-        Diffusely and uniformly increased skeletal uptake, extending from the skull to the
-        distal long bones, with high bone-to-soft-tissue contrast. The calvarium and
-        mandible are prominent, the sternum has a "tie" shape, the costochondral junctions
-        are beaded, and uptake is accentuated around the knees, ankles and wrists.
-
-        Faint diffuse uptake in both lungs and in the stomach wall. No renal or bladder
-        activity, as expected in an anuric patient. No focal lesion to suggest a fracture or
-        brown tumour.
-        """
-    ),
-    diagnosis=(
-        "Renal osteodystrophy with severe secondary hyperparathyroidism (metabolic "
-        "superscan), with metastatic calcification in the lungs and stomach"
-    ),
-    discussion=text(
-        """
-        Chronic kidney disease disturbs mineral metabolism early: phosphate is retained,
-        calcitriol falls, calcium tends to fall, and the parathyroid glands respond by
-        hypertrophy and hypersecretion. The resulting high-turnover bone disease (osteitis
-        fibrosa) is the commonest form of *renal osteodystrophy*, now grouped under chronic
-        kidney disease–mineral and bone disorder. High turnover means high tracer uptake
-        throughout the skeleton.
-
-        The scan shows the textbook features of metabolic bone disease: generalised uptake
-        that is uniform rather than patchy, involvement of the appendicular as well as the
-        axial skeleton, a prominent skull and mandible, periarticular accentuation, a
-        tie-shaped sternum and beaded costochondral junctions. That uniformity and the
-        distal extent separate it from a malignant superscan. Absent kidneys mean little in
-        an anuric dialysis patient; here the diagnostic weight rests on the skeletal
-        pattern.
-
-        Uptake in the lungs and stomach is *metastatic calcification*: calcium phosphate
-        deposited in normal tissue when the calcium–phosphate product is high. The lungs,
-        gastric mucosa and kidneys are favoured because they are relatively alkaline, which
-        lowers the solubility of calcium phosphate. Low-turnover (adynamic) bone disease,
-        the other end of the spectrum, gives a poor-quality scan with low bone uptake; focal
-        lesions in these patients include brown tumours and insufficiency fractures.
-        """
-    ),
-    followup=text(
-        """
-        Parathyroid scintigraphy showed enlarged glands at both lower poles. After a
-        subtotal parathyroidectomy PTH fell to 180 pg/mL and her bone pain improved over
-        three months.
-        """
-    ),
-    differential=(
-        "Renal osteodystrophy with secondary hyperparathyroidism",
-        "Primary hyperparathyroidism",
-        "Osteomalacia",
-        "Diffuse osteoblastic metastases",
-        "Hyperthyroidism",
-        "Hypervitaminosis D",
-    ),
-    references=(
-        "Demo reference — a standard nuclear medicine textbook, chapter on metabolic bone "
-        "disease.",
-        "Demo reference — a review article on the imaging of chronic kidney "
-        "disease–mineral and bone disorder.",
-    ),
-    acr_codes=("4.5", "6.5"),
-    keywords=(
-        "renal osteodystrophy",
-        "secondary hyperparathyroidism",
-        "metabolic superscan",
-        "metastatic calcification",
-        "tie sternum",
-    ),
-    authors=(AUTHORS["example"], AUTHORS["demo"]),
-    radiopharmaceuticals=(DemoDose("Tc-99m HDP", "740", "MBq", "i.v.", "3 hours"),),
-    images=(
-        DemoImage(
-            NM_WHOLE_BODY,
-            "Demo image (illustrative): planar whole-body bone scintigram, single "
-            "projection, shown black-on-white. " + NM_REUSED,
-            is_main=True,
-            window=NM_WINDOW,
-        ),
-        DemoImage(
-            NM_WHOLE_BODY,
-            "Demo image (illustrative): the head and chest of the same test scan, enlarged.",
-            answer_caption="Where a prominent calvarium, a tie sternum and beaded ribs would "
-            "be looked for.",
-            window=NM_WINDOW,
-            crop=(0.0, 0.04, 1.0, 0.36),
-            scale=2.0,
-        ),
-    ),
-)
-
-_PAGET = DemoCase(
-    series="bs",
-    title="Intense uptake in a hemipelvis, a vertebra and a bowed tibia",
-    case_date=dt.date(2024, 5, 21),
-    difficulty=2,
+    difficulty=1,
     quality=3,
     modality="NM",
     exam="Whole-body bone scintigraphy",
-    patient_age=74,
+    patient_age=61,
     patient_sex="M",
-    brief_history="74-year-old man with a raised alkaline phosphatase and an aching right leg.",
+    brief_history="61-year-old man with aching knees and shoulders, assessed for a knee "
+    "replacement.",
     full_history=text(
         """
-        74-year-old man whose routine bloods showed an alkaline phosphatase of 410 U/L with
-        a normal GGT, calcium and PSA. He has a dull ache in the right hip and shin, worse at
-        night, and his wife has noticed that the right shin has become curved.
+        61-year-old man, previously well, with years of aching knees and shoulders after
+        a working life in construction. A bone scan was requested while he was assessed
+        for a knee replacement, to look for anything other than wear and tear.
         """
     ),
     findings=text(
         """
-        Intense, homogeneous uptake through the whole right hemipelvis, from the sacroiliac
-        joint to the acetabulum and pubis, with the bone slightly expanded. The L3 vertebra
-        shows intense uptake in the body, both pedicles and the spinous process, giving the
-        posterior-view "Mickey Mouse" appearance. The right tibia is involved from its
-        proximal articular end down to the junction of the middle and distal thirds, where
-        the uptake stops at a sharp front; the shaft is bowed anteriorly.
+        Anterior whole-body image. Tracer uptake is symmetric and even through the skull,
+        face, spine, ribs, sternum, pelvis and long bones. The nasal and maxillary region
+        is active, as usual on the anterior view. The sternum, clavicles and
+        sternoclavicular joints are clearly seen. The bladder holds intense activity, with
+        faint midline activity below it in the genitalia. The kidneys are faint, as they
+        usually are on the anterior view. Soft-tissue background is low.
 
-        The rest of the skeleton is normal. Radiographs (not shown) showed cortical
-        thickening, coarse trabeculae and enlargement of the affected bones.
+        Uptake is increased around both shoulders and, more focally, around both knees —
+        most of all at the medial side of the left knee. The pattern is centred on the
+        joints, not on the shafts or the growth plates. A small, intense focus lies at the
+        left wrist, at the edge of the field of view. There is no focal lesion in the
+        spine, ribs or pelvis, and no uptake outside the skeleton other than the urinary
+        tract.
+
+        The second image is, for this demo, the anterior image mirrored left–right, so it
+        shows the same findings on the other side of the screen (see *About these
+        images*).
         """
     ),
-    diagnosis="Polyostotic Paget disease of bone (right hemipelvis, L3 and right tibia)",
+    diagnosis="Normal bone scan with degenerative uptake in the knees and shoulders",
     discussion=text(
         """
-        Paget disease is a focal disorder of bone remodelling in older adults: overactive,
-        abnormal osteoclasts resorb bone and osteoblasts replace it quickly and
-        chaotically, producing bone that is larger, thicker and weaker than normal. It
-        passes through lytic, mixed and sclerotic phases, often in the same patient. Many
-        people have no symptoms and are found through a raised alkaline phosphatase or an
-        incidental radiograph.
+        Most bone scans are normal, and the normal adult scan is worth knowing well. The
+        skeleton is evenly and symmetrically active; the sternum, the sacroiliac joints,
+        the face and the ends of the long bones are more active than the shafts; the
+        kidneys and bladder are seen because the tracer is cleared in the urine. A child's
+        scan differs most: bright, sharp, symmetric bands at every growth plate. Their
+        absence here, with joint-centred rather than physeal uptake at the knees and
+        shoulders, is one sign of an adult skeleton.
 
-        Bone scintigraphy is the most sensitive way to map its extent. The uptake is
-        intense and usually fills the whole bone or starts at one articular end and advances
-        along the shaft, with expansion and deformity — bowing of a tibia or femur, an
-        enlarged hemipelvis, a vertebra hot in its body and posterior elements. A lesion
-        confined to the vertebral body or sparing the bone ends should raise other
-        possibilities, chiefly metastasis.
+        Uptake around weight-bearing and hard-working joints is common and rises with
+        age. Degenerative uptake sits on both sides of a joint, often on one compartment
+        (the medial compartment of the knee is typical), and matches the radiographs.
+        Uptake in the middle of a long bone, a vertebral body or a rib, or one that does
+        not respect a joint, needs another explanation.
 
-        Complications are fractures (transverse "banana" fractures of bowed long bones),
-        secondary osteoarthritis, spinal stenosis, deafness from skull involvement and,
-        rarely (under 1%), sarcomatous change, suggested by new pain and a destructive or
-        photopenic area within pagetic bone. A single infusion of a bisphosphonate usually
-        controls bone pain and normalises turnover; the uptake falls with treatment, so the
-        scan can be used to follow it.
+        A hot spot in a hand or wrist, away from the axial skeleton, is most often the
+        injection site: tracer left in or around the vein. Arthritis and old injuries are
+        the other common causes. Asking where the injection was given settles it.
+
+        A whole-body study is read as a pair. On the anterior view (the first image) the
+        patient's right is on the viewer's left, as on a chest radiograph; on the
+        posterior view it is on the viewer's right, so every lateralised finding swaps
+        sides between the two. The viewer lays the pair side by side, inverted
+        (black-on-white, as bone scans are read) and with linked grey scale; the
+        threshold slider lowers the top of the grey scale to bring out faint bone next to
+        the bright bladder.
+        """
+    )
+    + "\n\n"
+    + about(
+        """
+        The anterior image is the whole-body bone scan in the pydicom-data test files
+        (`JPEG-LL.dcm`, the lossless original; `JPEG2000_UNC.dcm` and others are lossy
+        copies of the same projection). It records a dual-head camera, a Tc-99m whole-body
+        protocol, a 256 × 1024 matrix of 2.26 mm pixels and a table speed of about
+        10 cm/min over 1.9 m, but not the agent or the activity: MDP and 740 MBq are the
+        usual adult choice, entered so that the structured fields can be seen. The test
+        data hold no posterior projection. The second image is the anterior image
+        mirrored left–right and labelled posterior, only so that the viewer's ANT/POST
+        layout can be shown. It is not a posterior acquisition: a real posterior view
+        would show the spine, scapulae and kidneys much better and the face and sternum
+        worse.
         """
     ),
     followup=text(
         """
-        A single intravenous infusion of zoledronic acid was given. Alkaline phosphatase was
-        normal at six months and the night pain had resolved.
+        Nothing is known of this patient's course. In practice, a scan like this needs no
+        follow-up scan: the joint uptake is matched against radiographs of the painful
+        joints, and the wrist focus against the injection record.
         """
     ),
     differential=(
-        "Paget disease of bone",
-        "Osteoblastic metastases",
-        "Fibrous dysplasia",
-        "Primary lymphoma of bone",
-        "Chronic osteomyelitis",
+        "Normal bone scan with degenerative joint uptake",
+        "Inflammatory arthritis",
+        "Injection-site activity (the wrist focus)",
+        "Skeletal metastases (no focal axial lesion here)",
+        "Paget disease of bone (would fill a whole bone)",
     ),
     references=(
-        "Demo reference — a clinical guideline on the diagnosis and management of Paget "
-        "disease of bone.",
-        "Demo reference — a standard musculoskeletal radiology textbook, chapter on Paget "
-        "disease.",
+        "Demo reference — a standard nuclear medicine textbook, chapter on skeletal "
+        "scintigraphy: normal appearances and variants.",
+        "Demo reference — a society procedure guideline for bone scintigraphy in adults.",
+        "Demo reference — a review article on pitfalls and artefacts in bone scintigraphy.",
     ),
-    acr_codes=("4.5",),
-    keywords=("Paget disease", "Mickey Mouse sign", "bowed tibia", "alkaline phosphatase"),
-    authors=(AUTHORS["sample"],),
-    radiopharmaceuticals=(DemoDose("Tc-99m MDP", "20", "mCi", "i.v.", "3 hours"),),
-    # Signed-in readers only: a newcomer sees what "institution" visibility does.
-    visibility="institution",
+    acr_codes=("4.1",),
+    keywords=(
+        "normal bone scan",
+        "degenerative joint disease",
+        "osteoarthritis",
+        "injection site",
+        "anterior and posterior views",
+    ),
+    authors=(AUTHORS["demo"], AUTHORS["tech"]),
+    radiopharmaceuticals=(DemoDose("Tc-99m MDP", "740", "MBq", "i.v."),),
     images=(
         DemoImage(
-            NM_WHOLE_BODY,
-            "Demo image (illustrative): planar whole-body bone scintigram, single "
-            "projection, shown black-on-white. " + NM_REUSED,
+            "nm-bone-ant",
+            "Anterior whole-body image",
+            answer_caption="Symmetric skeletal uptake; joint-centred uptake at both "
+            "shoulders and knees (most at the medial left knee); a small focus at the left "
+            "wrist; bladder activity.",
             is_main=True,
-            window=NM_WINDOW,
         ),
         DemoImage(
-            NM_WHOLE_BODY,
-            "Demo image (illustrative): pelvis and lower limbs of the same test scan, enlarged.",
-            answer_caption="The hemipelvis, vertebra and tibia described in this case would "
-            "be looked for here.",
-            window=NM_WINDOW,
-            crop=(0.0, 0.35, 1.0, 0.88),
-            scale=2.0,
+            "nm-bone-post",
+            "Posterior whole-body image — for this demo, the anterior image mirrored left–right",
+            answer_caption="The anterior image mirrored: the same findings, each on the "
+            "other side of the screen, as on a posterior view. Not a real posterior "
+            "acquisition.",
         ),
     ),
 )
 
-_RHABDO = DemoCase(
-    series="bs",
-    title="Soft-tissue uptake in both thighs after a marathon",
-    case_date=dt.date(2024, 10, 8),
-    difficulty=3,
-    quality=4,
-    modality="NM",
-    exam="Whole-body bone scintigraphy",
-    patient_age=29,
-    patient_sex="M",
-    brief_history="29-year-old man with severe thigh pain three days after a marathon.",
-    full_history=text(
-        """
-        29-year-old man who ran his first marathon with little training. Since then he has
-        had severe, symmetric pain and stiffness in both thighs and difficulty climbing
-        stairs. He noticed dark urine on the first evening. A bone scan was requested to
-        look for femoral stress fractures. Creatine kinase, measured after the scan was
-        reported, was 38,000 U/L; creatinine was normal.
-        """
-    ),
-    findings=text(
-        """
-        Intense, symmetric tracer accumulation in the soft tissues of both thighs, shaped
-        like the quadriceps muscles and extending well beyond the femoral cortices. Milder
-        uptake in both calves. The femora themselves are normal: there is no focal or
-        fusiform cortical uptake to suggest a stress fracture or stress reaction.
-
-        Both kidneys and the bladder are seen normally.
-        """
-    ),
-    diagnosis="Exertional rhabdomyolysis of the thigh and calf muscles",
-    discussion=text(
-        """
-        Damaged muscle cells let calcium in. It accumulates in mitochondria and binds to
-        denatured proteins, forming deposits that bone-seeking tracers adsorb onto. The
-        uptake appears within a day of injury, is most intense at about one to two days and
-        usually fades within a week or so. Its shape is the clue: it follows whole muscles
-        or muscle groups rather than bone.
-
-        Uptake outside bone has a long list of causes worth keeping in mind: soft-tissue
-        calcification or ossification (heterotopic ossification, myositis ossificans,
-        calcinosis of connective tissue disease), muscle injury (exertion, crush, seizures,
-        drugs and toxins, ischaemia), tumours (breast, neuroblastoma, sarcoma, mucinous
-        metastases), infarcts, recent intramuscular injections, and technical causes such
-        as free pertechnetate in the thyroid and stomach.
-
-        The bone scan is not how rhabdomyolysis is diagnosed — creatine kinase is — but
-        recognising it on a scan requested for something else spares the patient a wrong
-        diagnosis and prompts checks of renal function and potassium. Acute kidney injury
-        from myoglobin and compartment syndrome are the complications to act on. Here the
-        normal femora also answered the original question.
-        """
-    ),
-    followup=text(
-        """
-        He was admitted for intravenous fluids. Creatine kinase fell steadily, renal
-        function stayed normal, and he was running again six weeks later.
-        """
-    ),
-    differential=(
-        "Exertional rhabdomyolysis",
-        "Drug- or toxin-induced rhabdomyolysis",
-        "Inflammatory myositis",
-        "Early heterotopic ossification",
-        "Bilateral femoral stress reactions (excluded: the uptake is muscular, not cortical)",
-    ),
-    references=(
-        "Demo reference — a review article on extra-osseous uptake of bone-seeking "
-        "radiopharmaceuticals.",
-        "Demo reference — a clinical review of exertional rhabdomyolysis.",
-    ),
-    acr_codes=("4.4",),
-    keywords=("rhabdomyolysis", "soft-tissue uptake", "extra-osseous uptake", "marathon"),
-    authors=(AUTHORS["demo"], AUTHORS["example"]),
-    radiopharmaceuticals=(DemoDose("Tc-99m MDP", "25", "mCi", "i.v.", "3 hours"),),
-    images=(
-        DemoImage(
-            NM_WHOLE_BODY,
-            "Demo image (illustrative): planar whole-body bone scintigram, single "
-            "projection, shown black-on-white. " + NM_REUSED,
-            is_main=True,
-            window=NM_WINDOW,
-        ),
-        DemoImage(
-            NM_WHOLE_BODY,
-            "Demo image (illustrative): pelvis, thighs and knees of the same test scan, enlarged.",
-            answer_caption="Where uptake shaped like the thigh muscles would be looked for.",
-            window=NM_WINDOW,
-            crop=(0.0, 0.36, 1.0, 0.64),
-            scale=2.0,
-        ),
-    ),
-)
-
-_PE = DemoCase(
+_SUBDURAL = DemoCase(
     series="ct",
-    title="Sudden breathlessness ten days after knee replacement",
+    title="Confusion weeks after a fall: a low-density collection over the left hemisphere",
     case_date=dt.date(2024, 6, 17),
     difficulty=2,
     quality=3,
     modality="CT",
-    exam="CT pulmonary angiography",
-    patient_age=63,
-    patient_sex="F",
-    brief_history="63-year-old woman with sudden breathlessness after knee replacement.",
+    exam="CT head without contrast",
+    patient_age=81,
+    patient_sex="M",
+    brief_history="81-year-old man on aspirin, increasingly confused for three weeks.",
     full_history=text(
         """
-        63-year-old woman ten days after a right total knee replacement, with sudden
-        breathlessness and right-sided pleuritic chest pain. Heart rate 112/min, blood
-        pressure 118/74 mmHg, oxygen saturation 89% on room air. Troponin mildly raised.
-        Clinical probability of pulmonary embolism was high, so D-dimer was not measured.
+        81-year-old man who takes aspirin after a coronary stent. He tripped and struck
+        his head about six weeks ago without losing consciousness. For three weeks his
+        family have noticed headaches, slowness and confusion, and for two days he has been
+        dragging his right leg. On examination he is drowsy but obeys commands, with a mild
+        right hemiparesis.
         """
     ),
     findings=text(
         """
-        Filling defects in the right and left pulmonary arteries extend into the lobar and
-        segmental arteries of both lower lobes and the lingula. Seen end-on they are
-        surrounded by a thin rim of contrast; several make acute angles with the vessel
-        wall. A right lower lobe segmental artery is completely occluded and expanded, and
-        a wedge-shaped, pleural-based consolidation in the posterior basal segment is
-        consistent with infarction. Small right pleural effusion.
+        A crescent-shaped extra-axial collection lies over the left cerebral convexity,
+        from the frontal to the parietal region. It is darker than brain and close to CSF
+        in attenuation. It is thickest frontally, where it is divided by a thin septum,
+        and a fine line of slightly higher attenuation (a membrane) runs along its inner
+        border. There is no bright (acute) blood within it on this slice.
 
-        The right ventricle is dilated (RV/LV diameter ratio 1.3) with a flattened
-        interventricular septum, and contrast refluxes into the IVC and hepatic veins.
+        The left hemisphere is compressed and its sulci are effaced. The front of the
+        falx is displaced to the right, by roughly 1 cm. In the right hemisphere an
+        ill-defined area of low attenuation lies in the white matter; one slice cannot say
+        what it is (older small-vessel change or oedema are possible). The scalp over the
+        left frontal bone is thickened.
+
+        Only one slice is available, so the ventricles, the basal cisterns and the
+        uncus — which decide how urgent the mass effect is — cannot be assessed.
         """
     ),
-    diagnosis=(
-        "Acute bilateral pulmonary embolism with CT signs of right-ventricular strain and "
-        "a right lower lobe infarct"
-    ),
+    diagnosis="Left chronic subdural haematoma with midline shift",
     discussion=text(
         """
-        An acute embolus is an intraluminal filling defect: central ("polo mint" end-on,
-        "railway track" in-plane) or eccentric with acute angles to the wall, and an
-        occluded artery is often larger than its neighbours. Peripheral wedge-shaped
-        consolidation, sometimes with central lucency, is an infarct; it is commoner when
-        the bronchial circulation is compromised.
+        Chronic subdural haematoma is a disease of older people. Brain atrophy stretches
+        the bridging veins that cross the subdural space, so a trivial knock — often
+        forgotten — can tear them; antiplatelet drugs and anticoagulants make it likelier.
+        The blood provokes an inflammatory membrane with fragile new vessels that bleed
+        again, so the collection can grow for weeks. Symptoms come late and are vague:
+        headache, confusion, drowsiness, a falling gait, a mild hemiparesis.
 
-        The report should say not only whether there is embolism but how the right heart
-        is coping. A dilated right ventricle (RV/LV ratio above 1.0), a flattened or
-        leftward-bowed septum and reflux of contrast into the IVC and hepatic veins mark a
-        patient at higher risk. With a raised troponin, as here, these findings place a
-        normotensive patient in an intermediate-high risk group, which is watched closely
-        for decompensation rather than treated with thrombolysis at once.
+        On CT a chronic subdural haematoma is a crescent over the convexity, darker than
+        brain, that crosses sutures but not the falx. Membranes and septa, as here, are
+        typical of older collections and make them harder to drain through a single burr
+        hole. Mixed attenuation or a fluid–fluid level means fresh bleeding into the
+        old collection (acute-on-chronic). The main mimic is a *subdural hygroma*: CSF
+        that has leaked into the subdural space, of exactly CSF attenuation, usually
+        without membranes or mass effect. A *subdural empyema* is crescentic too but the
+        patient is septic, and it enhances. An *epidural* collection is lens-shaped and
+        stops at sutures.
 
-        Pitfalls are common: respiratory motion; mixing of unopacified IVC blood during a
-        deep breath, which transiently dilutes contrast ("transient interruption"); hilar
-        lymph nodes and partial-volume averaging; poor bolus timing; streak artefact from
-        dense contrast in the SVC. Chronic thromboembolic disease, pulmonary artery sarcoma
-        and tumour emboli are the real lesions to distinguish.
+        Treatment depends on the patient more than the picture: a symptomatic
+        collection with shift is drained (burr holes or a small craniotomy), antiplatelet
+        drugs are stopped or reversed, and embolisation of the middle meningeal artery is
+        increasingly used to lower the high rate of recurrence.
+        """
+    )
+    + "\n\n"
+    + about(
+        """
+        One slice of a non-contrast head CT (5 mm, \u201cplain\u201d), the file
+        `693_UNCR.dcm` in the pydicom-data test files, as shipped. The rest of the study
+        is not available.
         """
     ),
     followup=text(
         """
-        She was anticoagulated with low-molecular-weight heparin and then a direct oral
-        anticoagulant, monitored for 48 hours without deterioration, and discharged on day
-        five. Echocardiography at three months showed a normal right ventricle.
+        Nothing is known of this patient's course. In practice, a drowsy patient with a
+        hemiparesis and shift would have his aspirin stopped and the collection drained,
+        with a CT afterwards to look for air, fresh blood and re-expansion of the brain.
         """
     ),
     differential=(
-        "Acute pulmonary embolism",
-        "Chronic thromboembolic disease",
-        "Flow (mixing) artefact",
-        "Pulmonary artery sarcoma",
-        "Tumour embolism",
+        "Chronic subdural haematoma",
+        "Subdural hygroma",
+        "Subdural empyema",
+        "Subacute (isodense) subdural haematoma",
+        "Epidural haematoma",
     ),
     references=(
-        "Demo reference — a current international society guideline on acute pulmonary embolism.",
-        "Demo reference — a review article on CT pulmonary angiography pitfalls.",
+        "Demo reference — a standard neuroradiology textbook, chapter on head trauma.",
+        "Demo reference — a review article on the management of chronic subdural "
+        "haematoma, including middle meningeal artery embolisation.",
     ),
-    acr_codes=("6.7",),
-    keywords=("pulmonary embolism", "CTPA", "right ventricular strain", "pulmonary infarct"),
-    authors=(AUTHORS["example"],),
+    acr_codes=("1.4",),
+    keywords=(
+        "chronic subdural haematoma",
+        "midline shift",
+        "membrane",
+        "head CT",
+        "anticoagulation",
+    ),
+    authors=(AUTHORS["example"], AUTHORS["sample"]),
     images=(
         DemoImage(
-            "CT_small.dcm",
-            "Demo image (illustrative): a small axial CT test image through a thoracic "
-            "vertebra, soft-tissue window (W400/L40).",
-            answer_caption="The vertebra, the descending aorta beside it and the paraspinal "
-            "muscles; the pulmonary arteries and the emboli described are outside this crop.",
+            "ct-head-subdural",
+            "Axial CT without contrast, one slice",
+            answer_caption="A left-sided crescentic collection darker than brain, with a "
+            "membrane and a frontal septum; the left hemisphere is compressed and the "
+            "front of the falx is pushed to the right.",
             is_main=True,
-            window=(40.0, 400.0),
-            scale=4.0,
-        ),
-        DemoImage(
-            "CT_small.dcm",
-            "Demo image (illustrative): the same slice in a bone window (W1800/L400).",
-            window=(400.0, 1800.0),
-            scale=4.0,
         ),
     ),
 )
 
-_MS = DemoCase(
-    series="mr",
-    title="Leg numbness a year after painful visual loss",
-    case_date=dt.date(2024, 7, 9),
+_PERFUSION = DemoCase(
+    series="ct",
+    title="Sudden left-sided weakness: a cerebral blood flow map",
+    case_date=dt.date(2024, 9, 2),
     difficulty=3,
     quality=3,
-    modality="MR",
-    exam="MRI brain and cervical spine without and with gadolinium",
-    patient_age=29,
-    patient_sex="F",
-    brief_history="29-year-old woman with leg numbness; painful loss of vision a year ago.",
+    modality="CT",
+    exam="CT perfusion of the brain",
+    patient_age=52,
+    patient_sex="M",
+    brief_history=(
+        "52-year-old man with weakness of the left arm and face that began two hours ago."
+    ),
     full_history=text(
         """
-        29-year-old woman with ten days of numbness rising from both feet to the waist and
-        an electric sensation down the spine when she bends her neck. A year ago she had two
-        weeks of painful blurred vision in the left eye, which recovered fully without
-        investigation.
+        52-year-old man with hypertension, found by his wife unable to lift his left arm,
+        with a left facial droop and slurred speech, two hours after he was last seen
+        well. NIHSS 12. Non-contrast CT showed no haemorrhage. CT perfusion and CT
+        angiography were done before a decision on thrombectomy.
         """
     ),
     findings=text(
         """
-        FLAIR and T2-weighted images show about fifteen ovoid hyperintense white-matter
-        lesions. Several are periventricular with their long axes perpendicular to the
-        lateral ventricles; two lie at the callososeptal interface on sagittal FLAIR; one is
-        juxtacortical in the right frontal lobe; one is in the left middle cerebellar
-        peduncle. In the cervical cord a short, dorsolateral lesion at C3 spans less than one
-        vertebral segment.
+        Two axial slices, 10 mm apart, of a cerebral blood flow (CBF) map: the lower at
+        the level of the basal ganglia and thalami, the upper through the bodies of the
+        lateral ventricles. Bright is high flow; black holes and lines are large vessels
+        and CSF, which the software leaves out of the map.
 
-        After gadolinium, two brain lesions and the cord lesion enhance — one brain lesion
-        with an incomplete ("open") ring — while the others do not. Most lesions have a
-        central vein on susceptibility-weighted images. A few lesions are dark on T1.
+        On both slices a large area of reduced flow occupies the lateral part of the
+        right hemisphere — the insula, the frontal operculum and the lateral frontal,
+        temporal and parietal cortex — the territory of the right middle cerebral artery.
+        The right deep grey matter looks relatively spared on these slices. Flow in the
+        left hemisphere and in the posterior (occipital) cortex of both sides is
+        symmetric and preserved.
         """
     ),
-    diagnosis=(
-        "Relapsing–remitting multiple sclerosis: dissemination in space and in time on a "
-        "single MRI"
-    ),
+    diagnosis="Acute right MCA territory ischaemic stroke",
     discussion=text(
         """
-        The McDonald criteria let MRI establish dissemination in space and in time. In the
-        2017 revision, space is shown by T2 lesions in at least two of four regions —
-        periventricular, cortical or juxtacortical, infratentorial and spinal cord — and
-        time by enhancing and non-enhancing lesions on the same scan, by a new lesion on
-        follow-up, or (as a substitute) by CSF-specific oligoclonal bands. The most recent
-        revision also considers the optic nerve and imaging markers such as the central vein
-        sign. This patient meets space and time on one examination.
+        CT perfusion follows a bolus of contrast through the brain and turns each pixel's
+        time–density curve into maps: cerebral blood *flow* (CBF), cerebral blood
+        *volume* (CBV), mean transit time (MTT) and time to maximum of the residue
+        function (Tmax). In acute ischaemia, tissue that is already infarcted (the
+        *core*) has very low flow and volume; tissue at risk but still salvageable (the
+        *penumbra*) has prolonged transit times with relatively kept volume. Software
+        usually calls CBF below about 30% of the other side core, and Tmax over 6 s
+        hypoperfused; the difference is the mismatch that selects patients for
+        thrombectomy late after onset.
 
-        Typical lesions are ovoid, periventricular and perpendicular to the ventricles
-        ("Dawson fingers"), at the undersurface of the corpus callosum, juxtacortical, in
-        the brainstem and cerebellar peduncles, and in the cord as short peripheral lesions.
-        Open-ring enhancement and the central vein sign favour demyelination over its
-        mimics.
+        One CBF map cannot separate core from penumbra on its own: the CBV and Tmax
+        maps, and CT angiography to find the occluded artery (here one would expect the
+        right M1 or a proximal M2 branch), complete the study. What the CBF map does
+        show well is the territory: a wedge of low flow in the lateral hemisphere, sparing
+        the anterior and posterior cerebral territories, is the right middle cerebral
+        artery.
 
-        The mimics matter. Small-vessel ischaemic and migraine-related lesions spare the
-        callososeptal interface and the cord. Neuromyelitis optica spectrum disorder
-        (AQP4 antibodies) causes longitudinally extensive myelitis over three or more
-        segments and lesions around the fourth ventricle and area postrema; MOG
-        antibody-associated disease causes long anterior optic neuritis and fluffy lesions.
-        ADEM is usually monophasic with simultaneous lesions. Sarcoidosis, vasculitis and
-        Susac syndrome complete the list.
+        Pitfalls: read the side from the image's orientation, not from habit; chronic
+        infarcts also have low flow but are already dark on non-contrast CT; seizures can
+        lower or raise flow; a severe carotid stenosis, a poor bolus or patient motion can
+        produce broad, non-territorial abnormalities.
+        """
+    )
+    + "\n\n"
+    + about(
+        """
+        The two frames of `eCT_Supplemental.dcm` in the pydicom test files, an Enhanced
+        CT perfusion map whose own header calls it an MCA stroke example. It was stored
+        with the patient's right on the viewer's right; for this demo the columns (and
+        the orientation attributes with them) were flipped to the usual radiological
+        view, right on the viewer's left. Its colour palette is not shown: the map is
+        read in grey.
         """
     ),
     followup=text(
         """
-        CSF showed oligoclonal bands not present in serum; AQP4 and MOG antibodies were
-        negative. She started disease-modifying therapy; MRI at six months showed no new
-        lesions.
+        Nothing is known of this patient's course. In practice, with a proximal right
+        MCA occlusion on CT angiography, a small core and a large mismatch, he would be
+        given thrombolysis if eligible and taken for mechanical thrombectomy.
         """
     ),
     differential=(
-        "Multiple sclerosis",
-        "Neuromyelitis optica spectrum disorder",
-        "MOG antibody-associated disease",
-        "Acute disseminated encephalomyelitis",
-        "Small-vessel ischaemic or migraine-related white-matter lesions",
-        "Neurosarcoidosis",
+        "Acute right MCA territory ischaemic stroke",
+        "Chronic right MCA territory infarct",
+        "Post-ictal change after a seizure",
+        "Hypoperfusion from a severe right carotid stenosis",
+        "Technical artefact (bolus timing, motion)",
     ),
     references=(
-        "Demo reference — the current revision of the McDonald diagnostic criteria for "
-        "multiple sclerosis.",
-        "Demo reference — a consensus review on MRI in the diagnosis of multiple sclerosis "
-        "and its mimics.",
+        "Demo reference — a current stroke society guideline on the early management of "
+        "acute ischaemic stroke.",
+        "Demo reference — a review article on CT perfusion in acute stroke: maps, "
+        "thresholds and pitfalls.",
     ),
-    acr_codes=("1.2", "3.2"),
-    keywords=("multiple sclerosis", "McDonald criteria", "Dawson fingers", "central vein sign"),
-    authors=(AUTHORS["sample"], AUTHORS["demo"]),
+    acr_codes=("1.7",),
+    keywords=(
+        "CT perfusion",
+        "cerebral blood flow",
+        "middle cerebral artery",
+        "acute ischaemic stroke",
+        "penumbra",
+    ),
+    authors=(AUTHORS["sample"],),
     images=(
         DemoImage(
-            "emri_small.dcm",
-            "Demo image (illustrative): one frame of a small (64 × 64) T1-weighted brain MR "
-            "test file.",
-            answer_caption="Cortex, white matter and a lateral ventricle; the lesions "
-            "described are not in this dataset.",
+            "ct-perfusion",
+            "CT perfusion, blood flow map: two axial slices",
+            answer_caption="Reduced flow in the lateral right hemisphere (insula, frontal "
+            "operculum, lateral temporal and parietal cortex) on both slices: the right "
+            "MCA territory.",
             is_main=True,
-            scale=4.0,
         ),
+    ),
+)
+
+_HEAD_CT = DemoCase(
+    series="ct",
+    title="Dizziness in an older woman: the skull-base slice of a head CT",
+    case_date=dt.date(2024, 10, 8),
+    difficulty=2,
+    quality=4,
+    modality="CT",
+    exam="CT head",
+    patient_age=76,
+    patient_sex="F",
+    brief_history="76-year-old woman with two days of dizziness and unsteadiness.",
+    full_history=text(
+        """
+        76-year-old woman with two days of dizziness and unsteady walking, no headache,
+        no weakness and no speech disturbance. A CT was done in the emergency department
+        to exclude haemorrhage.
+        """
+    ),
+    findings=text(
+        """
+        One axial slice, angled along the skull base (the gantry was tilted about 22°),
+        through the frontal sinuses and orbital roofs, the middle cranial fossae, the
+        sella and sphenoid sinus, the petrous temporal bones and the posterior fossa.
+
+        The frontal lobes (gyri recti), both temporal lobes, the pons, the fourth
+        ventricle and both cerebellar hemispheres have normal attenuation and
+        grey–white differentiation. There is no haemorrhage, mass, low-attenuation area
+        or extra-axial collection. The fourth ventricle is in the midline and not
+        compressed. The temporal sulci are slightly prominent, in keeping with age.
+
+        The frontal and sphenoid sinuses and the mastoid air cells are clear; the right
+        mastoid is more extensively pneumatised than the left, a common asymmetry. Faint
+        dark streaks cross the posterior fossa between the dense petrous bones: beam
+        hardening, not disease.
+        """
+    ),
+    diagnosis="Normal head CT for age",
+    discussion=text(
+        """
+        The skull base is the hardest part of a head CT. Dense bone surrounds small
+        structures, partial volume blurs the temporal lobes against the middle cranial
+        fossa floor, and X-rays passing through both petrous bones lose their low-energy
+        photons (*beam hardening*), leaving dark bands across the pons and cerebellum
+        that can mimic infarcts or, where they are bright, haemorrhage. Tilting the
+        gantry along the skull base, thin slices and iterative reconstruction reduce them;
+        following a band beyond the brain, or seeing it vanish on the next slice, exposes
+        it.
+
+        A normal CT does not exclude a posterior circulation stroke: CT misses most
+        small brainstem and cerebellar infarcts in the first hours. In a dizzy patient the
+        bedside examination (gait, nystagmus, head impulse test) and, when a central
+        cause is suspected, MRI with diffusion-weighted imaging are what answer the
+        question.
+
+        Reading a normal study well means naming each structure on the slice and
+        checking it: sinuses and mastoids, orbits, temporal lobes, the pons, the fourth
+        ventricle (its shape and position report mass effect in the posterior fossa),
+        the cerebellum and the basal cisterns.
+        """
+    )
+    + "\n\n"
+    + about(
+        """
+        One slice of a head CT, the file `J2K_pixelrep_mismatch.dcm` in the pydicom-data
+        test files, whose header gives the age. Its JPEG 2000 codestream and its
+        (0028,0103) Pixel Representation disagree, which confuses some decoders, so it
+        was decompressed for the demo; the pixels are unchanged.
+        """
+    ),
+    followup=text(
+        """
+        Nothing is known of this patient's course. In practice, an unremarkable CT with
+        worrying bedside signs (a normal head impulse test, direction-changing nystagmus
+        or a skew deviation) leads to MRI with diffusion-weighted imaging.
+        """
+    ),
+    differential=(
+        "Normal head CT for age",
+        "Early posterior circulation infarct, not yet visible on CT",
+        "Beam-hardening artefact mistaken for infarct or haemorrhage",
+        "Age-related atrophy",
+    ),
+    references=(
+        "Demo reference — a standard neuroradiology textbook, chapter on normal CT "
+        "anatomy of the skull base and posterior fossa.",
+        "Demo reference — a review article on CT artefacts and how to recognise them.",
+    ),
+    acr_codes=("1.1",),
+    keywords=("normal head CT", "skull base", "posterior fossa", "beam hardening", "dizziness"),
+    authors=(AUTHORS["example"],),
+    # Signed-in readers only: a newcomer sees what "institution" visibility does.
+    visibility="institution",
+    images=(
         DemoImage(
-            "emri_small.dcm",
-            "Demo image (illustrative): another frame of the same test series.",
-            frame=5,
-            scale=4.0,
+            "ct-head",
+            "Axial CT through the skull base, one slice",
+            answer_caption="Normal frontal lobes, temporal lobes, pons, fourth ventricle "
+            "and cerebellum; clear sinuses and mastoids; faint beam-hardening streaks "
+            "across the posterior fossa.",
+            is_main=True,
+        ),
+    ),
+)
+
+_CT_STACK = DemoCase(
+    series="ct",
+    title="Scrolling a CT stack: from the mid-thorax to the kidneys",
+    case_date=dt.date(2024, 11, 19),
+    difficulty=1,
+    quality=3,
+    modality="CT",
+    exam="CT, three axial slices (an assembled teaching stack)",
+    patient_age=None,
+    patient_sex="",
+    brief_history=(
+        "Not one patient: three axial CT slices of three people, ordered head to foot, "
+        "put together to practise scrolling and windowing. Name what you see."
+    ),
+    full_history=text(
+        """
+        A teaching stack. The public DICOM test files hold no CT series of several
+        readable slices, so three single slices of three different people were put into
+        one series, in head-to-foot order, to show how a stack is scrolled (mouse wheel,
+        or the arrow keys) and how window presets change what is visible. The gaps
+        between the slices are not real, and the fields of view differ.
+        """
+    ),
+    findings=text(
+        """
+        1. Mid-thorax, after intravenous contrast, small field of view (about 8.5 cm): a
+        thoracic vertebra with its body, pedicles, laminae and spinous process around the
+        spinal canal; a rib articulating with it on the right; the descending aorta in
+        front of it on the left; the paraspinal muscles behind; lung at the edges.
+
+        2. Thoracolumbar junction, without contrast, small field of view (about 15 cm): a
+        lower thoracic or upper lumbar vertebra, with the posterior costophrenic recesses
+        of both lungs as dark crescents beside it and the lowest ribs lateral to them;
+        the upper abdominal soft tissues and fat in front.
+
+        3. Upper abdomen, early (arterial-phase) contrast: the liver, the spleen, both
+        kidneys with their cortex enhancing more than the medulla (corticomedullary
+        phase), the renal pelvis on the right, the brightly enhancing pancreas, the aorta
+        with the superior mesenteric artery in front of it, the inferior vena cava,
+        bowel with air, and a lumbar vertebra.
+
+        Nothing abnormal is seen on any of the three slices.
+        """
+    ),
+    diagnosis="Normal CT anatomy",
+    discussion=text(
+        """
+        A CT study is read by scrolling, never slice by slice in isolation: structures
+        are recognised by following them from one slice to the next (a vessel stays
+        round and continuous, a node does not; bowel can be traced, a mass cannot). On a
+        real series, slices are contiguous or overlapping, so the whole volume is seen;
+        here, three slices from three people only show the mechanics.
+
+        Window settings decide what can be seen. A soft-tissue window (W400 / L40–50)
+        shows organs, vessels and fat; a lung window (W1500 / L−600) shows the lungs
+        and airways; a bone window (W2000 / L300) shows cortex and trabeculae. Try
+        each preset on every slice: the lungs at the edges of slices 1 and 2 appear
+        only in the lung window, and the trabecular pattern of each vertebra only in the
+        bone window.
+
+        The phase of contrast matters too. Slice 3 is early: the renal cortex enhances
+        before the medulla, and the pancreas is at its brightest (the pancreatic phase).
+        On a portal venous phase, a minute later, the kidneys enhance evenly and the
+        liver is brighter.
+        """
+    )
+    + "\n\n"
+    + about(
+        """
+        Slice 1 is `CT_small.dcm` (pydicom), slice 2 `bad_sequence.dcm` and slice 3
+        `explicit_VR-UN.dcm` (pydicom-data), given one series and one pseudonymous
+        patient for the demo. Slice 3 was stored upside down (its orientation attributes
+        said so) and has been turned upright. Slices 2 and 3 were decompressed. No slice
+        was otherwise altered, and no patient has all three.
+        """
+    ),
+    followup=text(
+        """
+        None: these slices are from three different people, and nothing is known of
+        any of them.
+        """
+    ),
+    differential=(
+        "Normal anatomy",
+        "A diaphragmatic crus mistaken for a retrocrural node",
+        "Unopacified bowel mistaken for a mass",
+        "Corticomedullary enhancement mistaken for renal disease",
+    ),
+    references=(
+        "Demo reference — a cross-sectional anatomy atlas (CT, thorax and abdomen).",
+        "Demo reference — a review article on CT window settings and contrast phases.",
+    ),
+    acr_codes=("0.1",),
+    keywords=("normal anatomy", "CT windows", "stack scrolling", "contrast phases"),
+    authors=(AUTHORS["demo"],),
+    images=(
+        DemoImage(
+            "ct-stack",
+            "Axial CT, three slices of three people (an assembled teaching stack)",
+            answer_caption="1: thoracic vertebra, rib and descending aorta; 2: "
+            "thoracolumbar junction with the posterior costophrenic recesses; 3: liver, "
+            "spleen, pancreas and kidneys in the corticomedullary phase.",
+            is_main=True,
+        ),
+    ),
+)
+
+_SHOULDER = DemoCase(
+    series="mr",
+    title="Shoulder pain with overhead work: is the cuff torn?",
+    case_date=dt.date(2025, 1, 14),
+    difficulty=3,
+    quality=4,
+    modality="MR",
+    exam="MRI shoulder without contrast",
+    patient_age=45,
+    patient_sex="M",
+    brief_history="45-year-old man with shoulder pain on overhead work; rule out a cuff tear.",
+    full_history=text(
+        """
+        45-year-old electrician with three months of right shoulder pain when working
+        overhead, no injury, full strength on examination and a painful arc. MRI was
+        requested to exclude a rotator cuff tear before a course of physiotherapy.
+        """
+    ),
+    findings=text(
+        """
+        Coronal oblique T1-weighted spin-echo image along the supraspinatus. The
+        supraspinatus muscle lies under the acromioclavicular joint, and its tendon runs
+        over the top of the humeral head to the greater tuberosity as a continuous dark
+        band of even thickness, with no gap, no retraction and no fluid-like defect. The
+        fat plane between the tendon and the acromion is preserved. The muscle has normal
+        bulk and no fatty infiltration.
+
+        The marrow of the humeral head, acromion and clavicle is bright (fatty) and
+        normal; the thin dark line across the humeral head is the healed growth plate
+        (physeal scar). The acromion is flat on its undersurface, and the
+        acromioclavicular joint is not enlarged. The deltoid and subcutaneous fat are
+        normal.
+        """
+    ),
+    diagnosis="Intact rotator cuff: normal MRI",
+    discussion=text(
+        """
+        A normal study is worth reading as carefully as an abnormal one: it is how a
+        reader learns what the normal tendon, footprint and muscle look like. The
+        supraspinatus tendon should be uniformly dark and of even thickness all the way
+        to its footprint on the greater tuberosity; the muscle belly should be as large as
+        the fossa that holds it, without streaks of fat.
+
+        Three traps make a normal cuff look torn. The *magic-angle effect*: where the
+        tendon curves at about 55° to the magnetic field its signal rises on short-TE
+        images (T1, proton density) and falls again on T2 — a tear stays bright on T2.
+        *Partial volume* with the muscle–tendon junction or the interval between
+        supraspinatus and infraspinatus. And the normal *critical zone* near the
+        insertion, where the tendon is thinner. A tear is fluid-bright on T2, interrupts
+        the fibres and, when full-thickness, lets fluid into the subacromial–subdeltoid
+        bursa.
+
+        Calling an artefact a tear leads to unnecessary surgery; missing a tear lets the
+        muscle atrophy and the tendon retract until it can no longer be repaired.
+        """
+    )
+    + "\n\n"
+    + about(
+        """
+        One coronal oblique T1-weighted image of a right shoulder, the file
+        `MR2_J2KR.dcm` in the pydicom-data test files (JPEG 2000 lossless), as shipped.
+        The T2-weighted images that would complete the study are not available.
+        """
+    ),
+    followup=text(
+        """
+        Nothing is known of this patient's course. In practice, with an intact cuff and
+        subacromial pain, a course of physiotherapy comes before any further imaging.
+        """
+    ),
+    differential=(
+        "Normal rotator cuff",
+        "Supraspinatus tendinopathy",
+        "Partial-thickness articular-side tear",
+        "Magic-angle effect mistaken for a tear",
+        "Calcific tendinitis",
+    ),
+    references=(
+        "Demo reference — a standard musculoskeletal MRI textbook, chapter on the shoulder.",
+        "Demo reference — a review article on MRI artefacts and pitfalls in musculoskeletal "
+        "imaging.",
+    ),
+    acr_codes=("4.1",),
+    keywords=("rotator cuff", "supraspinatus", "normal anatomy", "magic angle", "shoulder MRI"),
+    authors=(AUTHORS["sample"],),
+    images=(
+        DemoImage(
+            "mr-shoulder",
+            "Coronal oblique T1-weighted image of the right shoulder",
+            answer_caption="The supraspinatus tendon runs intact over the humeral head to "
+            "the greater tuberosity; normal marrow, a physeal scar, a flat acromion.",
+            is_main=True,
         ),
     ),
 )
@@ -887,65 +939,74 @@ _MS = DemoCase(
 _LIVER = DemoCase(
     series="mr",
     title="Rim-enhancing liver lesion after colon cancer surgery",
-    case_date=dt.date(2024, 9, 2),
+    case_date=dt.date(2024, 9, 23),
     difficulty=3,
     quality=4,
     modality="MR",
-    exam="MRI liver with dynamic gadolinium and diffusion",
+    exam="MRI upper abdomen with dynamic gadolinium",
     patient_age=58,
     patient_sex="M",
     brief_history="58-year-old man with a rising CEA after colon cancer surgery.",
     full_history=text(
         """
-        58-year-old man 18 months after sigmoid colectomy for a stage III adenocarcinoma and
-        adjuvant chemotherapy. CEA has risen from 2 to 14 ng/mL. Surveillance CT showed an
-        indeterminate low-attenuation liver lesion; MRI was requested to characterise it and
-        to look for others before a decision on surgery. No fever; liver tests normal.
+        58-year-old man 18 months after sigmoid colectomy for a stage III adenocarcinoma
+        and adjuvant chemotherapy. CEA has risen from 2 to 14 ng/mL. Surveillance CT
+        showed an indeterminate low-attenuation liver lesion; MRI was requested to
+        characterise it before a decision on surgery. No fever; liver tests normal.
         """
     ),
     findings=text(
         """
-        A round 4 cm mass in the central right liver near the gallbladder fossa. After
-        gadolinium it has an irregular enhancing rim and a non-enhancing, darker centre, and
+        Axial fat-suppressed 3D T1-weighted gradient-echo image during the dynamic
+        series after gadolinium. A round mass about 4 cm across lies in the anterior
+        liver. It has an irregular, enhancing rim and a darker, non-enhancing centre, and
         the liver around it enhances more than the rest of the parenchyma (a perfusion
-        change). On T2-weighted images (not shown) it is moderately bright with a brighter
-        centre, and on diffusion-weighted images the rim restricts. There is no capsule, no
-        washout of an arterially enhancing nodule, and no progressive fill-in on delayed
-        images.
+        change). The rest of the liver on this slice is smooth-edged and uniform.
 
-        No other liver lesion. The liver is not cirrhotic. Portal and hepatic veins are
-        patent; no enlarged nodes.
+        Both kidneys show corticomedullary enhancement and the aorta is bright; the other
+        organs on this slice are unremarkable.
         """
     ),
-    diagnosis="Solitary colorectal cancer metastasis to the liver",
+    diagnosis="Colorectal cancer metastasis to the liver",
     discussion=text(
         """
         The liver drains the bowel through the portal vein and is the commonest site of
         colorectal metastasis; up to about half of patients develop liver disease at some
-        point. Colorectal metastases are usually hypovascular: rim (perilesional)
-        enhancement on arterial and portal phases, a "target" appearance on T2 and
-        diffusion, and peripheral washout on delayed images. Mucinous metastases can be very
-        bright on T2 and may calcify.
+        point. Colorectal metastases are usually hypovascular: rim enhancement on arterial
+        and portal phases, a "target" appearance on T2 and diffusion, and peripheral
+        washout on delayed images. The liver around a metastasis often enhances more in
+        the arterial phase, as here, because the tumour alters the local portal and
+        arterial supply.
 
-        MRI with diffusion and a hepatobiliary contrast agent is the most sensitive test for
-        small metastases and is used before surgery, when finding one more lesion changes the
-        plan. Resection offers the best chance of long survival if all disease can be removed
-        while leaving enough healthy liver (roughly 20–30%, more after heavy chemotherapy
-        or with underlying liver disease); ablation and systemic therapy fill the gaps.
+        MRI with diffusion and a hepatobiliary contrast agent is the most sensitive test
+        for small metastases and is used before surgery, when finding one more lesion
+        changes the plan. Resection offers the best chance of long survival if all
+        disease can be removed while leaving enough healthy liver; ablation and systemic
+        therapy fill the gaps.
 
-        Rim enhancement is not specific. A pyogenic abscess is usually septated or clustered,
-        with a double-target appearance and a septic patient; intrahepatic
+        Rim enhancement is not specific. A pyogenic abscess is usually septated or
+        clustered, with a double-target appearance and a septic patient; intrahepatic
         cholangiocarcinoma shows capsular retraction and delayed central enhancement;
         hepatocellular carcinoma usually arises in a cirrhotic liver with arterial
-        enhancement, washout and a capsule; a haemangioma fills in from the periphery with
-        discontinuous nodules that follow the blood pool.
+        enhancement, washout and a capsule; a haemangioma fills in from the periphery
+        with discontinuous nodules that follow the blood pool.
+        """
+    )
+    + "\n\n"
+    + about(
+        """
+        One image of a dynamic liver MRI, the file `MR-SIEMENS-DICOM-WithOverlays.dcm` in
+        the pydicom-data test files, as shipped; its header gives the age and sex and
+        calls the lesion a marked lesion. The overlay that circled it does not survive
+        de-identification, which is as well for an unknown. Only this image is available:
+        the other phases and sequences described in the discussion are not.
         """
     ),
     followup=text(
         """
-        After multidisciplinary review he had a segmental liver resection. Pathology showed
-        metastatic adenocarcinoma consistent with the colorectal primary, with clear margins.
-        CEA returned to normal.
+        Nothing is known of this patient's course. In practice, a solitary metastasis
+        with a normal remaining liver would be discussed at a multidisciplinary meeting
+        for resection or ablation, after PET-CT to exclude disease elsewhere.
         """
     ),
     differential=(
@@ -965,97 +1026,104 @@ _LIVER = DemoCase(
     authors=(AUTHORS["example"], AUTHORS["sample"]),
     images=(
         DemoImage(
-            "MR-SIEMENS-DICOM-WithOverlays.dcm",
-            "Axial fat-suppressed 3D T1-weighted gradient-echo image of the liver after "
-            "gadolinium (public DICOM test file).",
-            answer_caption="A round lesion in the central right liver with an enhancing rim "
+            "mr-liver",
+            "Axial fat-suppressed T1-weighted image of the upper abdomen after gadolinium",
+            answer_caption="A round lesion in the anterior liver with an enhancing rim "
             "and a darker centre; the liver around it enhances more than the rest.",
             is_main=True,
         ),
     ),
 )
 
-_SHOULDER = DemoCase(
+_BRAIN_3D = DemoCase(
     series="mr",
-    title="Shoulder pain with overhead work: tear or pitfall?",
-    case_date=dt.date(2025, 1, 14),
-    difficulty=4,
-    quality=4,
+    title="Ten slices of a 3D T1-weighted volume",
+    case_date=dt.date(2024, 7, 9),
+    difficulty=1,
+    quality=2,
     modality="MR",
-    exam="MRI shoulder without contrast",
-    patient_age=45,
-    patient_sex="M",
-    brief_history="45-year-old man with shoulder pain on overhead work; rule out a cuff tear.",
+    exam="MRI, 3D T1-weighted gradient echo at 3 T (a small crop)",
+    patient_age=34,
+    patient_sex="F",
+    brief_history=(
+        "34-year-old woman with headaches; a 3D T1-weighted volume, shown as a small crop."
+    ),
     full_history=text(
         """
-        45-year-old electrician with three months of right shoulder pain when working
-        overhead, no injury, full strength on examination and a painful arc. MRI was
-        requested to exclude a rotator cuff tear before a course of physiotherapy.
+        34-year-old woman with occasional tension-type headaches and a normal
+        neurological examination. MRI was done to reassure. Only a small crop of one
+        sequence is shown: it is here to practise scrolling through a multi-frame image.
         """
     ),
     findings=text(
         """
-        On coronal oblique T1-weighted images the humeral head and glenoid marrow are
-        normal, the acromion is flat, and the supraspinatus tendon runs in continuity to its
-        footprint on the greater tuberosity. Near its insertion the tendon shows a small
-        zone of intermediate signal on the short-TE (T1 and proton-density) images; on the
-        long-TE fat-suppressed T2-weighted images (not shown) the same segment is uniformly
-        dark, with normal thickness and no fluid-bright defect.
+        Ten contiguous slices, 1.2 mm apart, of a 3D T1-weighted gradient-echo volume
+        acquired at 3 T, cropped to a small square (64 × 64 pixels) at the edge of a
+        lateral ventricle. White matter is brighter than grey matter, and CSF is dark, as
+        on any T1-weighted image. Gyri with bright white-matter cores and a grey cortical
+        ribbon fill one side of the crop; the dark lateral ventricle, lined by bright
+        white matter, curves along the other. Scrolling through the slices, the sulci
+        and the ventricle change shape smoothly, as they do through a real volume.
 
-        No muscle atrophy or fatty infiltration, no subacromial–subdeltoid bursal fluid,
-        normal acromioclavicular joint.
+        The grey–white junction is sharp everywhere, and no focal abnormality is seen in
+        this small part of the brain.
         """
     ),
-    diagnosis=(
-        "No rotator cuff tear: intermediate tendon signal from the magic-angle effect "
-        "(normal shoulder MRI)"
-    ),
+    diagnosis="Normal brain MRI",
     discussion=text(
         """
-        Tendons are dark on MRI because their tightly ordered collagen makes T2 very short.
-        When the fibres lie at about 55° to the main magnetic field — the "magic angle" —
-        that dipolar shortening disappears and the tendon brightens on short-TE sequences
-        (T1, proton density, gradient echo). The curving supraspinatus tendon near its
-        insertion passes through that angle in most shoulders.
+        A 3D T1-weighted gradient-echo sequence (MPRAGE, TFE, BRAVO by manufacturer)
+        acquires the whole head as one volume of thin, contiguous slices, typically
+        about 1 mm in every direction. Its strength is anatomy: grey and white matter
+        are well separated, so cortical thickness, the grey–white junction and small
+        malformations of cortical development can be judged, and the volume can be
+        reformatted in any plane. After gadolinium it is the standard for finding small
+        enhancing lesions.
 
-        The rule that separates artefact from disease is simple: the magic-angle effect
-        fades on long-TE (T2-weighted) images, whereas tendinopathy keeps some signal and
-        usually thickens the tendon, and a tear is fluid-bright on T2 and interrupts the
-        fibres. Repositioning the arm changes the angle and the artefact with it.
+        On T1 weighting, fat and white matter (rich in myelin) are bright, grey matter is
+        darker and CSF is darkest. A blurred grey–white junction suggests focal cortical
+        dysplasia; chronic demyelinating lesions can appear dark ("black holes").
 
-        Calling an artefact a tear leads to unnecessary surgery; missing a tear leads to
-        muscle atrophy and a cuff that can no longer be repaired. Normal cases like this
-        one are worth studying for that reason: the reader learns what a normal tendon,
-        footprint and muscle belly look like before judging an abnormal one.
+        Many vendors now store such a volume as one *multi-frame* (enhanced) DICOM file
+        instead of hundreds of single-slice files; the viewer scrolls through its frames
+        exactly as through a stack of files.
+        """
+    )
+    + "\n\n"
+    + about(
+        """
+        The file `emri_small.dcm` in the pydicom test files, an Enhanced MR image of
+        ten frames, as shipped: a 64 × 64 crop of a 3D T1-weighted volume, already
+        de-identified by its publisher. The crop is too small to tell the plane with
+        certainty.
         """
     ),
     followup=text(
         """
-        He completed twelve weeks of physiotherapy for subacromial pain and returned to full
-        work without further imaging.
+        Nothing is known of this patient's course. In practice, a normal MRI in a
+        patient with tension-type headache ends the imaging.
         """
     ),
     differential=(
-        "Magic-angle effect in a normal tendon",
-        "Supraspinatus tendinopathy",
-        "Partial-thickness articular-side tear",
-        "Calcific tendinitis",
+        "Normal brain",
+        "Focal cortical dysplasia (a blurred grey–white junction)",
+        "Chronic demyelinating lesions (dark on T1)",
+        "Motion artefact mistaken for abnormal signal",
     ),
     references=(
-        "Demo reference — a standard musculoskeletal MRI textbook, chapter on the shoulder.",
-        "Demo reference — a review article on MRI artefacts and pitfalls in musculoskeletal "
-        "imaging.",
+        "Demo reference — a standard neuroradiology textbook, chapter on MRI technique "
+        "and normal brain anatomy.",
+        "Demo reference — a review article on 3D T1-weighted imaging in clinical neuroradiology.",
     ),
-    acr_codes=("4.1",),
-    keywords=("magic angle", "rotator cuff", "supraspinatus", "normal anatomy", "pitfall"),
-    authors=(AUTHORS["sample"],),
+    acr_codes=("1.1",),
+    keywords=("normal brain", "3D T1", "multi-frame", "grey-white differentiation"),
+    authors=(AUTHORS["sample"], AUTHORS["demo"]),
     images=(
         DemoImage(
-            "MR2_UNCI.dcm",
-            "Coronal oblique T1-weighted spin-echo image of the shoulder (public DICOM test "
-            "file).",
-            answer_caption="Humeral head, glenoid, acromion, deltoid, and the supraspinatus "
-            "running over the humeral head to the greater tuberosity.",
+            "mr-brain-3d",
+            "3D T1-weighted gradient-echo images, ten contiguous slices (small crop)",
+            answer_caption="Bright white matter, a grey cortical ribbon and a dark lateral "
+            "ventricle, changing smoothly through ten normal slices.",
             is_main=True,
         ),
     ),
@@ -1074,23 +1142,20 @@ _CANNONBALL = DemoCase(
     brief_history="52-year-old woman with cough and weight loss.",
     full_history=text(
         """
-        52-year-old woman with two months of dry cough, breathlessness on exertion and 6 kg
-        weight loss. Two years ago she had a hysterectomy for a uterine leiomyosarcoma. No
-        fever; she has never smoked.
+        52-year-old woman with two months of dry cough, breathlessness on exertion and
+        6 kg weight loss. Two years ago she had a hysterectomy for a uterine
+        leiomyosarcoma. No fever; she has never smoked.
         """
     ),
     findings=text(
         """
-        Numerous well-defined round opacities of varying size, the largest about 4 cm, are
-        scattered through both lungs, more in the middle and lower zones. None is cavitated
-        or calcified. Heart size is normal, the mediastinum is not widened and there is no
-        pleural effusion or bone lesion.
+        Numerous well-defined round opacities of varying size, the largest about 4 cm,
+        are scattered through both lungs, more in the middle and lower zones. None is
+        visibly cavitated. The heart is not enlarged, the mediastinum is not widened and
+        there is no large pleural effusion. The bones shown are unremarkable.
         """
     ),
-    diagnosis=(
-        "Haematogenous pulmonary metastases (\u201ccannonball\u201d pattern) from uterine "
-        "leiomyosarcoma"
-    ),
+    diagnosis="Pulmonary metastases (\u201ccannonball\u201d pattern)",
     discussion=text(
         """
         Tumour cells reaching the lungs through the blood lodge in the small peripheral
@@ -1098,27 +1163,37 @@ _CANNONBALL = DemoCase(
         (they arrive at different times) and commonest at the bases, where blood flow is
         greatest. Large, smooth "cannonball" metastases are classically from renal cell
         carcinoma, sarcomas (leiomyosarcoma, osteosarcoma, synovial sarcoma),
-        choriocarcinoma and germ-cell tumours, and colorectal carcinoma. Cavitation suggests
-        squamous cell carcinoma or sarcoma, or follows chemotherapy; calcification suggests
-        osteosarcoma or chondrosarcoma, mucinous adenocarcinoma, or treated disease.
+        choriocarcinoma and germ-cell tumours, and colorectal carcinoma. Cavitation
+        suggests squamous cell carcinoma or sarcoma, or follows chemotherapy;
+        calcification suggests osteosarcoma or chondrosarcoma, mucinous adenocarcinoma,
+        or treated disease.
 
-        The lung is the commonest site of distant spread of uterine leiomyosarcoma. In a
-        woman with a previous hysterectomy for a *benign* leiomyoma, the same picture may be
-        benign metastasizing leiomyoma, a slow-growing condition of smooth-muscle nodules.
+        In a woman with a previous hysterectomy for a *benign* leiomyoma, the same
+        picture may be benign metastasizing leiomyoma, a slow-growing condition of
+        smooth-muscle nodules.
 
-        Other causes of multiple nodules have their own clues: septic emboli are peripheral,
-        cavitate and change from day to day in a febrile patient; granulomatosis with
-        polyangiitis cavitates; arteriovenous malformations have feeding and draining
-        vessels; infections such as fungi and mycobacteria come with a clinical story. CT
-        counts and measures the nodules and, in sarcoma with limited disease, helps to
-        choose patients for metastasectomy.
+        Other causes of multiple nodules have their own clues: septic emboli are
+        peripheral, cavitate and change from day to day in a febrile patient;
+        granulomatosis with polyangiitis cavitates; arteriovenous malformations have
+        feeding and draining vessels; infections such as fungi and mycobacteria come with
+        a clinical story. CT counts and measures the nodules and, in sarcoma with
+        limited disease, helps to choose patients for metastasectomy.
+        """
+    )
+    + "\n\n"
+    + about(
+        """
+        A PA chest radiograph, the file `RG1_J2KR.dcm` in the pydicom-data test files
+        (JPEG 2000 lossless), as shipped but for its pixel spacing, which was 0 (unknown)
+        and has been removed. The primary tumour is not known: the history gives one for
+        the case to be read as a whole.
         """
     ),
     followup=text(
         """
-        CT showed more than twenty nodules in both lungs and no other site of disease. CT-
-        guided biopsy confirmed metastatic leiomyosarcoma, and systemic chemotherapy was
-        started.
+        Nothing is known of this patient's course. In practice, CT of the chest, abdomen
+        and pelvis would count the nodules and look for other disease, and a CT-guided
+        biopsy of one nodule would confirm the diagnosis before treatment.
         """
     ),
     differential=(
@@ -1139,8 +1214,8 @@ _CANNONBALL = DemoCase(
     authors=(AUTHORS["demo"],),
     images=(
         DemoImage(
-            "RG1_UNCI.dcm",
-            "PA chest radiograph (public DICOM test file).",
+            "cr-chest",
+            "PA chest radiograph",
             answer_caption="Many well-defined round opacities of different sizes in both "
             "lungs; the heart is not enlarged.",
             is_main=True,
@@ -1151,59 +1226,71 @@ _CANNONBALL = DemoCase(
 _NOF = DemoCase(
     series="cr",
     title="Bubbly lesion in the distal tibia of a teenager",
-    case_date=dt.date(2024, 11, 19),
+    case_date=dt.date(2024, 5, 21),
     difficulty=2,
     quality=5,
     modality="CR",
-    exam="Radiographs of the right tibia and ankle",
+    exam="Radiograph of the right tibia and ankle, AP",
     patient_age=15,
     patient_sex="F",
     brief_history="15-year-old girl with an ankle sprain; incidental finding on the radiograph.",
     full_history=text(
         """
         15-year-old girl who twisted her right ankle playing netball. She has had no
-        previous pain in the leg, no night pain and no swelling. Radiographs were taken to
-        exclude an ankle fracture.
+        previous pain in the leg, no night pain and no swelling. A radiograph was taken
+        to exclude an ankle fracture.
         """
     ),
     findings=text(
         """
         A well-defined, lobulated lucent lesion in the distal tibial metadiaphysis, a few
-        centimetres above the ankle joint, lying eccentrically towards the fibular side. Its
-        long axis parallels the shaft; it has thin sclerotic scalloped margins and a
+        centimetres above the ankle joint, lying eccentrically towards the fibular side.
+        Its long axis parallels the shaft; it has thin sclerotic scalloped margins and a
         multiloculated ("bubbly") appearance. The overlying cortex is thinned but intact;
         there is no periosteal reaction, matrix mineralisation or soft-tissue mass.
 
-        No ankle fracture. The physes are at or near closure.
+        No ankle fracture is seen. The distal tibial physis is at or near closure.
         """
     ),
-    diagnosis="Non-ossifying fibroma of the distal tibia",
+    diagnosis="Non-ossifying fibroma",
     discussion=text(
         """
         Non-ossifying fibroma and fibrous cortical defect are the same fibrous lesion at
-        different sizes: a small one confined to the cortex is a fibrous cortical defect, a
-        larger one extending into the medulla is a non-ossifying fibroma. They are very
+        different sizes: a small one confined to the cortex is a fibrous cortical defect,
+        a larger one extending into the medulla is a non-ossifying fibroma. They are very
         common in children and adolescents, found most often around the knee and in the
         distal tibia, and nearly always discovered by chance.
 
         The radiograph is diagnostic: an eccentric, metaphyseal or metadiaphyseal lucent
-        lesion, elongated along the bone, with a sclerotic, scalloped, often multiloculated
-        margin and no aggressive features. As the bone grows the lesion is left behind
-        towards the diaphysis, and with skeletal maturity it fills in with sclerosis and
-        fades. It is a classic *"don't touch"* lesion: biopsy is not needed.
+        lesion, elongated along the bone, with a sclerotic, scalloped, often
+        multiloculated margin and no aggressive features. As the bone grows the lesion is
+        left behind towards the diaphysis, and with skeletal maturity it fills in with
+        sclerosis and fades. It is a classic *"don't touch"* lesion: biopsy is not
+        needed.
 
-        Large lesions — especially those occupying more than half the width of the bone —
-        can cause pathological fracture and may need follow-up or curettage. Healing lesions
-        may be mildly active on bone scintigraphy and variable on MRI because of fibrous
-        tissue and haemosiderin, which can cause confusion if the radiograph is not looked
-        at first. Multiple lesions with café-au-lait spots suggest Jaffe–Campanacci
-        syndrome or neurofibromatosis type 1.
+        Large lesions — especially those occupying more than half the width of the bone
+        — can cause pathological fracture and may need follow-up or curettage. Healing
+        lesions may be mildly active on bone scintigraphy and variable on MRI, which can
+        confuse if the radiograph is not looked at first. Multiple lesions with
+        café-au-lait spots suggest Jaffe–Campanacci syndrome or neurofibromatosis type 1.
+        """
+    )
+    + "\n\n"
+    + about(
+        """
+        An AP radiograph, the file `RG3_J2KR.dcm` in the pydicom-data test files, whose
+        header gives the sex and names the lesion (that description is removed by
+        de-identification, as it would give the answer away). It was stored mirrored —
+        its (0020,0020) Patient Orientation put the patient's right on the viewer's
+        right, and the side marker read backwards — and has been turned to the usual
+        orientation.
         """
     ),
     followup=text(
         """
-        The sprain was treated conservatively. No further imaging of the tibia was
-        advised.
+        Nothing is known of this patient's course. In practice, the sprain is treated
+        conservatively, and a typical non-ossifying fibroma of this size needs no further
+        imaging.
         """
     ),
     differential=(
@@ -1224,34 +1311,25 @@ _NOF = DemoCase(
     authors=(AUTHORS["example"],),
     images=(
         DemoImage(
-            "RG3_UNCI.dcm",
-            "AP radiograph of the right distal tibia, fibula and ankle (public DICOM test file).",
-            answer_caption="A lobulated lucent lesion with sclerotic margins in the distal tibia.",
+            "cr-tibia",
+            "AP radiograph of the right lower leg and ankle",
+            answer_caption="A lobulated, multiloculated lucent lesion with thin sclerotic "
+            "margins, eccentric in the distal tibial metadiaphysis; intact cortex, no "
+            "periosteal reaction.",
             is_main=True,
-            # (0020,0020) Patient Orientation is R\F: shown as stored, the patient's right
-            # would be on the viewer's right and the "R" marker reads backwards.
-            mirror=True,
-        ),
-        DemoImage(
-            "RG3_UNCI.dcm",
-            "Detail of the distal tibia, same radiograph.",
-            answer_caption="A multiloculated lesion elongated along the shaft, with thin "
-            "scalloped sclerotic margins, an intact cortex and no periosteal reaction.",
-            mirror=True,
-            crop=(0.3, 0.45, 0.7, 1.0),
         ),
     ),
 )
 
 CASES: tuple[DemoCase, ...] = (
-    _SUPERSCAN,
-    _RENAL_OD,
-    _PAGET,
-    _RHABDO,
-    _PE,
-    _MS,
-    _LIVER,
+    _BONE_SCAN,
+    _SUBDURAL,
+    _PERFUSION,
+    _HEAD_CT,
+    _CT_STACK,
     _SHOULDER,
+    _LIVER,
+    _BRAIN_3D,
     _CANNONBALL,
     _NOF,
 )

@@ -100,7 +100,7 @@ def test_it_never_stores_a_name_a_caller_wrote():
 
 
 def test_it_names_demo_images_by_hash_not_by_case_title(client, monkeypatch):
-    small = tuple(c for c in CASES if all(i.source in {"CT_small.dcm"} for i in c.images))
+    small = tuple(c for c in CASES if all(i.series == "mr-brain-3d" for i in c.images))
     assert small
     monkeypatch.setattr(demo, "CASES", small)
     load_demo(progress=False)

@@ -1,7 +1,8 @@
 """python manage.py load_demo [--if-empty]
 
 Load the demo library: ten published cases across NM, CT, MRI and radiography, with topic
-pages and images. Safe to run twice: nothing is created when a demo case already exists.
+pages and DICOM series uploaded and de-identified like any other. Safe to run twice:
+nothing is created when a demo case already exists.
 ``--if-empty`` (what ``make run`` uses) loads only into a library with no cases at all, so
 an institution's own teaching file is never mixed with demo content.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from lightbox.cases.models import Case
-from lightbox.interchange.demo import DemoDataMissing, load_demo
+from lightbox.interchange.demo import DemoDataMissing, DemoLoadFailed, load_demo
 
 
 class Command(BaseCommand):
@@ -36,7 +37,7 @@ class Command(BaseCommand):
             # tqdm redraws its line with "\r"; Django's OutputWrapper would append a newline
             # to every write, so the bar goes to the wrapped stream itself.
             created = load_demo(progress=progress, stdout=getattr(self.stderr, "_out", None))
-        except DemoDataMissing as e:
+        except (DemoDataMissing, DemoLoadFailed) as e:
             raise CommandError(str(e)) from None
         if created:
             self.stdout.write(self.style.SUCCESS(f"Loaded the demo library: {created} cases."))
