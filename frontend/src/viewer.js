@@ -657,6 +657,11 @@ class Viewer {
     }
     if (this.viewport(pane) !== vp) return false; // pane was torn down meanwhile
     const natural = vp.getProperties().voiRange;
+    // A MONOCHROME1 image (many radiographs: the lowest value is white) is shown right only
+    // with Cornerstone's invert on. Our "invert" (NM's black on white) is relative to that,
+    // never instead of it.
+    const image = vp.getCornerstoneImage();
+    pane.baseInvert = Boolean(image?.invert) || image?.photometricInterpretation === "MONOCHROME1";
     const counts = THRESHOLD_MODALITIES.has(stack.modality) && this.countRange(vp);
     if (counts) {
       pane.autoVOI = { lower: counts.min, upper: counts.max };
@@ -665,7 +670,7 @@ class Viewer {
     }
     vp.resetCamera();
     pane.baseZoom = vp.getZoom() || 1;
-    vp.setProperties({ voiRange: this.defaultVOI(pane), invert: stack.invert });
+    vp.setProperties({ voiRange: this.defaultVOI(pane), invert: this.shownInvert(pane, stack.invert) });
     vp.render();
     pane.loaded = true;
     pane.node.classList.remove("lbv-loading");
@@ -724,10 +729,11 @@ class Viewer {
     el.dataset.count = String(count);
     el.dataset.zoom = fmt(zoom, 3);
     el.dataset.pan = `${fmt(panX, 1)},${fmt(panY, 1)}`;
-    el.dataset.invert = String(Boolean(props.invert));
+    const inverted = this.isInverted(pane, props);
+    el.dataset.invert = String(inverted);
     const stack = this.stacks[pane.stackIndex];
     pane.info.textContent = count > 1 ? `${index + 1} / ${count}` : "";
-    pane.voiText.textContent = `${wl}${wl ? "  ·  " : ""}${fmt(zoom * 100, 0)}%${props.invert ? "  ·  inverted" : ""}`;
+    pane.voiText.textContent = `${wl}${wl ? "  ·  " : ""}${fmt(zoom * 100, 0)}%${inverted ? "  ·  inverted" : ""}`;
     el.setAttribute(
       "aria-label",
       `${stack.label}${stack.modality ? ` ${stack.modality}` : ""} image ${index + 1} of ${count}${wl ? `, ${wl}` : ""}`,
@@ -735,7 +741,7 @@ class Viewer {
     if (Number(pane.slider.value) !== index) pane.slider.value = String(index);
     pane.slider.setAttribute("aria-valuetext", `Image ${index + 1} of ${count}`);
     if (pane.i === this.active) {
-      this.invertButton.setAttribute("aria-pressed", String(Boolean(props.invert)));
+      this.invertButton.setAttribute("aria-pressed", String(inverted));
     }
   }
 
@@ -762,7 +768,7 @@ class Viewer {
     this.fpsInput.disabled = !multi;
     this.setCineButton(pane.playing);
     const props = vp?.getProperties?.();
-    this.invertButton.setAttribute("aria-pressed", String(Boolean(props?.invert)));
+    this.invertButton.setAttribute("aria-pressed", String(this.isInverted(pane, props)));
   }
 
   // ------------------------------------------------------------ grey scale
@@ -843,17 +849,28 @@ class Viewer {
     return [active, ...this.panes.filter((p) => p !== active && p.loaded)];
   }
 
+  // Cornerstone's invert for a pane to look `inverted` (relative to what its photometric
+  // interpretation means), and back.
+  shownInvert(pane, inverted) {
+    return Boolean(inverted) !== Boolean(pane?.baseInvert);
+  }
+
+  isInverted(pane, props) {
+    return Boolean(props?.invert) !== Boolean(pane?.baseInvert);
+  }
+
   toggleInvert() {
-    const vp = this.viewport(this.activePane);
+    const active = this.activePane;
+    const vp = this.viewport(active);
     if (!vp) return;
-    const invert = !vp.getProperties().invert;
+    const inverted = !this.isInverted(active, vp.getProperties());
     // A stack viewport sends no VOI event for invert, so the link is kept here.
     for (const pane of this.linkedPanes()) {
       const v = this.viewport(pane);
-      v?.setProperties({ invert });
+      v?.setProperties({ invert: this.shownInvert(pane, inverted) });
       v?.render();
     }
-    this.invertButton.setAttribute("aria-pressed", String(invert));
+    this.invertButton.setAttribute("aria-pressed", String(inverted));
   }
 
   reset() {
@@ -863,11 +880,11 @@ class Viewer {
     const stack = this.stacks[pane.stackIndex];
     vp.resetCamera();
     pane.baseZoom = vp.getZoom() || 1;
-    vp.setProperties({ voiRange: this.defaultVOI(pane), invert: stack.invert });
+    vp.setProperties({ voiRange: this.defaultVOI(pane), invert: this.shownInvert(pane, stack.invert) });
     vp.render();
     for (const other of this.linkedPanes().slice(1)) {
       const v = this.viewport(other);
-      v?.setProperties({ invert: stack.invert });
+      v?.setProperties({ invert: this.shownInvert(other, stack.invert) });
       v?.render();
     }
     this.presetSelect.value = "";

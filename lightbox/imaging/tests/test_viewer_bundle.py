@@ -47,6 +47,7 @@ DICOM = {
     "mr.dcm": "MR_small.dcm",  # 64x64 MR with W600/L1600 in the header
     "nm.dcm": "JPEG2000.dcm",  # 256x1024 NM whole body, JPEG 2000 (openjpeg wasm)
     "emri.dcm": "emri_small.dcm",  # 10-frame MR
+    "cr.dcm": "RG3_J2KI.dcm",  # lower-leg radiograph, MONOCHROME1, JPEG 2000
 }
 
 PAGE = """<!doctype html>
@@ -110,6 +111,11 @@ MANIFESTS = {
                 "imageIds": ["/web/photo.png"],
             },
         ],
+        "layout": "1x1",
+    },
+    "cr": {
+        "title": "Case t005 — leg radiograph",
+        "stacks": [dicom_stack("PA", "CR", ["cr.dcm"])],
         "layout": "1x1",
     },
     "broken": {
@@ -379,6 +385,40 @@ def test_ct_window_level_presets_invert_zoom_and_reset(open_viewer):
 
     page.keyboard.press("r")
     wait_dataset(page, vp, voi=start_voi, zoom=start_zoom, pan=start_pan)
+    problems.check(page)
+
+
+def test_a_monochrome1_radiograph_is_shown_the_right_way_round(open_viewer):
+    """MONOCHROME1: the lowest value is white (bone white, air black, as on film). What the
+    viewer draws must match the server's rendering, not its negative: the viewer's own
+    invert (NM's) must not undo Cornerstone's."""
+    import numpy as np
+    from pydicom import data, dcmread
+
+    from lightbox.imaging.dicom import render_frame
+
+    ds = dcmread(data.get_testdata_file(DICOM["cr.dcm"], download=False))
+    expected = np.asarray(render_frame(ds, max_size=128).convert("L"), dtype=float)
+    page, problems = open_viewer("cr")
+    vp = viewport(page, "PA")
+    assert attr(vp, "invert") == "false"
+    invert = page.get_by_role("button", name="Invert grey scale")
+    assert invert.get_attribute("aria-pressed") == "false"
+
+    def likeness() -> float:
+        """Correlation of the drawn (square) image with the server's rendering."""
+        img = shot(page, "cr", vp)
+        w, h = img.size
+        side = min(w, h)
+        box = ((w - side) // 2, (h - side) // 2, (w + side) // 2, (h + side) // 2)
+        drawn = np.asarray(img.crop(box).resize(expected.shape[::-1]), dtype=float)
+        return float(np.corrcoef(drawn.ravel(), expected.ravel())[0, 1])
+
+    shown = likeness()
+    assert shown > 0.6, f"the film is not shown as the server renders it (r = {shown:.2f})"
+    page.keyboard.press("i")
+    assert wait_attr_change(page, vp, "invert", "false") == "true"
+    assert likeness() < -0.6  # now the negative, on purpose
     problems.check(page)
 
 
