@@ -51,6 +51,7 @@ Examples
 
 from __future__ import annotations
 
+import gc
 import re
 import tomllib
 import unicodedata
@@ -94,6 +95,8 @@ UNSURE_SIMILARITY: Final = 80.0
 #: diagnosis (all of whose words it gives) that is no broader or narrower term of the
 #: diagnosis.
 RIVAL_SIMILARITY: Final = 85.0
+#: Known diagnoses compared in full with an answer, at most (the closest by name).
+RIVAL_CANDIDATES: Final = 100
 #: An answer that names the diagnosis among other things (a narrower term, a hedge) is
 #: unsure only from this similarity; below it, incorrect.
 NARROWER_SIMILARITY: Final = 50.0
@@ -188,6 +191,9 @@ class _Vocabulary:
     caps_only: frozenset[str]
     spell_targets: Mapping[str, tuple[str, ...]]  # head → site and qualifier words
     known: frozenset[str]  # every word of the vocabulary: never taken for a misspelling
+    link_index: Mapping[str, tuple[tuple[str, ...], ...]]  # first word → links, longest first
+    negation_index: Mapping[str, tuple[tuple[str, ...], ...]]
+    names_by_head: Mapping[str, tuple[tuple[str, ...], ...]]  # first sound → names
     broader: tuple[tuple[tuple[str, ...], tuple[tuple[str, ...], ...]], ...]
 
 
@@ -257,6 +263,7 @@ def _fix_word(word: str, irregular: Mapping[str, str]) -> str:
     return w
 
 
+@lru_cache(maxsize=1 << 15)
 def _heads(word: str) -> tuple[str, ...]:
     """The sounds a word may start with: its first letter, and what it sounds like
     ("pneumo" and "neumo", "phaeo" and "feo" agree)."""
@@ -366,11 +373,32 @@ def _vocabulary() -> _Vocabulary:
         caps_only=frozenset(c.lower() for c in abbr["caps_only"]),
         spell_targets={k: tuple(v) for k, v in targets.items()},
         known=frozenset(known),
+        link_index=_first_words(links),
+        negation_index=_first_words(negations),
+        names_by_head=_by_head(names),
         broader=tuple(
             (canonical(broad), tuple(canonical(n) for n in narrow))
             for broad, narrow in terms["broader"].items()
         ),
     )
+
+
+def _first_words(
+    phrases: Iterable[tuple[str, ...]],
+) -> Mapping[str, tuple[tuple[str, ...], ...]]:
+    index: dict[str, list[tuple[str, ...]]] = {}
+    for p in sorted(phrases, key=len, reverse=True):
+        index.setdefault(p[0], []).append(p)
+    return {k: tuple(v) for k, v in index.items()}
+
+
+def _by_head(phrases: Iterable[tuple[str, ...]]) -> Mapping[str, tuple[tuple[str, ...], ...]]:
+    index: dict[str, list[tuple[str, ...]]] = {}
+    for p in phrases:
+        if p:
+            for h in _heads(p[0]):
+                index.setdefault(h, []).append(p)
+    return {k: tuple(v) for k, v in index.items()}
 
 
 # -- from text to words --------------------------------------------------------------------
@@ -389,8 +417,9 @@ def _surface(text: str) -> str:
     text = _URL.sub(" ", text)
     text = _TAG.sub(" ", text)
     text = text.translate(_LIGATURES)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
     return _APOSTROPHES.sub("", _POSSESSIVE.sub("", text))
 
 
@@ -424,8 +453,13 @@ def _words(text: str, *, whole_answer: bool) -> list[_Tok]:
         if key is not None:
             out.append(_Tok(key, True))
         else:
-            out.append(_Tok(_fix_word(low, v.irregular), False))
+            out.append(_Tok(_fixed(low), False))
     return out
+
+
+@lru_cache(maxsize=1 << 15)
+def _fixed(word: str) -> str:
+    return _fix_word(word, _vocabulary().irregular)
 
 
 def _join(
@@ -469,6 +503,15 @@ def _join(
         out.append(t)
         i += 1
     return out
+
+
+def _phrase_at(
+    toks: Sequence[_Tok], i: int, index: Mapping[str, tuple[tuple[str, ...], ...]]
+) -> tuple[str, ...] | None:
+    """The longest phrase of ``index`` (first word → phrases) that starts at ``i``."""
+    if toks[i].abbr:
+        return None
+    return next((p for p in index.get(toks[i].text, ()) if _starts(toks, i, p)), None)
 
 
 def _starts(toks: Sequence[_Tok], i: int, phrase: tuple[str, ...]) -> bool:
@@ -524,6 +567,8 @@ def _fuzzy_synonym(
 ) -> tuple[int, tuple[str, ...]] | None:
     for n in range(min(span, len(words) - i), 0, -1):
         window = words[i : i + n]
+        if all(w in known for w in window):
+            continue  # nothing misspelt here: an exact synonym would have matched
         for head in _heads(window[0]):
             for key in fuzzy.get((n, head), ()):
                 ok = True
@@ -611,7 +656,7 @@ def _drop_links(toks: list[_Tok]) -> list[_Tok]:
     out: list[_Tok] = []
     i = 0
     while i < len(toks):
-        link = next((n for n in v.links if _starts(toks, i, n)), None)
+        link = _phrase_at(toks, i, v.link_index)
         if link:
             i += len(link)
         else:
@@ -633,9 +678,9 @@ def _split_links(toks: list[_Tok]) -> tuple[list[_Tok], list[list[_Tok]]]:
     parts: list[list[_Tok]] = [[]]
     i = 0
     while i < len(toks):
-        if any(_starts(toks, i, n) for n in v.negations):
+        if _phrase_at(toks, i, v.negation_index):
             break
-        link = next((n for n in v.links if _starts(toks, i, n)), None)
+        link = _phrase_at(toks, i, v.link_index)
         if link:
             parts.append([])
             i += len(link)
@@ -778,14 +823,17 @@ class _Form:
     loose_sites: bool = False  # its sites were taken from the diagnosis: not required
 
 
+@lru_cache(maxsize=1 << 16)
 def _classify(words: tuple[str, ...], spelt: bool = False) -> _Form:
     v = _vocabulary()
     words_l = list(words)
     protected: set[int] = set()
-    for name in v.names:
-        n = len(name)
-        for i in range(len(words_l) - n + 1):
-            if all(_near(words_l[i + j], name[j], False) for j in range(n)):
+    for i in range(len(words_l)):
+        for name in {p for h in _heads(words_l[i]) for p in v.names_by_head.get(h, ())}:
+            n = len(name)
+            if i + n <= len(words_l) and all(
+                _near(words_l[i + j], name[j], False) for j in range(n)
+            ):
                 for j in range(n):
                     spelt = spelt or words_l[i + j] != name[j]
                     words_l[i + j] = name[j]
@@ -1034,7 +1082,7 @@ def _analyse(diagnosis: str) -> _Analysis:
             core, rest = _split_links(_tokens(clauses[0], answer=False)[0])
             for clause in clauses[1:]:
                 toks = _tokens(clause, answer=False)[0]
-                if any(_starts(toks, 0, neg) for neg in v.negations):
+                if toks and _phrase_at(toks, 0, v.negation_index):
                     continue
                 c, r = _split_links(toks)
                 if _only_where(c):
@@ -1048,7 +1096,7 @@ def _analyse(diagnosis: str) -> _Analysis:
         wholes.append(whole + [t for s in secondary for t in s])
     for extra in inside:
         toks = _tokens(extra, answer=False)[0]
-        if not toks or any(_starts(toks, 0, neg) for neg in v.negations):
+        if not toks or _phrase_at(toks, 0, v.negation_index):
             continue
         c, r = _split_links(toks)
         if _only_where(c):
@@ -1182,6 +1230,7 @@ class Lexicon:
     """
 
     def __init__(self, diagnoses: Iterable[str] = (), *, base: bool = True) -> None:
+        _broader_index()  # built once, before the first grade needs it
         self._texts: set[str] = set()
         self._forms: list[_Form] = []
         self._display: list[str] = []
@@ -1226,9 +1275,18 @@ class Lexicon:
                     self._near.clear()
 
     def update(self, diagnoses: Iterable[str]) -> None:
-        """Add many diagnoses."""
+        """Add many diagnoses.
+
+        A lexicon of 100,000 diagnoses is a few million long-lived objects: after a bulk
+        update they are frozen out of the garbage collector's sight (:func:`gc.freeze`),
+        so that no grade pauses while the collector walks them all.
+        """
+        before = len(self._forms)
         for d in diagnoses:
             self.add(d)
+        if len(self._forms) - before > 1000:
+            gc.collect()
+            gc.freeze()
 
     def _near_words(self, word: str) -> tuple[str, ...]:
         """Known words equal to ``word`` or that it could be a misspelling of."""
@@ -1281,6 +1339,7 @@ def _base_diagnoses() -> tuple[str, ...]:
 
 @cache
 def _default_lexicon() -> Lexicon:
+    _broader_index()
     return Lexicon()
 
 
@@ -1347,7 +1406,19 @@ def _best(form: _Form, targets: Sequence[_Target]) -> _Match | None:
 def _rivals(form: _Form, lexicon: Lexicon, extra: Sequence[_Target]) -> list[_Rival]:
     """Every known diagnosis (and extra target) the answer form names, closest first."""
     found: dict[_Form, _Rival] = {}
-    candidates = [*lexicon._named(form), *((t.form, t.display) for t in extra)]
+    candidates = list(
+        dict.fromkeys([*lexicon._named(form), *((t.form, t.display) for t in extra)])
+    )
+    if len(candidates) > RIVAL_CANDIDATES:
+        # A crowded name ("metastases"): the decisions look only at the closest rivals,
+        # so only the closest by the same measure are compared in full.
+        closest = process.extract(
+            form.text,
+            [c[0].text for c in candidates],
+            scorer=fuzz.token_sort_ratio,
+            limit=RIVAL_CANDIDATES,
+        )
+        candidates = [candidates[i] for _, _, i in closest]
     for other, display in candidates:
         if other in found:
             continue
