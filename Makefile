@@ -68,6 +68,7 @@ bench: setup viewer
 	$(PY) bench/ingest.py
 	$(PY) bench/legacy_import.py
 	$(PY) bench/hostile_text.py
+	$(PY) bench/grading.py
 
 clean-venv:
 	rm -rf $(VENV)
