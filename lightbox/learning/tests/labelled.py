@@ -1,4 +1,8 @@
-"""The labelled grading set (``grading_set.toml``), read for the tests and the bench.
+"""The labelled grading sets, read for the tests and the bench.
+
+``grading_set.toml`` is the set the grader was developed against; ``grading_holdout.toml``
+was written after, to measure grading on cases it was not developed against (see its
+header for what its figures mean).
 
 Django-free, so that ``bench/grading.py`` runs without a database.
 """
@@ -14,6 +18,7 @@ from pathlib import Path
 from lightbox.learning.grading import Lexicon, Outcome, Verdict, grade
 
 SET_FILE = Path(__file__).resolve().parent / "grading_set.toml"
+HOLDOUT_FILE = Path(__file__).resolve().parent / "grading_holdout.toml"
 
 
 @dataclass(frozen=True)
@@ -38,8 +43,9 @@ class Row:
 
 
 @cache
-def rows() -> tuple[Row, ...]:
-    data = tomllib.loads(SET_FILE.read_text(encoding="utf-8"))
+def rows(path: Path = SET_FILE) -> tuple[Row, ...]:
+    """The labelled answers of a set (the development set by default)."""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
     out = []
     for case in data["case"]:
         for answer, expected, *flags in case["answers"]:
@@ -56,16 +62,20 @@ def rows() -> tuple[Row, ...]:
     return tuple(out)
 
 
+def holdout_rows() -> tuple[Row, ...]:
+    return rows(HOLDOUT_FILE)
+
+
 def known_texts() -> Iterator[str]:
-    """The set's own diagnoses, accepted answers and differential items."""
-    for row in rows():
+    """The diagnoses, accepted answers and differential items of both sets' cases."""
+    for row in (*rows(), *holdout_rows()):
         yield row.diagnosis
         yield from row.accepted
         yield from row.differential
 
 
 def lexicon() -> Lexicon:
-    """The set's lexicon: the shipped common diagnoses, and every text of the set's cases."""
+    """The sets' lexicon: the shipped common diagnoses, and every text of both sets' cases."""
     lex = Lexicon()
     lex.update(known_texts())
     return lex

@@ -58,11 +58,22 @@ def test_it_never_accepts_an_answer_labelled_incorrect(graded) -> None:
     assert false_accepts == []
 
 
+def test_it_never_accepts_an_incorrect_answer_of_the_held_out_set(set_lexicon: Lexicon) -> None:
+    rows = labelled.holdout_rows()
+    assert len(rows) >= 150 and sum(r.near_miss for r in rows) >= 25
+    false_accepts = [
+        (r.answer, r.diagnosis)
+        for r in rows
+        if r.expected is Outcome.INCORRECT and r.grade(set_lexicon).outcome in ACCEPTED
+    ]
+    assert false_accepts == []
+
+
 def test_it_never_accepts_a_dangerous_near_miss_even_without_a_lexicon() -> None:
     """With only the shipped common diagnoses as rivals, near misses stay refused."""
     false_accepts = [
         (r.answer, r.diagnosis)
-        for r in labelled.rows()
+        for r in (*labelled.rows(), *labelled.holdout_rows())
         if r.near_miss
         and grade(r.answer, r.diagnosis, accepted=r.accepted, differential=r.differential).outcome
         in ACCEPTED
