@@ -337,7 +337,7 @@ def _vocabulary() -> _Vocabulary:
 
     fuzzy: dict[tuple[int, str], list[tuple[str, ...]]] = {}
     for key in synonyms:
-        if len(" ".join(key)) >= 8:
+        if len(" ".join(key)) >= 7:
             for h in _heads(key[0]):
                 fuzzy.setdefault((len(key), h), []).append(key)
     targets: dict[str, list[str]] = {}
@@ -613,7 +613,35 @@ def _tokens(text: str, *, answer: bool) -> tuple[list[_Tok], bool]:
     toks = _words(text, whole_answer=answer)
     negs = [n for n in v.negations if n in (("no",), ("not",), ("without",))] if answer else []
     toks = _join(toks, v.prefixes, v.particles, v.classifiers, negs, v.stops)
-    return _synonyms_on(toks)
+    toks, spelt = _synonyms_on(toks)
+    return _of_places(toks), spelt
+
+
+def _of_places(toks: list[_Tok]) -> list[_Tok]:
+    """Mark as sites ("@word") the unknown words of an "of the ..." phrase that names a
+    place: "colloid cyst of the third ventricle", "insulinoma of the pancreatic tail".
+    ("Tetralogy of Fallot" names no place: its words are left alone.)"""
+    v = _vocabulary()
+    out = list(toks)
+    for i, t in enumerate(toks):
+        if t.abbr or t.text != "of":
+            continue
+        end = i + 1
+        while end < len(toks) and not (
+            toks[end].text in ("of", "and")
+            or _phrase_at(toks, end, v.link_index)
+            or _phrase_at(toks, end, v.negation_index)
+        ):
+            end += 1
+        phrase = toks[i + 1 : end]
+        if not any(_is_site(p) for p in phrase):
+            continue
+        for j in range(i + 1, end):
+            w = toks[j]
+            known = _is_site(w) or w.text in v.filler or w.text in v.qualifier_group
+            if not w.abbr and w.text.isalpha() and not known:
+                out[j] = _Tok("@" + w.text, False)
+    return out
 
 
 def _expand(toks: list[_Tok]) -> list[tuple[str, ...]]:
@@ -632,8 +660,9 @@ def _expand(toks: list[_Tok]) -> list[tuple[str, ...]]:
     readings: list[tuple[str, ...]] = []
     for combo in islice(product(*choices), MAX_FORMS * 4):
         words = [w for part in combo for w in part]
-        if any(t.abbr for t in toks):
+        if any(t.abbr for t in toks):  # the meanings, read like written words
             words, _ = _replace(words, v.synonyms, v.synonym_span, {}, v.known, v.eponyms, v.stops)
+            words = [t.text for t in _of_places([_Tok(w, False) for w in words])]
         kept: list[str] = []
         size = 0
         for w in words:
@@ -826,7 +855,8 @@ class _Form:
 @lru_cache(maxsize=1 << 16)
 def _classify(words: tuple[str, ...], spelt: bool = False) -> _Form:
     v = _vocabulary()
-    words_l = list(words)
+    places = {i for i, w in enumerate(words) if w.startswith("@")}  # see _of_places
+    words_l = [w.lstrip("@") for w in words]
     protected: set[int] = set()
     for i in range(len(words_l)):
         for name in {p for h in _heads(words_l[i]) for p in v.names_by_head.get(h, ())}:
@@ -846,7 +876,12 @@ def _classify(words: tuple[str, ...], spelt: bool = False) -> _Form:
         if kind in v.optional_classifiers:
             quals.append((v.optional_classifiers[kind], w))
             continue
-        if w not in v.qualifier_group and w not in v.sites and (fixed := _correct(w)):
+        if (
+            i not in places
+            and w not in v.qualifier_group
+            and w not in v.sites
+            and (fixed := _correct(w))
+        ):
             w, spelt = fixed, True
         if i in protected:
             req.append(w)
@@ -856,7 +891,7 @@ def _classify(words: tuple[str, ...], spelt: bool = False) -> _Form:
             quals.append((v.qualifier_group[w], w))
         elif w.isdigit():
             continue  # a bare number ("L4/5", "2 cm") names nothing
-        elif w in v.sites or w in v.broad_sites or _LEVEL.fullmatch(w):
+        elif i in places or w in v.sites or w in v.broad_sites or _LEVEL.fullmatch(w):
             sites.append(w)
         else:
             req.append(w)
@@ -980,7 +1015,9 @@ def _compare(a: _Form, k: _Form, strict: bool = False) -> tuple[_Level, float]:
             level is _Level.BROADER
             and not missing_site
             and not a.nameless
-            and all(w in v.omissible for w in left_k)
+            and len(left_k) == 1
+            and left_k[0] in v.omissible
+            and left_k[0] == next(w for w in reversed(k.text.split()) if w in k.req)
             and any(w not in v.generic for w in a.req)
         ):
             level = _Level.SPELLING if pairs or a.spelt else _Level.EXACT  # "epidermoid"
@@ -1030,7 +1067,10 @@ class _Analysis:
 
 def _is_site(tok: _Tok) -> bool:
     v = _vocabulary()
-    return not tok.abbr and (tok.text in v.sites or tok.text in v.broad_sites)
+    w = tok.text
+    return not tok.abbr and (
+        w in v.sites or w in v.broad_sites or w.startswith("@") or bool(_LEVEL.fullmatch(w))
+    )
 
 
 def _where(core: list[_Tok], clause: list[_Tok]) -> list[_Tok]:
@@ -1048,6 +1088,7 @@ def _only_where(toks: list[_Tok]) -> bool:
     words = {w for r in _expand(toks) for w in r}
     return bool(words) and all(
         w in v.qualifier_group
+        or w.startswith("@")
         or w in v.sites
         or w in v.broad_sites
         or _LEVEL.fullmatch(w)
@@ -1500,8 +1541,9 @@ def _judge(
         return Verdict(Outcome.INCORRECT)
     sim = round(g.similarity, 1)
     refused_by = None
+    said = [*gold, *second]  # what the diagnosis says is no rival of it
     if g.level in _ACCEPT:
-        refused_by = _refused(g, rivals, gold, own)
+        refused_by = _refused(g, rivals, said, own)
         if refused_by is None:
             outcome = Outcome.CORRECT if g.level is _Level.EXACT else Outcome.SPELLING
             return Verdict(outcome, g.target.display, sim)
@@ -1518,7 +1560,7 @@ def _judge(
         return Verdict(Outcome.INCORRECT, "", sim, refused_by.display)
 
     if _close(form, g):
-        demoted_by = _demoted(g, rivals, gold, own)
+        demoted_by = _demoted(g, rivals, said, own)
         if demoted_by is None:
             return Verdict(Outcome.UNSURE, g.target.display, sim)
         return Verdict(Outcome.INCORRECT, "", sim, demoted_by.display)
