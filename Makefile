@@ -69,6 +69,7 @@ bench: setup viewer
 	$(PY) bench/legacy_import.py
 	$(PY) bench/hostile_text.py
 	$(PY) bench/conference.py
+	$(PY) bench/grading.py
 
 clean-venv:
 	rm -rf $(VENV)
