@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
@@ -135,6 +136,7 @@ def browse_acr(request: HttpRequest, code: str) -> HttpResponse:
         "codes": sorted(per_code.items()),
         "total": len(hits),
         "page": _page(request, visible, hits),
+        "study_source": urlencode({"list": "acr", "code": prefix}),
     }
     return render(request, "cases/browse_acr.html", ctx)
 
@@ -197,5 +199,6 @@ def keyword_detail(request: HttpRequest, keyword: str) -> HttpResponse:
         "keyword": _most_common(spellings),
         "total": len(hits),
         "page": _page(request, visible, hits),
+        "study_source": urlencode({"list": "keyword", "keyword": _most_common(spellings)}),
     }
     return render(request, "cases/keyword_detail.html", ctx)

@@ -48,6 +48,7 @@ from lightbox.history.revisions import record as revision
 from lightbox.imaging.images import add_image
 from lightbox.imaging.ingest import process_upload
 from lightbox.imaging.uploads import receive
+from lightbox.learning.models import Attempt, StudySession
 from lightbox.search.engine import FACETS
 from lightbox.test import Named, make_case, make_topic, png_bytes
 
@@ -157,6 +158,8 @@ def world(people) -> dict[str, Any]:
     dicom_image = case.images.exclude(pk=picture.pk).get()
     comment = Comment.objects.create(case=case, author=alice, body="Alice's comment")
     hidden = Comment.objects.create(case=case, author=erin, body="Hidden", hidden=True)
+    attempt = Attempt.objects.create(user=alice, case=case, answer="A guess", outcome="unsure")
+    session = StudySession.objects.create(user=alice, title="Mine", case_ids=[case.pk])
     return {
         "number": case.number,
         "case_pk": case.pk,
@@ -169,6 +172,8 @@ def world(people) -> dict[str, Any]:
         "hidden_comment": hidden.pk,
         "audit": audit("edit", actor=alice, target=case, summary="an entry").pk,
         "bob": people["bob"].pk,
+        "attempt": attempt.pk,
+        "session": session.pk,
     }
 
 
@@ -188,6 +193,10 @@ def _pk(route: str, world: dict[str, Any]) -> Any:
         return world["comment"]
     if "audit" in route:
         return world["audit"]
+    if route.endswith("attempt-self-grade"):
+        return world["attempt"]
+    if "session" in route:
+        return world["session"]
     if "change-role" in route:
         return world["bob"]
     if "instance" in route:
@@ -220,6 +229,8 @@ def _valid_kwargs(route: Route, world: dict[str, Any]) -> dict[str, Any]:
         "content_type_id": 1,
         "url": "nothing/",
         "id": world["bob"],
+        "position": 1,
+        "username": "alice",
     }
     return {k: _pk(route.name, world) if k == "pk" else fixed[k] for k in route.kwargs}
 
