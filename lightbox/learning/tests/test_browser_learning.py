@@ -23,8 +23,8 @@ CASES = {
 
 
 def sign_in(page, username):
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
+    page.goto("/accounts/login/?next=/")
+    page.get_by_label("User name").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/")
@@ -48,7 +48,7 @@ def test_a_learner_studies_a_search_and_the_miss_comes_back(page, people, screen
         diagnosis = Case.objects.get(number=number).diagnosis
         typed, grade = CASES[diagnosis]
         assert diagnosis not in page.content()  # nothing of the answer before the reveal
-        expect(page.get_by_text(f"case {position} of 3")).to_be_visible()
+        expect(page.get_by_text(f"case {position} of 3").first).to_be_visible()
         page.get_by_label("Your diagnosis").fill(typed)
         page.get_by_label("Certain").check()
         if position == 1:
