@@ -85,6 +85,7 @@ def home(request: HttpRequest) -> HttpResponse:
         from lightbox.learning.progress import due_today
 
         ctx["due"] = due_today(request.user)
+        ctx["demo_quiz"] = visible.filter(is_demo=True, status="published").exists()
     return render(request, "cases/home.html", ctx)
 
 

@@ -20,6 +20,9 @@ new         (none)                                        never answered, newest
 random      (none)                                        any order
 due         (none)                                        the review queue, most
                                                           overdue first
+demo        (none)                                        the demo library's cases,
+                                                          by number: the ready-made
+                                                          quiz of ``make run``
 ==========  ============================================  ==========================
 
 Every list holds published cases only (a session is for reading, not for reviewing
@@ -46,7 +49,7 @@ __all__ = ["KINDS", "Source", "cases_of", "describe", "parse"]
 
 KINDS = (
     "search", "field", "modality", "series", "topic", "keyword", "acr", "missed", "new",
-    "random", "due",
+    "random", "due", "demo",
 )  # fmt: skip
 
 
@@ -96,6 +99,7 @@ def describe(source: Source) -> str:
         "new": "New to me",
         "random": "Random cases",
         "due": "Due for review",
+        "demo": "The demo quiz",
     }
     return labels.get(kind, "Cases")
 
@@ -147,6 +151,8 @@ def cases_of(source: Source, user: Any, length: int, seed: int | None = None) ->
     elif kind == "new":
         answered = Attempt.objects.filter(user=user.pk, case=OuterRef("pk"))
         cases = cases.filter(~Exists(answered)).order_by(*newest)
+    elif kind == "demo":
+        cases = cases.filter(is_demo=True).order_by("series__prefix", "sequence")
     elif kind == "random":
         ids = list(cases.values_list("pk", flat=True))
         _random.Random(seed).shuffle(ids)

@@ -150,7 +150,9 @@ def session_new(request: HttpRequest) -> HttpResponse:
 
 
 def _kinds() -> list[tuple[str, str]]:
+    demo = [("list=demo", "The demo quiz (the demo library, as unknowns)")]
     return [
+        *(demo if Case.objects.filter(is_demo=True, status="published").exists() else []),
         ("list=new", "New to me"),
         ("list=missed", "Cases I missed"),
         ("list=due", "Due for review"),

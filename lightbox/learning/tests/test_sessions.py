@@ -181,3 +181,12 @@ def test_a_list_page_offers_to_study_its_cases(client, people, library):
         html = client.get(url).content.decode()
         assert "Study these cases" in html, url
         assert "/learn/sessions/new/?list=" in html, url
+
+
+def test_the_demo_quiz_holds_the_demo_cases_in_order(client, people, library):
+    demo = [make_case(make_series("dm", "Demo"), is_demo=True) for _ in range(3)]
+    client.force_login(people["root"])
+    assert "Take the demo quiz" in client.get("/").content.decode()
+    assert "The demo quiz" in client.get("/learn/").content.decode()
+    session, _ = start(client, "list=demo")
+    assert session.case_ids == [c.pk for c in demo] and session.title == "The demo quiz"
