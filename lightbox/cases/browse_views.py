@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from typing import Any
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
@@ -26,6 +25,7 @@ from django.views.decorators.http import require_safe
 
 from lightbox.cases import acr
 from lightbox.cases.models import Case
+from lightbox.cases.views import study_source
 from lightbox.imaging.models import Image
 
 __all__ = ["browse_acr", "keyword_detail", "keyword_list"]
@@ -136,7 +136,7 @@ def browse_acr(request: HttpRequest, code: str) -> HttpResponse:
         "codes": sorted(per_code.items()),
         "total": len(hits),
         "page": _page(request, visible, hits),
-        "study_source": urlencode({"list": "acr", "code": prefix}),
+        "study_source": study_source(request, "acr", code=prefix),
     }
     return render(request, "cases/browse_acr.html", ctx)
 
@@ -199,6 +199,6 @@ def keyword_detail(request: HttpRequest, keyword: str) -> HttpResponse:
         "keyword": _most_common(spellings),
         "total": len(hits),
         "page": _page(request, visible, hits),
-        "study_source": urlencode({"list": "keyword", "keyword": _most_common(spellings)}),
+        "study_source": study_source(request, "keyword", keyword=_most_common(spellings)),
     }
     return render(request, "cases/keyword_detail.html", ctx)

@@ -23,6 +23,14 @@ from lightbox.search import views as search_views
 SERIES_PREFIX_RE = re.compile(r"^[a-z]{2,4}$")
 
 
+def study_source(request: HttpRequest, kind: str, **params: str) -> str:
+    """A list page's cases as a list to study or step through (lightbox.learning.sources),
+    in the order the page shows them."""
+    if request.GET.get("sort") == "number":
+        params["sort"] = "number"
+    return urlencode({"list": kind, **params})
+
+
 def _visible(request: HttpRequest) -> QuerySet[Case]:
     return Case.objects.visible_to(request.user)
 
@@ -124,6 +132,10 @@ def case_page(
 
     row = readable_page(request, number, view)
     extra = extra or {}
+    if "in" in request.GET and view != "print" and "session" not in extra:
+        from lightbox.learning.listnav import neighbours
+
+        extra["listnav"] = neighbours(request, row.case.pk)
     slots = {k: extra[k] for k in ("form", "session", "position") if k in extra}
     context = {
         # The unknown page's own parts (its <title>, the author tools) read the case
@@ -193,7 +205,7 @@ def browse_field(request: HttpRequest, field: str) -> HttpResponse:
         "uncategorised": counts.get("", 0),
         "page": _listing(request, cases),
         "topics": Topic.objects.filter(anatomic_field=field),
-        "study_source": urlencode({"list": "field", "field": field}),
+        "study_source": study_source(request, "field", field=field),
     }
     return render(request, "cases/browse_field.html", ctx)
 
@@ -211,7 +223,7 @@ def browse_category(request: HttpRequest, field: str, category: str) -> HttpResp
         "category_name": category_name,
         "page": _listing(request, cases),
         "topics": Topic.objects.filter(anatomic_field=field, category=category),
-        "study_source": urlencode({"list": "field", "field": field, "category": category}),
+        "study_source": study_source(request, "field", field=field, category=category),
     }
     return render(request, "cases/browse_category.html", ctx)
 
@@ -222,7 +234,7 @@ def browse_modality(request: HttpRequest, modality: str) -> HttpResponse:
         raise Http404("No such modality.")
     page = _listing(request, _visible(request).filter(modality=modality))
     heading = f"{Modality(modality).label} cases"
-    study = urlencode({"list": "modality", "modality": modality})
+    study = study_source(request, "modality", modality=modality)
     context = {"page": page, "heading": heading, "study_source": study}
     return render(request, "cases/case_list.html", context)
 
@@ -237,7 +249,7 @@ def series_detail(request: HttpRequest, prefix: str) -> HttpResponse:
         "page": page,
         "heading": f"{series.name} ({series.prefix})",
         "series": series,
-        "study_source": urlencode({"list": "series", "series": series.prefix}),
+        "study_source": study_source(request, "series", series=series.prefix),
     }
     return render(request, "cases/case_list.html", ctx)
 
@@ -257,7 +269,7 @@ def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "topic": topic,
         "page": page,
         "can_edit": is_editor(request.user),
-        "study_source": urlencode({"list": "topic", "topic": topic.slug}),
+        "study_source": study_source(request, "topic", topic=topic.slug),
     }
     return render(request, "cases/topic_detail.html", context)
 

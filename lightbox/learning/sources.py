@@ -38,6 +38,7 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import QueryDict
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from lightbox.cases import acr
@@ -45,7 +46,7 @@ from lightbox.cases.models import Case, Modality, Status
 from lightbox.learning.models import RIGHT_OUTCOMES, Attempt, Card, Outcome, today_bounds
 from lightbox.search import engine
 
-__all__ = ["KINDS", "Source", "cases_of", "describe", "parse"]
+__all__ = ["KINDS", "Source", "cases_of", "describe", "due_ids", "list_url", "parse"]
 
 KINDS = (
     "search", "field", "modality", "series", "topic", "keyword", "acr", "missed", "new",
@@ -129,7 +130,12 @@ def cases_of(source: Source, user: Any, length: int, seed: int | None = None) ->
     if kind == "due":
         return due_ids(user, length)
     cases = _published(user)
-    newest = ("-published_at", "-pk")
+    # The list pages' own orders: newest first, or by number when they were sorted so.
+    newest = (
+        ("series__prefix", "sequence")
+        if source.get("sort") == "number"
+        else ("-published_at", "-pk")
+    )
     if kind == "field":
         cases = cases.filter(anatomic_field=source.get("field")).order_by(*newest)
         if source.get("category"):
@@ -137,14 +143,16 @@ def cases_of(source: Source, user: Any, length: int, seed: int | None = None) ->
     elif kind == "modality":
         cases = cases.filter(modality=source.get("modality")).order_by(*newest)
     elif kind == "series":
-        cases = cases.filter(series__prefix=source.get("series")).order_by("sequence")
+        cases = cases.filter(series__prefix=source.get("series")).order_by(*newest)
     elif kind == "topic":
         cases = cases.filter(topic__slug=source.get("topic")).order_by(*newest)
     elif kind == "keyword":
         wanted = source.get("keyword").casefold()
+        cases = cases.order_by(*newest)
         return _matching(cases, "keywords", lambda k: k.casefold() == wanted, length)
     elif kind == "acr":
         code = source.get("code")
+        cases = cases.order_by(*newest)
         return _matching(cases, "acr_codes", lambda c: bool(code) and c.startswith(code), length)
     elif kind == "missed":
         return _missed(user, cases, length)
@@ -164,9 +172,9 @@ def _matching(
     cases: QuerySet[Case], name: str, test: Callable[[str], bool], length: int
 ) -> list[int]:
     """Cases one of whose ``name`` list items passes ``test`` (JSON lists are matched
-    here: SQLite has no containment lookup), newest first."""
+    here: SQLite has no containment lookup), in the order of ``cases``."""
     out: list[int] = []
-    for pk, items in cases.order_by("-published_at", "-pk").values_list("pk", name):
+    for pk, items in cases.values_list("pk", name):
         if any(test(str(item)) for item in items or ()):
             out.append(pk)
             if len(out) >= length:
@@ -201,3 +209,30 @@ def due_ids(user: Any, length: int, now: Any = None) -> list[int]:
     allowed = _published(user).filter(pk__in=cards.values("case_id"))
     ids = set(allowed.values_list("pk", flat=True))
     return [c for c in cards.values_list("case_id", flat=True) if c in ids][:length]
+
+
+def list_url(source: Source) -> str:
+    """The page the list is read on (a session's "back to the list"); "" when its values
+    make no address."""
+    kind, get = source.kind, source.get
+    if kind == "search":
+        params = source.params.copy()
+        params.pop("list", None)
+        return f"{reverse('lightbox-search')}?{params.urlencode()}"
+    routes = {
+        "modality": ("lightbox-browse-modality", ["modality"]),
+        "series": ("lightbox-series-detail", ["series"]),
+        "topic": ("lightbox-topic-detail", ["topic"]),
+        "keyword": ("lightbox-keyword-detail", ["keyword"]),
+        "acr": ("lightbox-browse-acr", ["code"]),
+        "field": ("lightbox-browse-field", ["field"]),
+    }
+    if kind == "field" and get("category"):
+        routes["field"] = ("lightbox-browse-category", ["field", "category"])
+    if kind not in routes:
+        return reverse("lightbox-learn")
+    name, params = routes[kind]
+    try:
+        return reverse(name, args=[get(p) for p in params])
+    except NoReverseMatch:
+        return ""

@@ -141,7 +141,7 @@ def session_new(request: HttpRequest) -> HttpResponse:
     session = StudySession.objects.create(
         user=request.user,
         title=sources.describe(source)[:200],
-        source_url=_source_url(source)[:500],
+        source_url=sources.list_url(source)[:500],
         mode=form.cleaned_data["mode"],
         case_ids=ids,
         is_review=source.kind == "due",
@@ -158,32 +158,6 @@ def _kinds() -> list[tuple[str, str]]:
         ("list=due", "Due for review"),
         ("list=random", "Random cases"),
     ]
-
-
-def _source_url(source: sources.Source) -> str:
-    """Where the list a session came from is read."""
-    kind, get = source.kind, source.get
-    if kind == "search":
-        params = source.params.copy()
-        params.pop("list", None)
-        return f"{reverse('lightbox-search')}?{params.urlencode()}"
-    if kind == "field" and get("field"):
-        if get("category"):
-            return reverse("lightbox-browse-category", args=[get("field"), get("category")])
-        return reverse("lightbox-browse-field", args=[get("field")])
-    routes = {
-        "modality": ("lightbox-browse-modality", "modality"),
-        "series": ("lightbox-series-detail", "series"),
-        "topic": ("lightbox-topic-detail", "topic"),
-        "keyword": ("lightbox-keyword-detail", "keyword"),
-        "acr": ("lightbox-browse-acr", "code"),
-    }
-    if kind in routes and get(routes[kind][1]):
-        try:
-            return reverse(routes[kind][0], args=[get(routes[kind][1])])
-        except Exception:  # noqa: BLE001 (a value its URL cannot hold: no link back)
-            return ""
-    return reverse("lightbox-learn")
 
 
 def _own_session(request: HttpRequest, pk: int) -> StudySession:

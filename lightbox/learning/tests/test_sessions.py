@@ -190,3 +190,36 @@ def test_the_demo_quiz_holds_the_demo_cases_in_order(client, people, library):
     assert "The demo quiz" in client.get("/learn/").content.decode()
     session, _ = start(client, "list=demo")
     assert session.case_ids == [c.pk for c in demo] and session.title == "The demo quiz"
+
+
+def test_a_case_opened_from_a_list_has_previous_and_next_in_it(client, people, library):
+    html = client.get("/browse/anatomy/4/").content.decode()
+    # Newest first: mets, then paget. Their links carry the list.
+    mets, paget = library["mets"], library["paget"]
+    link = f'href="/cases/{mets.number}/?in=list%3Dfield%26field%3D4"'
+    assert link in html
+    page = client.get(f"/cases/{mets.number}/?in=list%3Dfield%26field%3D4").content.decode()
+    assert "case 1 of 2" in page and "Skeletal system" in page
+    assert f'href="/cases/{paget.number}/?in=list%3Dfield%26field%3D4"' in page
+    assert "← Previous" not in page
+    page = client.get(f"/cases/{paget.number}/?in=list%3Dfield%26field%3D4").content.decode()
+    assert "case 2 of 2" in page and f'href="/cases/{mets.number}/?in=' in page
+    # Sorted by number, the list (and its neighbours) follow that order.
+    html = client.get("/browse/anatomy/4/?sort=number").content.decode()
+    assert "sort%3Dnumber" in html
+    page = client.get(
+        f"/cases/{paget.number}/?in=list%3Dfield%26field%3D4%26sort%3Dnumber"
+    ).content.decode()
+    assert "case 1 of 2" in page
+    # A search's results step through the search.
+    html = client.get("/search/?q=paget").content.decode()
+    assert f"/cases/{paget.number}/?in=list%3Dsearch%26q%3Dpaget" in html
+
+
+@pytest.mark.parametrize(
+    "value", ["", "list=missed", "list=field&field=6", "list=nonsense", "%ff", "x" * 5000]
+)
+def test_a_case_outside_the_list_named_has_no_list_nav(client, people, library, value):
+    response = client.get(f"/cases/{library['paget'].number}/", {"in": value})
+    assert response.status_code == 200
+    assert "data-session-nav" not in response.content.decode()
