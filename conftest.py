@@ -39,10 +39,12 @@ def pytest_runtest_makereport(item, call):
 def _fresh_search_state():
     """Each test starts with this process's in-memory search entries forgotten: test
     transactions roll back, and the next test's entries reuse their numbers."""
+    from lightbox.learning import lexicon
     from lightbox.search import store, suggest
 
     store.reset()
     suggest.forget()
+    lexicon.reset()
 
 
 @pytest.fixture

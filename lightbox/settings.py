@@ -315,6 +315,8 @@ LOGGING = {
 
 # Lightbox's own knobs.
 PAGE_SIZE = envint("LIGHTBOX_PAGE_SIZE", 24)
+# Spaced repetition: at most this many due cases a day per reader (lightbox/learning).
+LIGHTBOX_REVIEWS_PER_DAY = envint("LIGHTBOX_REVIEWS_PER_DAY", 20)
 # A search or similar-cases query is stopped after this long (SQLite progress handler,
 # PostgreSQL statement_timeout) and the reader is asked to narrow it.
 LIGHTBOX_SEARCH_TIME_LIMIT_MS = envint("LIGHTBOX_SEARCH_TIME_LIMIT_MS", 500)

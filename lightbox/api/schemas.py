@@ -91,6 +91,7 @@ class CaseOut(CaseSummaryOut):
     discussion: str
     followup: str
     differential: list[str]
+    accepted_answers: list[str]
     references: list[ReferenceOut]
     acr_codes: list[str]
     keywords: list[str]

@@ -41,6 +41,7 @@ class Action(models.TextChoices):
     EXPORT = "export", "Exported"
     COMMENT_HIDE = "comment_hide", "Comment hidden"
     COMMENT_RESTORE = "comment_restore", "Comment restored"
+    GRADE_OVERRULE = "grade_overrule", "Grade overruled"
     # Accounts.
     ROLE_CHANGE = "role_change", "Role changed"
     INVITE = "invite", "Invited"

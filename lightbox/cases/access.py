@@ -23,6 +23,11 @@ from django.db.models import Q
 from lightbox.cases.models import Case, CaseAuthor, Status, Visibility
 
 __all__ = [
+    "can_answer_cases",
+    "can_overrule_grade",
+    "can_see_case_results",
+    "can_see_difficulty_report",
+    "can_view_progress_of",
     "can_add_comment",
     "can_answer_in_conference",
     "can_attend_conference",
@@ -337,3 +342,33 @@ def conference_shows_answer(conference: Any) -> bool:
     """Whether attendees may see the current case's diagnosis: once it is revealed, and
     not a moment before."""
     return bool(conference.is_live) and conference.stage == "revealed"
+
+
+# -- learning (lightbox.learning) ----------------------------------------------------------
+
+
+def can_answer_cases(user: Any) -> bool:
+    """Committing an answer, being graded, sessions, reviews, one's own progress: any
+    signed-in reader. Anonymous readers keep the plain reveal."""
+    return bool(user.is_authenticated)
+
+
+def can_see_case_results(user: Any, case: Case) -> bool:
+    """A case's aggregate results (how many got it, the common answers, never who gave
+    them): editors, administrators and the case's own authors."""
+    return can_edit_case(user, case)
+
+
+def can_overrule_grade(user: Any, case: Case) -> bool:
+    """Accepting or refusing an answer on a case: its authors and the editors."""
+    return can_edit_case(user, case)
+
+
+def can_view_progress_of(user: Any, reader: Any) -> bool:
+    """A reader's own record; an editor (a program director) may open any learner's."""
+    return bool(user.is_authenticated) and (user.pk == reader.pk or is_editor(user))
+
+
+def can_see_difficulty_report(user: Any) -> bool:
+    """The cases whose measured and stated difficulty disagree: editors."""
+    return is_editor(user)

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_safe
 
 from lightbox.cases import acr
 from lightbox.cases.models import Case
+from lightbox.cases.views import study_source
 from lightbox.imaging.models import Image
 
 __all__ = ["browse_acr", "keyword_detail", "keyword_list"]
@@ -135,6 +136,7 @@ def browse_acr(request: HttpRequest, code: str) -> HttpResponse:
         "codes": sorted(per_code.items()),
         "total": len(hits),
         "page": _page(request, visible, hits),
+        "study_source": study_source(request, "acr", code=prefix),
     }
     return render(request, "cases/browse_acr.html", ctx)
 
@@ -197,5 +199,6 @@ def keyword_detail(request: HttpRequest, keyword: str) -> HttpResponse:
         "keyword": _most_common(spellings),
         "total": len(hits),
         "page": _page(request, visible, hits),
+        "study_source": study_source(request, "keyword", keyword=_most_common(spellings)),
     }
     return render(request, "cases/keyword_detail.html", ctx)

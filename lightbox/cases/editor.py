@@ -174,6 +174,10 @@ def _formset(form: type[forms.Form], extra: int = 1, can_delete: bool = True) ->
 
 LISTS: dict[str, tuple[str, Any]] = {
     "differential": ("Differential diagnosis", _formset(ItemForm)),
+    "accepted_answers": (
+        "Accepted answers (other wordings of the diagnosis a learner's answer may match)",
+        _formset(ItemForm),
+    ),
     "keywords": ("Keywords", _formset(ItemForm)),
     "acr_codes": ("ACR codes (the first is the primary code)", _formset(AcrCodeForm)),
     "references": ("References", _formset(ReferenceForm)),
@@ -218,7 +222,7 @@ class CaseEditor:
 
     def _initial(self, name: str) -> list[dict[str, Any]]:
         case = self.case
-        if name in ("differential", "keywords", "acr_codes"):
+        if name in ("differential", "accepted_answers", "keywords", "acr_codes"):
             return [{"item": v} for v in getattr(case, name) or []]
         if name == "references":
             return [
@@ -295,7 +299,7 @@ class CaseEditor:
                 changes = revisions.diff(base, latest) if base else []
                 raise Conflict(latest, changes)
             case = self.form.save(commit=False)
-            for name in ("differential", "keywords", "acr_codes"):
+            for name in ("differential", "accepted_answers", "keywords", "acr_codes"):
                 setattr(case, name, [d["item"].strip() for d in self._ordered(name)])
             case.references = [
                 {k: d.get(k) or "" for k in ("text", "pmid", "doi")}

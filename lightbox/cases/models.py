@@ -244,6 +244,11 @@ class Case(models.Model):
     followup = models.TextField(blank=True)
     # Ordered lists edited as a whole; each item is its own entry.
     differential = models.JSONField(default=list, blank=True, validators=[validate_string_list])
+    # Other wordings of the diagnosis that grading accepts (lightbox/learning/grading.py);
+    # an editor who overrules a grade adds the reader's answer here.
+    accepted_answers = models.JSONField(
+        default=list, blank=True, validators=[validate_string_list]
+    )
     references = models.JSONField(default=list, blank=True, validators=[validate_references])
     acr_codes = models.JSONField(default=list, blank=True, validators=[validate_acr_codes])
     keywords = models.JSONField(default=list, blank=True, validators=[validate_string_list])
@@ -282,6 +287,7 @@ class Case(models.Model):
         "discussion",
         "followup",
         "differential",
+        "accepted_answers",
         "references",
         "acr_codes",
         "keywords",

@@ -57,6 +57,9 @@ class PageRow:
 
     case: Case
     html: str | None
+    # The difficulty readers measured (lightbox.learning), and from how many first
+    # answers: it changes with every answer, so it is read here, not stored in the page.
+    measured: tuple[float, int] | None = None
 
 
 def lookup(number: str, view: str) -> PageRow | None:
@@ -65,18 +68,23 @@ def lookup(number: str, view: str) -> PageRow | None:
     Plain SQL on purpose: this runs on every case page, and building the same statement
     through the ORM costs several times more than executing it.
     """
+    from lightbox.learning.models import CaseDifficulty
+
     cases, pages = Case._meta.db_table, RenderedPage._meta.db_table
+    measured = CaseDifficulty._meta.db_table
     sql = (
-        f"SELECT c.id, c.title, c.status, c.visibility, c.created_by_id, p.html "  # noqa: S608
+        f"SELECT c.id, c.title, c.status, c.visibility, c.created_by_id, p.html, "  # noqa: S608
+        f"m.difficulty, m.attempts "
         f"FROM {cases} c LEFT JOIN {pages} p ON p.case_id = c.id AND p.view = %s "
-        f"AND p.stamp = c.updated AND p.version = %s WHERE c.number = %s"
+        f"AND p.stamp = c.updated AND p.version = %s "
+        f"LEFT JOIN {measured} m ON m.case_id = c.id WHERE c.number = %s"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [view, template_version(), number])
         row = cursor.fetchone()
     if row is None:
         return None
-    pk, title, status, visibility, created_by_id, html = row
+    pk, title, status, visibility, created_by_id, html, difficulty, attempts = row
     case = Case(
         id=pk,
         number=number,
@@ -85,7 +93,11 @@ def lookup(number: str, view: str) -> PageRow | None:
         visibility=visibility,
         created_by_id=created_by_id,
     )
-    return PageRow(case=case, html=zlib.decompress(html).decode() if html else None)
+    return PageRow(
+        case=case,
+        html=zlib.decompress(html).decode() if html else None,
+        measured=(float(difficulty), int(attempts)) if attempts else None,
+    )
 
 
 def article_context(case_id: int, view: str) -> dict[str, object]:

@@ -58,8 +58,9 @@ SHOWN: Final = frozenset(
 ANSWER: Final = frozenset(
     {
         "title", "full_history", "findings", "diagnosis", "discussion", "followup",
-        "differential", "references", "acr_codes", "keywords", "anatomic_field",
-        "category", "topic", "radiopharmaceuticals", "unparsed", "comments",
+        "differential", "accepted_answers", "references", "acr_codes", "keywords",
+        "anatomic_field", "category", "topic", "radiopharmaceuticals", "unparsed",
+        "comments",
     }
 )  # fmt: skip
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
@@ -19,6 +21,14 @@ from lightbox.imaging.models import Image
 from lightbox.search import views as search_views
 
 SERIES_PREFIX_RE = re.compile(r"^[a-z]{2,4}$")
+
+
+def study_source(request: HttpRequest, kind: str, **params: str) -> str:
+    """A list page's cases as a list to study or step through (lightbox.learning.sources),
+    in the order the page shows them."""
+    if request.GET.get("sort") == "number":
+        params["sort"] = "number"
+    return urlencode({"list": kind, **params})
 
 
 def _visible(request: HttpRequest) -> QuerySet[Case]:
@@ -79,6 +89,11 @@ def home(request: HttpRequest) -> HttpResponse:
         "series": [(s, by_series[s.pk]) for s in Series.objects.all() if s.pk in by_series],
         "newest": _listing(request, visible).object_list[:8],
     }
+    if request.user.is_authenticated:
+        from lightbox.learning.progress import due_today
+
+        ctx["due"] = due_today(request.user)
+        ctx["demo_quiz"] = visible.filter(is_demo=True, status="published").exists()
     return render(request, "cases/home.html", ctx)
 
 
@@ -88,9 +103,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
     return render(request, "cases/case_list.html", {"page": page, "heading": "All cases"})
 
 
-def _case_page(request: HttpRequest, number: str, view: str) -> HttpResponse:
-    """Serve one of the case's pages (``unknown``, ``known``, ``print``) from its stored
-    article; see :mod:`lightbox.cases.pages`. One query when the page is stored."""
+def readable_page(request: HttpRequest, number: str, view: str) -> pages.PageRow:
+    """The stored ``view`` page of case ``number`` if the reader may see it; else 404."""
     try:
         split_number(number)
     except ValueError:
@@ -99,13 +113,40 @@ def _case_page(request: HttpRequest, number: str, view: str) -> HttpResponse:
     # A case the reader may not see is indistinguishable from one that does not exist.
     if row is None or not can_view_case(request.user, row.case):
         raise Http404("No such case number.")
+    return row
+
+
+def case_page(
+    request: HttpRequest,
+    number: str,
+    view: str,
+    *,
+    extra: dict[str, Any] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """Serve one of the case's pages (``unknown``, ``known``, ``print``) from its stored
+    article (see :mod:`lightbox.cases.pages`), with the reader's own parts put in (see
+    :mod:`lightbox.learning.page`; ``extra`` is passed on: a session, a bound answer
+    form). One query for an anonymous reader when the page is stored."""
+    from lightbox.learning import page as learning_page
+
+    row = readable_page(request, number, view)
+    extra = extra or {}
+    if "in" in request.GET and view != "print" and "session" not in extra:
+        from lightbox.learning.listnav import neighbours
+
+        extra["listnav"] = neighbours(request, row.case.pk)
+    slots = {k: extra[k] for k in ("form", "session", "position") if k in extra}
     context = {
         # The unknown page's own parts (its <title>, the author tools) read the case
         # through the unknown's view too.
         "case": unknown.view(row.case) if view == "unknown" else row.case,
         "view": view,
-        "article": pages.article(row, view),
+        "article": learning_page.fill(
+            request, row.case, view, pages.article(row, view), difficulty=row.measured, **slots
+        ),
         "can_edit": request.user.is_authenticated and can_edit_case(request.user, row.case),
+        **extra,
     }
     if view == "known":
         # Comments are part of the answer: never on the unknown page. They live outside
@@ -114,7 +155,7 @@ def _case_page(request: HttpRequest, number: str, view: str) -> HttpResponse:
 
         context |= thread_context(request, row.case)
     template = "cases/case_print.html" if view == "print" else "cases/case_page.html"
-    return render(request, template, context)
+    return render(request, template, context, status=status)
 
 
 @require_safe
@@ -122,18 +163,18 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
     """The case as an unknown: nothing of the answer is in this response."""
     if number != number.lower() and NUMBER_RE.match(number.lower()):
         return redirect("lightbox-case-detail", number.lower(), permanent=True)
-    return _case_page(request, number, "unknown")
+    return case_page(request, number, "unknown")
 
 
 @require_safe
 def case_known(request: HttpRequest, number: str) -> HttpResponse:
     """The whole case, answer included. Linkable directly."""
-    return _case_page(request, number, "known")
+    return case_page(request, number, "known")
 
 
 @require_safe
 def case_print(request: HttpRequest, number: str) -> HttpResponse:
-    return _case_page(request, number, "print")
+    return case_page(request, number, "print")
 
 
 @require_safe
@@ -164,6 +205,7 @@ def browse_field(request: HttpRequest, field: str) -> HttpResponse:
         "uncategorised": counts.get("", 0),
         "page": _listing(request, cases),
         "topics": Topic.objects.filter(anatomic_field=field),
+        "study_source": study_source(request, "field", field=field),
     }
     return render(request, "cases/browse_field.html", ctx)
 
@@ -181,6 +223,7 @@ def browse_category(request: HttpRequest, field: str, category: str) -> HttpResp
         "category_name": category_name,
         "page": _listing(request, cases),
         "topics": Topic.objects.filter(anatomic_field=field, category=category),
+        "study_source": study_source(request, "field", field=field, category=category),
     }
     return render(request, "cases/browse_category.html", ctx)
 
@@ -191,7 +234,9 @@ def browse_modality(request: HttpRequest, modality: str) -> HttpResponse:
         raise Http404("No such modality.")
     page = _listing(request, _visible(request).filter(modality=modality))
     heading = f"{Modality(modality).label} cases"
-    return render(request, "cases/case_list.html", {"page": page, "heading": heading})
+    study = study_source(request, "modality", modality=modality)
+    context = {"page": page, "heading": heading, "study_source": study}
+    return render(request, "cases/case_list.html", context)
 
 
 @require_safe
@@ -200,7 +245,12 @@ def series_detail(request: HttpRequest, prefix: str) -> HttpResponse:
         raise Http404("No such series.")
     series = get_object_or_404(Series, prefix=prefix)
     page = _listing(request, _visible(request).filter(series=series))
-    ctx = {"page": page, "heading": f"{series.name} ({series.prefix})", "series": series}
+    ctx = {
+        "page": page,
+        "heading": f"{series.name} ({series.prefix})",
+        "series": series,
+        "study_source": study_source(request, "series", series=series.prefix),
+    }
     return render(request, "cases/case_list.html", ctx)
 
 
@@ -215,7 +265,12 @@ def topic_list(request: HttpRequest) -> HttpResponse:
 def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
     topic = get_object_or_404(Topic, slug=slug)
     page = _listing(request, _visible(request).filter(topic=topic))
-    context = {"topic": topic, "page": page, "can_edit": is_editor(request.user)}
+    context = {
+        "topic": topic,
+        "page": page,
+        "can_edit": is_editor(request.user),
+        "study_source": study_source(request, "topic", topic=topic.slug),
+    }
     return render(request, "cases/topic_detail.html", context)
 
 

@@ -36,6 +36,7 @@ from lightbox.imaging import uploads
 from lightbox.imaging.images import add_image
 from lightbox.imaging.ingest import process_upload
 from lightbox.imaging.uploads import receive
+from lightbox.learning.models import Attempt, StudySession
 from lightbox.test import Named, make_case, make_topic, png_bytes
 
 pytestmark = pytest.mark.django_db
@@ -62,6 +63,10 @@ ADMINS_POST = row(LOGIN, 404, 404, 404, 404, 302)
 EVERYONE = row(200, 200, 200, 200, 200, 200)
 SIGNED_IN = row(LOGIN, 200, 200, 200, 200, 200)
 AUTHORS_GET = row(LOGIN, 404, 200, 200, 200, 200)
+# Alice's own learning record (an answer, a session): nobody else's business.
+OWN_GET = row(LOGIN, 404, 200, 404, 404, 404)
+OWN_POST = row(LOGIN, 404, 302, 404, 404, 404)
+OWN_REDIRECT = OWN_POST
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,49 @@ MATRIX: dict[str, list[Check]] = {
         Check("POST", "/search/similar/", EVERYONE, {"text": "Changed findings"}),
     ],
     "lightbox-topic-list": [Check("GET", "/topics/", EVERYONE)],
+    # -- learning ----------------------------------------------------------------------
+    # Answering (and the in-place reveal) is reading the case; only the signed-in answer.
+    "lightbox-case-answer": [
+        Check("GET", "/cases/{case}/answer/", CASE_READ),
+        Check(
+            "POST",
+            "/cases/{case}/answer/",
+            row(404, 404, 302, 404, 302, 302),
+            {"diagnosis": "A guess", "confidence": "2"},
+        ),
+    ],
+    # A case's aggregate results and overruling a grade: its authors and the editors.
+    "lightbox-case-results": [Check("GET", "/cases/{case}/results/", CASE_READ_LOGIN)],
+    "lightbox-case-overrule": [
+        Check(
+            "POST",
+            "/cases/{case}/results/overrule/",
+            CASE_POST,
+            {"answer": "A guess", "decision": "accept"},
+        )
+    ],
+    "lightbox-learn": [Check("GET", "/learn/", SIGNED_IN)],
+    # Alice's own answer and session: hers alone, editors and administrators included.
+    "lightbox-attempt-self-grade": [
+        Check("POST", "/learn/answers/{attempt}/grade/", OWN_POST, {"right": "yes"})
+    ],
+    "lightbox-session-new": [
+        Check("GET", "/learn/sessions/new/?list=random", SIGNED_IN),
+        # No published case in this world: each person is told the list is empty.
+        Check(
+            "POST",
+            "/learn/sessions/new/",
+            SIGNED_IN,
+            {"source": "list=random", "mode": "unknown", "length": "5"},
+        ),
+    ],
+    "lightbox-session": [Check("GET", "/learn/sessions/{session}/", OWN_REDIRECT)],
+    "lightbox-session-case": [Check("GET", "/learn/sessions/{session}/1/", OWN_GET)],
+    "lightbox-session-summary": [Check("GET", "/learn/sessions/{session}/summary/", OWN_GET)],
+    "lightbox-progress": [Check("GET", "/learn/progress/", SIGNED_IN)],
+    # A reader's record: their own, and an editor's (a program director's).
+    "lightbox-progress-reader": [Check("GET", "/learn/progress/alice/", CASE_READ_LOGIN)],
+    "lightbox-difficulty": [Check("GET", "/learn/difficulty/", EDITORS_GET)],
     "lightbox-topic-detail": [Check("GET", "/topics/{topic}/", EVERYONE)],
     # -- writing cases -----------------------------------------------------------------
     "lightbox-case-new": [
@@ -399,6 +447,8 @@ def world(people, tmp_path):
     conference.add_case(case)
     conference.open_room()
     conference.toggle_question()
+    attempt = Attempt.objects.create(user=alice, case=case, answer="A guess", outcome="unsure")
+    session = StudySession.objects.create(user=alice, title="Mine", case_ids=[case.pk])
     return {
         "conference": conference.pk,
         "join_code": conference.code,
@@ -415,6 +465,8 @@ def world(people, tmp_path):
         "hidden_comment": hidden.pk,
         "audit": entry.pk,
         "bob": people["bob"].pk,
+        "attempt": attempt.pk,
+        "session": session.pk,
     }
 
 

@@ -49,6 +49,7 @@ from lightbox.history.revisions import record as revision
 from lightbox.imaging.images import add_image
 from lightbox.imaging.ingest import process_upload
 from lightbox.imaging.uploads import receive
+from lightbox.learning.models import Attempt, StudySession
 from lightbox.search.engine import FACETS
 from lightbox.test import Named, make_case, make_topic, png_bytes
 
@@ -164,6 +165,8 @@ def world(people) -> dict[str, Any]:
     conference.add_case(case)
     conference.open_room()
     conference.toggle_question()
+    attempt = Attempt.objects.create(user=alice, case=case, answer="A guess", outcome="unsure")
+    session = StudySession.objects.create(user=alice, title="Mine", case_ids=[case.pk])
     return {
         "conference": conference.pk,
         "join_code": conference.code,
@@ -178,6 +181,8 @@ def world(people) -> dict[str, Any]:
         "hidden_comment": hidden.pk,
         "audit": audit("edit", actor=alice, target=case, summary="an entry").pk,
         "bob": people["bob"].pk,
+        "attempt": attempt.pk,
+        "session": session.pk,
     }
 
 
@@ -199,6 +204,10 @@ def _pk(route: str, world: dict[str, Any]) -> Any:
         return world["comment"]
     if "audit" in route:
         return world["audit"]
+    if route.endswith("attempt-self-grade"):
+        return world["attempt"]
+    if "session" in route:
+        return world["session"]
     if "change-role" in route:
         return world["bob"]
     if "instance" in route:
@@ -232,6 +241,8 @@ def _valid_kwargs(route: Route, world: dict[str, Any]) -> dict[str, Any]:
         "url": "nothing/",
         "id": world["bob"],
         "join_code": world["join_code"],
+        "position": 1,
+        "username": "alice",
     }
     return {k: _pk(route.name, world) if k == "pk" else fixed[k] for k in route.kwargs}
 

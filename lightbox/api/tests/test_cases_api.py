@@ -9,8 +9,9 @@ CASE_KEYS = {
     "number", "series", "title", "status", "visibility", "authors", "case_date",
     "difficulty", "quality", "modality", "exam", "patient_age", "patient_sex",
     "brief_history", "full_history", "radiopharmaceuticals", "findings", "diagnosis",
-    "discussion", "followup", "differential", "references", "acr_codes", "keywords",
-    "anatomic_field", "category", "topic", "images", "copyright", "unparsed", "url",
+    "discussion", "followup", "differential", "accepted_answers", "references", "acr_codes",
+    "keywords", "anatomic_field", "category", "topic", "images", "copyright", "unparsed",
+    "url",
 }  # fmt: skip
 
 

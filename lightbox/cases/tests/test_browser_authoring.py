@@ -229,7 +229,7 @@ def test_an_author_writes_a_case_an_editor_publishes_it_and_a_reader_comments(
     assert FINDINGS not in bob.content()
     screenshot("unknown", bob)
     bob.get_by_role("link", name="Show diagnosis").click()
-    bob.wait_for_url("**/cases/bs001/known/")
+    bob.wait_for_url("**/cases/bs001/known/#answer")
     expect(bob.locator(".diagnosis")).to_contain_text(DIAGNOSIS)
     expect(bob.locator(".diagnosis strong")).to_have_text(DIAGNOSIS)
     mail.outbox.clear()

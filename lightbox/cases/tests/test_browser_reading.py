@@ -31,7 +31,8 @@ def test_a_reader_browses_to_a_case_and_reveals_the_diagnosis(page, screenshot_d
     page.screenshot(path=screenshot_dir / "case-unknown.png", full_page=True)
 
     page.get_by_role("link", name="Show diagnosis").click()
-    page.wait_for_url(f"**/cases/{case.number}/known/")
+    # The answer replaces the reveal in place, and the address becomes the known page's.
+    page.wait_for_url(f"**/cases/{case.number}/known/#answer")
     assert page.get_by_role("heading", name="Diagnosis", exact=True).is_visible()
     assert page.get_by_text("Dystrophic soft-tissue calcification").is_visible()
     assert page.get_by_text("21.6 mCi (799.2 MBq) Tc-99m MDP i.v.").is_visible()
@@ -60,7 +61,7 @@ def test_the_case_page_works_with_the_keyboard_and_on_a_phone(
     else:
         pytest.fail("Show diagnosis is not reachable with Tab")
     page.keyboard.press("Enter")
-    page.wait_for_url(f"**/cases/{case.number}/known/")
+    page.wait_for_url(f"**/cases/{case.number}/known/#answer")
     page.screenshot(path=screenshot_dir / "case-known-phone.png", full_page=True)
     context.close()
 

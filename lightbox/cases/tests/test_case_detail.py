@@ -45,7 +45,7 @@ def test_it_shows_the_legacy_header_line(client):
     assert "Rating: #D3, #Q4" in html
     assert "Case number: <strong>bs001</strong>" in html
     assert "Lightbox test institution" in html
-    assert 'href="/cases/bs001/known/"' in html
+    assert 'href="/cases/bs001/known/#answer"' in html
     assert "Show diagnosis" in html
 
 

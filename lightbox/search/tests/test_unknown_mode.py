@@ -187,10 +187,12 @@ def test_every_case_field_is_either_shown_or_part_of_the_answer():
     names = {f.name for f in Case._meta.get_fields()}
     internal = unknown.ACCESS | {"number", "is_demo"}
     unplaced = names - unknown.SHOWN - unknown.ANSWER - internal
-    # Rows the case owns that no page shows (search entries, caches, drafts, notes…).
+    # Rows the case owns that no page shows (search entries, caches, drafts, notes…), and
+    # readers' records of it (attempts, review cards, the measured difficulty: see
+    # lightbox.learning).
     owned = {
         "rendered", "review_notes", "acknowledgements", "edit_drafts", "studies", "uploads",
-        "comments",
+        "comments", "attempts", "cards", "measured",
     }  # fmt: skip
     assert {n for n in unplaced if n not in owned and not n.startswith("+")} == set()
     assert not unknown.SHOWN & unknown.ANSWER
