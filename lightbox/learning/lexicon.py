@@ -18,7 +18,7 @@ from lightbox.learning.grading import Lexicon
 from lightbox.search import store
 from lightbox.search.models import Entry
 
-__all__ = ["known", "reset"]
+__all__ = ["known", "reset", "warm_up"]
 
 _LOCK = threading.Lock()
 _STATE: dict[str, object] = {"seq": -1, "lexicon": Lexicon()}
@@ -54,6 +54,22 @@ def known() -> Lexicon:
             lexicon.update(_texts(changed))
         _STATE.update(seq=newest, lexicon=lexicon)
         return lexicon
+
+
+def warm_up() -> None:
+    """Build the lexicon in a background thread, so that a web process's first grade does
+    not wait for it (at 100,000 cases it takes about 25 s; a grade meanwhile waits)."""
+    from django.db import DatabaseError, connection
+
+    def run() -> None:
+        try:
+            known()
+        except DatabaseError:  # not migrated yet: the first grade will build it
+            pass
+        finally:
+            connection.close()
+
+    threading.Thread(target=run, name="lexicon-warm-up", daemon=True).start()
 
 
 def reset() -> None:

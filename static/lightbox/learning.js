@@ -22,7 +22,8 @@ async function reveal(reveal, request) {
   holder.innerHTML = await response.text();
   const answer = holder.querySelector("#answer");
   if (!answer) return false;
-  reveal.replaceWith(answer);
+  // The answer, and the comments that come with it.
+  reveal.replaceWith(...holder.children);
   // The address becomes the known page's, at its answer: what a reload or a shared link shows.
   if (request.known) window.history.replaceState(null, "", request.known);
   document.querySelectorAll("[data-session-nav] [data-key-next]").forEach((a) => {

@@ -1,5 +1,7 @@
 """A reader in a real browser: home → browse → case as an unknown → reveal."""
 
+import re
+
 import pytest
 
 from lightbox.imaging.images import add_image
@@ -21,7 +23,8 @@ def test_a_reader_browses_to_a_case_and_reveals_the_diagnosis(page, screenshot_d
     page.get_by_role("link", name=f"{case.number}").first.click()
 
     # A click does not wait for the page it leads to: wait for it, not a race.
-    page.wait_for_url(f"**/cases/{case.number}/")
+    # The link carries the list it was in (?in=…): the case page steps through it.
+    page.wait_for_url(re.compile(rf".*/cases/{case.number}/\?in=.*"))
     assert "Dystrophic soft-tissue calcification" not in page.content()
     assert page.get_by_text("Rating: #D3, #Q4").is_visible()
     image = page.get_by_role("img", name="Anterior and posterior")
