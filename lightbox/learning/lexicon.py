@@ -11,6 +11,7 @@ restarts, which can only make grading stricter, never more lenient.
 
 from __future__ import annotations
 
+import logging
 import threading
 
 from lightbox.cases.models import Case
@@ -20,6 +21,7 @@ from lightbox.search.models import Entry
 
 __all__ = ["known", "reset", "warm_up"]
 
+logger = logging.getLogger(__name__)
 _LOCK = threading.Lock()
 _STATE: dict[str, object] = {"seq": -1, "lexicon": Lexicon()}
 
@@ -59,13 +61,13 @@ def known() -> Lexicon:
 def warm_up() -> None:
     """Build the lexicon in a background thread, so that a web process's first grade does
     not wait for it (at 100,000 cases it takes about 25 s; a grade meanwhile waits)."""
-    from django.db import DatabaseError, connection
+    from django.db import connection
 
     def run() -> None:
         try:
             known()
-        except DatabaseError:  # not migrated yet: the first grade will build it
-            pass
+        except Exception:  # noqa: BLE001 (not migrated yet, say: the first grade builds it)
+            logger.debug("the lexicon was not built ahead of the first grade", exc_info=True)
         finally:
             connection.close()
 

@@ -22,8 +22,13 @@ async function reveal(reveal, request) {
   holder.innerHTML = await response.text();
   const answer = holder.querySelector("#answer");
   if (!answer) return false;
-  // The answer, and the comments that come with it.
-  reveal.replaceWith(...holder.children);
+  // The answer and the comments that come with it go where the reveal was; the known
+  // page's links (similar cases with the answer, print) replace the unknown's.
+  const parts = [...holder.children];
+  for (const part of parts.filter((p) => p.dataset.replaces)) {
+    document.querySelector(part.dataset.replaces)?.replaceWith(part);
+  }
+  reveal.replaceWith(...parts.filter((p) => !p.dataset.replaces));
   // The address becomes the known page's, at its answer: what a reload or a shared link shows.
   if (request.known) window.history.replaceState(null, "", request.known);
   document.querySelectorAll("[data-session-nav] [data-key-next]").forEach((a) => {
