@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 import lightbox.cases.converters  # noqa: F401  (registers <case:…>)
 from lightbox.learning import views
@@ -30,8 +30,10 @@ urlpatterns = [
         name="lightbox-session-summary",
     ),
     path("learn/progress/", views.my_progress, name="lightbox-progress"),
-    path(
-        "learn/progress/<str:username>/",
+    # A user name as Django's validator allows them (letters, digits and @.+-_): nothing
+    # else reaches the database (PostgreSQL refuses a NUL in any text).
+    re_path(
+        r"^learn/progress/(?P<username>[\w.@+-]{1,150})/$",
         views.reader_progress,
         name="lightbox-progress-reader",
     ),
