@@ -136,7 +136,14 @@ def session_summary(session: StudySession) -> dict[str, Any]:
             }
         )
     answered = [a for a in attempts.values() if not a.awaits_self_grade]
-    missed = [r for r in rows if r["attempt"] is not None and not r["attempt"].is_right]
+    # An answer still waiting for the reader's own grade is not (yet) missed.
+    missed = [
+        r
+        for r in rows
+        if r["attempt"] is not None
+        and not r["attempt"].awaits_self_grade
+        and not r["attempt"].is_right
+    ]
     times = [a.seconds for a in answered if a.seconds is not None]
     return {
         "session": session,

@@ -223,3 +223,24 @@ def test_a_case_outside_the_list_named_has_no_list_nav(client, people, library, 
     response = client.get(f"/cases/{library['paget'].number}/", {"in": value})
     assert response.status_code == 200
     assert "data-session-nav" not in response.content.decode()
+
+
+def test_an_answer_awaiting_its_self_grade_is_not_listed_as_missed(
+    client, people, library, monkeypatch
+):
+    from lightbox.learning import grading
+
+    def unsure(answer, diagnosis, **kw):
+        return grading.Verdict(
+            outcome=grading.Outcome.UNSURE, matched=diagnosis, similarity=80.0, rival=""
+        )
+
+    client.force_login(people["bob"])
+    session, _ = start(client, "list=modality&modality=CT")
+    monkeypatch.setattr(grading, "grade", unsure)
+    client.post(
+        f"/cases/{library['pe'].number}/answer/",
+        {"diagnosis": "Embolism?", "confidence": "2", "session": session.pk, "position": 1},
+    )
+    page = client.get(f"/learn/sessions/{session.pk}/summary/").content.decode()
+    assert "Not graded yet" in page and "What you missed" not in page
