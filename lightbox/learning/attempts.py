@@ -113,12 +113,13 @@ def self_grade(attempt: Attempt, right: bool, now: dt.datetime | None = None) ->
     return attempt
 
 
-def _score(attempt: Attempt) -> None:
+def _score(attempt: Attempt, *, save: bool = True) -> None:
     attempt.points = scoring.diagnosis_points(
         grading.Outcome(attempt.outcome), attempt.self_graded_right
     )
     attempt.marks = scoring.confidence_marks(attempt.is_right, attempt.confidence or 2)
-    attempt.save(update_fields=["self_graded_right", "points", "marks"])
+    if save:
+        attempt.save(update_fields=["self_graded_right", "points", "marks"])
 
 
 def _settle(attempt: Attempt, now: dt.datetime) -> None:
@@ -183,8 +184,8 @@ def overrule(case: Case, answer: str, *, right: bool, by: Any, request: Any = No
             attempt.outcome = Outcome.CORRECT if right else Outcome.INCORRECT
             attempt.self_graded_right = None
             attempt.overruled_by, attempt.overruled_at = by, now
+            _score(attempt, save=False)
             attempt.save()
-            _score(attempt)
             changed += 1
         # The audit entry says how many attempts changed, never the answer's text: an
         # answer can be anything a reader typed.

@@ -35,17 +35,16 @@ def neighbours(request: HttpRequest, case_id: int) -> dict[str, Any] | None:
     if case_id not in ids:
         return None
     i = ids.index(case_id)
-    around = [pk for pk in (ids[i - 1] if i else None, ids[i + 1] if i + 1 < len(ids) else None)]
-    numbers = dict(
-        Case.objects.filter(pk__in=[pk for pk in around if pk]).values_list("pk", "number")
-    )
+    before = ids[i - 1] if i else None
+    after = ids[i + 1] if i + 1 < len(ids) else None
+    numbers = dict(Case.objects.filter(pk__in=[before, after]).values_list("pk", "number"))
     query = "?" + urlencode({"in": raw})
     return {
         "title": sources.describe(source),
         "position": i + 1,
         "count": len(ids),
-        "previous": numbers.get(around[0]) if around[0] else None,
-        "next": numbers.get(around[1]) if around[1] else None,
+        "previous": numbers.get(before),
+        "next": numbers.get(after),
         "query": query,
         "back": sources.list_url(source),
     }

@@ -77,9 +77,8 @@ def rating_for(*, right: bool, confidence: int | None) -> fsrs.Rating:
     return {1: Rating.Hard, 3: Rating.Easy}.get(confidence or 2, Rating.Good)
 
 
-def review(card: Step, rating: fsrs.Rating, now: dt.datetime) -> Step:
-    """The card after one review at ``now``."""
-    before = fsrs.Card(
+def _as_fsrs(card: Step) -> fsrs.Card:
+    return fsrs.Card(
         card_id=card.card_id,
         state=State(card.state),
         step=card.step,
@@ -88,7 +87,11 @@ def review(card: Step, rating: fsrs.Rating, now: dt.datetime) -> Step:
         due=_utc(card.due),
         last_review=_utc(card.last_review) if card.last_review else None,
     )
-    after, _log = _SCHEDULER.review_card(before, rating, review_datetime=_utc(now))
+
+
+def review(card: Step, rating: fsrs.Rating, now: dt.datetime) -> Step:
+    """The card after one review at ``now``."""
+    after, _log = _SCHEDULER.review_card(_as_fsrs(card), rating, review_datetime=_utc(now))
     return Step(
         card.card_id,
         int(after.state),
@@ -104,17 +107,4 @@ def retrievability(card: Step, now: dt.datetime) -> float:
     """The probability, 0–1, that the reader would still get the case right at ``now``."""
     if card.last_review is None:
         return 0.0
-    return float(
-        _SCHEDULER.get_card_retrievability(
-            fsrs.Card(
-                card_id=card.card_id,
-                state=State(card.state),
-                step=card.step,
-                stability=card.stability,
-                difficulty=card.difficulty,
-                due=_utc(card.due),
-                last_review=_utc(card.last_review),
-            ),
-            current_datetime=_utc(now),
-        )
-    )
+    return float(_SCHEDULER.get_card_retrievability(_as_fsrs(card), current_datetime=_utc(now)))

@@ -183,7 +183,8 @@ def session_case(request: HttpRequest, pk: int, position: int) -> HttpResponse:
     session = _own_session(request, pk)
     if not 1 <= position <= len(session):
         raise Http404("No such position in this session.")
-    case = Case.objects.filter(pk=session.case_ids[position - 1]).only("number").first()
+    # The whole row: deciding who may read it needs its status, visibility and owner.
+    case = Case.objects.filter(pk=session.case_ids[position - 1]).first()
     if case is None or not can_view_case(request.user, case):
         return _skip(session, position)
     answered = session.attempts.filter(case=case).exists()
@@ -227,7 +228,6 @@ def learn(request: HttpRequest) -> HttpResponse:
         "cap": settings.LIGHTBOX_REVIEWS_PER_DAY,
         "sessions": StudySession.objects.filter(user=request.user)[:10],
         "kinds": _kinds(),
-        "lengths": SessionForm.base_fields["length"].choices,  # type: ignore[attr-defined]
     }
     return render(request, "learning/learn.html", context)
 
