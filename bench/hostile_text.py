@@ -32,7 +32,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from lightbox.cases.phiscan import scan  # noqa: E402
+from lightbox.deid import scan  # noqa: E402
 from lightbox.history.revisions import word_diff  # noqa: E402
 from lightbox.interchange.legacy import LegacyParseError, parse_legacy  # noqa: E402
 from lightbox.lib.markdown import render  # noqa: E402

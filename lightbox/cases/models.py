@@ -425,7 +425,7 @@ class Case(models.Model):
     def unresolved_identifiers(self, texts: dict[str, str] | None = None) -> list[Any]:
         """Possible identifiers in :meth:`text_fields` (or ``texts``, when the caller has
         them already) that nobody has acknowledged."""
-        from lightbox.cases import phiscan
+        from lightbox.deid import text as phiscan
 
         findings = phiscan.scan_fields(self.text_fields() if texts is None else texts)
         if not findings or not self.pk:
@@ -582,7 +582,7 @@ class ReviewNote(models.Model):
 
 class IdentifierAcknowledgement(models.Model):
     """An author's word that a possible identifier the text scan found is not one. Kept by
-    the finding's fingerprint (see :mod:`lightbox.cases.phiscan`), never by its text, so
+    the finding's fingerprint (see :mod:`lightbox.deid.text`), never by its text, so
     no identifier is stored here even when the author is wrong; an edited match has a new
     fingerprint and must be looked at again."""
 

@@ -38,7 +38,6 @@ from typing import Any
 from django.db import connection, transaction
 
 from lightbox.audit.models import AuditEntry
-from lightbox.cases import phiscan
 from lightbox.cases.models import (
     Case,
     EditDraft,
@@ -48,6 +47,7 @@ from lightbox.cases.models import (
     Topic,
 )
 from lightbox.comments.models import Comment
+from lightbox.deid import scan
 from lightbox.history.models import Redaction, Revision
 from lightbox.history.revisions import for_object
 from lightbox.history.snapshots import CASE_LABELS, TOPIC_LABELS, case_snapshot, topic_snapshot
@@ -124,7 +124,7 @@ def _confirmations(obj: Case | Topic, text: str) -> list[str]:
         return []
     prints = []
     for name, fingerprint in obj.acknowledgements.values_list("field", "fingerprint"):
-        if fingerprint in {f.fingerprint for f in phiscan.scan(text, field=name)}:
+        if fingerprint in {f.fingerprint for f in scan(text, field=name)}:
             prints.append(fingerprint)
     return prints
 

@@ -50,8 +50,8 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
+from lightbox.deid import DeidPolicy
 from lightbox.imaging import quarantine
-from lightbox.imaging.dicom.deidentify import DeidPolicy
 from lightbox.imaging.dicom.prepare import (
     PreparedDicom,
     PreparedPicture,

@@ -155,7 +155,7 @@ import django
 
 django.setup()
 
-from lightbox.cases.phiscan import scan
+from lightbox.deid import scan
 from lightbox.history.revisions import word_diff
 from lightbox.interchange.legacy import LegacyParseError, parse_legacy
 from lightbox.lib.tests.hostile import hostile_texts

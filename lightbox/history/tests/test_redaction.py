@@ -11,9 +11,9 @@ import pytest
 from django.test import Client
 
 from lightbox.audit.models import AuditEntry
-from lightbox.cases import phiscan
 from lightbox.cases.models import EditDraft, IdentifierAcknowledgement, RenderedPage, ReviewNote
 from lightbox.comments.models import Comment
+from lightbox.deid import text as phiscan
 from lightbox.history.models import AppendOnly, Redaction, Revision
 from lightbox.history.redaction import RedactionRefused, find, redact
 from lightbox.history.revisions import for_object, record

@@ -5,7 +5,8 @@ memory cap and a time limit (see :mod:`lightbox.lib.isolation`) and returns only
 de-identified bytes and plain values, never the original. The caller stores them.
 
 * :func:`sniff` says what a file is from its bytes, never from its name.
-* :func:`prepare_dicom` reads, de-identifies and checks a DICOM file.
+* :func:`prepare_dicom` reads, de-identifies (:func:`lightbox.deid.deidentify`) and checks
+  a DICOM file.
 * :func:`prepare_picture` re-encodes a JPEG/PNG/GIF/WebP/TIFF from its pixels alone.
 """
 
@@ -27,9 +28,8 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID
 
+from lightbox.deid import DeidPolicy, deidentify, view_label
 from lightbox.imaging.dicom import picture
-from lightbox.imaging.dicom.allowlist import view_label
-from lightbox.imaging.dicom.deidentify import DeidPolicy, deidentify
 from lightbox.imaging.dicom.render import frame_count
 
 __all__ = [

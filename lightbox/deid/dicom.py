@@ -21,7 +21,7 @@ it), draw random UIDs, and neither zero the preamble nor set the de-identificati
 markers.
 
 Beyond the table, every (60xx) overlay and (50xx) curve group is removed whole, and an
-attribute the table does not list is kept only when :mod:`~lightbox.imaging.dicom.allowlist`
+attribute the table does not list is kept only when :mod:`~lightbox.deid.allowlist`
 names it: what display, grouping or IOD validity needs, never free text. Everything else is
 removed, at every depth. Burned-in text is not searched for: images likely to carry it
 are flagged for a person to review (:attr:`DeidReport.needs_pixel_review`).
@@ -69,8 +69,8 @@ from pydicom.multival import MultiValue
 from pydicom.tag import BaseTag
 from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, UID, ExplicitVRLittleEndian
 
-from lightbox.imaging.dicom import annex_e
-from lightbox.imaging.dicom.allowlist import (
+from lightbox.deid import annex_e
+from lightbox.deid.allowlist import (
     CODED_OF,
     FREE_TEXT_VRS,
     KEPT,
@@ -394,7 +394,7 @@ def _decide_basic(code: str, vr: str) -> _Decision:
 
 def _decide_unlisted(tag: int, vr: str) -> _Decision:
     """Attributes Table E.1-1 does not list: the allowlist's rule (see
-    :mod:`lightbox.imaging.dicom.allowlist`); whatever it does not name is removed."""
+    :mod:`lightbox.deid.allowlist`); whatever it does not name is removed."""
     if vr == "UN":
         return _Decision(_Do.REMOVE, "removed: a value of unknown VR cannot be inspected")
     if tag in CODED_OF:

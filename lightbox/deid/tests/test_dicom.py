@@ -23,9 +23,9 @@ from pydicom.dataset import FileMetaDataset
 from pydicom.tag import Tag
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
-from lightbox.imaging.dicom import conformance
-from lightbox.imaging.dicom import deidentify as deid_module
-from lightbox.imaging.dicom.deidentify import (
+from lightbox.deid import conformance
+from lightbox.deid import dicom as deid_module
+from lightbox.deid.dicom import (
     Action,
     DeidentificationError,
     DeidOptions,
@@ -515,7 +515,7 @@ CHILD = """
 import sys
 from pydicom import dcmread
 from pydicom.data import get_testdata_file
-from lightbox.imaging.dicom.deidentify import DeidPolicy, date_shift_days, deidentify, remap_uid
+from lightbox.deid.dicom import DeidPolicy, date_shift_days, deidentify, remap_uid
 uid, patient = sys.argv[1], sys.argv[2]
 for secret in map(bytes.fromhex, sys.argv[3:]):
     ds = dcmread(get_testdata_file("CT_small.dcm", download=False))
@@ -944,7 +944,7 @@ def test_a_file_meta_only_instance_uid_is_remapped():
 def test_the_conformance_document_is_generated_from_the_code():
     document = (REPO / "docs" / "deidentification.md").read_text(encoding="utf-8")
     assert document == conformance.render(), (
-        "regenerate: python -m lightbox.imaging.dicom.conformance > docs/deidentification.md"
+        "regenerate: python -m lightbox.deid.conformance > docs/deidentification.md"
     )
     for label, _, _, _ in conformance_rows():
         assert f"| `{label}` |" in document

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from lightbox.cases.phiscan import (
+from lightbox.deid.text import (
     DEFAULT_ALLOWED_URLS,
     Finding,
     Kind,

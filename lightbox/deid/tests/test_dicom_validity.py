@@ -13,7 +13,7 @@ import pytest
 from pydicom import Dataset, dcmread
 from pydicom.data import get_testdata_file
 
-from lightbox.imaging.dicom.deidentify import DeidPolicy, deidentify, write_deidentified
+from lightbox.deid.dicom import DeidPolicy, deidentify, write_deidentified
 
 POLICY = DeidPolicy(bytes(range(32)), "LIGHTBOX^bs068", "bs068")
 NM_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.20"

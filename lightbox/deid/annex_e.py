@@ -1,5 +1,5 @@
 """PS3.15 Annex E Table E.1-1 as Lightbox applies it: the table, its options' columns, and
-the VRs of its rows. Django-free; data for :mod:`lightbox.imaging.dicom.deidentify`.
+the VRs of its rows. Django-free; data for :mod:`lightbox.deid.dicom`.
 
 Only the *table* comes from dicom-anonymizer (``dicomfields_2026c``); the option columns
 are transcribed from PS3.15 (2025–2026 editions).

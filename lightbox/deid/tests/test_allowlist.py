@@ -14,9 +14,9 @@ from pydicom import DataElement, Dataset, Sequence, dcmread
 from pydicom.data import get_testdata_file
 from pydicom.datadict import DicomDictionary, RepeatersDictionary, tag_for_keyword
 
-from lightbox.imaging.dicom import allowlist, annex_e
-from lightbox.imaging.dicom.allowlist import FREE_TEXT_VRS, KEPT, allowed_code, view_label
-from lightbox.imaging.dicom.deidentify import (
+from lightbox.deid import allowlist, annex_e
+from lightbox.deid.allowlist import FREE_TEXT_VRS, KEPT, allowed_code, view_label
+from lightbox.deid.dicom import (
     Action,
     DeidPolicy,
     conformance_rows,

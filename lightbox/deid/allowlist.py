@@ -1,6 +1,6 @@
 """What Lightbox keeps of a DICOM data set beyond PS3.15 Table E.1-1: an explicit allowlist.
 
-Django-free. :mod:`lightbox.imaging.dicom.deidentify` applies Table E.1-1 first; this
+Django-free. :mod:`lightbox.deid.dicom` applies Table E.1-1 first; this
 module decides every attribute the table does not list, and the free text the table
 would let an option keep. The rule, in order:
 
