@@ -14,14 +14,13 @@ from django.db import transaction
 from django.tasks import task
 
 from lightbox.search.models import Entry
+from lightbox.search.text.abbreviations import expand
 
 BATCH = 64
 
 
 def embedding_text(title: str, diagnosis: str, findings: str, history: str) -> str:
     """What a case's embedding is computed from, abbreviations expanded."""
-    from lightbox.search.similar import expand
-
     return expand("\n".join(part for part in (diagnosis or title, findings, history) if part))
 
 
@@ -38,8 +37,8 @@ def embed_cases(ids: list[int]) -> int:
 def embed(ids: Sequence[int], progress: object = None) -> int:
     """Compute the missing or outdated embeddings of these cases; returns how many."""
     from lightbox.cases.models import Case
-    from lightbox.search import embeddings
     from lightbox.search.index import next_seq
+    from lightbox.search.text import embeddings
 
     done = 0
     for start in range(0, len(ids), BATCH):
