@@ -278,8 +278,7 @@ def _embeddings(sample_size: int, rng: random.Random) -> dict[str, Any]:
     from django.db import connection, transaction
 
     from lightbox.search import tasks
-    from lightbox.search.index import next_seq
-    from lightbox.search.models import Entry
+    from lightbox.search.models import Entry, Generation
     from lightbox.search.text import embeddings
 
     out: dict[str, Any] = {}
@@ -340,7 +339,7 @@ def _embeddings(sample_size: int, rng: random.Random) -> dict[str, Any]:
     out["filled"] = counts
     table = connection.ops.quote_name(Entry._meta.db_table)
     with transaction.atomic():
-        seq = next_seq()  # so that every process's store reads them again
+        seq = Generation.next_seq()  # so that every process's store reads them again
         with connection.cursor() as cur:
             step = 5000
             for i in tqdm(range(0, len(updates), step), desc="Storing vectors", unit="batch"):
