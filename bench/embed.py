@@ -1,4 +1,4 @@
-"""Benchmark bulk sentence embedding of teaching cases (lightbox/search/embeddings.py).
+"""Benchmark bulk sentence embedding of teaching cases (lightbox/search/text/embeddings.py).
 
 Makes N synthetic case texts of 80-120 words, each a brief history, the findings and the
 diagnosis as the similar-cases index embeds them, and embeds them in chunks the way a bulk
@@ -23,7 +23,7 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from lightbox.search import embeddings  # noqa: E402
+from lightbox.search.text import embeddings  # noqa: E402
 
 BUDGET = 30.0  # cases per second
 

@@ -37,7 +37,7 @@ from lightbox.history.revisions import word_diff  # noqa: E402
 from lightbox.interchange.legacy import LegacyParseError, parse_legacy  # noqa: E402
 from lightbox.lib.markdown import render  # noqa: E402
 from lightbox.lib.tests.hostile import hostile_texts  # noqa: E402
-from lightbox.search import query, snippets  # noqa: E402
+from lightbox.search.text import query, snippets  # noqa: E402
 
 BUDGET = 10.0  # seconds for 1 MB of any pattern, for each processor
 

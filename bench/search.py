@@ -277,9 +277,9 @@ def _embeddings(sample_size: int, rng: random.Random) -> dict[str, Any]:
     vector (see the module docstring)."""
     from django.db import connection, transaction
 
-    from lightbox.search import embeddings, tasks
-    from lightbox.search.index import next_seq
-    from lightbox.search.models import Entry
+    from lightbox.search import tasks
+    from lightbox.search.models import Entry, Generation
+    from lightbox.search.text import embeddings
 
     out: dict[str, Any] = {}
     texts = _embedding_texts()
@@ -339,7 +339,7 @@ def _embeddings(sample_size: int, rng: random.Random) -> dict[str, Any]:
     out["filled"] = counts
     table = connection.ops.quote_name(Entry._meta.db_table)
     with transaction.atomic():
-        seq = next_seq()  # so that every process's store reads them again
+        seq = Generation.next_seq()  # so that every process's store reads them again
         with connection.cursor() as cur:
             step = 5000
             for i in tqdm(range(0, len(updates), step), desc="Storing vectors", unit="batch"):
@@ -394,8 +394,8 @@ def _queries(rng: random.Random, count: int) -> tuple[list[Query], dict[str, int
     from synthetic import FIRST, LAST, source_words
 
     from lightbox.cases.models import Case
-    from lightbox.search import query as q
     from lightbox.search import store
+    from lightbox.search import text as q
     from lightbox.search.backends import backend
 
     start = time.perf_counter()
@@ -690,7 +690,9 @@ def _time_similar(n_cases: int, n_texts: int, seed: int) -> dict[str, Any]:
     import json
 
     from lightbox.cases.models import Case, Visibility
-    from lightbox.search import embeddings, similar
+    from lightbox.search import similar
+    from lightbox.search.text import embeddings
+    from lightbox.search.text.abbreviations import expand
 
     users = _users()
     rng = random.Random(seed)
@@ -732,7 +734,7 @@ def _time_similar(n_cases: int, n_texts: int, seed: int) -> dict[str, Any]:
             out["raised"].append(f"like_text: {type(e).__name__}: {e}")
         out["like_text"].append((time.perf_counter() - start) * 1000)
         start = time.perf_counter()
-        embeddings.embed_one(similar.expand(text))
+        embeddings.embed_one(expand(text))
         out["embed_one"].append((time.perf_counter() - start) * 1000)
     return out
 

@@ -269,9 +269,10 @@ def _weights(**overrides: float) -> Iterator[None]:
 
 def _bm25(text: str) -> list[int]:
     """Plain BM25: an OR of every non-stop word, best first (ties by case id)."""
-    from lightbox.search import query as q
     from lightbox.search import similar
-    from lightbox.search.backends import backend, compile_for
+    from lightbox.search import text as q
+    from lightbox.search.backends import backend
+    from lightbox.search.text.compiler import compile_for
 
     words = [w for w in dict.fromkeys(q.tokenize(text)) if w not in similar.STOP]
     if not words:
@@ -335,9 +336,12 @@ def _sweep(
     """like_text's two scores for every query, recomputed with the real _lexical() and
     the stored embeddings, then combined in other ways."""
 
-    from lightbox.search import embeddings, similar, store, suggest
-    from lightbox.search import query as q
-    from lightbox.search.backends import backend, compile_for
+    from lightbox.search import similar, store, suggest
+    from lightbox.search import text as q
+    from lightbox.search.backends import backend
+    from lightbox.search.text import embeddings
+    from lightbox.search.text.abbreviations import expand
+    from lightbox.search.text.compiler import compile_for
 
     st = store.get()
     n = st.size
@@ -363,7 +367,7 @@ def _sweep(
                     out[j] = similar._lexical(text, store.get())
         return out
 
-    q_exp = embeddings.embed([similar.expand(t) for t in texts])
+    q_exp = embeddings.embed([expand(t) for t in texts])
     q_raw = embeddings.embed(texts)
     cos_exp = (q_exp @ vectors.T).astype(np.float64)
     cos_raw = (q_raw @ vectors.T).astype(np.float64)
@@ -461,8 +465,8 @@ def _sweep(
     no_dx = ["\n".join(x for x in (r["findings"], r["brief_history"]) if x) for r in corpus]
     for name, corpus_texts in (
         ("cases embedded as typed", typed),
-        ("cases embedded expanded", [similar.expand(t) for t in typed]),
-        ("cases w/o diagnosis, expanded", [similar.expand(t) for t in no_dx]),
+        ("cases embedded expanded", [expand(t) for t in typed]),
+        ("cases w/o diagnosis, expanded", [expand(t) for t in no_dx]),
     ):
         cos = (q_exp @ embeddings.embed(corpus_texts).T).astype(np.float64)
         print(_row(f"  {name}: sem", evaluate(sem(cos, floor))))
@@ -571,11 +575,12 @@ def main() -> None:
     )
     import hashlib
 
-    from lightbox.search import embeddings, tasks
+    from lightbox.search import tasks
+    from lightbox.search.text import abbreviations, embeddings
 
     versions = ", ".join(
         f"{Path(m.__file__).name} {hashlib.sha256(Path(m.__file__).read_bytes()).hexdigest()[:8]}"
-        for m in (similar, tasks, embeddings)
+        for m in (similar, tasks, embeddings, abbreviations)
     )
     print(f"Code under test (sha256): {versions}")
     print(

@@ -12,7 +12,6 @@ urlpatterns = [
     path("cases/<case:number>/", views.case_detail, name="lightbox-case-detail"),
     path("cases/<case:number>/known/", views.case_known, name="lightbox-case-known"),
     path("cases/<case:number>/print/", views.case_print, name="lightbox-case-print"),
-    path("cases/<case:number>/similar/", views.case_similar, name="lightbox-case-similar"),
     path("cases/<case:number>/edit/", edit_views.case_edit, name="lightbox-case-edit"),
     path(
         "cases/<case:number>/edit/autosave/",

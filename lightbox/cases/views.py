@@ -18,7 +18,6 @@ from lightbox.cases import acr, pages, unknown
 from lightbox.cases.access import can_edit_case, can_view_case, is_editor
 from lightbox.cases.models import NUMBER_RE, Case, Modality, Series, Topic, split_number
 from lightbox.imaging.models import Image
-from lightbox.search import views as search_views
 
 SERIES_PREFIX_RE = re.compile(r"^[a-z]{2,4}$")
 
@@ -175,12 +174,6 @@ def case_known(request: HttpRequest, number: str) -> HttpResponse:
 @require_safe
 def case_print(request: HttpRequest, number: str) -> HttpResponse:
     return case_page(request, number, "print")
-
-
-@require_safe
-def case_similar(request: HttpRequest, number: str) -> HttpResponse:
-    case = _get_case(request, number, Case.objects.select_related("series", "topic"))
-    return search_views.case_similar(request, case)
 
 
 @require_safe

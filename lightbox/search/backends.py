@@ -1,11 +1,12 @@
 """The full-text half of the index: SQLite FTS5 (the default) or PostgreSQL full text.
 
 Both store one document per case, the text of every registered column (see
-:mod:`lightbox.search.registry`) cut into words by :func:`lightbox.search.query.tokenize`,
+:mod:`lightbox.search.registry`) cut into words by :func:`lightbox.search.text.tokenize`,
 so that both find exactly the same cases for a query; only the scores differ (BM25 with
 column weights in SQLite, ``ts_rank`` with weight letters in PostgreSQL). Neither stems
 words or drops stop words: ``metastases`` does not find ``metastasis`` (``metasta*``
 does), which keeps the two backends identical and a phrase exactly what was typed.
+A search arrives already compiled for both, by :func:`lightbox.search.text.compile_for`.
 
 Every query runs under a hard time limit (:data:`TIME_LIMIT`): SQLite's progress handler
 interrupts it, PostgreSQL's ``statement_timeout`` cancels it; either raises
@@ -25,16 +26,11 @@ from django.conf import settings
 from django.db import OperationalError, connection, transaction
 from django.db.utils import DatabaseError
 
-from lightbox.search import query as q
 from lightbox.search.registry import Column, columns
+from lightbox.search.text.compiler import TAGS, CompiledQuery
+from lightbox.search.text.words import tokenize
 
 __all__ = ["Backend", "SearchTimeout", "backend"]
-
-# A field of the search language → the columns it searches.
-FIELD_COLUMNS = {name: [name] for name in q.FIELDS if name not in q.FILTER_FIELDS}
-# PostgreSQL: each field's words are stored a second time with this tag in front, so
-# that ``diagnosis:paget`` is exact in one tsvector (see query.compile_query's ``tags``).
-TAGS = {name: f"zq{name}z" for name in FIELD_COLUMNS}
 
 
 class SearchTimeout(Exception):
@@ -57,7 +53,7 @@ def time_limit() -> float:
 
 
 def words(text: str) -> str:
-    return " ".join(q.tokenize(text))
+    return " ".join(tokenize(text))
 
 
 #: PostgreSQL refuses a tsvector over 1 MB, and short distinct words with their positions
@@ -84,7 +80,7 @@ class Backend(Protocol):
     def delete(self, ids: Sequence[int]) -> None: ...
     def clear(self) -> None: ...
     def match(
-        self, compiled: q.CompiledQuery, rank_all: int | None = None
+        self, compiled: CompiledQuery, rank_all: int | None = None
     ) -> tuple[np.ndarray, np.ndarray]: ...
     def vocabulary(self) -> dict[str, int]: ...
 
@@ -223,7 +219,7 @@ class SqliteBackend:
             raw.set_progress_handler(None, 0)
 
     def match(
-        self, compiled: q.CompiledQuery, rank_all: int | None = None
+        self, compiled: CompiledQuery, rank_all: int | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Every case matching the text of ``compiled``, with its score (higher is
         better).
@@ -367,7 +363,7 @@ class PostgresBackend:
             raise
 
     def match(
-        self, compiled: q.CompiledQuery, rank_all: int | None = None
+        self, compiled: CompiledQuery, rank_all: int | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """As :meth:`SqliteBackend.match`. Every matching id comes first, as one string
         (84,000 rows through the driver took longer than the search); ``ts_rank`` then
@@ -437,7 +433,3 @@ def backend() -> Backend:
         else:
             raise RuntimeError(f"search supports SQLite and PostgreSQL, not {vendor}")
     return _BACKENDS[vendor]
-
-
-def compile_for(query: q.Query) -> q.CompiledQuery:
-    return q.compile_query(query, FIELD_COLUMNS, tags=TAGS)

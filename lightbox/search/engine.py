@@ -35,9 +35,11 @@ from lightbox.cases.access import only_visible
 from lightbox.cases.models import Case, Modality, Sex, Status, rating
 from lightbox.imaging.models import Image, PixelReview
 from lightbox.lib.params import parse_int
-from lightbox.search import query as q
-from lightbox.search import snippets, store, suggest
-from lightbox.search.backends import SearchTimeout, backend, compile_for
+from lightbox.search import store, suggest
+from lightbox.search.backends import SearchTimeout, backend
+from lightbox.search.text import query as q
+from lightbox.search.text import snippets
+from lightbox.search.text.compiler import compile_for
 
 __all__ = ["FACETS", "SORTS", "Results", "search"]
 

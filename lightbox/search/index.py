@@ -6,7 +6,9 @@ private one gone, the moment the change commits, and a rolled-back change leaves
 index as it was. Code that saves many rows at once wraps them in :func:`batch` so that
 each case is indexed once, at the end of the block. Sentence embeddings are slower, so
 they are computed after commit by a task (see :mod:`lightbox.search.tasks`); until then a
-case is found by everything but its embedding.
+case is found by everything but its embedding. This module enqueues that task, which
+imports nothing from here: both number their writes with
+:meth:`lightbox.search.models.Generation.next_seq`.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from django.db import connection, transaction
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
 
-from lightbox.search import registry
+from lightbox.search import registry, tasks
 from lightbox.search.backends import backend
 from lightbox.search.models import Audience, Entry, Generation
 
@@ -41,15 +43,6 @@ def age_range(age: int | None) -> str:
         return "90+"
     low = age // 10 * 10
     return f"{low}–{low + 9}"
-
-
-def next_seq() -> int:
-    """The next number for entries written in this transaction (embeddings too).
-    Locking the row orders writers, so entries are numbered in commit order."""
-    generation, _ = Generation.objects.select_for_update().get_or_create(pk=1)
-    generation.seq += 1
-    generation.save(update_fields=["seq"])
-    return generation.seq
 
 
 def _entries(ids: Sequence[int], seq: int) -> tuple[list[Entry], set[int]]:
@@ -105,7 +98,7 @@ def index_cases(ids: Iterable[int]) -> None:
     if not ids:
         return
     with transaction.atomic():
-        seq = next_seq()
+        seq = Generation.next_seq()
         entries, found = _entries(ids, seq)
         gone = [i for i in ids if i not in found]
         docs: dict[int, dict[str, str]] = {i: {} for i in found}
@@ -130,9 +123,7 @@ def index_cases(ids: Iterable[int]) -> None:
         )
         Entry.objects.filter(case_id__in=gone).update(seq=seq, audience=Audience.GONE)
         if found:
-            from lightbox.search.tasks import embed_after_commit
-
-            embed_after_commit(sorted(found))
+            tasks.embed_after_commit(sorted(found))
 
 
 @contextmanager

@@ -31,6 +31,15 @@ class Generation(models.Model):
     def __str__(self) -> str:
         return f"search generation {self.seq}"
 
+    @classmethod
+    def next_seq(cls) -> int:
+        """The next number for entries written in this transaction (embeddings too).
+        Locking the row orders writers, so entries are numbered in commit order."""
+        generation, _ = cls.objects.select_for_update().get_or_create(pk=1)
+        generation.seq += 1
+        generation.save(update_fields=["seq"])
+        return generation.seq
+
 
 class Entry(models.Model):
     # Not a foreign key: a deleted case leaves its entry behind as a tombstone

@@ -26,7 +26,7 @@ __all__ = ["Column", "Source", "autodiscover", "columns", "register", "sources"]
 @dataclass(frozen=True)
 class Column:
     """One index column: ``name`` is also the search field that looks in it
-    (``diagnosis:paget``) when :mod:`lightbox.search.query` knows that field."""
+    (``diagnosis:paget``) when :mod:`lightbox.search.text.query` knows that field."""
 
     name: str
     weight: float

@@ -13,6 +13,9 @@ Every visible case is scored at once, with arrays (see :mod:`lightbox.search.sto
 * *semantic* similarity: the cosine of sentence embeddings (all-MiniLM-L6-v2), scaled
   to 0–1 from a floor below which texts are unrelated.
 
+The text work (words, abbreviations, embeddings) is :mod:`lightbox.search.text`'s; this
+module scores cases with it.
+
 The weights are in :data:`WEIGHTS` and can be changed with the setting
 ``LIGHTBOX_SIMILAR_WEIGHTS`` (see docs/search.md). In *unknown* mode a reason names only
 what the unknown page shows (:data:`REASON_SOURCES`, :mod:`lightbox.cases.unknown`): the
@@ -21,10 +24,7 @@ modality, not the code, keyword, field, category or radiopharmaceutical.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
-from functools import cache
-from importlib.resources import files
 from typing import Any
 
 import numpy as np
@@ -32,11 +32,14 @@ from django.conf import settings
 
 from lightbox.cases import acr
 from lightbox.cases import unknown as unknown_case
-from lightbox.search import query as q
 from lightbox.search import store, suggest
-from lightbox.search.backends import SearchTimeout, backend, compile_for
+from lightbox.search.backends import SearchTimeout, backend
+from lightbox.search.text import query as q
+from lightbox.search.text.abbreviations import expand
+from lightbox.search.text.compiler import compile_for
+from lightbox.search.text.words import tokenize
 
-__all__ = ["WEIGHTS", "Similar", "expand", "like_case", "like_text", "weights"]
+__all__ = ["WEIGHTS", "Similar", "like_case", "like_text", "weights"]
 
 WEIGHTS: dict[str, float] = {
     "acr_code": 6.0,
@@ -96,31 +99,9 @@ def with_cards(
     return out
 
 
-@cache
-def abbreviations() -> dict[str, str]:
-    data = tomllib.loads((files("lightbox.search") / "abbreviations.toml").read_text())
-    return {k: str(v) for k, v in data["abbreviations"].items()}
-
-
-def expand(text: str) -> str:
-    """``text`` with known abbreviations followed by what they stand for.
-
-    >>> expand("Pt with h/o RCC, now PE?")
-    'Pt (patient) with h/o RCC (renal cell carcinoma), now PE (pulmonary embolism)?'
-    """
-    table = abbreviations()
-    out, last = [], 0
-    for m in q._WORD_RE.finditer(text):
-        word = m.group()
-        if (long := table.get(word.lower())) and word.lower() != long:
-            out.append(text[last : m.end()] + f" ({long})")
-            last = m.end()
-    return "".join(out) + text[last:]
-
-
 def _distinctive(text: str, vocabulary: dict[str, int], total: int, seq: int) -> list[str]:
     words: dict[str, int] = {}
-    for word in q.tokenize(expand(text)):
+    for word in tokenize(expand(text)):
         if word in STOP or len(word) < 3 or word in words:
             continue
         docs = vocabulary.get(word, 0)
@@ -258,7 +239,7 @@ def like_case(case: Any, user: Any, limit: int = 10, unknown: bool = False) -> l
 
 def like_text(text: str, user: Any, limit: int = 10) -> list[Similar]:
     """The cases most like a pasted paragraph (findings, history) that ``user`` may see."""
-    from lightbox.search import embeddings
+    from lightbox.search.text import embeddings
 
     w = weights()
     text = text[:MAX_TEXT]

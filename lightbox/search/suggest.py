@@ -5,7 +5,7 @@ once per process and again, in the background, when the index has changed and a 
 has passed. A
 suggestion is only offered after the corrected query has been run for the same reader and
 found something, so a word that appears only in cases the reader may not see is never
-suggested.
+suggested. Which word is closest is :func:`lightbox.search.text.spelling.closest`'s rule.
 """
 
 from __future__ import annotations
@@ -15,10 +15,9 @@ import threading
 import time
 
 from django.db import connection
-from rapidfuzz import process
-from rapidfuzz.distance import DamerauLevenshtein
 
 from lightbox.search.backends import backend
+from lightbox.search.text import spelling
 
 __all__ = ["closest", "vocabulary"]
 
@@ -72,19 +71,6 @@ def forget() -> None:
 
 def closest(word: str, seq: int) -> str | None:
     """The most common indexed word within edit distance 1 (2 for words of 7+ letters)
-    of ``word``, or None."""
+    of ``word``, or None (see :func:`lightbox.search.text.spelling.closest`)."""
     words = vocabulary(seq)
-    if len(word) < 4 or not word.isalpha():
-        return None
-    limit = 2 if len(word) >= 7 else 1
-    found = process.extract(
-        word,
-        _cache["choices"],  # type: ignore[arg-type]
-        scorer=DamerauLevenshtein.distance,
-        score_cutoff=limit,
-        limit=20,
-    )
-    candidates = [(dist, -words[w], w) for w, dist, _ in found if w != word]
-    if not candidates:
-        return None
-    return min(candidates)[2]
+    return spelling.closest(word, words, _cache["choices"])  # type: ignore[arg-type]

@@ -3,6 +3,8 @@
 The text embedded is what a reader would paste to find a case like it: the diagnosis,
 the findings and the brief history, abbreviations expanded (the first 128 word pieces).
 Its SHA-256 is kept, so a save that does not change that text recomputes nothing.
+:mod:`lightbox.search.index` enqueues :func:`embed_cases` after it indexes cases; nothing
+here imports the index.
 """
 
 from __future__ import annotations
@@ -13,15 +15,14 @@ from collections.abc import Sequence
 from django.db import transaction
 from django.tasks import task
 
-from lightbox.search.models import Entry
+from lightbox.search.models import Entry, Generation
+from lightbox.search.text.abbreviations import expand
 
 BATCH = 64
 
 
 def embedding_text(title: str, diagnosis: str, findings: str, history: str) -> str:
     """What a case's embedding is computed from, abbreviations expanded."""
-    from lightbox.search.similar import expand
-
     return expand("\n".join(part for part in (diagnosis or title, findings, history) if part))
 
 
@@ -38,8 +39,7 @@ def embed_cases(ids: list[int]) -> int:
 def embed(ids: Sequence[int], progress: object = None) -> int:
     """Compute the missing or outdated embeddings of these cases; returns how many."""
     from lightbox.cases.models import Case
-    from lightbox.search import embeddings
-    from lightbox.search.index import next_seq
+    from lightbox.search.text import embeddings
 
     done = 0
     for start in range(0, len(ids), BATCH):
@@ -56,7 +56,7 @@ def embed(ids: Sequence[int], progress: object = None) -> int:
         if todo:
             vectors = embeddings.embed([texts[pk] for pk in todo])
             with transaction.atomic():
-                seq = next_seq()
+                seq = Generation.next_seq()
                 for pk, vector in zip(todo, vectors, strict=True):
                     Entry.objects.filter(case_id=pk).update(
                         seq=seq, embedded_text=digests[pk], vector=embeddings.to_bytes(vector)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_http_methods, require_safe
 
-from lightbox.cases.models import Case
+from lightbox.cases.access import can_view_case
+from lightbox.cases.models import Case, split_number
 from lightbox.lib.params import int_param
 from lightbox.search import engine, similar
 
@@ -70,9 +71,23 @@ def similar_text_page(request: HttpRequest) -> HttpResponse:
     return render(request, "search/similar_text.html", ctx, status=400 if error else 200)
 
 
-def case_similar(request: HttpRequest, case: Case) -> HttpResponse:
+def _readable_case(request: HttpRequest, number: str) -> Case:
+    try:
+        split_number(number)
+    except ValueError:
+        raise Http404("No such case number.") from None
+    case = get_object_or_404(Case.objects.select_related("series", "topic"), number=number.lower())
+    # A case the reader may not see is indistinguishable from one that does not exist.
+    if not can_view_case(request.user, case):
+        raise Http404("No such case number.")
+    return case
+
+
+@require_safe
+def case_similar(request: HttpRequest, number: str) -> HttpResponse:
+    case = _readable_case(request, number)
     unknown = request.GET.get("unknown") == "1"
     found = similar.like_case(case, request.user, limit=20, unknown=unknown)
     matches = similar.with_cards(request.user, found, unknown=unknown)
     ctx = {"case": case, "matches": matches, "unknown": unknown}
-    return render(request, "cases/case_similar.html", ctx)
+    return render(request, "search/case_similar.html", ctx)

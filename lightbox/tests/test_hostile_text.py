@@ -159,7 +159,7 @@ from lightbox.deid import scan
 from lightbox.history.revisions import word_diff
 from lightbox.interchange.legacy import LegacyParseError, parse_legacy
 from lightbox.lib.tests.hostile import hostile_texts
-from lightbox.search import query, snippets
+from lightbox.search.text import query, snippets
 
 text = hostile_texts(int(sys.argv[1]))[sys.argv[2]]
 # A long single line changed at both ends, so that nothing is shared at either end.

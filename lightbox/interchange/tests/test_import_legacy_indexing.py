@@ -12,8 +12,9 @@ from django.core.management import CommandError, call_command
 
 from lightbox.cases import tasks as case_tasks
 from lightbox.cases.models import Case
-from lightbox.search import embeddings, index, tasks
+from lightbox.search import index, tasks
 from lightbox.search.models import Entry
+from lightbox.search.text import embeddings
 from lightbox.test import png_bytes
 
 pytestmark = pytest.mark.django_db

@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 from tokenizers import Tokenizer
 
-from lightbox.search import embeddings
-from lightbox.search.embeddings import (
+from lightbox.search.text import embeddings
+from lightbox.search.text.embeddings import (
     DIM,
     MODEL_NAME,
     EmbeddingModelMissing,
@@ -213,8 +213,8 @@ def test_abbreviations_in_context() -> None:
 def test_abbreviations_are_expanded_before_embedding() -> None:
     """A general-purpose model reads a bare "PE" with little context as pleural effusion
     (and alone as physical education), which is why similar cases expand abbreviations
-    (lightbox.search.similar.expand) before embedding."""
-    from lightbox.search.similar import expand
+    (lightbox.search.text.expand) before embedding."""
+    from lightbox.search.text.abbreviations import expand
 
     text = "Bilateral PE with right ventricular strain"
     raw_near, raw_far = closer(text, PE, PLEURAL)

@@ -14,8 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from lightbox.search import query as query_module
-from lightbox.search.query import (
+from lightbox.search.text import (
     FIELDS,
     FILTER_FIELDS,
     MAX_DEPTH,
@@ -37,6 +36,7 @@ from lightbox.search.query import (
     terms,
     tokenize,
 )
+from lightbox.search.text import query as query_module
 
 TEXT_FIELDS = [name for name in FIELDS if name not in FILTER_FIELDS]
 COLUMNS = {name: [name] for name in TEXT_FIELDS}

@@ -2,7 +2,7 @@
 
 import time
 
-from lightbox.search.snippets import best, snippet
+from lightbox.search.text.snippets import best, snippet
 
 
 def test_it_highlights_words_as_the_index_folds_them():
@@ -48,7 +48,7 @@ def test_the_quick_ways_agree_with_reading_every_word():
     Both must find the same hits and make the same snippet."""
     import random
 
-    from lightbox.search import snippets
+    from lightbox.search.text import snippets
 
     rng = random.Random(3)
     vocabulary = "uptake Uptake UPTAKE osteoid bone bone_scan x-ray 99m tc mdp a1c café naïve "

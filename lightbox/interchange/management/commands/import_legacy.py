@@ -23,7 +23,7 @@ from tqdm import tqdm
 from lightbox.cases.models import Visibility
 from lightbox.interchange.legacy_import import ImportFailed, import_legacy_file
 from lightbox.search import index, tasks
-from lightbox.search.embeddings import EmbeddingModelMissing
+from lightbox.search.text.embeddings import EmbeddingModelMissing
 
 PAGE_SUFFIXES = {".txt", ".htm", ".html", ""}
 # A batch commits after this many pages or seconds, whichever comes first: few enough

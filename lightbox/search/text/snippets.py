@@ -1,7 +1,7 @@
 """Highlighted snippets: the stretch of a text that best shows why it matched.
 
 Django-free. Words are compared the way the index compares them
-(:func:`lightbox.search.query.tokenize`), so what is highlighted is what was found,
+(:func:`lightbox.search.text.words.tokenize`), so what is highlighted is what was found,
 including ``osteo*`` prefixes and words typed with accents or in another case. The
 result is HTML: the text escaped, each hit in ``<mark>``.
 
@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from itertools import accumulate
 
-from lightbox.search.query import tokenize
+from lightbox.search.text.words import tokenize
 
 __all__ = ["best", "snippet"]
 
@@ -79,9 +79,9 @@ def snippet(text: str, words: Iterable[str], prefixes: Iterable[str] = (), size:
     if len(text) > 2 * REGION and text.isascii() and "'" not in text and (wanted or starts):
         # A long plain text: look only around the first hit, found by a regular
         # expression, rather than at every word.
-        first = _pattern(wanted, starts).search(text)
-        if first:
-            begin = max(0, first.start() - REGION // 4)
+        first_hit = _pattern(wanted, starts).search(text)
+        if first_hit:
+            begin = max(0, first_hit.start() - REGION // 4)
             while begin > 0 and text[begin - 1].isalnum():
                 begin -= 1
             end = min(len(text), begin + REGION)
@@ -96,6 +96,7 @@ def snippet(text: str, words: Iterable[str], prefixes: Iterable[str] = (), size:
     spans = list(zip(word_starts, bounds[1::2], strict=True))
     if not spans:
         return html.escape(text[:200])
+    hits: list[int]
     if not (wanted or starts):
         hits = []
     elif plain:  # one regular expression, not word by word

@@ -1,10 +1,9 @@
-"""The search box language: parse what a user typed, compile it for SQLite FTS5 and PostgreSQL.
+"""The search box language: parse what a user typed into a query tree.
 
 Django-free. A query is parsed once into a small tree (:class:`Query`), which is then
-rendered three ways: as an FTS5 ``MATCH`` expression, as a string for PostgreSQL's
-``to_tsquery('english', …)``, and back as canonical text for the page ("Showing results
-for …"). The caller maps fields to index columns (FTS5) and to tsvector weights
-(PostgreSQL); nothing here knows about models or the database.
+compiled for SQLite FTS5 and PostgreSQL (:mod:`lightbox.search.text.compiler`) and
+written back as canonical text for the page ("Showing results for …", :func:`describe`).
+Nothing here knows about models or the database.
 
 The language, in the order a reader meets it:
 
@@ -20,30 +19,24 @@ The language, in the order a reader meets it:
   :class:`Filter` for the caller to apply to columns. They combine with the rest by AND
   or NOT only.
 
-Words are cut out of the text the way :func:`tokenize` cuts them, and the index must be
-fed text cut the same way: Unicode compatibility forms folded (NFKC), accents removed,
-apostrophes dropped ("Paget's" is "pagets"), case folded, and every run of letters and
-digits a word. A hyphenated term such as ``Tc-99m`` or ``L4-L5`` is the phrase of its
-parts.
+Words are cut out of the text the way :func:`~lightbox.search.text.words.tokenize` cuts
+them, and the index must be fed text cut the same way: Unicode compatibility forms
+folded (NFKC), accents removed, apostrophes dropped ("Paget's" is "pagets"), case
+folded, and every run of letters and digits a word. A hyphenated term such as
+``Tc-99m`` or ``L4-L5`` is the phrase of its parts.
 
 Whatever the user types, :func:`parse` either raises :class:`QuerySyntaxError` with a
 one-line message and the offset of the problem, or returns a query whose FTS5 and
-PostgreSQL strings are valid syntax: every FTS5 word is a quoted string, and only
-lexemes of ``a-z`` and ``0-9`` reach PostgreSQL. A search FTS5 cannot run (only NOT) is
-refused at parse time, so compiling a parsed query fails only on a mistake in the
-caller's column or weight mappings.
+PostgreSQL strings are valid syntax. A search FTS5 cannot run (only NOT) is refused at
+parse time, so compiling a parsed query fails only on a mistake in the caller's column
+or weight mappings.
 
 Examples
 --------
 >>> q = parse('diagnosis:Pagét bone scan -"superscan pattern" modality:nm')
 >>> describe(q)
 'diagnosis:paget AND bone AND scan AND NOT "superscan pattern" AND modality:NM'
->>> c = compile_query(q, {"diagnosis": ["diagnosis"]}, weights={"diagnosis": "A"})
->>> print(c.fts5)
-(diagnosis:"paget" AND "bone" AND "scan") NOT "superscan pattern"
->>> print(c.tsquery)
-paget:A & bone & scan & !(superscan <-> pattern)
->>> c.filters
+>>> split_filters(q.root)[1]
 [Filter(field='modality', value='NM', prefix=False, negated=False)]
 >>> terms(q)
 ['paget', 'bone', 'scan', 'superscan', 'pattern']
@@ -53,12 +46,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from dataclasses import field as _field
-from functools import lru_cache
 from types import MappingProxyType
 from typing import Final
+
+from lightbox.search.text.words import tokenize
 
 __all__ = [
     "FIELDS",
@@ -67,7 +61,6 @@ __all__ = [
     "MAX_LENGTH",
     "MAX_TERMS",
     "And",
-    "CompiledQuery",
     "Field",
     "Filter",
     "Node",
@@ -77,13 +70,12 @@ __all__ = [
     "Query",
     "QuerySyntaxError",
     "Term",
-    "compile_query",
     "describe",
     "parse",
     "prefixes",
     "replace_words",
+    "split_filters",
     "terms",
-    "tokenize",
 ]
 
 #: Field name → what it searches. ``acr`` and ``modality`` are filters (see
@@ -236,71 +228,6 @@ class Query:
         _check(self.root)
 
 
-@dataclass(frozen=True, slots=True)
-class CompiledQuery:
-    """A query ready for the database.
-
-    ``fts5`` is for ``… WHERE t MATCH ?``; ``tsquery`` for
-    ``… @@ to_tsquery('english', %s)``. Both are None when the query is only filters.
-    ``tsquery`` is also None when no word of the query can be written for PostgreSQL
-    (only lexemes of a–z and 0–9 are: ``ελληνικά`` has an FTS5 query but no tsquery);
-    a PostgreSQL backend should then find nothing if ``fts5`` is not None.
-    ``filters`` are the ``acr:`` and ``modality:`` conditions, ANDed with the text.
-    """
-
-    fts5: str | None
-    tsquery: str | None
-    filters: list[Filter]
-
-
-# --- Words -----------------------------------------------------------------------------------
-
-_WORD_RE = re.compile(r"[^\W_]+")  # runs of letters and digits
-_APOSTROPHES = frozenset("'\u2018\u2019\u02bc`")
-
-
-# Latin letters that are not a base letter plus an accent, so NFD leaves them alone.
-_LATIN = str.maketrans(
-    {"æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ð": "d", "ħ": "h", "ı": "i", "ł": "l",
-     "þ": "th", "ŧ": "t"}
-)  # fmt: skip
-
-
-@lru_cache(maxsize=8192)
-def _fold_char(ch: str) -> str:
-    if ch in _APOSTROPHES or unicodedata.category(ch) == "Cf":  # ' and zero-width: dropped
-        return ""
-    folded = unicodedata.normalize("NFKC", ch).casefold()  # "ß" → "ss", "Ａ" → "a"
-    decomposed = unicodedata.normalize("NFD", folded.translate(_LATIN))
-    stripped = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
-    return unicodedata.normalize("NFC", stripped)
-
-
-def _fold(text: str) -> str:
-    if text.isascii():
-        if "'" in text or "`" in text:
-            text = text.replace("'", "").replace("`", "")
-        return text.lower()
-    table = {ord(c): _fold_char(c) for c in set(text) if not c.isascii() or c in _APOSTROPHES}
-    return unicodedata.normalize("NFC", text.translate(table).casefold())
-
-
-def tokenize(text: str) -> list[str]:
-    """The words of ``text`` as the search index must store them.
-
-    NFKC-normalised, apostrophes and invisible format characters dropped, case folded
-    ("ß" is "ss"), accents removed ("ø" is "o"); every run of letters and digits is a
-    word. The indexer must feed text through this (e.g. ``" ".join(tokenize(text))``) so
-    that what is searched for matches what was stored.
-
-    Examples
-    --------
-    >>> tokenize("Pagét's disease of bone: Tc-99m MDP, L4-L5, ＣＴ")
-    ['pagets', 'disease', 'of', 'bone', 'tc', '99m', 'mdp', 'l4', 'l5', 'ct']
-    """
-    return _WORD_RE.findall(_fold(text))
-
-
 # --- Lexer -----------------------------------------------------------------------------------
 
 _SEPARATORS = r"\s\x00-\x1f\x7f-\x9f"
@@ -441,7 +368,8 @@ def parse(text: str) -> Query:
     Returns
     -------
     Query
-        Ready for :func:`compile_query`, :func:`describe` and :func:`terms`.
+        Ready for :func:`~lightbox.search.text.compiler.compile_query`, :func:`describe`
+        and :func:`terms`.
 
     Raises
     ------
@@ -459,7 +387,7 @@ prefix=False))), Term(word='osteo', prefix=True)))
     >>> parse("NOT x")
     Traceback (most recent call last):
       ...
-    lightbox.search.query.QuerySyntaxError: a search needs at least one thing to find
+    lightbox.search.text.query.QuerySyntaxError: a search needs at least one thing to find
     """
     if not isinstance(text, str):
         raise TypeError(f"parse() needs text as a str, not {type(text).__name__}")
@@ -628,7 +556,7 @@ _NOT_IN_OR = "NOT inside OR would find nearly everything: did you mean AND NOT?"
 _NOT_EVERYTHING = "this NOT would find nearly everything: put what you want to find outside it"
 
 
-def _split(root: Node) -> tuple[Node | None, list[Filter]]:
+def split_filters(root: Node) -> tuple[Node | None, list[Filter]]:
     """The text part of a query (None if there is none) and its top-level filters."""
     conjuncts = root.children if isinstance(root, And) else (root,)
     filters = [c for c in conjuncts if isinstance(c, Filter)]
@@ -694,7 +622,7 @@ def _check(root: Node) -> None:
                 if inside == "NOT":
                     raise QuerySyntaxError(_FILTER_IN_NOT, node.position)
                 raise QuerySyntaxError(_FILTER_NESTED, node.position)
-    text, filters = _split(root)
+    text, filters = split_filters(root)
     wanted_filter = any(not f.negated for f in filters)
     if text is None:
         if not wanted_filter:
@@ -714,222 +642,7 @@ def _check(root: Node) -> None:
     raise QuerySyntaxError(_NOT_EVERYTHING, text.position)
 
 
-# --- FTS5 ------------------------------------------------------------------------------------
-#
-# FTS5's NOT is binary ("a NOT b"), so each node compiles to a set or to the complement of
-# one: (negative, expression). A AND NOT B is "A NOT B"; x OR NOT y is everything except
-# "y NOT x". _check has made sure the whole query is not a complement.
-
-_BAREWORD_RE = re.compile(r"[A-Za-z0-9_]+")
-
-
-def _fts5_string(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
-
-
-def _fts5_column(name: str) -> str:
-    if _BAREWORD_RE.fullmatch(name) and name not in ("AND", "OR", "NOT", "NEAR"):
-        return name
-    return _fts5_string(name)
-
-
-def _fts5_columns(name: str, columns: Mapping[str, Sequence[str]]) -> str:
-    cols = columns.get(name)
-    if not cols or isinstance(cols, str):
-        raise ValueError(f"no FTS5 columns given for the field {name!r}: need a list of names")
-    if len(cols) == 1:
-        return _fts5_column(cols[0])
-    return "{" + " ".join(map(_fts5_column, cols)) + "}"
-
-
-def _paren(compiled: tuple[str, bool]) -> str:
-    text, atomic = compiled
-    return text if atomic else f"({text})"
-
-
-def _join(op: str, parts: list[tuple[str, bool]]) -> tuple[str, bool]:
-    if len(parts) == 1:
-        return parts[0]
-    return f" {op} ".join(map(_paren, parts)), False
-
-
-def _fts5(node: Node, columns: Mapping[str, Sequence[str]]) -> tuple[bool, str, bool]:
-    """(negative, expression, atomic) for ``node``."""
-    if isinstance(node, Term):
-        return False, _fts5_string(node.word) + ("*" if node.prefix else ""), True
-    if isinstance(node, Phrase):
-        return False, _fts5_string(" ".join(node.words)) + ("*" if node.prefix else ""), True
-    if isinstance(node, Field):
-        negative, text, atomic = _fts5(node.child, columns)
-        return negative, f"{_fts5_columns(node.name, columns)}:{_paren((text, atomic))}", True
-    if isinstance(node, Not):
-        negative, text, atomic = _fts5(node.child, columns)
-        return not negative, text, atomic
-    if isinstance(node, Filter):  # _split keeps filters out of the text
-        raise ValueError(f"{node.field}: is a filter, not text")
-    parts = [_fts5(child, columns) for child in node.children]
-    wanted = [(text, atomic) for negative, text, atomic in parts if not negative]
-    unwanted = [(text, atomic) for negative, text, atomic in parts if negative]
-    if isinstance(node, And):
-        if not wanted:  # NOT a AND NOT b: everything except (a OR b)
-            return True, *_join("OR", unwanted)
-        if not unwanted:
-            return False, *_join("AND", wanted)
-        keep, drop = _join("AND", wanted), _join("OR", unwanted)
-        return False, f"{_paren(keep)} NOT {_paren(drop)}", False
-    if not unwanted:
-        return False, *_join("OR", wanted)
-    if not wanted:  # NOT a OR NOT b: everything except (a AND b)
-        return True, *_join("AND", unwanted)
-    # a OR NOT b: everything except (b NOT a)
-    drop, keep = _join("AND", unwanted), _join("OR", wanted)
-    return True, f"{_paren(drop)} NOT {_paren(keep)}", False
-
-
-# --- PostgreSQL ------------------------------------------------------------------------------
-
-_LEXEME_RE = re.compile(r"[a-z0-9]+")
-_WEIGHTS = frozenset("ABCD")
-
-
-def _weight(name: str, weights: Mapping[str, str] | None) -> str:
-    if weights is None:
-        return ""
-    letters = weights.get(name)
-    if letters is None:
-        raise ValueError(f"no tsvector weight given for the field {name!r}")
-    letters = letters.upper()
-    if not set(letters) <= _WEIGHTS:
-        raise ValueError(f"tsvector weights for {name!r} must be letters A to D, not {letters!r}")
-    return "".join(sorted(set(letters)))
-
-
-def _tag(name: str, tags: Mapping[str, str]) -> str:
-    tag = tags.get(name)
-    if tag is None or not _LEXEME_RE.fullmatch(tag):
-        raise ValueError(f"no lexeme tag (letters a-z, digits) given for the field {name!r}")
-    return tag
-
-
-def _lexeme(word: str, prefix: bool, weight: str) -> str:
-    if prefix or weight:
-        return f"{word}:{'*' if prefix else ''}{weight}"
-    return word
-
-
-def _tsquery(
-    node: Node,
-    weights: Mapping[str, str] | None,
-    weight: str = "",
-    tags: Mapping[str, str] | None = None,
-    tag: str = "",
-) -> tuple[bool, str, bool] | None:
-    """(negative, expression, atomic) for ``node``, or None if nothing can be written."""
-    if isinstance(node, Term):
-        if not _LEXEME_RE.fullmatch(node.word):
-            return None
-        return False, _lexeme(tag + node.word, node.prefix, weight), True
-    if isinstance(node, Phrase):
-        # Words PostgreSQL cannot take are skipped, and the distance between the words
-        # either side of them grows to match: "a <2> b".
-        out: list[str] = []
-        gap = 1
-        for i, word in enumerate(node.words):
-            if not _LEXEME_RE.fullmatch(word):
-                gap += 1 if out else 0
-                continue
-            if out:
-                out.append("<->" if gap == 1 else f"<{gap}>")
-            out.append(_lexeme(tag + word, node.prefix and i == len(node.words) - 1, weight))
-            gap = 1
-        if not out:
-            return None
-        return False, " ".join(out), len(out) == 1
-    if isinstance(node, Field):
-        if tags is not None:
-            return _tsquery(node.child, weights, weight, tags, _tag(node.name, tags))
-        return _tsquery(node.child, weights, _weight(node.name, weights))
-    if isinstance(node, Not):
-        inner = _tsquery(node.child, weights, weight, tags, tag)
-        if inner is None:
-            return None
-        return not inner[0], "!" + _paren(inner[1:]), True
-    if isinstance(node, Filter):
-        raise ValueError(f"{node.field}: is a filter, not text")
-    parts = [
-        p
-        for p in (_tsquery(c, weights, weight, tags, tag) for c in node.children)
-        if p is not None
-    ]
-    if not parts:
-        return None
-    negatives = [negative for negative, _, _ in parts]
-    text, atomic = _join("&" if isinstance(node, And) else "|", [p[1:] for p in parts])
-    negative = all(negatives) if isinstance(node, And) else any(negatives)
-    return negative, text, atomic
-
-
-# --- Compiling, describing, terms ------------------------------------------------------------
-
-
-def compile_query(
-    query: Query,
-    columns: Mapping[str, Sequence[str]],
-    weights: Mapping[str, str] | None = None,
-    tags: Mapping[str, str] | None = None,
-) -> CompiledQuery:
-    """Compile a query for SQLite FTS5 and for PostgreSQL, and pull out its filters.
-
-    Parameters
-    ----------
-    query
-        From :func:`parse`.
-    columns
-        Text field name → the FTS5 columns it searches, e.g.
-        ``{"history": ["brief_history", "full_history"]}``. Needed for every text field
-        the query uses.
-    weights
-        Text field name → tsvector weight letters (``"A"`` to ``"D"``, or several, e.g.
-        ``"AB"``; ``""`` for no restriction), since PostgreSQL cannot search one column
-        of a tsvector. None leaves fields unrestricted in the tsquery.
-    tags
-        Text field name → a prefix (letters and digits) put before every word searched
-        in that field, for an index that also stores each field's words with its tag
-        (``diagnosis:paget`` becomes ``zqdxzpaget``): exact field searches in a single
-        tsvector. Given, it replaces ``weights`` for fields.
-
-    Returns
-    -------
-    CompiledQuery
-
-    Raises
-    ------
-    ValueError
-        When a field the query uses has no entry in ``columns`` (or in ``weights``, if
-        given), or its weights are not letters A to D: a mistake in the caller, not in
-        what the user typed.
-
-    Examples
-    --------
-    >>> cols = {"history": ["brief_history", "full_history"], "agent": ["agent"]}
-    >>> c = compile_query(parse('history:(pain OR fever) agent:"Tc-99m MDP" -acr:4*'), cols)
-    >>> print(c.fts5)
-    {brief_history full_history}:("pain" OR "fever") AND agent:"tc 99m mdp"
-    >>> print(c.tsquery)
-    (pain | fever) & (tc <-> 99m <-> mdp)
-    >>> c.filters
-    [Filter(field='acr', value='4', prefix=True, negated=True)]
-    >>> compile_query(parse("modality:NM"), cols)
-    CompiledQuery(fts5=None, tsquery=None, filters=[Filter(field='modality', value='NM', \
-prefix=False, negated=False)])
-    """
-    text, filters = _split(query.root)
-    if text is None:
-        return CompiledQuery(None, None, filters)
-    _, fts5, _ = _fts5(text, columns)
-    pg = _tsquery(text, weights, tags=tags)
-    tsquery = None if pg is None or pg[0] else pg[1]
-    return CompiledQuery(fts5, tsquery, filters)
+# --- Describing, terms -------------------------------------------------------------------------
 
 
 def describe(query: Query) -> str:
