@@ -4,7 +4,7 @@ Every word here was written for Lightbox; nothing is copied from another teachin
 website. The authors are obviously fictional, the references are deliberately generic
 ("demo reference", no invented PMIDs or DOIs), and the images are DICOM series made from
 the public test files that ship inside the ``pydicom`` and ``pydicom-data`` wheels (see
-:mod:`lightbox.interchange.demo_dicom`, which says what was built and how).
+:mod:`lightbox.interchange.demo.dicom`, which says what was built and how).
 
 The findings describe what those images show, and only that. The histories, ages and
 follow-ups are written for teaching, and each case's discussion ends by saying where its
@@ -15,7 +15,7 @@ so before the answer as well as after it.
 Each image has two captions: the first, read with the unknown, names only the view; the
 second, read after the answer, says what the image shows.
 
-:mod:`lightbox.interchange.demo` turns these records into cases.
+:mod:`lightbox.interchange.demo.save` turns these records into cases.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ class DemoDose:
 class DemoImage:
     """One image of a case: a DICOM series, uploaded and shown like an author's.
 
-    ``series`` names the series in :data:`lightbox.interchange.demo_dicom.BUILDERS`.
+    ``series`` names the series in :data:`lightbox.interchange.demo.dicom.BUILDERS`.
     ``caption`` is read before the answer (the view only); ``answer_caption`` after it.
     """
 
