@@ -29,7 +29,7 @@ from lightbox.imaging.models import Image, Instance
 from lightbox.imaging.tests.test_picture_metadata import assert_bare
 from lightbox.imaging.uploads import receive
 from lightbox.interchange.demo import save as demo
-from lightbox.interchange.demo.content import CASES
+from lightbox.interchange.demo.load import CASES
 from lightbox.interchange.demo.save import load_demo
 from lightbox.test import Named, Nobody, make_case
 

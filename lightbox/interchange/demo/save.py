@@ -1,4 +1,4 @@
-"""Save the demo library (:mod:`lightbox.interchange.demo.content`) into the database.
+"""Save the demo library (:mod:`lightbox.interchange.demo.load`) into the database.
 
 ``make run`` calls ``manage.py load_demo --if-empty`` so that a newcomer opens a living
 teaching file: ten published cases across nuclear medicine, CT, MRI and radiography, three
@@ -44,7 +44,8 @@ from lightbox.imaging.ingest import process_upload
 from lightbox.imaging.models import Image, PixelReview, Upload, UploadFile
 from lightbox.imaging.uploads import receive
 from lightbox.interchange.demo import dicom
-from lightbox.interchange.demo.content import (
+from lightbox.interchange.demo.dicom import DemoDataMissing
+from lightbox.interchange.demo.load import (
     CASES,
     COPYRIGHT,
     SERIES,
@@ -52,7 +53,6 @@ from lightbox.interchange.demo.content import (
     DemoCase,
     DemoTopic,
 )
-from lightbox.interchange.demo.dicom import DemoDataMissing
 from lightbox.search import index
 
 __all__ = ["DemoDataMissing", "DemoLoadFailed", "demo_loaded", "load_demo"]

@@ -19,7 +19,7 @@ from lightbox.imaging import viewer
 from lightbox.imaging.models import Image, Instance, PixelReview, Series, UploadFile
 from lightbox.interchange.demo import dicom as demo_dicom
 from lightbox.interchange.demo import save as demo
-from lightbox.interchange.demo.content import CASES
+from lightbox.interchange.demo.load import CASES
 from lightbox.interchange.demo.save import DemoLoadFailed, load_demo
 from lightbox.test import make_case
 
