@@ -403,7 +403,7 @@ class Timers:
 
 def _instrument(timers: Timers) -> None:
     """Time the import's parts where the command calls them."""
-    from lightbox.interchange import legacy_import
+    from lightbox.interchange.legacy import save as legacy_import
     from lightbox.search import index, tasks
 
     timers.wrap(legacy_import, "parse_legacy", "parse pages")

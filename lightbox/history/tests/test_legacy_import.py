@@ -4,7 +4,7 @@ import pytest
 
 from lightbox.cases.models import Case
 from lightbox.history.revisions import for_object
-from lightbox.interchange.legacy_import import import_legacy_file
+from lightbox.interchange.legacy.save import import_legacy_file
 
 pytestmark = pytest.mark.django_db
 

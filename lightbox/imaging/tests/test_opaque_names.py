@@ -28,9 +28,9 @@ from lightbox.imaging.ingest import process_upload
 from lightbox.imaging.models import Image, Instance
 from lightbox.imaging.tests.test_picture_metadata import assert_bare
 from lightbox.imaging.uploads import receive
-from lightbox.interchange import demo
-from lightbox.interchange.demo import load_demo
-from lightbox.interchange.demo_content import CASES
+from lightbox.interchange.demo import save as demo
+from lightbox.interchange.demo.load import CASES
+from lightbox.interchange.demo.save import load_demo
 from lightbox.test import Named, Nobody, make_case
 
 pytestmark = pytest.mark.django_db

@@ -276,8 +276,8 @@ def test_pictures_attach_in_number_order_and_extra_ones_are_kept(tmp_path, clien
 
 
 def test_a_rating_out_of_range_fails_the_page_in_one_line(tmp_path, monkeypatch):
-    from lightbox.interchange import legacy_import
     from lightbox.interchange.legacy import LegacyCase
+    from lightbox.interchange.legacy import save as legacy_import
 
     page = tmp_path / "bs114.txt"
     page.write_text("Diagnosis: Gout\n\nCase number: bs114\n")

@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from lightbox.interchange import legacy_text
 from lightbox.interchange.legacy import parse_legacy
+from lightbox.interchange.legacy import text as legacy_text
 
 PAGE = (
     "Case Author(s): José Núñez, M.D. , 4/2/98\r\n\r\n"

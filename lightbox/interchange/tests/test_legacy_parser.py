@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 
-from lightbox.interchange import legacy
 from lightbox.interchange.legacy import (
     MAX_BYTES,
     LegacyAuthor,
@@ -29,6 +28,7 @@ from lightbox.interchange.legacy import (
     LegacyTopic,
     parse_legacy,
 )
+from lightbox.interchange.legacy import parse as legacy
 
 REPO = Path(__file__).resolve().parents[3]
 BS068 = REPO.parent / "shared" / "data" / "legacy" / "bs068.txt"

@@ -17,9 +17,10 @@ from lightbox.cases import acr
 from lightbox.cases.models import Case, Topic
 from lightbox.imaging import viewer
 from lightbox.imaging.models import Image, Instance, PixelReview, Series, UploadFile
-from lightbox.interchange import demo, demo_dicom
-from lightbox.interchange.demo import DemoLoadFailed, load_demo
-from lightbox.interchange.demo_content import CASES
+from lightbox.interchange.demo import dicom as demo_dicom
+from lightbox.interchange.demo import save as demo
+from lightbox.interchange.demo.load import CASES
+from lightbox.interchange.demo.save import DemoLoadFailed, load_demo
 from lightbox.test import make_case
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from lightbox.cases.models import Case
-from lightbox.interchange.demo import load_demo
+from lightbox.interchange.demo.save import load_demo
 from lightbox.learning import attempts
 from lightbox.learning.models import Outcome, StudySession
 

@@ -21,7 +21,7 @@ from django.db import transaction
 from tqdm import tqdm
 
 from lightbox.cases.models import Visibility
-from lightbox.interchange.legacy_import import ImportFailed, import_legacy_file
+from lightbox.interchange.legacy.save import ImportFailed, import_legacy_file
 from lightbox.search import index, tasks
 from lightbox.search.text.embeddings import EmbeddingModelMissing
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from lightbox.cases.models import Case
-from lightbox.interchange.demo import DemoDataMissing, DemoLoadFailed, load_demo
+from lightbox.interchange.demo.save import DemoDataMissing, DemoLoadFailed, load_demo
 
 
 class Command(BaseCommand):

@@ -43,7 +43,7 @@ from html.parser import HTMLParser
 import ftfy
 import ftfy.badness
 
-from lightbox.interchange.legacy_types import MAX_BYTES, LegacyParseError
+from lightbox.interchange.legacy.types import MAX_BYTES, LegacyParseError
 
 __all__ = ["HEADING_MARK", "decode", "page_lines"]
 

@@ -1,8 +1,8 @@
 """What the legacy page parser returns, and the error it raises.
 
-Django-free. Re-exported by :mod:`lightbox.interchange.legacy`, which is where other modules
-import them from; they live here so that the parser's modules (text, sections, fields) can
-share them without importing each other in a circle.
+Django-free. Re-exported by :mod:`lightbox.interchange.legacy` (the package), which is where
+other modules import them from; they live here so that the parser's modules (text,
+sections, fields) can share them without importing each other in a circle.
 """
 
 from __future__ import annotations

@@ -2,11 +2,11 @@
 
 Django-free: the standard library, ftfy and :mod:`lightbox.cases.acr`. The legacy
 collections come as plain text or as the HTML the text was rendered from, in UTF-8 or
-Windows-1252; the page is decoded (:mod:`~lightbox.interchange.legacy_text`: stray bytes and
+Windows-1252; the page is decoded (:mod:`~lightbox.interchange.legacy.text`: stray bytes and
 mojibake repaired, with a warning), HTML is flattened to the same layout, paragraphs
 separated by a blank line, the lines are grouped into sections
-(:mod:`~lightbox.interchange.legacy_sections`) and each section is read into its fields
-(:mod:`~lightbox.interchange.legacy_fields`). Nothing is silently dropped: text the parser
+(:mod:`~lightbox.interchange.legacy.sections`) and each section is read into its fields
+(:mod:`~lightbox.interchange.legacy.fields`). Nothing is silently dropped: text the parser
 cannot place is kept verbatim in :attr:`LegacyCase.unparsed` and explained in
 :attr:`LegacyCase.warnings`. Input that is not a case page at all (empty, binary, over
 :data:`MAX_BYTES`, no section headings) raises :class:`LegacyParseError`.
@@ -17,7 +17,7 @@ A heading is recognised at the start of a line, in any case, followed by a colon
 and a space, or the end of the line ("Dx." may be followed by its text directly); text
 after it belongs to the section. A heading is a heading only where a page puts one: one
 inside a running paragraph, or a second one for a section already read in this half of
-the page, stays prose (the rule is in :mod:`~lightbox.interchange.legacy_sections`).
+the page, stays prose (the rule is in :mod:`~lightbox.interchange.legacy.sections`).
 Headings and synonyms:
 
 ==============================  ===================================================
@@ -106,7 +106,7 @@ import re
 from datetime import date
 
 from lightbox.cases.acr import InvalidAcrCode, parse_code
-from lightbox.interchange.legacy_fields import (
+from lightbox.interchange.legacy.fields import (
     ACTIVITY_STEP,
     CODE_LABEL_RE,
     CODE_SEPARATOR_RE,
@@ -126,7 +126,7 @@ from lightbox.interchange.legacy_fields import (
     split_outside_brackets,
     split_references,
 )
-from lightbox.interchange.legacy_sections import (
+from lightbox.interchange.legacy.sections import (
     LOOSE,
     PROSE,
     SINGLE,
@@ -135,8 +135,8 @@ from lightbox.interchange.legacy_sections import (
     normalised,
     split_sections,
 )
-from lightbox.interchange.legacy_text import decode, page_lines
-from lightbox.interchange.legacy_types import (
+from lightbox.interchange.legacy.text import decode, page_lines
+from lightbox.interchange.legacy.types import (
     MAX_BYTES,
     MAX_FIELD_CHARS,
     LegacyAuthor,

@@ -1,6 +1,7 @@
 """Saving parsed legacy pages as cases: create or update by case number, never duplicate.
 
-The parsing itself is Django-free (:mod:`lightbox.interchange.legacy`); this module maps a
+The Django part of :mod:`lightbox.interchange.legacy`: the parsing itself is Django-free
+(:mod:`~lightbox.interchange.legacy.parse`); this module maps a
 :class:`~lightbox.interchange.legacy.LegacyCase` onto the models in one atomic block per
 page (a transaction, or a savepoint inside the caller's), so a page either imports whole
 or not at all. Callers that import many pages wrap them in
@@ -35,8 +36,13 @@ from lightbox.cases.models import (
 from lightbox.history.revisions import checkpoint, record
 from lightbox.imaging.images import InvalidImage, add_image
 from lightbox.imaging.models import Image
-from lightbox.interchange.legacy import MAX_BYTES, LegacyCase, LegacyParseError, parse_legacy
-from lightbox.interchange.legacy_sections import DIAGNOSIS_HEADINGS
+from lightbox.interchange.legacy.parse import (
+    MAX_BYTES,
+    LegacyCase,
+    LegacyParseError,
+    parse_legacy,
+)
+from lightbox.interchange.legacy.sections import DIAGNOSIS_HEADINGS
 
 __all__ = ["ImportResult", "SERIES_NAMES", "import_legacy_file", "save_legacy_case"]
 

@@ -1,9 +1,9 @@
-"""Load the demo library (:mod:`lightbox.interchange.demo_content`) into the database.
+"""Save the demo library (:mod:`lightbox.interchange.demo.load`) into the database.
 
 ``make run`` calls ``manage.py load_demo --if-empty`` so that a newcomer opens a living
 teaching file: ten published cases across nuclear medicine, CT, MRI and radiography, three
 topic pages, and DICOM series made from the public test files that ship in the
-``pydicom`` and ``pydicom-data`` wheels (:mod:`lightbox.interchange.demo_dicom`).
+``pydicom`` and ``pydicom-data`` wheels (:mod:`lightbox.interchange.demo.dicom`).
 
 The series reach their cases the way an author's DICOM does: an upload
 (:func:`lightbox.imaging.uploads.receive`) processed by
@@ -13,7 +13,7 @@ scrolling, presets and the whole-body ANT/POST layout.
 
 Examples
 --------
->>> from lightbox.interchange.demo import load_demo
+>>> from lightbox.interchange.demo.save import load_demo
 >>> load_demo(progress=False)  # doctest: +SKIP
 10
 >>> load_demo(progress=False)  # already loaded: nothing to do  # doctest: +SKIP
@@ -43,8 +43,9 @@ from lightbox.cases.models import (
 from lightbox.imaging.ingest import process_upload
 from lightbox.imaging.models import Image, PixelReview, Upload, UploadFile
 from lightbox.imaging.uploads import receive
-from lightbox.interchange import demo_dicom
-from lightbox.interchange.demo_content import (
+from lightbox.interchange.demo import dicom
+from lightbox.interchange.demo.dicom import DemoDataMissing
+from lightbox.interchange.demo.load import (
     CASES,
     COPYRIGHT,
     SERIES,
@@ -52,7 +53,6 @@ from lightbox.interchange.demo_content import (
     DemoCase,
     DemoTopic,
 )
-from lightbox.interchange.demo_dicom import DemoDataMissing
 from lightbox.search import index
 
 __all__ = ["DemoDataMissing", "DemoLoadFailed", "demo_loaded", "load_demo"]
@@ -226,7 +226,7 @@ def _images(case: Case, spec: DemoCase) -> list[Image]:
     files: list[_Named] = []
     owner: list[int] = []  # the spec image each file belongs to, in upload order
     for number, image in enumerate(spec.images):
-        for data in demo_dicom.build(image.series):
+        for data in dicom.build(image.series):
             files.append(_Named(f"{image.series}-{len(files) + 1}.dcm", data))
             owner.append(number)
     upload = process_upload(receive(case, _Nobody(), files, enqueue=False).pk)

@@ -1,6 +1,6 @@
 """The lines of a legacy page, grouped into sections under the headings the page puts there.
 
-Django-free. :func:`split_sections` reads the lines :func:`~lightbox.interchange.legacy_text.
+Django-free. :func:`split_sections` reads the lines :func:`~lightbox.interchange.legacy.text.
 page_lines` gives and returns the page's sections in page order, with the lines that are
 read wherever they are (topic, copyright, main image, navigation) set apart.
 
@@ -53,7 +53,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import IntEnum
 
-from lightbox.interchange.legacy_text import HEADING_MARK
+from lightbox.interchange.legacy.text import HEADING_MARK
 
 __all__ = [
     "DIAGNOSIS_HEADINGS",

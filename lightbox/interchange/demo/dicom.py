@@ -2,7 +2,7 @@
 pydicom-data, to be uploaded to the demo cases like any other DICOM.
 
 Django-free. :func:`build` returns the files of one named series as Part 10 bytes; the
-demo loader (:mod:`lightbox.interchange.demo`) sends them through the upload pipeline,
+demo loader (:mod:`lightbox.interchange.demo.save`) sends them through the upload pipeline,
 so they are de-identified, grouped, stored and rendered exactly as an author's upload.
 
 Most series are a test file as it ships. Where the test data cannot give a series a

@@ -2,7 +2,7 @@
 
 Django-free apart from :mod:`lightbox.cases.acr`. Each function reads the text of one
 section (or one special line) and returns what it found; the builder in
-:mod:`lightbox.interchange.legacy` decides where it goes and what to warn about.
+:mod:`lightbox.interchange.legacy.parse` decides where it goes and what to warn about.
 
 Lists split only outside brackets: "metastatic carcinoma (breast, kidney, lung)" is one
 differential item, "Tc-99m MDP (20 mCi; 740 MBq)" one dose and "Ed Lee, M.D. (Nuclear
@@ -17,8 +17,8 @@ from datetime import date
 from decimal import Decimal
 
 from lightbox.cases.acr import category_for_name, field_for_name, is_any_category
-from lightbox.interchange.legacy_sections import TOPIC_RE
-from lightbox.interchange.legacy_types import (
+from lightbox.interchange.legacy.sections import TOPIC_RE
+from lightbox.interchange.legacy.types import (
     MAX_FIELD_CHARS,
     LegacyAuthor,
     LegacyRadiopharmaceutical,
