@@ -67,7 +67,8 @@ def imported_names(module: str, source: str, is_package: bool, paths: bool) -> I
             if node.level:
                 anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join([*anchor, base] if base else anchor)
-            yield base
+            # "from package import module" imports the module (its package's __init__
+            # runs first in any import, so it is no edge of its own).
             yield from (f"{base}.{alias.name}" for alias in node.names)
         elif paths and is_dotted_path(node):
             yield node.value
