@@ -1,6 +1,7 @@
 """People: a profile and a role for every account, and invitations to join.
 
-Roles (who may do what is decided in :mod:`lightbox.cases.access`, nowhere else):
+Roles (a person's role is read by :mod:`lightbox.accounts.roles`; who may do what is
+decided there and in :mod:`lightbox.cases.access`, nowhere else):
 
 - **learner** reads cases and comments on them;
 - **author** also creates cases and edits their own and those shared with them;

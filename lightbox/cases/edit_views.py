@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryD
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from lightbox.accounts.roles import is_editor
 from lightbox.audit.log import record as audit
 from lightbox.cases import access, workflow
 from lightbox.cases.editor import CaseEditor, Conflict
@@ -211,7 +212,7 @@ def case_acknowledge(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 def review_queue(request: HttpRequest) -> HttpResponse:
     """Editors: cases waiting for review, and what was sent back. Authors: their cases."""
-    if access.is_editor(request.user):
+    if is_editor(request.user):
         waiting = Case.objects.filter(status=Status.SUBMITTED)
     elif access.can_create_case(request.user):
         waiting = Case.objects.filter(access.visible_cases_q(request.user)).exclude(

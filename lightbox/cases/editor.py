@@ -20,8 +20,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.http import QueryDict
 
+from lightbox.accounts.roles import is_editor
 from lightbox.cases import acr
-from lightbox.cases.access import is_editor
 from lightbox.cases.models import (
     AGE_CEILING,
     Case,

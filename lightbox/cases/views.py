@@ -14,8 +14,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_safe
 
+from lightbox.accounts.roles import is_editor
 from lightbox.cases import acr, pages, unknown
-from lightbox.cases.access import can_edit_case, can_view_case, is_editor
+from lightbox.cases.access import can_edit_case, can_view_case
 from lightbox.cases.models import NUMBER_RE, Case, Modality, Series, Topic, split_number
 from lightbox.imaging.models import Image
 from lightbox.search import views as search_views
