@@ -30,7 +30,7 @@ from lightbox.api.schemas import (
 )
 from lightbox.audit.log import record as audit
 from lightbox.cases import unknown
-from lightbox.cases.access import can_edit_case, can_view_case
+from lightbox.cases.access import can_edit_case, can_view_case, visible_cases_q
 from lightbox.cases.models import Case, split_number
 from lightbox.imaging import uploads
 from lightbox.imaging.models import Upload
@@ -151,7 +151,7 @@ class CasePages(PageNumberPagination):
 def list_cases(request: HttpRequest):  # type: ignore[no-untyped-def]
     """Cases the caller may see, newest first."""
     return (
-        Case.objects.visible_to(request.user)
+        Case.objects.filter(visible_cases_q(request.user))
         .select_related("series")
         .order_by("-published_at", "-pk")
     )

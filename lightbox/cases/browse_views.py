@@ -24,6 +24,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
 
 from lightbox.cases import acr
+from lightbox.cases.access import visible_cases_q
 from lightbox.cases.models import Case
 from lightbox.cases.views import study_source
 from lightbox.imaging.models import Image
@@ -40,7 +41,7 @@ Hit = tuple[int, list[str]]  # a case's pk and what matched (codes or keyword sp
 
 
 def _visible(request: HttpRequest) -> QuerySet[Case]:
-    return Case.objects.visible_to(request.user)
+    return Case.objects.filter(visible_cases_q(request.user))
 
 
 def _ordered(request: HttpRequest, cases: QuerySet[Case]) -> QuerySet[Case]:

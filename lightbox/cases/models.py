@@ -197,11 +197,6 @@ class CaseQuerySet(models.QuerySet["Case"]):
     def published(self) -> CaseQuerySet:
         return self.filter(status=Status.PUBLISHED)
 
-    def visible_to(self, user) -> CaseQuerySet:
-        from lightbox.cases.access import visible_cases_q
-
-        return self.filter(visible_cases_q(user))
-
 
 def rating(difficulty: int | None, quality: int | None) -> str:
     """``#D3, #Q4`` as the legacy pages print it; empty when neither is set."""
@@ -372,14 +367,16 @@ class Case(models.Model):
     def publication_blockers(self, unresolved: list[Any] | None = None) -> list[str]:
         """Why this case may not be published yet (empty when it may); pass
         ``unresolved`` when :meth:`unresolved_identifiers` has already been run."""
-        from lightbox.imaging.models import Series
-
         blockers = []
         # Review state belongs to each instance: a series counts while any of its
         # instances needs review, even if its image row does not say so (yet).
         flagged = self.images.filter(pixel_review="needed").count()
+        # The imaging app's Series, reached through this case's studies: the cases app
+        # is the floor the others stand on, and imports none of them.
+        study = self._meta.get_field("studies").related_model
+        series = study._meta.get_field("series").related_model
         flagged += (
-            Series.objects.filter(study__case=self, instances__pixel_review="needed")
+            series.objects.filter(study__case=self, instances__pixel_review="needed")
             .exclude(image__pixel_review="needed")
             .distinct()
             .count()
@@ -399,8 +396,6 @@ class Case(models.Model):
 
     def text_fields(self) -> dict[str, str]:
         """Every piece of text a reader can see, by field, for the identifier scan."""
-        from lightbox.imaging.models import Image
-
         texts = {
             name: str(getattr(self, name) or "")
             for name in (
@@ -416,7 +411,7 @@ class Case(models.Model):
                 str(ref.get("text", "")) if isinstance(ref, dict) else ""
             )
         if self.pk:
-            rows = Image.objects.filter(case=self).order_by("order", "pk")
+            rows = self.images.order_by("order", "pk")
             for order, caption, answer in rows.values_list("order", "caption", "answer_caption"):
                 texts[f"caption.{order + 1}"] = caption
                 texts[f"answer_caption.{order + 1}"] = answer

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_safe
 
 from lightbox.accounts.roles import is_editor
 from lightbox.cases import acr, pages, unknown
-from lightbox.cases.access import can_edit_case, can_view_case
+from lightbox.cases.access import can_edit_case, can_view_case, visible_cases_q
 from lightbox.cases.models import NUMBER_RE, Case, Modality, Series, Topic, split_number
 from lightbox.imaging.models import Image
 from lightbox.search import views as search_views
@@ -33,7 +33,7 @@ def study_source(request: HttpRequest, kind: str, **params: str) -> str:
 
 
 def _visible(request: HttpRequest) -> QuerySet[Case]:
-    return Case.objects.visible_to(request.user)
+    return Case.objects.filter(visible_cases_q(request.user))
 
 
 def _listing(request: HttpRequest, cases: QuerySet[Case]) -> Page:
