@@ -57,5 +57,4 @@ urlpatterns = [
     path("topics/new/", edit_views.topic_edit, name="lightbox-topic-new"),
     path("topics/<slug:slug>/edit/", edit_views.topic_edit, name="lightbox-topic-edit"),
     path("topics/<slug:slug>/", views.topic_detail, name="lightbox-topic-detail"),
-    path("healthz", views.healthz, name="lightbox-healthz"),
 ]

@@ -8,7 +8,6 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db import connection
 from django.db.models import Count, Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -273,10 +272,3 @@ def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "study_source": study_source(request, "topic", topic=topic.slug),
     }
     return render(request, "cases/topic_detail.html", context)
-
-
-@require_safe
-def healthz(request: HttpRequest) -> HttpResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return HttpResponse("ok\n", content_type="text/plain")
