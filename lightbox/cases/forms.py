@@ -24,15 +24,6 @@ __all__ = [
     "TopicForm",
 ]
 
-TEXT_SECTIONS = (
-    "brief_history",
-    "full_history",
-    "findings",
-    "diagnosis",
-    "discussion",
-    "followup",
-)
-
 
 class NewCaseForm(forms.Form):
     series = forms.ModelChoiceField(Series.objects.order_by("prefix"), empty_label=None)
@@ -65,13 +56,13 @@ class CaseForm(forms.ModelForm):  # type: ignore[type-arg]
         model = Case
         fields = [
             "title", "modality", "exam", "case_date", "patient_age", "patient_sex",
-            *TEXT_SECTIONS, "anatomic_field", "category", "topic", "difficulty", "quality",
+            *Case.SECTIONS, "anatomic_field", "category", "topic", "difficulty", "quality",
             "copyright", "visibility",
         ]  # fmt: skip
         widgets = {
             **{
                 name: forms.Textarea(attrs={"rows": 6, "data-markdown": ""})
-                for name in TEXT_SECTIONS
+                for name in Case.SECTIONS
             },
             "brief_history": forms.Textarea(attrs={"rows": 3, "data-markdown": ""}),
             "case_date": forms.DateInput(attrs={"type": "date"}),
@@ -79,8 +70,8 @@ class CaseForm(forms.ModelForm):  # type: ignore[type-arg]
             "quality": forms.Select(choices=[("", "—"), *[(i, f"{i}") for i in range(1, 6)]]),
         }
         labels = {
+            **Case.SECTIONS,
             "brief_history": "Brief history (shown before the answer)",
-            "followup": "Follow-up",
             "anatomic_field": "ACR anatomic field",
             "category": "ACR category",
         }

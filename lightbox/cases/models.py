@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from types import MappingProxyType
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -275,12 +277,22 @@ class Case(models.Model):
 
     objects = CaseQuerySet.as_manager()
 
+    #: The case's text sections, in the order a reader reads them, each with the label a
+    #: reader sees. The editor, the history and search read them from here.
+    SECTIONS: ClassVar[Mapping[str, str]] = MappingProxyType(
+        {
+            "brief_history": "Brief history",
+            "full_history": "Full history",
+            "findings": "Findings",
+            "diagnosis": "Diagnosis",
+            "discussion": "Discussion",
+            "followup": "Follow-up",
+        }
+    )
+
     ANSWER_FIELDS = (
-        "full_history",
-        "findings",
-        "diagnosis",
-        "discussion",
-        "followup",
+        # Every section but the brief history, which is read with the unknown.
+        *[name for name in SECTIONS if name != "brief_history"],
         "differential",
         "accepted_answers",
         "references",
@@ -398,11 +410,8 @@ class Case(models.Model):
         """Every piece of text a reader can see, by field, for the identifier scan."""
         texts = {
             name: str(getattr(self, name) or "")
-            for name in (
-                "title", "exam", "brief_history", "full_history", "findings", "diagnosis",
-                "discussion", "followup", "copyright",
-            )
-        }  # fmt: skip
+            for name in ("title", "exam", *self.SECTIONS, "copyright")
+        }
         for name in ("differential", "keywords"):
             for i, item in enumerate(getattr(self, name) or []):
                 texts[f"{name}.{i + 1}"] = str(item)
