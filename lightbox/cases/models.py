@@ -429,13 +429,14 @@ class Case(models.Model):
     def unresolved_identifiers(self, texts: dict[str, str] | None = None) -> list[Any]:
         """Possible identifiers in :meth:`text_fields` (or ``texts``, when the caller has
         them already) that nobody has acknowledged."""
-        from lightbox.deid import text as phiscan
+        # Imported here: the deid package brings pydicom with it.
+        from lightbox.deid import scan_fields, unresolved
 
-        findings = phiscan.scan_fields(self.text_fields() if texts is None else texts)
+        findings = scan_fields(self.text_fields() if texts is None else texts)
         if not findings or not self.pk:
             return findings
         acknowledged = self.acknowledgements.values_list("fingerprint", flat=True)
-        return phiscan.unresolved(findings, acknowledged)
+        return unresolved(findings, acknowledged)
 
     def sync_acr_classification(self) -> None:
         """The primary ACR code decides the anatomic field and category."""
