@@ -32,6 +32,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lightbox.settings")
 from a2wsgi import WSGIMiddleware  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+from lightbox.lib.jsonerror import error_body  # noqa: E402
 from lightbox.lib.requestbuffer import BufferedBody  # noqa: E402
 from lightbox.wsgi import application as django_application  # noqa: E402 - sets Django up
 
@@ -42,8 +43,6 @@ async def disk_full(scope: dict[str, Any], receive: Any, send: Any) -> None:
     """507 with a clear message (in the API's error shape under /api/): nothing was kept."""
     message = "The server's disk is full: the request could not be received. Nothing was stored."
     if scope["path"].startswith("/api/"):
-        from lightbox.api.views import error_body
-
         content, kind = json.dumps(error_body(507, message)).encode(), b"application/json"
     else:
         content, kind = message.encode(), b"text/plain; charset=utf-8"

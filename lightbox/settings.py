@@ -79,7 +79,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "lightbox.imaging.middleware.RequestSizeLimitMiddleware",
+    "lightbox.ops.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -89,7 +89,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # Reads a form body before anything else does: Django's limits (too many files or
     # fields, too large) and a full disk become a clear answer, not a bare 400 or a 500.
-    "lightbox.imaging.middleware.RequestBodyMiddleware",
+    "lightbox.ops.middleware.RequestBodyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "lightbox.api.middleware.ApiErrorShapeMiddleware",
@@ -231,7 +231,7 @@ FILE_UPLOAD_TEMP_DIR = str(QUARANTINE_DIR / "incoming")
 # half-way (a full disk, a client gone) removes them at once.
 FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
-    "lightbox.imaging.middleware.QuarantineUploadHandler",
+    "lightbox.ops.middleware.QuarantineUploadHandler",
 ]
 # The whole of one upload, however many requests it arrives in.
 MAX_UPLOAD_BYTES = envint("LIGHTBOX_MAX_UPLOAD_MB", 2048) * 1024 * 1024

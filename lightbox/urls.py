@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 
 urlpatterns = [
     path("", include("lightbox.cases.urls")),
+    path("", include("lightbox.ops.urls")),
     path("", include("lightbox.imaging.urls")),
     path("", include("lightbox.comments.urls")),
     path("", include("lightbox.history.urls")),

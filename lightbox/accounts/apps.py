@@ -9,6 +9,6 @@ class AccountsConfig(AppConfig):
         from django.contrib.auth import get_user_model
         from django.db.models.signals import post_save
 
-        from lightbox.accounts.models import ensure_profile
+        from lightbox.accounts.signals import ensure_profile
 
         post_save.connect(ensure_profile, sender=get_user_model(), dispatch_uid="ensure-profile")

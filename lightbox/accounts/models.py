@@ -1,6 +1,7 @@
 """People: a profile and a role for every account, and invitations to join.
 
-Roles (who may do what is decided in :mod:`lightbox.cases.access`, nowhere else):
+Roles (a person's role is read by :mod:`lightbox.accounts.roles`; who may do what is
+decided there and in :mod:`lightbox.cases.access`, nowhere else):
 
 - **learner** reads cases and comments on them;
 - **author** also creates cases and edits their own and those shared with them;
@@ -13,7 +14,6 @@ A Django superuser is always an administrator, whatever the profile says.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -37,18 +37,6 @@ class Profile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user.get_username()} ({self.get_role_display()})"
-
-
-def ensure_profile(
-    sender: Any, instance: Any, created: bool, raw: bool = False, **kw: Any
-) -> None:
-    """Every account has a profile; a superuser's says administrator."""
-    if raw:
-        return
-    role = Role.ADMIN if instance.is_superuser else Role.LEARNER
-    profile, made = Profile.objects.get_or_create(user=instance, defaults={"role": role})
-    if not made and instance.is_superuser and profile.role != Role.ADMIN:
-        Profile.objects.filter(pk=profile.pk).update(role=Role.ADMIN)
 
 
 INVITATION_DAYS = 14

@@ -1,4 +1,4 @@
-"""Profile, people and roles, invitations. Who may do what: :mod:`lightbox.cases.access`."""
+"""Profile, people and roles, invitations. Who may do what: :mod:`lightbox.accounts.roles`."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from lightbox.accounts.forms import InvitationForm, JoinForm, ProfileForm, RoleForm
 from lightbox.accounts.models import Invitation, Profile
+from lightbox.accounts.roles import can_manage_people
 from lightbox.audit.log import record
-from lightbox.cases.access import can_manage_people
 
 INVITE_SALT = "lightbox.accounts.invitation"
 

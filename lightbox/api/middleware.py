@@ -13,7 +13,7 @@ from collections.abc import Callable
 from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
 
-from lightbox.api.views import error_response
+from lightbox.lib.jsonerror import error_response
 
 logger = logging.getLogger(__name__)
 

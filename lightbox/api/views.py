@@ -3,6 +3,9 @@
 Every error, from any endpoint or from a URL that matches none, has one shape::
 
     {"error": {"status": 404, "code": "not_found", "message": "…", "details": […]}}
+
+made by :mod:`lightbox.lib.jsonerror`, which the layers that answer before the API does
+(request-body limits, a full disk) use too.
 """
 
 from __future__ import annotations
@@ -30,10 +33,11 @@ from lightbox.api.schemas import (
 )
 from lightbox.audit.log import record as audit
 from lightbox.cases import unknown
-from lightbox.cases.access import can_edit_case, can_view_case
+from lightbox.cases.access import can_edit_case, can_view_case, visible_cases_q
 from lightbox.cases.models import Case, split_number
 from lightbox.imaging import uploads
 from lightbox.imaging.models import Upload
+from lightbox.lib.jsonerror import error_response
 from lightbox.search import engine
 from lightbox.search.similar import MAX_TEXT, Similar, like_case, like_text, with_cards
 
@@ -45,36 +49,6 @@ api = NinjaAPI(
     description="Read a Lightbox teaching file. Only what the caller may see is returned.",
     urls_namespace="lightbox-api",
 )
-
-ERROR_CODES = {
-    400: "bad_request",
-    401: "unauthenticated",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "too_large",
-    422: "invalid",
-    429: "throttled",
-    500: "server_error",
-    503: "timeout",
-    507: "insufficient_storage",
-}
-
-
-def error_body(status: int, message: str, details: Any = None) -> dict[str, Any]:
-    error: dict[str, Any] = {
-        "status": status,
-        "code": ERROR_CODES.get(status, "error"),
-        "message": message,
-    }
-    if details is not None:
-        error["details"] = details
-    return {"error": error}
-
-
-def error_response(status: int, message: str, details: Any = None) -> JsonResponse:
-    return JsonResponse(error_body(status, message, details), status=status)
 
 
 @api.exception_handler(Http404)
@@ -151,7 +125,7 @@ class CasePages(PageNumberPagination):
 def list_cases(request: HttpRequest):  # type: ignore[no-untyped-def]
     """Cases the caller may see, newest first."""
     return (
-        Case.objects.visible_to(request.user)
+        Case.objects.filter(visible_cases_q(request.user))
         .select_related("series")
         .order_by("-published_at", "-pk")
     )

@@ -7,8 +7,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from lightbox.accounts.roles import can_view_audit
 from lightbox.audit.models import AuditEntry
-from lightbox.cases.access import can_view_audit
 from lightbox.lib.admin import ReadOnly
 
 

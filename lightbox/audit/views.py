@@ -15,11 +15,11 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from lightbox.accounts.roles import can_view_audit
 from lightbox.audit import throttle
 from lightbox.audit.forms import AuditFilterForm
 from lightbox.audit.log import client_ip, record
 from lightbox.audit.models import Action, AuditEntry
-from lightbox.cases.access import can_view_audit
 
 PAGE_SIZE = 50
 REASONS = {"username": "for this user name", "ip": "from this address"}

@@ -1,13 +1,15 @@
-"""Who may do what. Every view and API endpoint asks here; none decides on its own.
+"""Who may do what. Every view and API endpoint asks here (or, for what a role alone
+decides, :mod:`lightbox.accounts.roles`); none decides on its own.
 
-Roles (see :mod:`lightbox.accounts.models`): learner, author, editor, administrator.
+Roles: learner, author, editor, administrator (:func:`~lightbox.accounts.roles.role_of`).
 
 - anyone: published cases that are public;
 - a signed-in user: also published cases visible to the institution;
 - an author: also creates cases, and sees and edits their own and those shared with them
   (as a co-author with an account), in any state and visibility;
 - an editor and an administrator: every case; editors review, publish, retire, edit
-  topics and moderate comments; administrators also manage people and read the audit log.
+  topics and moderate comments; administrators also manage people and read the audit log
+  (:mod:`lightbox.accounts.roles`).
 
 Conferences (see the end of this module) add one more way in: anyone holding the join
 code of a running conference, signed in or not, sees its current case as an unknown.
@@ -20,6 +22,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Q
 
+from lightbox.accounts.roles import is_admin, is_editor, role_of
 from lightbox.cases.models import Case, CaseAuthor, Status, Visibility
 
 __all__ = [
@@ -50,60 +53,11 @@ __all__ = [
     "can_restore_topic_revision",
     "can_view_case_history",
     "can_view_topic_history",
-    "editors_q",
     "can_edit_case",
-    "can_manage_people",
-    "can_view_audit",
     "can_view_case",
-    "is_admin",
-    "is_editor",
-    "role_of",
     "visible_cases_q",
     "visible_topic_cases_q",
 ]
-
-_ROLE_CACHE = "_lightbox_role"
-
-
-def role_of(user: Any) -> str:
-    """``"anonymous"``, ``"learner"``, ``"author"``, ``"editor"`` or ``"admin"``; looked up
-    once per request (cached on the user object)."""
-    if not getattr(user, "is_authenticated", False):
-        return "anonymous"
-    if user.is_superuser:
-        return "admin"
-    cached = getattr(user, _ROLE_CACHE, None)
-    if cached is None:
-        from lightbox.accounts.models import Profile, Role
-
-        # Plain SQL: every signed-in request asks, and building the query through the
-        # ORM cost ten times what answering it does.
-        profile = Profile._meta
-        qn = connection.ops.quote_name
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT {qn(profile.get_field('role').column)} FROM {qn(profile.db_table)} "  # noqa: S608 (model names)
-                f"WHERE {qn(profile.get_field('user').column)} = %s",
-                [user.pk],
-            )
-            row = cursor.fetchone()
-        cached = (row and row[0]) or Role.LEARNER
-        setattr(user, _ROLE_CACHE, cached)
-    return str(cached)
-
-
-def is_editor(user: Any) -> bool:
-    return role_of(user) in ("editor", "admin")
-
-
-def editors_q() -> Q:
-    """A filter on users: the editors and administrators (as :func:`is_editor` decides),
-    to find them in one query."""
-    return Q(is_superuser=True) | Q(profile__role__in=["editor", "admin"])
-
-
-def is_admin(user: Any) -> bool:
-    return role_of(user) == "admin"
 
 
 def can_create_case(user: Any) -> bool:
@@ -133,16 +87,6 @@ def can_retire_case(user: Any, case: Case) -> bool:
 
 def can_reinstate_case(user: Any, case: Case) -> bool:
     return case.status == Status.RETIRED and is_editor(user)
-
-
-def can_manage_people(user: Any) -> bool:
-    """Roles and invitations."""
-    return is_admin(user)
-
-
-def can_view_audit(user: Any) -> bool:
-    """The audit log: administrators only."""
-    return is_admin(user)
 
 
 def visible_cases_q(user: Any, prefix: str = "") -> Q:

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from lightbox.cases.access import role_of
+from lightbox.accounts.roles import role_of
 
 
 def site(request: HttpRequest) -> dict[str, Any]:

@@ -6,21 +6,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from lightbox.accounts.roles import is_editor
 from lightbox.audit.log import record as audit
 from lightbox.cases import access, workflow
 from lightbox.cases.editor import CaseEditor, Conflict
+from lightbox.cases.forms import NewCaseForm, TopicForm
 from lightbox.cases.models import (
     Case,
     EditDraft,
     IdentifierAcknowledgement,
-    Series,
     Status,
     Topic,
     Visibility,
@@ -36,15 +36,6 @@ def _editable(request: HttpRequest, number: str) -> Case:
     if not access.can_edit_case(request.user, case):
         raise Http404("No such case.")
     return case
-
-
-class NewCaseForm(forms.Form):
-    series = forms.ModelChoiceField(Series.objects.order_by("prefix"), empty_label=None)
-    title = forms.CharField(
-        max_length=200,
-        required=False,
-        help_text="The diagnosis; readers see it only after reveal.",
-    )
 
 
 @login_required
@@ -211,7 +202,7 @@ def case_acknowledge(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 def review_queue(request: HttpRequest) -> HttpResponse:
     """Editors: cases waiting for review, and what was sent back. Authors: their cases."""
-    if access.is_editor(request.user):
+    if is_editor(request.user):
         waiting = Case.objects.filter(status=Status.SUBMITTED)
     elif access.can_create_case(request.user):
         waiting = Case.objects.filter(access.visible_cases_q(request.user)).exclude(
@@ -227,15 +218,6 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 
 
 # -- topics -----------------------------------------------------------------------------
-
-
-class TopicForm(forms.ModelForm):  # type: ignore[type-arg]
-    base_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
-
-    class Meta:
-        model = Topic
-        fields = ["title", "anatomic_field", "category", "discussion"]
-        widgets = {"discussion": forms.Textarea(attrs={"rows": 14, "data-markdown": ""})}
 
 
 @login_required

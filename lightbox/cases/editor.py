@@ -1,10 +1,11 @@
 """The case editor: one form for every field of a case, in the order a radiologist writes.
 
-The case itself is a :class:`CaseForm`; each ordered list (differential, keywords, ACR
-codes, references, authors, radiopharmaceuticals, image captions) is a Django formset with
-ORDER and DELETE, so the page works without JavaScript (type a position, tick Remove) and
-``editor.js`` only adds drag-to-reorder, add and remove buttons, a live Markdown preview,
-autosave and the unsaved-changes warning.
+The case itself is a :class:`~lightbox.cases.forms.CaseForm`; each ordered list
+(differential, keywords, ACR codes, references, authors, radiopharmaceuticals, image
+captions) is a Django formset with ORDER and DELETE, so the page works without JavaScript
+(type a position, tick Remove) and ``editor.js`` only adds drag-to-reorder, add and remove
+buttons, a live Markdown preview, autosave and the unsaved-changes warning. The forms are
+in :mod:`lightbox.cases.forms`; this module puts them together and saves them.
 
 Saving is all or nothing, and never silent over someone else's work: the form carries the
 revision it was opened at, and a save made after another one is refused with both versions
@@ -17,155 +18,23 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.http import QueryDict
 
-from lightbox.cases import acr
-from lightbox.cases.access import is_editor
-from lightbox.cases.models import (
-    AGE_CEILING,
-    Case,
-    CaseAuthor,
-    Radiopharmaceutical,
-    Status,
-    Topic,
+from lightbox.accounts.roles import is_editor
+from lightbox.cases.forms import (
+    AcrCodeForm,
+    AuthorForm,
+    CaptionForm,
+    CaseForm,
+    DoseForm,
+    ItemForm,
+    ReferenceForm,
 )
+from lightbox.cases.models import Case, CaseAuthor, Radiopharmaceutical, Status
 from lightbox.history import revisions
 from lightbox.search import index
 
 __all__ = ["CaseEditor", "Conflict"]
-
-TEXT_SECTIONS = (
-    "brief_history",
-    "full_history",
-    "findings",
-    "diagnosis",
-    "discussion",
-    "followup",
-)
-
-
-class CaseForm(forms.ModelForm):  # type: ignore[type-arg]
-    base_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    message = forms.CharField(
-        label="What did you change?",
-        max_length=200,
-        required=False,
-        help_text="Optional; shown in the history.",
-    )
-    # Rendered by the template as one radio button per image row.
-    main_image = forms.IntegerField(required=False)
-    patient_age = forms.IntegerField(
-        label="Patient age (years)",
-        min_value=0,
-        max_value=130,
-        required=False,
-        help_text="Ages over 89 are kept as “90 or older” (an age over 89 identifies).",
-    )
-
-    class Meta:
-        model = Case
-        fields = [
-            "title", "modality", "exam", "case_date", "patient_age", "patient_sex",
-            *TEXT_SECTIONS, "anatomic_field", "category", "topic", "difficulty", "quality",
-            "copyright", "visibility",
-        ]  # fmt: skip
-        widgets = {
-            **{
-                name: forms.Textarea(attrs={"rows": 6, "data-markdown": ""})
-                for name in TEXT_SECTIONS
-            },
-            "brief_history": forms.Textarea(attrs={"rows": 3, "data-markdown": ""}),
-            "case_date": forms.DateInput(attrs={"type": "date"}),
-            "difficulty": forms.Select(choices=[("", "—"), *[(i, f"{i}") for i in range(1, 6)]]),
-            "quality": forms.Select(choices=[("", "—"), *[(i, f"{i}") for i in range(1, 6)]]),
-        }
-        labels = {
-            "brief_history": "Brief history (shown before the answer)",
-            "followup": "Follow-up",
-            "anatomic_field": "ACR anatomic field",
-            "category": "ACR category",
-        }
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["topic"].queryset = Topic.objects.order_by("title")
-        self.fields["brief_history"].help_text = ""  # the label says it
-
-    def clean_patient_age(self) -> int | None:
-        age = self.cleaned_data.get("patient_age")
-        return None if age is None else min(age, AGE_CEILING)
-
-
-class ItemForm(forms.Form):
-    item = forms.CharField(max_length=300, label="")
-
-
-class AcrCodeForm(forms.Form):
-    item = forms.CharField(max_length=40, label="", help_text="e.g. 4.5 or 642.3212")
-
-    def clean_item(self) -> str:
-        code = self.cleaned_data["item"].strip()
-        try:
-            acr.parse_code(code)
-        except acr.InvalidAcrCode as e:
-            raise forms.ValidationError(str(e)) from None
-        return code
-
-
-class ReferenceForm(forms.Form):
-    text = forms.CharField(max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
-    pmid = forms.RegexField(
-        regex=r"^\d{1,9}$", required=False, label="PMID", error_messages={"invalid": "digits"}
-    )
-    doi = forms.RegexField(
-        regex=r"^10\.\S+$", required=False, label="DOI", error_messages={"invalid": "10.…"}
-    )
-
-
-class AuthorForm(forms.Form):
-    name = forms.CharField(max_length=200)
-    credentials = forms.CharField(max_length=100, required=False)
-    username = forms.CharField(
-        max_length=150, required=False, label="Account", help_text="Co-author's user name"
-    )
-
-    def clean_username(self) -> Any:
-        name = self.cleaned_data["username"].strip()
-        if not name:
-            return None
-        user = get_user_model().objects.filter(username=name).first()
-        if user is None:
-            raise forms.ValidationError(f"No account named {name}.")
-        return user
-
-
-class DoseForm(forms.Form):
-    agent = forms.CharField(max_length=120, help_text="e.g. Tc-99m MDP")
-    activity = forms.DecimalField(max_digits=10, decimal_places=3, required=False, min_value=0)
-    unit = forms.ChoiceField(choices=[("", "—"), ("mCi", "mCi"), ("MBq", "MBq")], required=False)
-    route = forms.CharField(max_length=40, required=False)
-    time_to_imaging = forms.CharField(max_length=60, required=False)
-
-
-class CaptionForm(forms.Form):
-    """An image's two captions: the first is read with the unknown, the second only
-    after the reveal."""
-
-    image = forms.IntegerField(widget=forms.HiddenInput)
-    caption = forms.CharField(
-        label="Caption before the answer",
-        widget=forms.Textarea(attrs={"rows": 2}),
-        required=False,
-        help_text="Shown with the unknown: only the view, e.g. “Anterior and posterior "
-        "whole-body images”. Nothing that gives the answer.",
-    )
-    answer_caption = forms.CharField(
-        label="Caption after the answer",
-        widget=forms.Textarea(attrs={"rows": 2}),
-        required=False,
-        help_text="Shown with the diagnosis: what the image shows.",
-    )
 
 
 def _formset(form: type[forms.Form], extra: int = 1, can_delete: bool = True) -> Any:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from types import MappingProxyType
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -197,11 +199,6 @@ class CaseQuerySet(models.QuerySet["Case"]):
     def published(self) -> CaseQuerySet:
         return self.filter(status=Status.PUBLISHED)
 
-    def visible_to(self, user) -> CaseQuerySet:
-        from lightbox.cases.access import visible_cases_q
-
-        return self.filter(visible_cases_q(user))
-
 
 def rating(difficulty: int | None, quality: int | None) -> str:
     """``#D3, #Q4`` as the legacy pages print it; empty when neither is set."""
@@ -280,12 +277,22 @@ class Case(models.Model):
 
     objects = CaseQuerySet.as_manager()
 
+    #: The case's text sections, in the order a reader reads them, each with the label a
+    #: reader sees. The editor, the history and search read them from here.
+    SECTIONS: ClassVar[Mapping[str, str]] = MappingProxyType(
+        {
+            "brief_history": "Brief history",
+            "full_history": "Full history",
+            "findings": "Findings",
+            "diagnosis": "Diagnosis",
+            "discussion": "Discussion",
+            "followup": "Follow-up",
+        }
+    )
+
     ANSWER_FIELDS = (
-        "full_history",
-        "findings",
-        "diagnosis",
-        "discussion",
-        "followup",
+        # Every section but the brief history, which is read with the unknown.
+        *[name for name in SECTIONS if name != "brief_history"],
         "differential",
         "accepted_answers",
         "references",
@@ -372,14 +379,16 @@ class Case(models.Model):
     def publication_blockers(self, unresolved: list[Any] | None = None) -> list[str]:
         """Why this case may not be published yet (empty when it may); pass
         ``unresolved`` when :meth:`unresolved_identifiers` has already been run."""
-        from lightbox.imaging.models import Series
-
         blockers = []
         # Review state belongs to each instance: a series counts while any of its
         # instances needs review, even if its image row does not say so (yet).
         flagged = self.images.filter(pixel_review="needed").count()
+        # The imaging app's Series, reached through this case's studies: the cases app
+        # is the floor the others stand on, and imports none of them.
+        study = self._meta.get_field("studies").related_model
+        series = study._meta.get_field("series").related_model
         flagged += (
-            Series.objects.filter(study__case=self, instances__pixel_review="needed")
+            series.objects.filter(study__case=self, instances__pixel_review="needed")
             .exclude(image__pixel_review="needed")
             .distinct()
             .count()
@@ -399,15 +408,10 @@ class Case(models.Model):
 
     def text_fields(self) -> dict[str, str]:
         """Every piece of text a reader can see, by field, for the identifier scan."""
-        from lightbox.imaging.models import Image
-
         texts = {
             name: str(getattr(self, name) or "")
-            for name in (
-                "title", "exam", "brief_history", "full_history", "findings", "diagnosis",
-                "discussion", "followup", "copyright",
-            )
-        }  # fmt: skip
+            for name in ("title", "exam", *self.SECTIONS, "copyright")
+        }
         for name in ("differential", "keywords"):
             for i, item in enumerate(getattr(self, name) or []):
                 texts[f"{name}.{i + 1}"] = str(item)
@@ -416,7 +420,7 @@ class Case(models.Model):
                 str(ref.get("text", "")) if isinstance(ref, dict) else ""
             )
         if self.pk:
-            rows = Image.objects.filter(case=self).order_by("order", "pk")
+            rows = self.images.order_by("order", "pk")
             for order, caption, answer in rows.values_list("order", "caption", "answer_caption"):
                 texts[f"caption.{order + 1}"] = caption
                 texts[f"answer_caption.{order + 1}"] = answer
@@ -425,13 +429,14 @@ class Case(models.Model):
     def unresolved_identifiers(self, texts: dict[str, str] | None = None) -> list[Any]:
         """Possible identifiers in :meth:`text_fields` (or ``texts``, when the caller has
         them already) that nobody has acknowledged."""
-        from lightbox.deid import text as phiscan
+        # Imported here: the deid package brings pydicom with it.
+        from lightbox.deid import scan_fields, unresolved
 
-        findings = phiscan.scan_fields(self.text_fields() if texts is None else texts)
+        findings = scan_fields(self.text_fields() if texts is None else texts)
         if not findings or not self.pk:
             return findings
         acknowledged = self.acknowledgements.values_list("fingerprint", flat=True)
-        return phiscan.unresolved(findings, acknowledged)
+        return unresolved(findings, acknowledged)
 
     def sync_acr_classification(self) -> None:
         """The primary ACR code decides the anatomic field and category."""

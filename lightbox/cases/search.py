@@ -16,8 +16,8 @@ def _join(*parts: object) -> str:
 def collect_cases(ids: Sequence[int]) -> Mapping[int, Mapping[str, str]]:
     docs: dict[int, dict[str, str]] = {}
     rows = Case.objects.filter(pk__in=ids).values(
-        "pk", "title", "diagnosis", "findings", "brief_history", "full_history", "discussion",
-        "followup", "exam", "differential", "keywords", "acr_codes", "references",
+        "pk", "title", *Case.SECTIONS, "exam", "differential", "keywords", "acr_codes",
+        "references",
     )  # fmt: skip
     for r in rows:
         refs = [ref.get("text", "") for ref in r["references"] if isinstance(ref, dict)]

@@ -29,6 +29,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final
 
+from lightbox.cases.models import Case
+
 __all__ = [
     "ACCESS",
     "ANSWER",
@@ -44,20 +46,25 @@ __all__ = [
     "view",
 ]
 
+# The case's text sections (Case.SECTIONS) split as the model says: those of its
+# ANSWER_FIELDS are the answer, the others (the brief history) are read with the unknown.
+_SECTIONS_SHOWN = [name for name in Case.SECTIONS if name not in Case.ANSWER_FIELDS]
+_SECTIONS_ANSWER = [name for name in Case.SECTIONS if name in Case.ANSWER_FIELDS]
+
 #: Attributes of a case shown on its unknown page (model fields and the related lists
 #: ``authors`` and ``images``).
 SHOWN: Final = frozenset(
     {
         "number", "series", "modality", "is_demo", "status", "visibility", "authors",
         "case_date", "difficulty", "quality", "exam", "patient_age", "patient_sex",
-        "brief_history", "images", "copyright",
+        *_SECTIONS_SHOWN, "images", "copyright",
     }
 )  # fmt: skip
 
 #: Attributes of a case that are the answer: never shown before it.
 ANSWER: Final = frozenset(
     {
-        "title", "full_history", "findings", "diagnosis", "discussion", "followup",
+        "title", *_SECTIONS_ANSWER,
         "differential", "accepted_answers", "references", "acr_codes", "keywords",
         "anatomic_field", "category", "topic", "radiopharmaceuticals", "unparsed",
         "comments",

@@ -4,8 +4,8 @@ import lightbox.cases.converters  # noqa: F401  (registers <case:…>)
 from lightbox.cases import browse_views, edit_views, views
 
 urlpatterns = [
-    path("", views.home, name="lightbox-home"),
-    path("cases/", views.case_list, name="lightbox-case-list"),
+    path("", browse_views.home, name="lightbox-home"),
+    path("cases/", browse_views.case_list, name="lightbox-case-list"),
     path("cases/new/", edit_views.case_new, name="lightbox-case-new"),
     path("review/", edit_views.review_queue, name="lightbox-review-queue"),
     path("preview/markdown/", edit_views.markdown_preview, name="lightbox-markdown-preview"),
@@ -33,15 +33,17 @@ urlpatterns = [
         edit_views.case_transition,
         name="lightbox-case-transition",
     ),
-    path("browse/anatomy/", views.browse_fields, name="lightbox-browse-fields"),
-    path("browse/anatomy/<str:field>/", views.browse_field, name="lightbox-browse-field"),
+    path("browse/anatomy/", browse_views.browse_fields, name="lightbox-browse-fields"),
+    path("browse/anatomy/<str:field>/", browse_views.browse_field, name="lightbox-browse-field"),
     path(
         "browse/anatomy/<str:field>/<str:category>/",
-        views.browse_category,
+        browse_views.browse_category,
         name="lightbox-browse-category",
     ),
     path(
-        "browse/modality/<str:modality>/", views.browse_modality, name="lightbox-browse-modality"
+        "browse/modality/<str:modality>/",
+        browse_views.browse_modality,
+        name="lightbox-browse-modality",
     ),
     path("browse/acr/<str:code>/", browse_views.browse_acr, name="lightbox-browse-acr"),
     path("keywords/", browse_views.keyword_list, name="lightbox-keyword-list"),
@@ -51,10 +53,9 @@ urlpatterns = [
         browse_views.keyword_detail,
         name="lightbox-keyword-detail",
     ),
-    path("series/<str:prefix>/", views.series_detail, name="lightbox-series-detail"),
-    path("topics/", views.topic_list, name="lightbox-topic-list"),
+    path("series/<str:prefix>/", browse_views.series_detail, name="lightbox-series-detail"),
+    path("topics/", browse_views.topic_list, name="lightbox-topic-list"),
     path("topics/new/", edit_views.topic_edit, name="lightbox-topic-new"),
     path("topics/<slug:slug>/edit/", edit_views.topic_edit, name="lightbox-topic-edit"),
-    path("topics/<slug:slug>/", views.topic_detail, name="lightbox-topic-detail"),
-    path("healthz", views.healthz, name="lightbox-healthz"),
+    path("topics/<slug:slug>/", browse_views.topic_detail, name="lightbox-topic-detail"),
 ]

@@ -1,53 +1,20 @@
-"""Reading views: home, browse, the case page (unknown and known), topics, print."""
+"""Reading a case: its page as an unknown, with the answer (known), and to print.
+
+Browsing (home, the lists of cases, topics, ACR codes, keywords) is in
+:mod:`lightbox.cases.browse_views`; writing in :mod:`lightbox.cases.edit_views`."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
-from urllib.parse import urlencode
 
-from django.conf import settings
-from django.core.paginator import Page, Paginator
-from django.db import connection
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_safe
 
-from lightbox.cases import acr, pages, unknown
-from lightbox.cases.access import can_edit_case, can_view_case, is_editor
-from lightbox.cases.models import NUMBER_RE, Case, Modality, Series, Topic, split_number
-from lightbox.imaging.models import Image
-
-SERIES_PREFIX_RE = re.compile(r"^[a-z]{2,4}$")
-
-
-def study_source(request: HttpRequest, kind: str, **params: str) -> str:
-    """A list page's cases as a list to study or step through (lightbox.learning.sources),
-    in the order the page shows them."""
-    if request.GET.get("sort") == "number":
-        params["sort"] = "number"
-    return urlencode({"list": kind, **params})
-
-
-def _visible(request: HttpRequest) -> QuerySet[Case]:
-    return Case.objects.visible_to(request.user)
-
-
-def _listing(request: HttpRequest, cases: QuerySet[Case]) -> Page:
-    """One page of a case list, newest first, with each case's main thumbnail."""
-    cases = cases.select_related("series").prefetch_related(
-        Prefetch(
-            "images",
-            queryset=Image.objects.filter(is_main=True).exclude(pixel_review="needed"),
-            to_attr="main_images",
-        )
-    )
-    if request.GET.get("sort") == "number":
-        cases = cases.order_by("series__prefix", "sequence")
-    else:
-        cases = cases.order_by("-published_at", "-pk")
-    return Paginator(cases, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+from lightbox.cases import pages, unknown
+from lightbox.cases.access import can_edit_case, can_view_case
+from lightbox.cases.models import NUMBER_RE, Case, split_number
 
 
 def _get_case(request: HttpRequest, number: str, queryset: QuerySet[Case]) -> Case:
@@ -60,46 +27,6 @@ def _get_case(request: HttpRequest, number: str, queryset: QuerySet[Case]) -> Ca
     if not can_view_case(request.user, case):
         raise Http404("No such case number.")
     return case
-
-
-@require_safe
-def home(request: HttpRequest) -> HttpResponse:
-    visible = _visible(request)
-    by_field = dict(
-        visible.exclude(anatomic_field="")
-        .values_list("anatomic_field")
-        .annotate(n=Count("pk"))
-        .values_list("anatomic_field", "n")
-    )
-    by_modality = dict(
-        visible.exclude(modality="")
-        .values_list("modality")
-        .annotate(n=Count("pk"))
-        .values_list("modality", "n")
-    )
-    by_series = dict(
-        visible.values_list("series").annotate(n=Count("pk")).values_list("series", "n")
-    )
-    ctx = {
-        "total": sum(by_series.values()),
-        "topic_count": Topic.objects.count(),
-        "fields": [(d, name, by_field.get(d, 0)) for d, name in acr.fields().items()],
-        "modalities": [(m, m.label, by_modality[m]) for m in Modality if m in by_modality],
-        "series": [(s, by_series[s.pk]) for s in Series.objects.all() if s.pk in by_series],
-        "newest": _listing(request, visible).object_list[:8],
-    }
-    if request.user.is_authenticated:
-        from lightbox.learning.progress import due_today
-
-        ctx["due"] = due_today(request.user)
-        ctx["demo_quiz"] = visible.filter(is_demo=True, status="published").exists()
-    return render(request, "cases/home.html", ctx)
-
-
-@require_safe
-def case_list(request: HttpRequest) -> HttpResponse:
-    page = _listing(request, _visible(request))
-    return render(request, "cases/case_list.html", {"page": page, "heading": "All cases"})
 
 
 def readable_page(request: HttpRequest, number: str, view: str) -> pages.PageRow:
@@ -174,101 +101,3 @@ def case_known(request: HttpRequest, number: str) -> HttpResponse:
 @require_safe
 def case_print(request: HttpRequest, number: str) -> HttpResponse:
     return case_page(request, number, "print")
-
-
-@require_safe
-def browse_fields(request: HttpRequest) -> HttpResponse:
-    return redirect("lightbox-home")
-
-
-@require_safe
-def browse_field(request: HttpRequest, field: str) -> HttpResponse:
-    name = acr.field_name(field)
-    if not name:
-        raise Http404("No such anatomic field.")
-    cases = _visible(request).filter(anatomic_field=field)
-    counts = dict(
-        cases.values_list("category").annotate(n=Count("pk")).values_list("category", "n")
-    )
-    categories = [(d, label, counts.get(d, 0)) for d, label in acr.categories().items()]
-    ctx = {
-        "field": field,
-        "field_name": name,
-        "categories": categories,
-        "uncategorised": counts.get("", 0),
-        "page": _listing(request, cases),
-        "topics": Topic.objects.filter(anatomic_field=field),
-        "study_source": study_source(request, "field", field=field),
-    }
-    return render(request, "cases/browse_field.html", ctx)
-
-
-@require_safe
-def browse_category(request: HttpRequest, field: str, category: str) -> HttpResponse:
-    field_name, category_name = acr.field_name(field), acr.category_name(category)
-    if not field_name or not category_name:
-        raise Http404("No such anatomic field or category.")
-    cases = _visible(request).filter(anatomic_field=field, category=category)
-    ctx = {
-        "field": field,
-        "field_name": field_name,
-        "category": category,
-        "category_name": category_name,
-        "page": _listing(request, cases),
-        "topics": Topic.objects.filter(anatomic_field=field, category=category),
-        "study_source": study_source(request, "field", field=field, category=category),
-    }
-    return render(request, "cases/browse_category.html", ctx)
-
-
-@require_safe
-def browse_modality(request: HttpRequest, modality: str) -> HttpResponse:
-    if modality not in Modality.values:
-        raise Http404("No such modality.")
-    page = _listing(request, _visible(request).filter(modality=modality))
-    heading = f"{Modality(modality).label} cases"
-    study = study_source(request, "modality", modality=modality)
-    context = {"page": page, "heading": heading, "study_source": study}
-    return render(request, "cases/case_list.html", context)
-
-
-@require_safe
-def series_detail(request: HttpRequest, prefix: str) -> HttpResponse:
-    if not SERIES_PREFIX_RE.match(prefix):
-        raise Http404("No such series.")
-    series = get_object_or_404(Series, prefix=prefix)
-    page = _listing(request, _visible(request).filter(series=series))
-    ctx = {
-        "page": page,
-        "heading": f"{series.name} ({series.prefix})",
-        "series": series,
-        "study_source": study_source(request, "series", series=series.prefix),
-    }
-    return render(request, "cases/case_list.html", ctx)
-
-
-@require_safe
-def topic_list(request: HttpRequest) -> HttpResponse:
-    topics = Topic.objects.order_by("anatomic_field", "category", "title")
-    context = {"topics": topics, "can_edit": is_editor(request.user)}
-    return render(request, "cases/topic_list.html", context)
-
-
-@require_safe
-def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    topic = get_object_or_404(Topic, slug=slug)
-    page = _listing(request, _visible(request).filter(topic=topic))
-    context = {
-        "topic": topic,
-        "page": page,
-        "can_edit": is_editor(request.user),
-        "study_source": study_source(request, "topic", topic=topic.slug),
-    }
-    return render(request, "cases/topic_detail.html", context)
-
-
-@require_safe
-def healthz(request: HttpRequest) -> HttpResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return HttpResponse("ok\n", content_type="text/plain")

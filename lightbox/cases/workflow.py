@@ -19,6 +19,7 @@ from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.utils import timezone
 
+from lightbox.accounts.roles import editors_q
 from lightbox.audit.log import record as audit
 from lightbox.cases import access
 from lightbox.cases.models import Case, ReviewNote, Status
@@ -104,7 +105,7 @@ def _notify(request: Any, case: Case, action: Action, note: str) -> None:
     """Editors hear of a submission; the case's authors of every editor's decision."""
     users = get_user_model().objects.filter(is_active=True).exclude(pk=request.user.pk)
     if action.name == "submit":
-        recipients = users.filter(access.editors_q())
+        recipients = users.filter(editors_q())
     else:
         ids = {case.created_by_id, *case.authors.values_list("user_id", flat=True)}
         recipients = users.filter(pk__in=[i for i in ids if i])

@@ -19,12 +19,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from lightbox.cases.access import (
-    can_create_conference,
-    can_put_on_agenda,
-    can_run_conference,
-    is_admin,
-)
+from lightbox.accounts.roles import is_admin
+from lightbox.cases.access import can_create_conference, can_put_on_agenda, can_run_conference
 from lightbox.cases.models import Case, split_number
 from lightbox.conference.forms import ConferenceForm
 from lightbox.conference.models import Conference

@@ -54,12 +54,7 @@ CASE_FIELDS = (
     "exam",
     "patient_age",
     "patient_sex",
-    "brief_history",
-    "full_history",
-    "findings",
-    "diagnosis",
-    "discussion",
-    "followup",
+    *Case.SECTIONS,
     "differential",
     "accepted_answers",
     "references",
@@ -76,7 +71,9 @@ WORKFLOW_FIELDS = ("status", "visibility")
 IMAGE_KEYS = ("pk", "caption", "answer_caption", "order", "is_main")
 TOPIC_FIELDS = ("title", "slug", "anatomic_field", "category", "discussion", "references")
 
-# Every snapshot key with the label a reader sees, in display order.
+# Every snapshot key with the label a reader sees, in display order: the images after the
+# brief history (the unknown's half), the differential and accepted answers after the
+# diagnosis. The sections' labels are the case's own (Case.SECTIONS).
 CASE_LABELS: dict[str, str] = {
     "title": "Title",
     "authors": "Authors",
@@ -88,15 +85,15 @@ CASE_LABELS: dict[str, str] = {
     "radiopharmaceuticals": "Radiopharmaceuticals",
     "patient_age": "Patient age",
     "patient_sex": "Patient sex",
-    "brief_history": "Brief history",
+    "brief_history": Case.SECTIONS["brief_history"],
     "images": "Images (captions, order, main image)",
-    "full_history": "Full history",
-    "findings": "Findings",
-    "diagnosis": "Diagnosis",
+    "full_history": Case.SECTIONS["full_history"],
+    "findings": Case.SECTIONS["findings"],
+    "diagnosis": Case.SECTIONS["diagnosis"],
     "differential": "Differential diagnosis",
     "accepted_answers": "Accepted answers",
-    "discussion": "Discussion",
-    "followup": "Follow-up",
+    "discussion": Case.SECTIONS["discussion"],
+    "followup": Case.SECTIONS["followup"],
     "references": "References",
     "acr_codes": "ACR codes",
     "keywords": "Keywords",

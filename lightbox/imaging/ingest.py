@@ -78,9 +78,9 @@ from lightbox.lib.storage import StagedFile, fsync_path
 
 __all__ = [
     "abandon",
+    "clear_leftovers",
     "deid_policy",
     "process_upload",
-    "recover",
     "render_key_frame",
     "sweep_orphans",
     "warm_up",
@@ -265,18 +265,16 @@ def warm_up() -> None:
     _pool().warm()
 
 
-def recover() -> int:
-    """At worker start: wipe what crashed work left in quarantine and enqueue again every
-    upload that never finished (processing is idempotent). Returns how many."""
-    from lightbox.imaging.tasks import process_upload as task
-
+def clear_leftovers() -> list[Any]:
+    """At worker start: wipe what crashed work left in quarantine and staging, and
+    return the ids of every upload that never finished, whose files are kept so that
+    :func:`lightbox.imaging.tasks.recover` can queue them again (processing is
+    idempotent)."""
     unfinished = _unfinished()
     quarantine.sweep({str(pk) for pk in unfinished})
     _sweep_staging()
     sweep_orphans()
-    for pk in unfinished:
-        task.enqueue(str(pk))
-    return len(unfinished)
+    return unfinished
 
 
 def sweep_orphans(older_than: float = 3600.0) -> int:

@@ -2,7 +2,7 @@
 
 An upload can be asked to be processed twice at once: ``import_dicom`` processes its own
 upload while a worker that has just started queues every unfinished upload again (see
-:func:`lightbox.imaging.ingest.recover`), or two workers take the same task. Two owners
+:func:`lightbox.imaging.tasks.recover`), or two workers take the same task. Two owners
 would store the same instances twice (IntegrityError) and wipe each other's quarantined
 and staged files. So processing begins with :func:`claim`, one conditional UPDATE that
 only one process can win, and goes on only while :meth:`Lease.beat` finds the row still

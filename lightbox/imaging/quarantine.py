@@ -127,7 +127,7 @@ def sweep(keep: set[str], older_than: float = 3600.0) -> int:
     """Remove every quarantined folder or file not belonging to an upload in ``keep``
     (the ones still queued or processing) or still receiving its files; temporary
     upload files older than ``older_than`` seconds go too (a request that fails removes
-    its own at once, see :mod:`lightbox.imaging.middleware`; these are what a killed
+    its own at once, see :mod:`lightbox.ops.middleware`; these are what a killed
     process left). Returns how many entries were removed."""
     area = Path(settings.QUARANTINE_DIR)
     if not area.is_dir():

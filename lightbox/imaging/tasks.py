@@ -1,4 +1,9 @@
-"""Background work for images, run by the task worker (django.tasks)."""
+"""Background work for images, run by the task worker (django.tasks).
+
+The tasks call into :mod:`lightbox.imaging.ingest`, never the other way round: whoever
+queues an upload's processing (:func:`lightbox.imaging.uploads.finish`, :func:`recover`
+at worker start) imports this module.
+"""
 
 from __future__ import annotations
 
@@ -29,7 +34,17 @@ def process_upload(upload_id: str) -> str:
 def _look_again_later(upload: Upload) -> None:
     backend = process_upload.get_backend()
     if not backend.supports_defer:
-        return  # the next worker start recovers it (see ingest.recover)
+        return  # the next worker start recovers it (see recover)
     beat = upload.heartbeat or timezone.now()
     later = beat + dt.timedelta(seconds=lease_seconds() + 1)
     process_upload.using(run_after=max(later, timezone.now())).enqueue(str(upload.pk))
+
+
+def recover() -> int:
+    """At worker start: wipe what crashed work left behind and queue again every upload
+    that never finished (see :func:`lightbox.imaging.ingest.clear_leftovers`). Returns
+    how many."""
+    unfinished = ingest.clear_leftovers()
+    for pk in unfinished:
+        process_upload.enqueue(str(pk))
+    return len(unfinished)

@@ -30,6 +30,7 @@ from django.utils import timezone
 from lightbox.cases.models import Case
 from lightbox.imaging import quarantine
 from lightbox.imaging.models import Upload, UploadFile
+from lightbox.imaging.tasks import process_upload
 from lightbox.lib.archive import safe_name
 from lightbox.lib.disk import is_disk_full
 
@@ -186,8 +187,6 @@ def finish(upload: Upload, *, enqueue: bool = True) -> Upload:
     NoFiles
         The upload has no file yet; it stays open.
     """
-    from lightbox.imaging.tasks import process_upload
-
     with transaction.atomic():
         if not _still_open(upload).update(state=Upload.State.QUEUED):
             raise _not_open(upload)

@@ -42,6 +42,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from lightbox.cases import acr
+from lightbox.cases.access import visible_cases_q
 from lightbox.cases.models import Case, Modality, Status
 from lightbox.learning.models import RIGHT_OUTCOMES, Attempt, Card, Outcome, today_bounds
 from lightbox.search import engine
@@ -75,7 +76,7 @@ def parse(raw: str) -> Source | None:
 
 
 def _published(user: Any) -> QuerySet[Case]:
-    return Case.objects.visible_to(user).filter(status=Status.PUBLISHED)
+    return Case.objects.filter(visible_cases_q(user)).filter(status=Status.PUBLISHED)
 
 
 def describe(source: Source) -> str:

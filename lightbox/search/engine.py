@@ -349,9 +349,10 @@ CARD_FIELDS = (
     "id", "number", "title", "diagnosis", "modality", "difficulty", "quality", "status",
     "visibility", "created_by", "brief_history",
 )  # fmt: skip
-#: … and the other texts a snippet may come from (see _snippet for the order).
+#: … and the other texts a snippet may come from (see _snippet for the order): the
+#: case's sections not on the card, and two of its lists.
 TEXT_FIELDS = (
-    "findings", "full_history", "discussion", "differential", "keywords", "followup",
+    *[name for name in Case.SECTIONS if name not in CARD_FIELDS], "differential", "keywords",
 )  # fmt: skip
 _LISTS = {"differential", "keywords"}
 

@@ -169,7 +169,8 @@ class Store:
 
     def visible(self, user: Any) -> np.ndarray:
         """A mask of the rows ``user`` may see (see access.visible_cases_q)."""
-        from lightbox.cases.access import is_editor, own_case_ids
+        from lightbox.accounts.roles import is_editor
+        from lightbox.cases.access import own_case_ids
 
         audience = self.audience[: self.size]
         if is_editor(user):

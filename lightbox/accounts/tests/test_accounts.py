@@ -10,7 +10,8 @@ from django.test import Client
 from django.utils import timezone
 
 from lightbox.accounts.models import Invitation, Profile, Role
-from lightbox.cases.access import can_create_case, can_manage_people, is_editor, role_of
+from lightbox.accounts.roles import can_manage_people, is_editor, role_of
+from lightbox.cases.access import can_create_case
 from lightbox.test import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db

@@ -46,9 +46,3 @@ def test_an_editor_sees_every_case_counted(client, people):
     make_case(status="draft")
     client.force_login(people["erin"])
     assert "2 cases" in client.get("/").content.decode()
-
-
-def test_healthz_answers_ok(client):
-    response = client.get("/healthz")
-    assert response.status_code == 200
-    assert response.content == b"ok\n"

@@ -21,23 +21,26 @@ breaks), except in a paragraph with a line that starts with ``- `` or ``1. ``, w
 are kept. The list sections (differential, references) are Markdown lists instead: an item
 starts with ``- `` and its wrapped lines are indented. ``docs/demo.md`` says how to add a case.
 
-The library is read when this module is imported, into :data:`AUTHORS`, :data:`COPYRIGHT`,
-:data:`SERIES`, :data:`TOPICS` and :data:`CASES`. A file that cannot be read, or that says
+The library is read once, on first use of :data:`AUTHORS`, :data:`COPYRIGHT`,
+:data:`SERIES`, :data:`TOPICS` or :data:`CASES` (or :func:`library`), not on import, so that
+``load_demo`` can report a bad file in one line. A file that cannot be read, or that says
 something the library cannot hold (an unknown key, a missing section, an author or series
 no one defined), raises :class:`DemoContentError`, whose message is one line naming the
 file.
 
 Examples
 --------
->>> len(CASES), CASES[0].series, CASES[0].authors[0]
+>>> cases = library().cases
+>>> len(cases), cases[0].series, cases[0].authors[0]
 (10, 'bs', ('A. Demo', 'M.D.'))
->>> print(CASES[0].diagnosis)
+>>> print(cases[0].diagnosis)
 Normal bone scan with degenerative uptake in the knees and shoulders
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import tomllib
 from collections.abc import Iterable, Iterator
@@ -63,6 +66,7 @@ __all__ = [
     "SERIES",
     "TOPICS",
     "TOPIC_SECTIONS",
+    "library",
     "read_library",
 ]
 
@@ -487,9 +491,21 @@ def _only(table: Table, keys: Iterable[str], where: str) -> None:
         raise _Bad(f"unknown key {_name(where, unknown[0])!r} (the keys are {', '.join(known)})")
 
 
-_LIBRARY = read_library()
-AUTHORS = _LIBRARY.authors
-COPYRIGHT = _LIBRARY.copyright
-SERIES = _LIBRARY.series
-TOPICS = _LIBRARY.topics
-CASES = _LIBRARY.cases
+@functools.cache
+def library() -> DemoLibrary:
+    """The demo library as shipped, read on first use."""
+    return read_library()
+
+
+# Declared for type checkers; the values come from __getattr__, on first use.
+AUTHORS: dict[str, tuple[str, str]]
+COPYRIGHT: str
+SERIES: tuple[DemoSeries, ...]
+TOPICS: tuple[DemoTopic, ...]
+CASES: tuple[DemoCase, ...]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("AUTHORS", "COPYRIGHT", "SERIES", "TOPICS", "CASES"):
+        return getattr(library(), name.lower())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

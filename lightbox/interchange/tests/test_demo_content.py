@@ -138,3 +138,20 @@ def test_a_malformed_library_file_is_refused_in_one_line_that_names_it(tmp_path)
 def test_a_case_folder_without_cases_is_refused(tmp_path):
     _library(tmp_path, GOOD).unlink()
     assert "no .md files" in _refused(tmp_path, tmp_path / "cases")
+
+
+def test_load_demo_reports_a_bad_demo_file_in_one_line_without_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    from django.core.management import CommandError, call_command
+
+    bad = _library(tmp_path, GOOD.replace("+++", "", 1))
+    monkeypatch.setattr(load, "library", lambda: read_library(tmp_path))
+    # The loader module reads the library as it is imported: import it afresh.
+    monkeypatch.delitem(sys.modules, "lightbox.interchange.demo.save", raising=False)
+    with pytest.raises(CommandError) as caught:
+        call_command("load_demo")
+    assert str(caught.value).startswith(f"{bad}: ")
+    assert "\n" not in str(caught.value)

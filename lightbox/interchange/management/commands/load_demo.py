@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from lightbox.cases.models import Case
-from lightbox.interchange.demo.save import DemoDataMissing, DemoLoadFailed, load_demo
+from lightbox.interchange.demo.load import DemoContentError
 
 
 class Command(BaseCommand):
@@ -33,6 +33,11 @@ class Command(BaseCommand):
             return
         verbosity = options.get("verbosity", 1)
         progress = isinstance(verbosity, int) and verbosity > 0
+        try:
+            # The loader reads the demo files as it is imported: a bad one is reported here.
+            from lightbox.interchange.demo.save import DemoDataMissing, DemoLoadFailed, load_demo
+        except DemoContentError as e:
+            raise CommandError(str(e)) from None
         try:
             # tqdm redraws its line with "\r"; Django's OutputWrapper would append a newline
             # to every write, so the bar goes to the wrapped stream itself.

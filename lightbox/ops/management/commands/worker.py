@@ -2,7 +2,7 @@
 
 django-tasks-db's ``db_worker`` with three things done first, as every worker start must:
 what a crash interrupted is recovered (quarantine wiped, unfinished uploads queued again,
-see :func:`lightbox.imaging.ingest.recover`), open uploads nobody finished are cancelled
+see :func:`lightbox.imaging.tasks.recover`), open uploads nobody finished are cancelled
 (:func:`lightbox.imaging.uploads.sweep_abandoned`, then again every minute while the
 worker runs, with uploaded names that are due forgotten), and the limited processes that
 decode uploads are started, so the first upload does not wait for them. Takes every
@@ -21,7 +21,7 @@ from typing import Any
 from django.db import close_old_connections
 from django_tasks_db.management.commands.db_worker import Command as DbWorker
 
-from lightbox.imaging import ingest, uploads
+from lightbox.imaging import ingest, tasks, uploads
 from lightbox.lib import lifeline
 
 logger = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ class Command(DbWorker):
         # Until db_worker installs its own handlers: a stop request while recovering or
         # starting the pool exits cleanly (the pool shut down), not with a traceback.
         previous = {s: signal.signal(s, _exit) for s in (signal.SIGINT, signal.SIGTERM)}
-        if recovered := ingest.recover():
+        if recovered := tasks.recover():
             self.stdout.write(f"Re-queued {recovered} unfinished upload(s).")
         if abandoned := uploads.sweep_abandoned():
             self.stdout.write(f"Cancelled {abandoned} abandoned open upload(s).")

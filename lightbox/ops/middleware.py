@@ -4,7 +4,7 @@ Django enforces its request limits while it parses a body, wherever that first h
 in the CSRF check of a form page, inside django-ninja for the API — and answers with a
 bare "Bad Request (400)" page, or the API's 500. Here the body is parsed first, once,
 and each way it can fail gets a clear answer: the site's page for a browser, the API's
-one error shape under /api/.
+one error shape (:mod:`lightbox.lib.jsonerror`) under /api/.
 
 Django writes each uploaded file larger than ``FILE_UPLOAD_MAX_MEMORY_SIZE`` to a
 temporary file in ``quarantine/incoming``. When the request fails half-way (a full disk,
@@ -26,9 +26,9 @@ from django.http import HttpRequest, HttpResponse, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 
-from lightbox.api.views import error_response
 from lightbox.imaging.uploads import DISK_FULL
 from lightbox.lib.disk import is_disk_full
+from lightbox.lib.jsonerror import error_response
 
 __all__ = ["QuarantineUploadHandler", "RequestBodyMiddleware", "RequestSizeLimitMiddleware"]
 
