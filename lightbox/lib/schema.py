@@ -10,6 +10,8 @@ Examples
 >>> from django.contrib.auth.models import User
 >>> column(User, "username"), concrete_field(User, "username").max_length
 ('username', 150)
+>>> column(User, "pk")
+'id'
 >>> column(User, "groups")
 Traceback (most recent call last):
 ...
@@ -22,18 +24,19 @@ from typing import Any
 
 from django.db.models import Field, Model
 
-__all__ = ["column", "concrete_field"]
+__all__ = ["column", "concrete_field", "related_model"]
 
 
 def _with_column(model: type[Model], name: str) -> tuple[Field[Any, Any], str]:
-    field = model._meta.get_field(name)
+    field = model._meta.pk if name == "pk" else model._meta.get_field(name)
     if not isinstance(field, Field) or field.column is None:
         raise TypeError(f"{model.__name__}.{name} has no column of its own")
     return field, field.column
 
 
 def concrete_field(model: type[Model], name: str) -> Field[Any, Any]:
-    """The field ``name`` of ``model``, which must have a column of its own.
+    """The field ``name`` of ``model`` (``"pk"``, as in a lookup, for its primary key),
+    which must have a column of its own.
 
     Raises
     ------
@@ -49,3 +52,20 @@ def column(model: type[Model], name: str) -> str:
     """The database column of the field ``name`` of ``model``, unquoted; raises as
     :func:`concrete_field` does."""
     return _with_column(model, name)[1]
+
+
+def related_model(model: type[Model], name: str) -> type[Model]:
+    """The model at the other end of the relation ``name`` of ``model`` (a reverse one
+    included): how an app reaches another app's model without importing it.
+
+    Raises
+    ------
+    django.core.exceptions.FieldDoesNotExist
+        When ``model`` has no field ``name``.
+    TypeError
+        When the field is not a relation.
+    """
+    related = model._meta.get_field(name).related_model
+    if related is None or isinstance(related, str):
+        raise TypeError(f"{model.__name__}.{name} is not a relation")
+    return related

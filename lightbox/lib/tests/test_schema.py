@@ -30,3 +30,13 @@ def test_it_refuses_a_reverse_relation():
 def test_it_refuses_a_field_that_is_not_there():
     with pytest.raises(FieldDoesNotExist):
         concrete_field(Case, "no_such_field")
+
+
+def test_it_follows_a_relation_either_way():
+    assert schema.related_model(Image, "case") is Case
+    assert schema.related_model(Case, "images") is Image
+
+
+def test_it_refuses_a_field_that_is_no_relation():
+    with pytest.raises(TypeError, match="Case.title is not a relation"):
+        schema.related_model(Case, "title")
