@@ -52,7 +52,13 @@ async def disk_full(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 
 application = BufferedBody(
-    WSGIMiddleware(django_application, workers=settings.WEB_THREADS),
+    # Both ignores are stub mismatches, not ASGI ones: a2wsgi types a scope and its events
+    # as TypedDicts where requestbuffer takes plain dicts, and django-stubs types what
+    # WSGIHandler returns as HttpResponseBase, which is an iterable of bytes at run time.
+    WSGIMiddleware(  # type: ignore[arg-type]
+        django_application,  # type: ignore[arg-type]
+        workers=settings.WEB_THREADS,
+    ),
     limit=settings.MAX_UPLOAD_BYTES + 1024 * 1024,  # room for the multipart framing
     memory=settings.FILE_UPLOAD_MAX_MEMORY_SIZE,
     directory=settings.FILE_UPLOAD_TEMP_DIR,

@@ -15,6 +15,7 @@ from django.db import connection
 from django.db.models import Q
 
 from lightbox.accounts.models import Profile, Role
+from lightbox.lib.schema import column
 
 __all__ = [
     "can_manage_people",
@@ -39,12 +40,11 @@ def role_of(user: Any) -> str:
     if cached is None:
         # Plain SQL: every signed-in request asks, and building the query through the
         # ORM cost ten times what answering it does.
-        profile = Profile._meta
         qn = connection.ops.quote_name
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT {qn(profile.get_field('role').column)} FROM {qn(profile.db_table)} "  # noqa: S608 (model names)
-                f"WHERE {qn(profile.get_field('user').column)} = %s",
+                f"SELECT {qn(column(Profile, 'role'))} FROM {qn(Profile._meta.db_table)} "  # noqa: S608 (model names)
+                f"WHERE {qn(column(Profile, 'user'))} = %s",
                 [user.pk],
             )
             row = cursor.fetchone()

@@ -21,13 +21,14 @@ from lightbox.accounts.forms import InvitationForm, JoinForm, ProfileForm, RoleF
 from lightbox.accounts.models import Invitation, Profile
 from lightbox.accounts.roles import can_manage_people
 from lightbox.audit.log import record
+from lightbox.lib.http import AuthenticatedHttpRequest
 
 INVITE_SALT = "lightbox.accounts.invitation"
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ProfileForm.for_user(request.user, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         form.save(request.user)
@@ -44,7 +45,7 @@ def _manager(request: HttpRequest) -> None:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def people(request: HttpRequest) -> HttpResponse:
+def people(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Everyone with an account and their role; invitations sent and pending."""
     _manager(request)
     form = InvitationForm(request.POST or None)
@@ -99,7 +100,7 @@ def change_role(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("lightbox-people")
 
 
-def _send_invitation(request: HttpRequest, invitation: Invitation) -> None:
+def _send_invitation(request: AuthenticatedHttpRequest, invitation: Invitation) -> None:
     token = signing.dumps(invitation.pk, salt=INVITE_SALT)
     url = request.build_absolute_uri(reverse("lightbox-join", args=[token]))
     inviter = request.user.get_full_name() or request.user.get_username()

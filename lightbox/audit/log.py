@@ -19,6 +19,7 @@ from django.db import models
 from django.http import HttpRequest
 
 from lightbox.audit.models import Action, AuditEntry
+from lightbox.lib.schema import concrete_field
 
 __all__ = ["Action", "client_ip", "record"]
 
@@ -147,5 +148,5 @@ def _text(value: str) -> str:
 
 def _fit(name: str, value: str) -> str:
     # PostgreSQL enforces max_length, SQLite does not: cut here so both store the same.
-    max_length = AuditEntry._meta.get_field(name).max_length
+    max_length = concrete_field(AuditEntry, name).max_length
     return _text(str(value))[:max_length]

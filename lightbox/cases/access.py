@@ -17,13 +17,14 @@ code of a running conference, signed in or not, sees its current case as an unkn
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import connection
 from django.db.models import Q
 
 from lightbox.accounts.roles import is_admin, is_editor, role_of
 from lightbox.cases.models import Case, CaseAuthor, Status, Visibility
+from lightbox.lib.schema import column
 
 __all__ = [
     "can_answer_cases",
@@ -114,19 +115,31 @@ def own_case_ids(user: Any) -> set[int]:
     if not user.is_authenticated:
         return set()
     qn = connection.ops.quote_name
-    case, author = Case._meta, CaseAuthor._meta
     sql = (
-        f"SELECT {qn(case.pk.column)} FROM {qn(case.db_table)} "  # noqa: S608 (model names)
-        f"WHERE {qn(case.get_field('created_by').column)} = %s UNION "
-        f"SELECT {qn(author.get_field('case').column)} FROM {qn(author.db_table)} "
-        f"WHERE {qn(author.get_field('user').column)} = %s"
+        f"SELECT {qn(column(Case, 'pk'))} FROM {qn(Case._meta.db_table)} "  # noqa: S608 (model names)
+        f"WHERE {qn(column(Case, 'created_by'))} = %s UNION "
+        f"SELECT {qn(column(CaseAuthor, 'case'))} FROM {qn(CaseAuthor._meta.db_table)} "
+        f"WHERE {qn(column(CaseAuthor, 'user'))} = %s"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [user.pk, user.pk])
         return {row[0] for row in cursor.fetchall()}
 
 
-def only_visible[C](user: Any, cases: list[C]) -> list[C]:
+class CaseLike(Protocol):
+    """What :func:`only_visible` reads of a case: a Case, or a row of a search page."""
+
+    @property
+    def pk(self) -> Any: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def visibility(self) -> str: ...
+    @property
+    def created_by_id(self) -> int | None: ...
+
+
+def only_visible[C: CaseLike](user: Any, cases: list[C]) -> list[C]:
     """Those of ``cases`` (already loaded: cases, or anything with their ``pk``,
     ``status``, ``visibility`` and ``created_by_id``) that ``user`` may see, in order:
     the rule of :func:`visible_cases_q` applied in Python, with at most one query. For
@@ -152,7 +165,7 @@ def only_visible[C](user: Any, cases: list[C]) -> list[C]:
         c
         for c in cases
         if open_to_all(c)
-        or (user.is_authenticated and (c.created_by_id == user.pk or c.pk in own))  # type: ignore[attr-defined]
+        or (user.is_authenticated and (c.created_by_id == user.pk or c.pk in own))
     ]
 
 

@@ -26,6 +26,7 @@ from lightbox.cases.models import (
     Visibility,
 )
 from lightbox.history import revisions
+from lightbox.lib.http import AuthenticatedHttpRequest
 from lightbox.lib.markdown import render as markdown
 
 MAX_PREVIEW = 100_000
@@ -40,7 +41,7 @@ def _editable(request: HttpRequest, number: str) -> Case:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def case_new(request: HttpRequest) -> HttpResponse:
+def case_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Create a case: choose its series; the next number in the series is assigned."""
     if not access.can_create_case(request.user):
         raise Http404("No such page.")
@@ -78,7 +79,7 @@ def _context(request: HttpRequest, case: Case, editor: CaseEditor, **extra: Any)
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def case_edit(request: HttpRequest, number: str) -> HttpResponse:
+def case_edit(request: AuthenticatedHttpRequest, number: str) -> HttpResponse:
     case = _editable(request, number)
     draft = EditDraft.objects.filter(case=case, user=request.user).first()
     if request.method == "POST":
@@ -121,7 +122,7 @@ def case_edit(request: HttpRequest, number: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def case_autosave(request: HttpRequest, number: str) -> JsonResponse:
+def case_autosave(request: AuthenticatedHttpRequest, number: str) -> JsonResponse:
     """Keep what is in the editor, unsaved, so that nothing typed is ever lost."""
     case = _editable(request, number)
     data = {k: request.POST.getlist(k) for k in request.POST if k != "csrfmiddlewaretoken"}
@@ -135,7 +136,7 @@ def case_autosave(request: HttpRequest, number: str) -> JsonResponse:
 
 @login_required
 @require_POST
-def case_discard_draft(request: HttpRequest, number: str) -> HttpResponse:
+def case_discard_draft(request: AuthenticatedHttpRequest, number: str) -> HttpResponse:
     case = _editable(request, number)
     EditDraft.objects.filter(case=case, user=request.user).delete()
     messages.info(request, "The unsaved draft is discarded.")
@@ -173,7 +174,7 @@ def case_transition(request: HttpRequest, number: str, action: str) -> HttpRespo
 
 @login_required
 @require_POST
-def case_acknowledge(request: HttpRequest, number: str) -> HttpResponse:
+def case_acknowledge(request: AuthenticatedHttpRequest, number: str) -> HttpResponse:
     """The author has looked at possible identifiers and says these are none."""
     case = _editable(request, number)
     chosen = set(request.POST.getlist("fingerprint"))

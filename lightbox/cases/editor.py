@@ -77,7 +77,7 @@ class CaseEditor:
         if case.pk:
             revisions.ensure_first(case)  # so that the form has a revision to start from
         base = revisions.latest(case) if case.pk else None
-        initial = {"base_revision": base.number if base else 0}
+        initial: dict[str, int | None] = {"base_revision": base.number if base else 0}
         main = case.images.filter(is_main=True).first() if case.pk else None
         initial["main_image"] = main.pk if main else None
         self.form = CaseForm(data, instance=case, initial=initial)
@@ -219,9 +219,9 @@ class CaseEditor:
             for image in images.values():
                 image.is_main = image.pk == main
         for order, d in enumerate(self._ordered("captions")):
-            image = images.get(d["image"])
-            if image is None:
+            captioned = images.get(d["image"])
+            if captioned is None:
                 continue  # removed meanwhile (by pixel review, say)
-            image.caption, image.order = d.get("caption", ""), order
-            image.answer_caption = d.get("answer_caption", "")
-            image.save(update_fields=["caption", "answer_caption", "order", "is_main"])
+            captioned.caption, captioned.order = d.get("caption", ""), order
+            captioned.answer_caption = d.get("answer_caption", "")
+            captioned.save(update_fields=["caption", "answer_caption", "order", "is_main"])

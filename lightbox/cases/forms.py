@@ -78,7 +78,9 @@ class CaseForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["topic"].queryset = Topic.objects.order_by("title")
+        topic = self.fields["topic"]
+        assert isinstance(topic, forms.ModelChoiceField)  # the form field of a ForeignKey
+        topic.queryset = Topic.objects.order_by("title")
         self.fields["brief_history"].help_text = ""  # the label says it
 
     def clean_patient_age(self) -> int | None:

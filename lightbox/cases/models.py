@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from lightbox.cases import acr
+from lightbox.lib import schema
 
 MBQ_PER_MCI = Decimal(37)
 # HIPAA Safe Harbor: ages over 89 are aggregated into one category.
@@ -385,10 +386,9 @@ class Case(models.Model):
         flagged = self.images.filter(pixel_review="needed").count()
         # The imaging app's Series, reached through this case's studies: the cases app
         # is the floor the others stand on, and imports none of them.
-        study = self._meta.get_field("studies").related_model
-        series = study._meta.get_field("series").related_model
+        series = schema.related_model(schema.related_model(type(self), "studies"), "series")
         flagged += (
-            series.objects.filter(study__case=self, instances__pixel_review="needed")
+            series._default_manager.filter(study__case=self, instances__pixel_review="needed")
             .exclude(image__pixel_review="needed")
             .distinct()
             .count()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from functools import wraps
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib import messages
@@ -32,7 +33,11 @@ from lightbox.comments.forms import CommentForm, HideForm
 from lightbox.comments.models import Comment
 from lightbox.comments.tasks import notify_new_comment
 from lightbox.comments.thread import keep_draft, thread_context
+from lightbox.lib.http import AuthenticatedHttpRequest
 from lightbox.lib.params import parse_int
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 RATE_LIMIT = 10
 RATE_WINDOW = dt.timedelta(minutes=1)
@@ -73,7 +78,8 @@ def _back(case: Case, anchor: str) -> HttpResponse:
 
 
 def _first_error(form: CommentForm | HideForm) -> str:
-    return next(iter(form.errors.values()))[0]
+    # An ErrorList item is the message itself (str() forces a lazy translation).
+    return str(next(iter(form.errors.values()))[0])
 
 
 @require_safe
@@ -86,7 +92,7 @@ def case_comments(request: HttpRequest, number: str) -> HttpResponse:
 
 @_signed_in
 @require_POST
-def add_comment(request: HttpRequest, number: str) -> HttpResponse:
+def add_comment(request: AuthenticatedHttpRequest, number: str) -> HttpResponse:
     """A new comment, or a reply when ``parent`` is given. A refused post keeps its text,
     shown again in the form it came from."""
     case = _get_case(request, number)
@@ -128,7 +134,7 @@ def _parent(request: HttpRequest, case: Case) -> tuple[Comment | None, str]:
     return parent, ""
 
 
-def _too_many(user) -> bool:
+def _too_many(user: User) -> bool:
     since = timezone.now() - RATE_WINDOW
     return Comment.objects.filter(author=user, created__gt=since).count() >= RATE_LIMIT
 

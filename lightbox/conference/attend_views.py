@@ -159,8 +159,11 @@ def answer(request: HttpRequest, join_code: str) -> HttpResponse:
         if not form.is_valid():
             return _refused(request, conference, token, form, 400, wants_json)
         asked = form.cleaned_data["question"]
-        if not can_answer_in_conference(conference) or (
-            asked is not None and asked != conference.question_id
+        question_id = conference.question_id  # set whenever a question is open
+        if (
+            not can_answer_in_conference(conference)
+            or question_id is None
+            or (asked is not None and asked != question_id)
         ):
             form.add_error(None, "The question is closed: your answer was not counted.")
             return _refused(request, conference, token, form, 409, wants_json)
@@ -169,7 +172,7 @@ def answer(request: HttpRequest, join_code: str) -> HttpResponse:
         LiveAnswer.objects.bulk_create(
             [
                 LiveAnswer(
-                    question_id=conference.question_id,
+                    question_id=question_id,
                     attendee=key,
                     user_id=user_id,
                     text=text,
@@ -223,7 +226,8 @@ def image(request: HttpRequest, join_code: str, pk: int, kind: str) -> FileRespo
         Image.objects.select_related("case"), pk=pk, case_id=conference.current.case_id
     )
     field = {"full": image.file, "thumb": image.thumbnail}.get(kind)
-    if not field or image.needs_pixel_review:
+    # A FieldFile is false when its name is empty: no file.
+    if field is None or not field.name or image.needs_pixel_review:
         raise Http404("No such image file.")
     extension = os.path.splitext(field.name)[1].lower()
     suffix = "-thumb" if kind == "thumb" else ""

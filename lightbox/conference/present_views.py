@@ -86,7 +86,7 @@ def move(request: HttpRequest, pk: int) -> HttpResponse:
         conference = get_conference(request, pk, for_update=True)
         if action == "goto":
             item_id = parse_int(request.POST.get("item"), minimum=1)
-            item = conference.agenda.filter(pk=item_id).first()
+            item = None if item_id is None else conference.agenda.filter(pk=item_id).first()
             if item is None:
                 return HttpResponseBadRequest("That case is not on this agenda.")
             conference.go_to(item)

@@ -24,6 +24,7 @@ from lightbox.cases.access import can_create_conference, can_put_on_agenda, can_
 from lightbox.cases.models import Case, split_number
 from lightbox.conference.forms import ConferenceForm
 from lightbox.conference.models import Conference
+from lightbox.lib.http import AuthenticatedHttpRequest
 from lightbox.lib.params import parse_int
 
 AGENDA_ACTIONS = ("add", "up", "down", "remove")
@@ -62,7 +63,7 @@ def get_conference(request: HttpRequest, pk: int, *, for_update: bool = False) -
 
 @editors_only
 @require_safe
-def conference_list(request: HttpRequest) -> HttpResponse:
+def conference_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     conferences = Conference.objects.annotate(n=Count("agenda")).select_related("owner")
     if not is_admin(request.user):
         conferences = conferences.filter(owner=request.user)
@@ -71,7 +72,7 @@ def conference_list(request: HttpRequest) -> HttpResponse:
 
 @editors_only
 @require_http_methods(["GET", "POST"])
-def conference_new(request: HttpRequest) -> HttpResponse:
+def conference_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ConferenceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         conference = Conference.objects.create(
@@ -121,7 +122,11 @@ def agenda_change(request: HttpRequest, pk: int) -> HttpResponse:
             _add(request, conference, request.POST.get("number", ""))
         else:
             item_id = parse_int(request.POST.get("item"), minimum=1)
-            item = conference.agenda.filter(pk=item_id).select_related("case").first()
+            item = (
+                None
+                if item_id is None
+                else conference.agenda.filter(pk=item_id).select_related("case").first()
+            )
             if item is None:
                 messages.error(request, "That case is no longer on the agenda.")
             elif action == "remove":

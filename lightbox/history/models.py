@@ -62,6 +62,9 @@ class Revision(AppendOnlyModel):
     changed = models.JSONField(
         default=list, blank=True, help_text="Snapshot keys that differ from the revision before."
     )
+    # Not stored: the history page sets them on the revisions it lists, for its template.
+    url: str
+    changed_labels: list[str]
 
     class Meta:
         ordering = ["target_type", "target_id", "-number"]

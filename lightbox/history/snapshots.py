@@ -213,7 +213,7 @@ def apply_case_snapshot(case: Case, snapshot: dict[str, Any]) -> list[str]:
 
 def _replace_authors(case: Case, authors: list[dict[str, Any]]) -> None:
     # An author's account may have been deleted since: keep the name, drop the link.
-    ids = {a.get("user") for a in authors} - {None}
+    ids = {user for a in authors if (user := a.get("user")) is not None}
     users = set(get_user_model().objects.filter(pk__in=ids).values_list("pk", flat=True))
     case.authors.all().delete()
     CaseAuthor.objects.bulk_create(

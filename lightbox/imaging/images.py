@@ -12,6 +12,7 @@ import io
 from collections.abc import Callable
 
 from django.core.files.base import ContentFile
+from django.core.files.storage import Storage
 from django.db import transaction
 from PIL import Image as PILImage
 
@@ -171,10 +172,19 @@ def _forget_on_commit(image: Image) -> None:
     """Delete the picture and thumbnail ``image`` shows now, once its new ones are
     committed: an old key frame may show what pixel review has since masked, and no row
     will point at it again."""
-    storage = image.file.storage
     old = [name for name in (image.file.name, image.thumbnail.name) if name]
     if old:
-        transaction.on_commit(lambda: [storage.delete(name) for name in old])
+        _delete_on_commit(image.file.storage, old)
+
+
+def _delete_on_commit(storage: Storage, names: list[str]) -> None:
+    """Delete the files ``names`` from ``storage`` once the transaction commits."""
+
+    def delete() -> None:
+        for name in names:
+            storage.delete(name)
+
+    transaction.on_commit(delete)
 
 
 def _key_frame(

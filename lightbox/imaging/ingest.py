@@ -74,6 +74,7 @@ from lightbox.imaging.models import (
 from lightbox.lib.archive import ArchiveError, ArchiveTooLarge, Limits, iter_zip
 from lightbox.lib.disk import disk_full_reason, is_disk_full
 from lightbox.lib.isolation import Isolated, LimitExceeded, Outcome, WorkerCrashed
+from lightbox.lib.schema import concrete_field
 from lightbox.lib.storage import StagedFile, fsync_path
 
 __all__ = [
@@ -730,7 +731,7 @@ def _fit(meta: dict[str, Any]) -> dict[str, Any]:
         if fitted.get(key) is not None and fitted[key] not in INT32:
             fitted[key] = None
     for key in ("sop_class_uid", "transfer_syntax"):
-        fitted[key] = str(fitted.get(key) or "")[: Instance._meta.get_field(key).max_length]
+        fitted[key] = str(fitted.get(key) or "")[: concrete_field(Instance, key).max_length]
     return fitted
 
 

@@ -25,7 +25,7 @@ from pydicom.uid import ExplicitVRLittleEndian
 from lightbox.imaging import frames
 from lightbox.imaging.dicom.mask import Rect, mask_rectangles
 from lightbox.imaging.dicom.picture import encode, pixels_only, to_srgb
-from lightbox.imaging.images import _thumbnail, show_series
+from lightbox.imaging.images import _delete_on_commit, _thumbnail, show_series
 from lightbox.imaging.models import Image, Instance, PixelReview
 
 __all__ = ["Rect", "confirm", "mask", "to_review"]
@@ -57,7 +57,7 @@ def confirm(image: Image) -> None:
 def mask(image: Image, rects: list[Rect]) -> None:
     """Black out ``rects`` (pixel coordinates of the picture reviewed) in every frame of
     the instances under review, then re-render the series' key image."""
-    old_files = []
+    old_files: list[str] = []
     old_frames: list[tuple[int, str]] = []
     with transaction.atomic():
         if image.series is not None:
@@ -76,7 +76,8 @@ def mask(image: Image, rects: list[Rect]) -> None:
                 pydicom.dcmwrite(out, masked, enforce_file_format=True)
                 data = bytes(128) + out.getvalue()[128:]
                 digest = hashlib.sha256(data).hexdigest()
-                old_files.append(instance.file.name)
+                if instance.file.name:  # always: the file was just read
+                    old_files.append(instance.file.name)
                 instance.file.save(f"{digest[:20]}.dcm", ContentFile(data), save=False)
                 instance.sha256, instance.size = digest, len(data)
                 instance.transfer_syntax = ExplicitVRLittleEndian  # masked files are uncompressed
@@ -93,8 +94,7 @@ def mask(image: Image, rects: list[Rect]) -> None:
             image.pixel_review = PixelReview.MASKED
             image.save(update_fields=["pixel_review"])
         # The unmasked files go only once the masked ones are committed.
-        storage = image.file.storage
-        transaction.on_commit(lambda: [storage.delete(name) for name in old_files])
+        _delete_on_commit(image.file.storage, old_files)
         # So do the web images rendered from them, which show what was masked.
         transaction.on_commit(lambda: [frames.forget(*old) for old in old_frames])
 

@@ -58,6 +58,8 @@ def _shown_instances(request: HttpRequest, image: Image) -> QuerySet[Instance]:
     """The image's instances this user may download, in stack order. Each instance is
     checked on its own: one still needing review is left out for readers even if the
     image's state says otherwise (belt and braces: the image is hidden then too)."""
+    if image.series_id is None:  # a picture: no instances
+        return Instance.objects.none()
     instances = Instance.objects.filter(series_id=image.series_id).order_by(
         "instance_number", "position", "pk"
     )
@@ -182,7 +184,8 @@ def series_zip(request: HttpRequest, number: str, pk: int) -> StreamingHttpRespo
 def image_file(request: HttpRequest, number: str, pk: int, kind: str) -> FileResponse:
     image = _get_image(request, number, pk)
     field = {"full": image.file, "thumb": image.thumbnail}.get(kind)
-    if not field:
+    # A FieldFile is false when its name is empty: no file.
+    if field is None or not field.name:
         raise Http404("No such image file.")
     # The download's name is made of ids: FileResponse would otherwise take the stored
     # name, and an upload's name may be a patient's.
@@ -353,10 +356,11 @@ def _rectangles(data: Any) -> list[review.Rect]:
     rects = []
     for r in items:
         values = [
-            parse_int(r.get(k), minimum=-MAX_PIXEL, maximum=MAX_PIXEL)
+            value
             for k in ("x", "y", "width", "height")
+            if (value := parse_int(r.get(k), minimum=-MAX_PIXEL, maximum=MAX_PIXEL)) is not None
         ]
-        if None in values:
+        if len(values) < 4:
             raise ValueError(
                 f"give each area as whole-number x, y, width and height, "
                 f"each between -{MAX_PIXEL:,} and {MAX_PIXEL:,}"

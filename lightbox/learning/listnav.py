@@ -43,8 +43,8 @@ def neighbours(request: HttpRequest, case_id: int) -> dict[str, Any] | None:
         "title": sources.describe(source),
         "position": i + 1,
         "count": len(ids),
-        "previous": numbers.get(before),
-        "next": numbers.get(after),
+        "previous": None if before is None else numbers.get(before),
+        "next": None if after is None else numbers.get(after),
         "query": query,
         "back": sources.list_url(source),
     }

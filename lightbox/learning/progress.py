@@ -126,7 +126,7 @@ def session_summary(session: StudySession) -> dict[str, Any]:
         for a in Attempt.objects.filter(session=session).select_related("case").order_by("created")
     }
     numbers = dict(Case.objects.filter(pk__in=session.case_ids).values_list("pk", "number"))
-    rows = []
+    rows: list[dict[str, Any]] = []
     for position, case_id in enumerate(session.case_ids, start=1):
         rows.append(
             {
@@ -196,7 +196,7 @@ def case_results(case: Case) -> dict[str, Any]:
 
 def difficulty_disagreements(limit: int = 50) -> list[dict[str, Any]]:
     """Cases with enough attempts whose measured ``#D`` differs most from the author's."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for measured in CaseDifficulty.objects.filter(
         attempts__gte=MIN, case__difficulty__isnull=False
     ).select_related("case"):

@@ -232,8 +232,8 @@ def list_url(source: Source) -> str:
         routes["field"] = ("lightbox-browse-category", ["field", "category"])
     if kind not in routes:
         return reverse("lightbox-learn")
-    name, params = routes[kind]
+    name, keys = routes[kind]
     try:
-        return reverse(name, args=[get(p) for p in params])
+        return reverse(name, args=[get(key) for key in keys])
     except NoReverseMatch:
         return ""

@@ -30,6 +30,7 @@ from lightbox.learning import attempts, progress, sources
 from lightbox.learning import page as learning_page
 from lightbox.learning.forms import AnswerForm, SessionForm
 from lightbox.learning.models import Attempt, StudySession
+from lightbox.lib.http import AuthenticatedHttpRequest
 from lightbox.lib.params import int_param
 
 FRAGMENT_HEADER = "X-Lightbox-Fragment"
@@ -43,7 +44,7 @@ def _reveal_fragment(request: HttpRequest, case: Case, attempt: Attempt | None) 
     """The answer, to put in place of the reveal (the page's script asks for it)."""
     from lightbox.comments.thread import thread_context
 
-    context = pages.article_context(case.pk, "known")
+    context: dict[str, Any] = pages.article_context(case.pk, "known")
     context["your_answer"] = learning_page.your_answer(request, case, attempt)
     # The comments are part of the answer: they come with it.
     context |= thread_context(request, context["case"])
@@ -123,7 +124,7 @@ def attempt_self_grade(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def session_new(request: HttpRequest) -> HttpResponse:
+def session_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Choose how to study a list (GET, from a list's "Study these" link), then start."""
     data = request.POST if request.method == "POST" else None
     raw = (request.POST.get("source", "") if data else request.GET.urlencode()) or ""
@@ -221,7 +222,7 @@ def session_summary(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_safe
 @login_required
-def learn(request: HttpRequest) -> HttpResponse:
+def learn(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The learner's hub: what is due, where to start, recent sessions."""
     context = {
         "due": progress.due_today(request.user),

@@ -175,12 +175,12 @@ class SqliteBackend:
             return
         self.delete(list(docs))
         marks = ", ".join(["%s"] * (len(self.names) + 1))
-        rows = [
+        rows: list[list[int | str]] = [
             [case_id, *(words(doc.get(name, "")) for name in self.names)]
             for case_id, doc in docs.items()
         ]
         top = [i + 1 for i, name in enumerate(self.names) if name in TOP_COLUMNS]
-        top_rows = [
+        top_rows: list[list[int | str]] = [
             [row[0], *(row[i] if i in top else "" for i in range(1, len(row)))] for row in rows
         ]
         with connection.cursor() as cur:

@@ -35,6 +35,7 @@ from lightbox.cases.access import only_visible
 from lightbox.cases.models import Case, Modality, Sex, Status, rating
 from lightbox.imaging.models import Image, PixelReview
 from lightbox.lib.params import parse_int
+from lightbox.lib.schema import column
 from lightbox.search import store, suggest
 from lightbox.search.backends import SearchTimeout, backend
 from lightbox.search.text import query as q
@@ -238,9 +239,9 @@ def _facets(
     out = []
     for name, (key, label) in FACETS.items():
         if unknown and not unknown_case.shows(FACET_SOURCES[name]):
-            picked = selected.get(name, [])
-            if picked:
-                values = [FacetValue(v, _label(name, v), 0, True) for v in picked]
+            chosen = selected.get(name, [])
+            if chosen:
+                values = [FacetValue(v, _label(name, v), 0, True) for v in chosen]
                 out.append(Facet(name, label, values, counted=False))
             continue
         # A facet's own choices are left out of its counts (see the module's docstring).
@@ -364,20 +365,19 @@ def _page_sql(vendor: str, count: int, texts: bool, thumbnails: bool) -> str:
     than the database took to answer it."""
     qn = connection.ops.quote_name
     names = CARD_FIELDS + (TEXT_FIELDS if texts else ())
-    columns = [f"c.{qn(Case._meta.get_field(n).column)}" for n in names]
+    columns = [f"c.{qn(column(Case, n))}" for n in names]
     joins = ""
     if thumbnails:
-        image = Image._meta
-        columns += [f"i.{qn(image.pk.column)}", f"i.{qn(image.get_field('thumbnail').column)}"]
+        columns += [f"i.{qn(column(Image, 'pk'))}", f"i.{qn(column(Image, 'thumbnail'))}"]
         joins = (
-            f" LEFT JOIN {qn(image.db_table)} i ON i.{qn(image.get_field('case').column)} = "
-            f"c.{qn(Case._meta.pk.column)} AND i.{qn(image.get_field('is_main').column)} = %s "
-            f"AND i.{qn(image.get_field('pixel_review').column)} <> %s"
+            f" LEFT JOIN {qn(Image._meta.db_table)} i ON i.{qn(column(Image, 'case'))} = "
+            f"c.{qn(column(Case, 'pk'))} AND i.{qn(column(Image, 'is_main'))} = %s "
+            f"AND i.{qn(column(Image, 'pixel_review'))} <> %s"
         )
     marks = ", ".join(["%s"] * count)
     return (
         f"SELECT {', '.join(columns)} FROM {qn(Case._meta.db_table)} c{joins} "  # noqa: S608 (model names; values are parameters)
-        f"WHERE c.{qn(Case._meta.pk.column)} IN ({marks})"
+        f"WHERE c.{qn(column(Case, 'pk'))} IN ({marks})"
     )
 
 

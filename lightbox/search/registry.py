@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import import_module
+from typing import Any
 
 from django.apps import apps
 from django.db.models import Model
@@ -34,7 +35,9 @@ class Column:
 
 
 type Collector = Callable[[Sequence[int]], Mapping[int, Mapping[str, str]]]
-type CaseIds = Callable[[Model], Iterable[int]]
+# Called with a row of the model it is filed under in ``Source.watch``: each entry takes
+# its own model, which a mapping's one value type cannot say.
+type CaseIds = Callable[[Any], Iterable[int]]
 
 
 @dataclass(frozen=True)

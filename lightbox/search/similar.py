@@ -226,7 +226,7 @@ def like_case(case: Any, user: Any, limit: int = 10, unknown: bool = False) -> l
         parts["agent"] = st.facet_mask("agents", agents).astype(np.float64)
         parts["lexical"] = _lexical(_case_text(case), st, row)
         parts["semantic"] = _semantic(st.vectors[row] if st.has_vector[row] else None, st)
-        total = sum(w[name] * values for name, values in parts.items())
+        total = sum((w[name] * values for name, values in parts.items()), np.zeros(st.size))
         top = _top(total, mask, st, limit)
         out = []
         for r in top:

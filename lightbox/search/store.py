@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from django.db import connection
 
+from lightbox.lib import schema
 from lightbox.search.models import Audience, Entry
 
 __all__ = ["FACETS", "MULTI", "Found", "Store", "get"]
@@ -328,7 +329,7 @@ def _newest_seq() -> int:
     """The highest ``seq`` written: one look at the end of an index, in plain SQL (the
     ORM would take longer to build the query than the database to answer it)."""
     table = connection.ops.quote_name(Entry._meta.db_table)
-    column = connection.ops.quote_name(Entry._meta.get_field("seq").column)
+    column = connection.ops.quote_name(schema.column(Entry, "seq"))
     with connection.cursor() as cur:
         cur.execute(f"SELECT MAX({column}) FROM {table}")  # noqa: S608 (the model's names)
         return int(cur.fetchone()[0] or 0)

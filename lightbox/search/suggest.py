@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import dataclass, field
 
 from django.db import connection
 
@@ -24,15 +25,29 @@ __all__ = ["closest", "vocabulary"]
 logger = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class _Vocabulary:
+    """One reading of the index's words: when (``time.monotonic()``), at which ``seq``,
+    each word with how many cases hold it, and the words alone for rapidfuzz."""
+
+    at: float = 0.0
+    seq: int | None = None
+    words: dict[str, int] = field(default_factory=dict)
+    choices: list[str] = field(default_factory=list)
+
+
 _lock = threading.Lock()
-_cache: dict[str, object] = {"at": 0.0, "seq": None, "words": {}, "choices": []}
+_cache = _Vocabulary()
 _refreshing = threading.Event()
 
 
 def _load(seq: int) -> None:
+    global _cache
     words = {w: n for w, n in backend().vocabulary().items() if w.isalpha() and len(w) > 2}
     with _lock:
-        _cache.update(at=time.monotonic(), seq=seq, words=words, choices=list(words))
+        _cache = _Vocabulary(time.monotonic(), seq, words, list(words))
 
 
 def _refresh_in_background(seq: int) -> None:
@@ -55,22 +70,23 @@ def vocabulary(seq: int) -> dict[str, int]:
     caller waits); afterwards an outdated copy is replaced in the background, at most
     once a minute, and callers never wait for it."""
     with _lock:
-        loaded, at, known = _cache["seq"] is not None, float(_cache["at"]), _cache["seq"]
+        loaded, at, known = _cache.seq is not None, _cache.at, _cache.seq
     if not loaded:
         _load(seq)
     elif known != seq and time.monotonic() - at > REFRESH_SECONDS:
         _refresh_in_background(seq)
     with _lock:
-        return _cache["words"]  # type: ignore[return-value]
+        return _cache.words
 
 
 def forget() -> None:
+    global _cache
     with _lock:
-        _cache.update(at=0.0, seq=None, words={}, choices=[])
+        _cache = _Vocabulary()
 
 
 def closest(word: str, seq: int) -> str | None:
     """The most common indexed word within edit distance 1 (2 for words of 7+ letters)
     of ``word``, or None (see :func:`lightbox.search.text.spelling.closest`)."""
     words = vocabulary(seq)
-    return spelling.closest(word, words, _cache["choices"])  # type: ignore[arg-type]
+    return spelling.closest(word, words, _cache.choices)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
@@ -34,7 +35,8 @@ class _Named:
     """A file opened lazily, so a folder of thousands is never open all at once."""
 
     def __init__(self, path: Path) -> None:
-        self.path, self.name, self._fp = path, path.name, None
+        self.path, self.name = path, path.name
+        self._fp: BinaryIO | None = None
 
     def read(self, n: int = -1) -> bytes:
         if self._fp is None:

@@ -62,7 +62,8 @@ class Command(BaseCommand):
 
         for signum in STOP_SIGNALS:
             signal.signal(signum, stop)
-        children = [_start(web), _start(worker)]
+        commands = [web, worker]
+        children = [_start(argv) for argv in commands]
         shown = f"[{host}]" if ":" in host else host
         self.stdout.write(
             self.style.SUCCESS(f"Lightbox is running at http://{shown}:{port}/")
@@ -72,9 +73,13 @@ class Command(BaseCommand):
         while not stopping and all(c.poll() is None for c in children):
             time.sleep(0.2)
         _stop(children)
-        failed = [c for c in children if c.returncode not in (0, -signal.SIGTERM, -signal.SIGINT)]
+        failed = [
+            argv
+            for argv, child in zip(commands, children, strict=True)
+            if child.returncode not in (0, -signal.SIGTERM, -signal.SIGINT)
+        ]
         if not stopping and failed:
-            self.stderr.write(f"A Lightbox process exited ({failed[0].args[2:4]}); stopped.")
+            self.stderr.write(f"A Lightbox process exited ({failed[0][2:4]}); stopped.")
             sys.exit(1)
         self.stdout.write("Lightbox stopped.")
 
