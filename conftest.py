@@ -1,4 +1,5 @@
-"""Test-wide set-up: an isolated data directory, and no skipping under CI=true."""
+"""Test-wide set-up: an isolated data directory, examples in docstrings run as tests, and
+no skipping under CI=true."""
 
 from __future__ import annotations
 
@@ -8,6 +9,11 @@ from pathlib import Path
 import pytest
 
 CI = os.environ.get("CI") == "true"
+
+# Not imported for their examples (--doctest-modules imports every module under lightbox/;
+# these have none): importing them sets up a web process, whose warm-up threads read the
+# database behind the tests' backs (lightbox/tests/test_asgi.py imports them with that turned off).
+collect_ignore = ["lightbox/wsgi.py", "lightbox/asgi.py"]
 
 
 @pytest.fixture(autouse=True)
@@ -22,6 +28,15 @@ def _media_in_tmp(settings, tmp_path):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-django sorts the tests by database use
+def pytest_collection_modifyitems(items):
+    """An example may save things, as a test does: each doctest runs in a transaction on
+    the test database, rolled back afterwards (pytest-django gives doctests none)."""
+    for item in items:
+        if isinstance(item, pytest.DoctestItem):
+            item.add_marker(pytest.mark.django_db)
 
 
 @pytest.hookimpl(hookwrapper=True)
