@@ -43,15 +43,20 @@ run: setup viewer
 
 # The whole suite on SQLite, then again on PostgreSQL when LIGHTBOX_TEST_DATABASE_URL is
 # set. Under CI=true PostgreSQL and Chromium are required and a skipped test fails.
+# Each pass is shared out among pytest-xdist workers, one per CPU (TEST_WORKERS=0: none,
+# all in one process). loadgroup keeps tests that share a costly set-up on one worker
+# (xdist_group, in lightbox/ops/tests/conftest.py) and hands out the rest one by one.
+TEST_WORKERS ?= auto
+PYTEST := $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 test: setup viewer
 	@if [ "$$CI" = "true" ]; then \
 	  test -n "$$LIGHTBOX_TEST_DATABASE_URL" || { echo "CI=true needs LIGHTBOX_TEST_DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/test)"; exit 1; }; \
 	  test -x /usr/bin/chromium || { echo "CI=true needs Chromium: apt-get install -y chromium"; exit 1; }; \
 	fi
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 	@if [ -n "$$LIGHTBOX_TEST_DATABASE_URL" ]; then \
 	  echo "== again on PostgreSQL ($$LIGHTBOX_TEST_DATABASE_URL)"; \
-	  LIGHTBOX_TEST_DB=postgres $(PY) -m pytest -m "not browser" $(PYTEST_ARGS); \
+	  LIGHTBOX_TEST_DB=postgres $(PYTEST) -m "not browser" $(PYTEST_ARGS); \
 	else echo "(LIGHTBOX_TEST_DATABASE_URL not set: PostgreSQL pass skipped)"; fi
 
 lint: setup

@@ -1,4 +1,5 @@
-"""Test-wide set-up: an isolated data directory, and no skipping under CI=true."""
+"""Test-wide set-up: an isolated data directory, examples in docstrings run as tests, and
+no skipping under CI=true (with or without pytest-xdist's workers)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,11 @@ from pathlib import Path
 import pytest
 
 CI = os.environ.get("CI") == "true"
+
+# Not imported for their examples (--doctest-modules imports every module under lightbox/;
+# these have none): importing them sets up a web process, whose warm-up threads read the
+# database behind the tests' backs (lightbox/tests/test_asgi.py imports them with that turned off).
+collect_ignore = ["lightbox/wsgi.py", "lightbox/asgi.py"]
 
 
 @pytest.fixture(autouse=True)
@@ -24,15 +30,51 @@ def _media_in_tmp(settings, tmp_path):
     }
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    report = outcome.get_result()
+@pytest.hookimpl(tryfirst=True)  # before pytest-django sorts the tests by database use
+def pytest_collection_modifyitems(items):
+    """An example may save things, as a test does: each doctest runs in a transaction on
+    the test database, rolled back afterwards (pytest-django gives doctests none)."""
+    for item in items:
+        if isinstance(item, pytest.DoctestItem):
+            item.add_marker(pytest.mark.django_db)
+
+
+def _skip_is_failure(report) -> None:
     if CI and report.skipped:
         # Under CI nothing may skip: a missing browser or database is a failure.
         reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else report.longrepr
         report.outcome = "failed"
         report.longrepr = f"skipped under CI=true, which is a failure: {reason}"
+
+
+# Both run where the test or module runs: in the worker under pytest-xdist, which sends
+# the controller the report as it was left here.
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    _skip_is_failure(outcome.get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    outcome = yield
+    _skip_is_failure(outcome.get_result())
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The last word, in the process that reports (the controller under pytest-xdist,
+    which has every worker's reports): under CI=true, whatever was counted as skipped
+    however it got there fails the run."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if CI and reporter is not None and reporter.stats.get("skipped"):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter):
+    if CI and (skipped := terminalreporter.stats.get("skipped")):
+        terminalreporter.write_line(
+            f"CI=true: {len(skipped)} skipped, which is a failure", red=True, bold=True
+        )
 
 
 @pytest.fixture(autouse=True)

@@ -6,10 +6,16 @@ records nothing.
 
 Examples
 --------
->>> rev = record(case, user=alice, kind="edited", message="Fixed the findings")  # doctest: +SKIP
->>> [d.label for d in diff(older, rev)]  # doctest: +SKIP
+>>> from lightbox.test import make_case, personas
+>>> people = personas()
+>>> case = make_case()
+>>> older = record(case, user=people["alice"], kind="created")
+>>> case.findings = "Tracer uptake in the soft tissues of both thighs."
+>>> case.save()
+>>> rev = record(case, user=people["alice"], kind="edited", message="Fixed the findings")
+>>> [d.label for d in diff(older, rev)]
 ['Findings']
->>> restore(older, user=erin).message  # doctest: +SKIP
+>>> restore(older, user=people["erin"]).message
 'Restored revision 1'
 """
 

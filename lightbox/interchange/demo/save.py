@@ -14,9 +14,9 @@ scrolling, presets and the whole-body ANT/POST layout.
 Examples
 --------
 >>> from lightbox.interchange.demo.save import load_demo
->>> load_demo(progress=False)  # doctest: +SKIP
+>>> load_demo(progress=False)
 10
->>> load_demo(progress=False)  # already loaded: nothing to do  # doctest: +SKIP
+>>> load_demo(progress=False)  # already loaded: nothing to do
 0
 """
 

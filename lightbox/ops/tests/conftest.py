@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -22,10 +24,28 @@ CASE = "bs001"
 EDITOR = "erin"
 
 
+# Ports for the servers these tests start: each pytest-xdist worker (gw0, gw1, ...) draws
+# from its own block, below the kernel's ephemeral ports (32768 and up on Linux), which
+# every connection's own end and every port-0 listener (live_server) take. A port chosen
+# here thus stays free until the server binds it, even seconds later, and a test that
+# restarts a server on the same port finds it free again. Each run starts at a random
+# place in its block, in case two runs share the machine.
+PORT_BLOCK = 1000
+_next_port = itertools.count(random.randrange(PORT_BLOCK))
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+    first = 10000 + PORT_BLOCK * (worker % 22)
+    for _ in range(PORT_BLOCK):
+        port = first + next(_next_port) % PORT_BLOCK
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:  # taken by something else on this machine
+                continue
+            return port
+    raise RuntimeError(f"no free port in {first}-{first + PORT_BLOCK - 1}")
 
 
 def _stat(pid: int) -> list[str] | None:
@@ -102,6 +122,14 @@ def answers(port: int) -> bool:
             return r.status == 200
     except OSError:
         return False
+
+
+def pytest_collection_modifyitems(items):
+    """Under pytest-xdist (``--dist loadgroup``) one worker runs every test that uses
+    :func:`environment`, which is then made once per run rather than once per worker."""
+    for item in items:
+        if "environment" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("serve"))
 
 
 @pytest.fixture(scope="session")

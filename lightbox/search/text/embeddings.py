@@ -213,10 +213,18 @@ def _get_runtime() -> _Runtime:
         return runtime
 
 
+# Sessions inherited from a parent, kept for ever in the forked child (see below).
+_inherited: list[_Runtime] = []
+
+
 def _after_fork_in_child() -> None:
     # The parent's session owns thread pools that did not survive the fork, and its lock
-    # may have been held by another thread: start afresh.
+    # may have been held by another thread: start afresh. The parent's session is kept,
+    # never freed: its destructor would wait for its threads, which are not in the child
+    # (for ever, when one was idle on a condition variable at the fork).
     global _runtime, _lock
+    if _runtime is not None:
+        _inherited.append(_runtime)
     _runtime = None
     _lock = threading.Lock()
 
