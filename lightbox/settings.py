@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.utils.csp import CSP
+from whitenoise.compress import Compressor
 
 from lightbox.lib.env import envbool, envint, envlist, envstr, envweights
 
@@ -217,6 +218,9 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+# Source maps are fetched only by a browser's developer tools: served as they are, they
+# spare collectstatic a third of its work (Brotli at its slowest, best setting).
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
 # Uploaded media are served by Lightbox itself (after an access check), never as a static
 # directory, so that a private case's images are as private as its text.
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("LIGHTBOX_MAX_REQUEST_BYTES", 10 * 1024 * 1024)

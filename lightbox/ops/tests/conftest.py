@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import itertools
 import os
 import random
@@ -124,12 +125,23 @@ def answers(port: int) -> bool:
         return False
 
 
-def pytest_collection_modifyitems(items):
-    """Under pytest-xdist (``--dist loadgroup``) one worker runs every test that uses
-    :func:`environment`, which is then made once per run rather than once per worker."""
-    for item in items:
-        if "environment" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("serve"))
+def _collected_static(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str]) -> Path:
+    """The static files, collected once per run: collectstatic compresses every file
+    (a minute of CPU), so under pytest-xdist the first worker to get here collects them
+    into the run's shared temporary directory, holding a lock, and the others reuse them."""
+    shared = tmp_path_factory.getbasetemp()
+    if "PYTEST_XDIST_WORKER" in os.environ:  # each worker's basetemp is in the run's
+        shared = shared.parent
+    data_dir = shared / "serve-static"
+    with open(shared / "serve-static.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (data_dir / "static" / "staticfiles.json").exists():
+            subprocess.run(
+                [*MANAGE, "collectstatic", "--noinput", "-v0"],
+                cwd=ROOT, env={**env, "LIGHTBOX_DATA_DIR": str(data_dir)}, check=True,
+                timeout=300,
+            )  # fmt: skip
+    return data_dir / "static"
 
 
 @pytest.fixture(scope="session")
@@ -148,7 +160,7 @@ def environment(tmp_path_factory) -> dict[str, str]:
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     run = {"cwd": ROOT, "env": env, "check": True, "timeout": 180}
     subprocess.run([*MANAGE, "migrate", "-v0"], **run)
-    subprocess.run([*MANAGE, "collectstatic", "--noinput", "-v0"], **run)
+    (data_dir / "static").symlink_to(_collected_static(tmp_path_factory, env))
     make = "from lightbox.test import make_case, personas; personas(); make_case()"
     subprocess.run([*MANAGE, "shell", "-c", make], **run)
     return env
