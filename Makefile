@@ -44,10 +44,10 @@ run: setup viewer
 # The whole suite on SQLite, then again on PostgreSQL when LIGHTBOX_TEST_DATABASE_URL is
 # set. Under CI=true PostgreSQL and Chromium are required and a skipped test fails.
 # Each pass is shared out among pytest-xdist workers, one per CPU (TEST_WORKERS=0: none,
-# all in one process). loadgroup keeps tests that share a costly set-up on one worker
-# (xdist_group, in lightbox/ops/tests/conftest.py) and hands out the rest one by one.
+# all in one process); worksteal lets a worker that runs out take tests from the other,
+# so a few long tests at the end do not leave a CPU idle.
 TEST_WORKERS ?= auto
-PYTEST := $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
+PYTEST := $(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal
 test: setup viewer
 	@if [ "$$CI" = "true" ]; then \
 	  test -n "$$LIGHTBOX_TEST_DATABASE_URL" || { echo "CI=true needs LIGHTBOX_TEST_DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/test)"; exit 1; }; \
