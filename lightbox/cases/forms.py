@@ -9,14 +9,15 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 
-from lightbox.cases import acr
-from lightbox.cases.models import AGE_CEILING, Case, Series, Topic
+from lightbox.cases import acr, codes
+from lightbox.cases.models import AGE_CEILING, Case, Code, Series, Topic
 
 __all__ = [
     "AcrCodeForm",
     "AuthorForm",
     "CaptionForm",
     "CaseForm",
+    "CodeForm",
     "DoseForm",
     "ItemForm",
     "NewCaseForm",
@@ -102,6 +103,50 @@ class AcrCodeForm(forms.Form):
         except acr.InvalidAcrCode as e:
             raise forms.ValidationError(str(e)) from None
         return code
+
+
+class CodeForm(forms.Form):
+    """One RadLex or SNOMED CT code of a case, told apart by its shape, with its term.
+
+    The term may be left out for a code the codes table has (every RadLex ID, once
+    ``import_radlex`` has run); a code from an imported vocabulary keeps the vocabulary's
+    term whatever is typed here.
+    """
+
+    code = forms.CharField(
+        max_length=200, label="Code", help_text="RadLex ID (RID3874) or SNOMED CT identifier"
+    )
+    meaning = forms.CharField(
+        max_length=codes.MAX_TERM,
+        required=False,
+        label="Term",
+        help_text="Needed only for a code the table does not have yet",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("code"):
+            return data
+        try:
+            data["system"], data["code"] = codes.parse_any(data["code"])
+        except codes.InvalidCode as e:
+            self.add_error("code", str(e))
+            return data
+        known = Code.objects.filter(system=data["system"], code=data["code"]).first()
+        typed = data.get("meaning", "")
+        if typed.strip():
+            try:
+                data["meaning"] = codes.clean_term(typed)
+            except codes.InvalidCode as e:
+                self.add_error("meaning", str(e))
+        elif known is None:
+            name = codes.SYSTEMS[data["system"]]
+            self.add_error(
+                "meaning", f"{name} {data['code']} is not in the codes table yet: give its term."
+            )
+        else:
+            data["meaning"] = known.meaning
+        return data
 
 
 class ReferenceForm(forms.Form):
