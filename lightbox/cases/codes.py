@@ -31,6 +31,7 @@ from typing import Final
 from stdnum import verhoeff
 
 __all__ = [
+    "MAX_KEY_WORDS",
     "MAX_TERM",
     "RADLEX",
     "SNOMED_CT",
@@ -53,6 +54,8 @@ SYSTEMS: Final = {RADLEX: "RadLex", SNOMED_CT: "SNOMED CT"}
 
 #: Longest term kept, in characters (a term is a name, not a definition).
 MAX_TERM: Final = 300
+#: Longest run of a diagnosis's words looked up as a code's term.
+MAX_KEY_WORDS: Final = 8
 
 # "RID3874", alone or at the end of a RadLex URI ("http://www.radlex.org/RID/#RID3874",
 # "http://radlex.org/RID/RID3874"). RadLex IDs have no leading zeros.
@@ -64,9 +67,6 @@ _SCTID_RE = re.compile(r"^[1-9]\d{5,17}$")
 _CONCEPT_PARTITIONS = ("00", "10")
 _WORD_RE = re.compile(r"[a-z0-9]+")
 _POSSESSIVE_RE = re.compile(r"(?<=\w)['\u2019]s\b")
-# What follows the name of a diagnosis ("Paget disease of bone (polyostotic)",
-# "Osteoid osteoma, left femur"): the name is tried without it too.
-_ASIDE_RE = re.compile(r"[(\[,;:\n]| - | – | — ")
 _MARKUP_RE = re.compile(r"[*_`#>]+")
 
 
@@ -172,15 +172,26 @@ def term_key(text: str) -> str:
 
 
 def diagnosis_keys(diagnosis: str) -> list[str]:
-    """The keys under which a case's diagnosis may be a code's term: the whole first line,
-    and its name without what follows a bracket, comma or dash.
+    """The keys under which a code's term may name a case's diagnosis, longest first: its
+    first line whole, and every run of up to :data:`MAX_KEY_WORDS` words in it (the name
+    is often given with a site or an aside: "Melorheostosis of the left femur"). Words of
+    three letters or fewer alone are left out.
 
-    >>> diagnosis_keys("**Paget's disease of bone** (polyostotic)")
-    ['paget disease of bone polyostotic', 'paget disease of bone']
+    >>> diagnosis_keys("**Paget's disease** (polyostotic)")[:3]
+    ['paget disease polyostotic', 'paget disease', 'disease polyostotic']
+    >>> diagnosis_keys("Melorheostosis of the left femur")[-3:]
+    ['melorheostosis', 'left', 'femur']
     >>> diagnosis_keys("")
     []
     """
     text = _MARKUP_RE.sub("", diagnosis[: MAX_TERM * 4]).strip()
-    line = text.splitlines()[0] if text else ""
-    keys = [term_key(line), term_key(_ASIDE_RE.split(line, maxsplit=1)[0])]
-    return [k for k in dict.fromkeys(keys) if k]
+    words = term_key(text.splitlines()[0] if text else "").split()[: MAX_KEY_WORDS * 4]
+    runs = {
+        " ".join(words[i : i + n])
+        for n in range(1, min(MAX_KEY_WORDS, len(words)) + 1)
+        for i in range(len(words) - n + 1)
+    }
+    whole = " ".join(words)
+    keys = sorted(runs - {whole}, key=lambda k: (-len(k.split()), words.index(k.split()[0])))
+    keys = [whole, *keys] if whole else keys
+    return [k for k in keys if " " in k or len(k) > 3]

@@ -552,22 +552,6 @@ class CodeSystem(models.TextChoices):
     SNOMED_CT = codes.SNOMED_CT, codes.SYSTEMS[codes.SNOMED_CT]
 
 
-class CodeQuerySet(models.QuerySet["Code"]):
-    def naming(self, texts: list[str]) -> CodeQuerySet:
-        """Codes whose term or one of whose synonyms reads as one of ``texts`` (keys
-        from :func:`lightbox.cases.codes.term_key`)."""
-        keys = [k for k in texts if k]
-        if not keys:
-            return self.none()
-        synonym = CodeSynonym.objects.filter(key__in=keys).values("code_id")
-        return self.filter(Q(key__in=keys) | Q(pk__in=synonym))
-
-    def term_groups(self, limit: int = 20) -> list[tuple[str, ...]]:
-        """Each code's terms, its meaning first: the names of one concept."""
-        rows = self.prefetch_related("synonyms").order_by("system", "code")[:limit]
-        return [code.terms for code in rows]
-
-
 class Code(models.Model):
     """A code of a standard vocabulary with its term: a RadLex ID and its preferred name,
     or a SNOMED CT identifier and its term (``SCT 22298006`` "Myocardial infarction").
@@ -587,8 +571,6 @@ class Code(models.Model):
     parents = models.JSONField(default=list, blank=True)
     source = models.CharField(max_length=300, help_text="Where the code and its term came from.")
     updated = models.DateTimeField(auto_now=True)
-
-    objects = CodeQuerySet.as_manager()
 
     #: The source of a code an author typed in the case editor: its term may be corrected
     #: there. A code from an imported vocabulary keeps the vocabulary's term.

@@ -261,6 +261,8 @@ def _replace_codes(case: Case, entries: list[dict[str, Any]]) -> None:
     the term it had then; one still there keeps the term the table has now."""
     rows = []
     for entry in entries:
+        if not (isinstance(entry, dict) and entry.get("system") and entry.get("code")):
+            continue
         code, _ = Code.objects.get_or_create(
             system=entry.get("system", ""),
             code=entry.get("code", ""),

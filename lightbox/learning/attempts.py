@@ -21,7 +21,7 @@ from django.utils import timezone
 from lightbox.audit.log import record as audit
 from lightbox.audit.models import Action
 from lightbox.cases import codes
-from lightbox.cases.models import Case, Code
+from lightbox.cases.models import Case, Code, CodeSynonym
 from lightbox.history import revisions
 from lightbox.learning import calibration, grading, lexicon, scheduling, scoring
 from lightbox.learning.models import (
@@ -42,11 +42,25 @@ MAX_DIFFERENTIAL = 5
 
 def synonym_groups(case: Case) -> list[tuple[str, ...]]:
     """The terms of the codes that may name the case's diagnosis: the case's own codes,
-    and any code in the table (every RadLex term, once imported) whose term or synonym
-    reads as the diagnosis. Grading keeps the groups one of whose terms names it."""
-    table = Code.objects.naming(codes.diagnosis_keys(case.diagnosis or ""))
-    own = Code.objects.filter(case_codes__case=case) if case.pk else Code.objects.none()
-    return (own | table).distinct().term_groups(grading.MAX_SYNONYM_GROUPS)
+    then the codes in the table (every RadLex term, once imported) whose term or synonym
+    is the diagnosis or words of it, the longest match first. Grading keeps the groups
+    one of whose terms names the diagnosis."""
+    limit = grading.MAX_SYNONYM_GROUPS
+    own = list(Code.objects.filter(case_codes__case=case).prefetch_related("synonyms"))
+    keys = codes.diagnosis_keys(case.diagnosis or "")
+    rank = {key: i for i, key in enumerate(keys)}
+    best: dict[int, int] = {}
+    matches = [
+        *Code.objects.filter(key__in=keys).values_list("pk", "key"),
+        *CodeSynonym.objects.filter(key__in=keys).values_list("code_id", "key"),
+    ]
+    for pk, key in matches:
+        best[pk] = min(best.get(pk, len(rank)), rank[key])
+    for code in own:
+        best.pop(code.pk, None)
+    chosen = sorted(best, key=lambda pk: (best[pk], pk))[: max(0, limit - len(own))]
+    table = Code.objects.filter(pk__in=chosen).prefetch_related("synonyms").in_bulk()
+    return [code.terms for code in [*own, *(table[pk] for pk in chosen)]][:limit]
 
 
 def _grade(

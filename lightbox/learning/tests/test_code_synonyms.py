@@ -83,7 +83,11 @@ def test_the_groups_hold_the_case_codes_and_the_table_codes_naming_the_diagnosis
     code("RID90012", "osteoid osteoma")
     case = make_case(diagnosis="Melorheostosis, left femur")
     CaseCode.objects.create(case=case, code=femur)
+    # The case's own codes first, then the table's whose terms are words of the
+    # diagnosis, the longest first; grading then keeps those that name it.
+    code("RID90013", "left femur")
     assert synonym_groups(case) == [
-        ("melorheostosis", "Leri disease", "flowing hyperostosis"),
         ("femur", "thigh bone"),
+        ("left femur",),
+        ("melorheostosis", "Leri disease", "flowing hyperostosis"),
     ]
