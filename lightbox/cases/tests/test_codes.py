@@ -154,6 +154,31 @@ def test_the_editor_refuses_a_bad_code_and_keeps_what_was_typed(
     assert Case.objects.get(pk=case.pk).findings != "Typed before the bad code."
 
 
+def test_a_term_alone_finds_its_code_and_several_codes_are_listed(client, people, paget):
+    case = make_case(created_by=people["alice"], status="draft", visibility="private")
+    client.force_login(people["alice"])
+    data = form_data(client, edit_url(case))
+    data.update(
+        {"codes-TOTAL_FORMS": "1", "codes-0-code": "", "codes-0-meaning": "Osteitis deformans"}
+    )
+    assert client.post(edit_url(case), data).status_code == 302
+    assert codes_of(case) == [("RADLEX", "RID90010", "Paget disease of bone")]
+
+    Code.objects.create(system="SCT", code=MI, meaning="Osteitis deformans", source="x")
+    data = form_data(client, edit_url(case))
+    data.update(
+        {"codes-1-code": "", "codes-1-meaning": "osteitis deformans", "codes-TOTAL_FORMS": "2"}
+    )
+    page = text_of(client.post(edit_url(case), data).content.decode())
+    assert (
+        "Several codes have this term; give one: RID90010 Paget disease of bone; "
+        f"{MI} Osteitis deformans"
+    ) in page
+    data.update({"codes-1-meaning": "osteitis fibrosa"})
+    page = text_of(client.post(edit_url(case), data).content.decode())
+    assert "No code in the table has this term: give its code." in page
+
+
 def test_a_term_typed_by_hand_can_be_corrected_but_a_vocabulary_term_cannot(client, people, paget):
     case = make_case(created_by=people["alice"], status="draft", visibility="private")
     typed = Code.objects.create(
