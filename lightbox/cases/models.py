@@ -251,7 +251,9 @@ class Case(models.Model):
     acr_codes = models.JSONField(default=list, blank=True, validators=[validate_acr_codes])
     keywords = models.JSONField(default=list, blank=True, validators=[validate_string_list])
     # RadLex and SNOMED CT codes with their terms, in the author's order (see Code).
-    codes = models.ManyToManyField("Code", through="CaseCode", related_name="cases", blank=True)
+    codes: models.ManyToManyField[Code, CaseCode] = models.ManyToManyField(
+        "Code", through="CaseCode", related_name="cases", blank=True
+    )
     # From the primary (first) ACR code when there is one, otherwise chosen by the author.
     anatomic_field = models.CharField(max_length=1, choices=FIELD_CHOICES, blank=True)
     category = models.CharField(max_length=1, choices=CATEGORY_CHOICES, blank=True)

@@ -149,7 +149,7 @@ def test_an_empty_file_is_refused():
         (b"\x00\x01\x02 binary", "not XML"),
         (b"RID1 Paget disease of bone", "not XML"),
         (b"<rdf:RDF", "not XML"),  # cut short
-        (b"<a><b></a>", "not XML: mismatched tag"),
+        (HEAD.encode() + b"<b></rdf:RDF>", "not XML: mismatched tag"),
         (owl(term()).replace(b"</rdf:RDF>", b""), "not XML"),  # truncated
     ],
 )
