@@ -46,7 +46,11 @@ def synonym_groups(case: Case) -> list[tuple[str, ...]]:
     is the diagnosis or words of it, the longest match first. Grading keeps the groups
     one of whose terms names the diagnosis."""
     limit = grading.MAX_SYNONYM_GROUPS
-    own = list(Code.objects.filter(case_codes__case=case).prefetch_related("synonyms"))
+    own = (
+        list(Code.objects.filter(case_codes__case=case).prefetch_related("synonyms"))
+        if case.pk
+        else []
+    )
     keys = codes.diagnosis_keys(case.diagnosis or "")
     rank = {key: i for i, key in enumerate(keys)}
     best: dict[int, int] = {}
