@@ -37,6 +37,16 @@ class CodeNameOut(Schema):
     name: str
 
 
+class CodeOut(Schema):
+    """A RadLex or SNOMED CT code of a case: ``system`` is the DICOM coding scheme
+    designator (RADLEX, SCT)."""
+
+    system: str
+    code: str
+    meaning: str
+    synonyms: list[str]
+
+
 class TopicOut(Schema):
     slug: str
     title: str
@@ -94,6 +104,7 @@ class CaseOut(CaseSummaryOut):
     accepted_answers: list[str]
     references: list[ReferenceOut]
     acr_codes: list[str]
+    codes: list[CodeOut]
     keywords: list[str]
     anatomic_field: CodeNameOut | None
     category: CodeNameOut | None
@@ -118,6 +129,18 @@ class CaseOut(CaseSummaryOut):
                 "time_to_imaging": r.time_to_imaging,
             }
             for r in case.radiopharmaceuticals.all()
+        ]
+
+    @staticmethod
+    def resolve_codes(case: Case) -> list[dict[str, object]]:
+        return [
+            {
+                "system": c.code.system,
+                "code": c.code.code,
+                "meaning": c.code.meaning,
+                "synonyms": list(c.code.terms[1:]),
+            }
+            for c in case.case_codes.all()
         ]
 
     @staticmethod

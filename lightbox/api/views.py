@@ -98,7 +98,7 @@ def _case_or_404(request: HttpRequest, number: str) -> Case:
         raise Http404(f"No case {number}.") from None
     case = get_object_or_404(
         Case.objects.select_related("series", "topic").prefetch_related(
-            "authors", "images", "radiopharmaceuticals"
+            "authors", "images", "radiopharmaceuticals", "case_codes__code__synonyms"
         ),
         number=number.lower(),
     )

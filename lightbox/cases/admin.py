@@ -1,10 +1,20 @@
 """The Django admin for cases and topics: read-only. Cases and topics are written in the
 editor, where every save is a revision and an audit entry and publication goes through
-review; the admin must not be a way around that. Series are managed here."""
+review; the admin must not be a way around that. Series are managed here. The codes table
+is read-only too: RadLex is written by ``import_radlex``, other codes in the editor."""
 
 from django.contrib import admin
 
-from lightbox.cases.models import Case, CaseAuthor, Radiopharmaceutical, Series, Topic
+from lightbox.cases.models import (
+    Case,
+    CaseAuthor,
+    CaseCode,
+    Code,
+    CodeSynonym,
+    Radiopharmaceutical,
+    Series,
+    Topic,
+)
 from lightbox.imaging.models import Image
 from lightbox.lib.admin import ReadOnly
 
@@ -20,6 +30,13 @@ class RadiopharmaceuticalInline(ReadOnly, admin.TabularInline):
     model = Radiopharmaceutical
     extra = 0
     fields = ["order", "agent", "activity", "unit", "route", "time_to_imaging"]
+
+
+class CaseCodeInline(ReadOnly, admin.TabularInline):
+    model = CaseCode
+    extra = 0
+    fields = ["order", "code"]
+    raw_id_fields = ["code"]
 
 
 class ImageInline(ReadOnly, admin.TabularInline):
@@ -38,7 +55,7 @@ class CaseAdmin(ReadOnly, admin.ModelAdmin):
     list_select_related = ["series"]
     readonly_fields = ["number", "created", "updated", "source"]
     raw_id_fields = ["created_by"]
-    inlines = [CaseAuthorInline, RadiopharmaceuticalInline, ImageInline]
+    inlines = [CaseAuthorInline, RadiopharmaceuticalInline, CaseCodeInline, ImageInline]
     ordering = ["-updated"]
 
 
@@ -51,3 +68,19 @@ class SeriesAdmin(admin.ModelAdmin):
 class TopicAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["title", "anatomic_field", "category", "updated"]
     prepopulated_fields = {"slug": ["title"]}
+
+
+class CodeSynonymInline(ReadOnly, admin.TabularInline):
+    model = CodeSynonym
+    extra = 0
+    fields = ["term"]
+
+
+@admin.register(Code)
+class CodeAdmin(ReadOnly, admin.ModelAdmin):
+    list_display = ["system", "code", "meaning", "source", "updated"]
+    list_filter = ["system"]
+    search_fields = ["code", "meaning", "synonyms__term"]
+    readonly_fields = ["key", "updated"]
+    inlines = [CodeSynonymInline]
+    show_full_result_count = False  # RadLex is tens of thousands of rows

@@ -1,11 +1,12 @@
 """The case editor: one form for every field of a case, in the order a radiologist writes.
 
 The case itself is a :class:`~lightbox.cases.forms.CaseForm`; each ordered list
-(differential, keywords, ACR codes, references, authors, radiopharmaceuticals, image
-captions) is a Django formset with ORDER and DELETE, so the page works without JavaScript
-(type a position, tick Remove) and ``editor.js`` only adds drag-to-reorder, add and remove
-buttons, a live Markdown preview, autosave and the unsaved-changes warning. The forms are
-in :mod:`lightbox.cases.forms`; this module puts them together and saves them.
+(differential, keywords, ACR codes, RadLex and SNOMED CT codes, references, authors,
+radiopharmaceuticals, image captions) is a Django formset with ORDER and DELETE, so the
+page works without JavaScript (type a position, tick Remove) and ``editor.js`` only adds
+drag-to-reorder, add and remove buttons, a live Markdown preview, autosave and the
+unsaved-changes warning. The forms are in :mod:`lightbox.cases.forms`; this module puts
+them together and saves them.
 
 Saving is all or nothing, and never silent over someone else's work: the form carries the
 revision it was opened at, and a save made after another one is refused with both versions
@@ -26,11 +27,12 @@ from lightbox.cases.forms import (
     AuthorForm,
     CaptionForm,
     CaseForm,
+    CodeForm,
     DoseForm,
     ItemForm,
     ReferenceForm,
 )
-from lightbox.cases.models import Case, CaseAuthor, Radiopharmaceutical, Status
+from lightbox.cases.models import Case, CaseAuthor, CaseCode, Code, Radiopharmaceutical, Status
 from lightbox.history import revisions
 from lightbox.search import index
 
@@ -49,6 +51,7 @@ LISTS: dict[str, tuple[str, Any]] = {
     ),
     "keywords": ("Keywords", _formset(ItemForm)),
     "acr_codes": ("ACR codes (the first is the primary code)", _formset(AcrCodeForm)),
+    "codes": ("RadLex and SNOMED CT codes", _formset(CodeForm)),
     "references": ("References", _formset(ReferenceForm)),
     "authors": ("Authors", _formset(AuthorForm)),
     "doses": ("Radiopharmaceuticals", _formset(DoseForm)),
@@ -100,6 +103,11 @@ class CaseEditor:
             ]
         if not case.pk:
             return []
+        if name == "codes":
+            return [
+                {"code": c.code.code, "meaning": c.code.meaning}
+                for c in case.case_codes.select_related("code")
+            ]
         if name == "authors":
             return [
                 {
@@ -187,6 +195,7 @@ class CaseEditor:
         return revisions.for_object(self.case).filter(number=number).first()
 
     def _save_children(self, case: Case) -> None:
+        self._save_codes(case)
         case.authors.all().delete()
         CaseAuthor.objects.bulk_create(
             CaseAuthor(
@@ -225,3 +234,25 @@ class CaseEditor:
             captioned.caption, captioned.order = d.get("caption", ""), order
             captioned.answer_caption = d.get("answer_caption", "")
             captioned.save(update_fields=["caption", "answer_caption", "order", "is_main"])
+
+    def _save_codes(self, case: Case) -> None:
+        """The case's codes as listed, each once; a code new to the table is added with
+        the term typed, and a code typed by hand earlier takes the term typed now."""
+        chosen: dict[tuple[str, str], Code] = {}
+        for d in self._ordered("codes"):
+            system, number, meaning = d["system"], d["code"], d["meaning"]
+            if (system, number) in chosen:
+                continue
+            code, made = Code.objects.get_or_create(
+                system=system,
+                code=number,
+                defaults={"meaning": meaning, "source": Code.EDITOR_SOURCE},
+            )
+            if not made and code.typed_by_hand and meaning and meaning != code.meaning:
+                code.meaning = meaning
+                code.save(update_fields=["meaning", "updated"])
+            chosen[system, number] = code
+        case.case_codes.all().delete()
+        CaseCode.objects.bulk_create(
+            CaseCode(case=case, code=code, order=i) for i, code in enumerate(chosen.values())
+        )

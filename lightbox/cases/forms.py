@@ -8,15 +8,17 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 
-from lightbox.cases import acr
-from lightbox.cases.models import AGE_CEILING, Case, Series, Topic
+from lightbox.cases import acr, codes
+from lightbox.cases.models import AGE_CEILING, Case, Code, Series, Topic
 
 __all__ = [
     "AcrCodeForm",
     "AuthorForm",
     "CaptionForm",
     "CaseForm",
+    "CodeForm",
     "DoseForm",
     "ItemForm",
     "NewCaseForm",
@@ -102,6 +104,82 @@ class AcrCodeForm(forms.Form):
         except acr.InvalidAcrCode as e:
             raise forms.ValidationError(str(e)) from None
         return code
+
+
+class CodeForm(forms.Form):
+    """One RadLex or SNOMED CT code of a case, told apart by its shape, with its term.
+
+    The term may be left out for a code the codes table has (every RadLex ID, once
+    ``import_radlex`` has run); a code from an imported vocabulary keeps the vocabulary's
+    term whatever is typed here. The code may be left out when the term, or a synonym of
+    it, is one code's in the table: that code is taken (several are listed to choose from).
+    """
+
+    code = forms.CharField(
+        max_length=200,
+        required=False,
+        label="Code",
+        help_text="RadLex ID (RID3874) or SNOMED CT identifier; or leave it out and give "
+        "a RadLex term",
+    )
+    meaning = forms.CharField(
+        max_length=codes.MAX_TERM,
+        required=False,
+        label="Term",
+        help_text="Needed only for a code the table does not have yet",
+    )
+
+    #: Codes listed at most when a term names several.
+    CHOICES = 5
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        typed = data.get("meaning", "").strip()
+        if not data.get("code"):
+            if typed:
+                self._code_for_term(data, typed)
+            elif not self.errors:
+                self.add_error("code", "Give a code, or a term to look its code up by.")
+            return data
+        try:
+            data["system"], data["code"] = codes.parse_any(data["code"])
+        except codes.InvalidCode as e:
+            self.add_error("code", str(e))
+            return data
+        if typed:
+            try:
+                data["meaning"] = codes.clean_term(typed)
+            except codes.InvalidCode as e:
+                self.add_error("meaning", str(e))
+        elif (known := Code.objects.filter(system=data["system"], code=data["code"])).exists():
+            data["meaning"] = known.get().meaning
+        else:
+            name = codes.SYSTEMS[data["system"]]
+            self.add_error(
+                "meaning", f"{name} {data['code']} is not in the codes table yet: give its term."
+            )
+        return data
+
+    def _code_for_term(self, data: dict[str, Any], term: str) -> None:
+        """Fill in the code whose term or synonym ``term`` is, when exactly one has it."""
+        key = codes.term_key(term)
+        found = list(
+            Code.objects.filter(Q(key=key) | Q(synonyms__key=key))
+            .distinct()
+            .order_by("system", "code")[: self.CHOICES + 1]
+        )
+        if len(found) == 1:
+            data["system"], data["code"], data["meaning"] = (
+                found[0].system,
+                found[0].code,
+                found[0].meaning,
+            )
+        elif found:
+            listed = "; ".join(f"{c.code} {c.meaning}" for c in found[: self.CHOICES])
+            more = ", …" if len(found) > self.CHOICES else ""
+            self.add_error("code", f"Several codes have this term; give one: {listed}{more}")
+        else:
+            self.add_error("code", "No code in the table has this term: give its code.")
 
 
 class ReferenceForm(forms.Form):

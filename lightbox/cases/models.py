@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from lightbox.cases import acr
+from lightbox.cases import acr, codes
 from lightbox.lib import schema
 
 MBQ_PER_MCI = Decimal(37)
@@ -250,6 +250,10 @@ class Case(models.Model):
     references = models.JSONField(default=list, blank=True, validators=[validate_references])
     acr_codes = models.JSONField(default=list, blank=True, validators=[validate_acr_codes])
     keywords = models.JSONField(default=list, blank=True, validators=[validate_string_list])
+    # RadLex and SNOMED CT codes with their terms, in the author's order (see Code).
+    codes: models.ManyToManyField[Code, CaseCode] = models.ManyToManyField(
+        "Code", through="CaseCode", related_name="cases", blank=True
+    )
     # From the primary (first) ACR code when there is one, otherwise chosen by the author.
     anatomic_field = models.CharField(max_length=1, choices=FIELD_CHOICES, blank=True)
     category = models.CharField(max_length=1, choices=CATEGORY_CHOICES, blank=True)
@@ -298,6 +302,7 @@ class Case(models.Model):
         "accepted_answers",
         "references",
         "acr_codes",
+        "codes",
         "keywords",
         "topic",
         "unparsed",
@@ -540,6 +545,108 @@ class Radiopharmaceutical(models.Model):
         if self.unit == ActivityUnit.MCI:
             return f"{given} ({self.activity_mbq:f} MBq)"
         return f"{given} ({self.activity_mci:f} mCi)"
+
+
+class CodeSystem(models.TextChoices):
+    """Vocabularies a case's codes come from, by their DICOM coding scheme designators."""
+
+    RADLEX = codes.RADLEX, codes.SYSTEMS[codes.RADLEX]
+    SNOMED_CT = codes.SNOMED_CT, codes.SYSTEMS[codes.SNOMED_CT]
+
+
+class Code(models.Model):
+    """A code of a standard vocabulary with its term: a RadLex ID and its preferred name,
+    or a SNOMED CT identifier and its term (``SCT 22298006`` "Myocardial infarction").
+    Identifiers and terms only.
+
+    One row per code, shared by every case that carries it; RadLex rows are written by
+    ``manage.py import_radlex`` (with their synonyms and broader codes), others by the case
+    editor, where an author gives the term of a code the table does not have yet.
+    """
+
+    system = models.CharField(max_length=8, choices=CodeSystem)
+    code = models.CharField(max_length=20)
+    meaning = models.CharField(max_length=codes.MAX_TERM)
+    # codes.term_key(meaning): looked up by grading and the editor.
+    key = models.CharField(max_length=codes.MAX_TERM, db_index=True, editable=False)
+    # Broader codes of the same system (RadLex: the classes it is a subclass of).
+    parents = models.JSONField(default=list, blank=True)
+    source = models.CharField(max_length=300, help_text="Where the code and its term came from.")
+    updated = models.DateTimeField(auto_now=True)
+
+    #: The source of a code an author typed in the case editor: its term may be corrected
+    #: there. A code from an imported vocabulary keeps the vocabulary's term.
+    EDITOR_SOURCE: ClassVar[str] = "entered in the case editor"
+
+    class Meta:
+        ordering = ["system", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["system", "code"], name="code_unique_per_system")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_system_display()} {self.code} {self.meaning}"
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        """The meaning, then the synonyms (prefetch ``synonyms`` when reading many)."""
+        return (self.meaning, *[s.term for s in self.synonyms.all() if s.term != self.meaning])
+
+    @property
+    def typed_by_hand(self) -> bool:
+        return self.source == self.EDITOR_SOURCE
+
+    def clean(self) -> None:
+        try:
+            self.code = codes.parse_code(self.system, self.code)
+            self.meaning = codes.clean_term(self.meaning)
+        except codes.InvalidCode as e:
+            raise ValidationError(str(e)) from None
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.key = codes.term_key(self.meaning)
+        if (fields := kwargs.get("update_fields")) is not None and "meaning" in fields:
+            kwargs["update_fields"] = {*fields, "key"}
+        super().save(*args, **kwargs)
+
+
+class CodeSynonym(models.Model):
+    """Another term of a code ("osteitis deformans" for Paget disease of bone): searched,
+    and accepted by grading as the diagnosis."""
+
+    code = models.ForeignKey(Code, on_delete=models.CASCADE, related_name="synonyms")
+    term = models.CharField(max_length=codes.MAX_TERM)
+    key = models.CharField(max_length=codes.MAX_TERM, db_index=True, editable=False)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "term"], name="codesynonym_unique_per_code")
+        ]
+
+    def __str__(self) -> str:
+        return self.term
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.key = codes.term_key(self.term)
+        super().save(*args, **kwargs)
+
+
+class CaseCode(models.Model):
+    """One code of a case, in the author's order. A code in use cannot be deleted."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="case_codes")
+    code = models.ForeignKey(Code, on_delete=models.PROTECT, related_name="case_codes")
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "code"], name="casecode_unique_per_case")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.code_id}"
 
 
 class RenderedPage(models.Model):

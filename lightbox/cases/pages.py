@@ -27,7 +27,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
 from lightbox.cases import unknown
-from lightbox.cases.models import Case, CaseAuthor, Radiopharmaceutical, RenderedPage
+from lightbox.cases.models import Case, CaseAuthor, CaseCode, Radiopharmaceutical, RenderedPage
 from lightbox.imaging.models import Image
 
 __all__ = ["VIEWS", "article", "is_current", "lookup", "render_and_store", "template_version"]
@@ -117,6 +117,7 @@ def article_context(case_id: int, view: str) -> dict[str, object]:
             "authors": [unknown.author_view(a) for a in authors],
             "images": [unknown.image_view(i) for i in images],
             "doses": [],
+            "codes": [],
         }
     return {
         "case": case,
@@ -124,6 +125,7 @@ def article_context(case_id: int, view: str) -> dict[str, object]:
         "authors": authors,
         "images": images,
         "doses": list(Radiopharmaceutical.objects.filter(case=case)),
+        "codes": [c.code for c in CaseCode.objects.filter(case=case).select_related("code")],
     }
 
 

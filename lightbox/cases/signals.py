@@ -15,7 +15,16 @@ from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
-from lightbox.cases.models import Case, CaseAuthor, Radiopharmaceutical, Series, Topic
+from lightbox.cases.models import (
+    Case,
+    CaseAuthor,
+    CaseCode,
+    Code,
+    CodeSynonym,
+    Radiopharmaceutical,
+    Series,
+    Topic,
+)
 
 # Cases whose pages must be rendered when this thread's transaction commits.
 _to_render = threading.local()
@@ -68,6 +77,20 @@ def touch_topic_cases(sender: type[Model], instance: Topic, **kwargs: Any) -> No
     Case.objects.filter(topic=instance).update(updated=timezone.now())
 
 
+def touch_code_cases(
+    sender: type[Model], instance: Code, raw: bool = False, **kwargs: Any
+) -> None:
+    if not raw:
+        Case.objects.filter(case_codes__code=instance).update(updated=timezone.now())
+
+
+def touch_synonym_cases(
+    sender: type[Model], instance: CodeSynonym, raw: bool = False, **kwargs: Any
+) -> None:
+    if not raw:
+        Case.objects.filter(case_codes__code_id=instance.code_id).update(updated=timezone.now())
+
+
 def touch_series_cases(sender: type[Model], instance: Series, **kwargs: Any) -> None:
     Case.objects.filter(series=instance).update(updated=timezone.now())
 
@@ -81,5 +104,11 @@ def connect_case_child(model: type[Model]) -> None:
 post_save.connect(case_saved, sender=Case, dispatch_uid="render-case-pages")
 connect_case_child(CaseAuthor)
 connect_case_child(Radiopharmaceutical)
+connect_case_child(CaseCode)
+# A code's term is shown on every case that carries it (importers, which write codes in
+# bulk, touch those cases themselves: see lightbox.interchange.radlex.save).
+post_save.connect(touch_code_cases, sender=Code, dispatch_uid="touch-code-cases")
+post_save.connect(touch_synonym_cases, sender=CodeSynonym, dispatch_uid="touch-synonym-cases")
+post_delete.connect(touch_synonym_cases, sender=CodeSynonym, dispatch_uid="touch-synonym-del")
 post_save.connect(touch_topic_cases, sender=Topic, dispatch_uid="touch-topic-cases")
 post_save.connect(touch_series_cases, sender=Series, dispatch_uid="touch-series-cases")

@@ -5,8 +5,9 @@ The unknown page (``templates/cases/_article_unknown.html``) shows the case's he
 date, rating, exam, patient age and sex), its brief history, its images with their
 unknown-safe captions, and its footer (number, copyright). Everything else — title,
 full history, findings, diagnosis, discussion, follow-up, differential, references, ACR
-codes and the anatomic field and category they give, keywords, topic,
-radiopharmaceuticals, the images' answer captions, comments — is the answer.
+codes and the anatomic field and category they give, RadLex and SNOMED CT codes,
+keywords, topic, radiopharmaceuticals, the images' answer captions, comments — is the
+answer.
 
 Every place that shows a case in unknown mode reads it through this module, so that the
 places cannot drift apart:
@@ -65,9 +66,9 @@ SHOWN: Final = frozenset(
 ANSWER: Final = frozenset(
     {
         "title", *_SECTIONS_ANSWER,
-        "differential", "accepted_answers", "references", "acr_codes", "keywords",
-        "anatomic_field", "category", "topic", "radiopharmaceuticals", "unparsed",
-        "comments",
+        "differential", "accepted_answers", "references", "acr_codes", "codes",
+        "case_codes", "keywords", "anatomic_field", "category", "topic",
+        "radiopharmaceuticals", "unparsed", "comments",
     }
 )  # fmt: skip
 

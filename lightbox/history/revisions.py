@@ -28,6 +28,7 @@ from typing import Any
 from django.db import IntegrityError, models, transaction
 from rapidfuzz.distance import Indel
 
+from lightbox.cases import codes
 from lightbox.cases.models import (
     CATEGORY_CHOICES,
     FIELD_CHOICES,
@@ -334,6 +335,8 @@ def field_text(target_type: str, key: str, value: Any) -> str:
         return f"{title} ({value})" if title else str(value)
     if key == "references":
         return "\n".join(_reference_text(r) for r in value)
+    if key == "codes":
+        return "\n".join(_code_text(c) for c in value)
     if key == "authors":
         return "\n".join(
             ", ".join(p for p in (a.get("name", ""), a.get("credentials", "")) if p) for a in value
@@ -353,6 +356,13 @@ def _reference_text(ref: Any) -> str:
     ids = [f"PMID {ref['pmid']}" if ref.get("pmid") else "", ref.get("doi") or ""]
     extra = ", ".join(i for i in ids if i)
     return f"{ref.get('text', '')} [{extra}]" if extra else str(ref.get("text", ""))
+
+
+def _code_text(code: Any) -> str:
+    if not isinstance(code, dict):
+        return str(code)
+    system = codes.SYSTEMS.get(code.get("system", ""), code.get("system", ""))
+    return " ".join(str(p) for p in (system, code.get("code", ""), code.get("meaning", "")) if p)
 
 
 def _dose_text(dose: dict[str, Any]) -> str:

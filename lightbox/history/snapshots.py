@@ -7,8 +7,10 @@ fresh one when nothing has changed.
 What a case snapshot holds
 --------------------------
 Every editable field (``CASE_FIELDS``), the topic by slug, the authors and the administered
-radiopharmaceuticals in order, and for each image its id, captions (before the answer, and
-after it when there is one), order and main flag. Image files are not part of a snapshot:
+radiopharmaceuticals in order, the RadLex and SNOMED CT codes in order with their terms
+(only when there are any, so that snapshots taken before cases had them still equal a
+fresh snapshot of the same state), and for each image its id, captions (before the answer,
+and after it when there is one), order and main flag. Image files are not part of a snapshot:
 applying one re-captions, re-orders and re-marks the images that still exist and ignores
 those that are gone.
 
@@ -27,7 +29,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from lightbox.cases.models import Case, CaseAuthor, Radiopharmaceutical, Topic
+from lightbox.cases.models import Case, CaseAuthor, CaseCode, Code, Radiopharmaceutical, Topic
 from lightbox.imaging.models import Image
 from lightbox.search import index
 
@@ -96,6 +98,7 @@ CASE_LABELS: dict[str, str] = {
     "followup": Case.SECTIONS["followup"],
     "references": "References",
     "acr_codes": "ACR codes",
+    "codes": "RadLex and SNOMED CT codes",
     "keywords": "Keywords",
     "anatomic_field": "Anatomic field",
     "category": "Pathology category",
@@ -159,6 +162,13 @@ def case_snapshot(case: Case) -> dict[str, Any]:
         for r in case.radiopharmaceuticals.all()
     ]
     snap["images"] = [_image(i) for i in case.images.order_by("order", "pk").values(*IMAGE_KEYS)]
+    if codes := [
+        {"system": system, "code": code, "meaning": meaning}
+        for system, code, meaning in case.case_codes.values_list(
+            "code__system", "code__code", "code__meaning"
+        )
+    ]:
+        snap["codes"] = codes
     return snap
 
 
@@ -206,6 +216,8 @@ def apply_case_snapshot(case: Case, snapshot: dict[str, Any]) -> list[str]:
         _replace_authors(case, snapshot["authors"])
     if "radiopharmaceuticals" in snapshot:
         _replace_radiopharmaceuticals(case, snapshot["radiopharmaceuticals"])
+    # No "codes": the case had none then.
+    _replace_codes(case, snapshot.get("codes") or [])
     if "images" in snapshot and (gone := _restore_images(case, snapshot["images"])):
         notes.append(f"{gone} image(s) of that revision no longer exist and were skipped.")
     return notes
@@ -241,6 +253,26 @@ def _replace_radiopharmaceuticals(case: Case, doses: list[dict[str, Any]]) -> No
             time_to_imaging=d.get("time_to_imaging", ""),
         )
         for i, d in enumerate(doses)
+    )
+
+
+def _replace_codes(case: Case, entries: list[dict[str, Any]]) -> None:
+    """The codes of a snapshot, in order. A code no longer in the table comes back with
+    the term it had then; one still there keeps the term the table has now."""
+    rows = []
+    for entry in entries:
+        if not (isinstance(entry, dict) and entry.get("system") and entry.get("code")):
+            continue
+        code, _ = Code.objects.get_or_create(
+            system=entry.get("system", ""),
+            code=entry.get("code", ""),
+            defaults={"meaning": entry.get("meaning", ""), "source": "restored from a revision"},
+        )
+        if code not in rows:
+            rows.append(code)
+    case.case_codes.all().delete()
+    CaseCode.objects.bulk_create(
+        CaseCode(case=case, code=code, order=i) for i, code in enumerate(rows)
     )
 
 

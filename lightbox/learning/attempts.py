@@ -20,7 +20,8 @@ from django.utils import timezone
 
 from lightbox.audit.log import record as audit
 from lightbox.audit.models import Action
-from lightbox.cases.models import Case
+from lightbox.cases import codes
+from lightbox.cases.models import Case, Code, CodeSynonym
 from lightbox.history import revisions
 from lightbox.learning import calibration, grading, lexicon, scheduling, scoring
 from lightbox.learning.models import (
@@ -34,16 +35,49 @@ from lightbox.learning.models import (
 )
 from lightbox.search import index
 
-__all__ = ["MAX_DIFFERENTIAL", "commit", "overrule", "self_grade"]
+__all__ = ["MAX_DIFFERENTIAL", "commit", "overrule", "self_grade", "synonym_groups"]
 
 MAX_DIFFERENTIAL = 5
 
 
-def _grade(case: Case, answer: str, known: grading.Lexicon) -> grading.Verdict:
+def synonym_groups(case: Case) -> list[tuple[str, ...]]:
+    """The terms of the codes that may name the case's diagnosis: the case's own codes,
+    then the codes in the table (every RadLex term, once imported) whose term or synonym
+    is the diagnosis or words of it, the longest match first. Grading keeps the groups
+    one of whose terms names the diagnosis."""
+    limit = grading.MAX_SYNONYM_GROUPS
+    own = (
+        list(Code.objects.filter(case_codes__case=case).prefetch_related("synonyms"))
+        if case.pk
+        else []
+    )
+    keys = codes.diagnosis_keys(case.diagnosis or "")
+    rank = {key: i for i, key in enumerate(keys)}
+    best: dict[int, int] = {}
+    matches = [
+        *Code.objects.filter(key__in=keys).values_list("pk", "key"),
+        *CodeSynonym.objects.filter(key__in=keys).values_list("code_id", "key"),
+    ]
+    for pk, key in matches:
+        best[pk] = min(best.get(pk, len(rank)), rank[key])
+    for code in own:
+        best.pop(code.pk, None)
+    chosen = sorted(best, key=lambda pk: (best[pk], pk))[: max(0, limit - len(own))]
+    table = Code.objects.filter(pk__in=chosen).prefetch_related("synonyms").in_bulk()
+    return [code.terms for code in [*own, *(table[pk] for pk in chosen)]][:limit]
+
+
+def _grade(
+    case: Case,
+    answer: str,
+    known: grading.Lexicon,
+    synonyms: list[tuple[str, ...]] | None = None,
+) -> grading.Verdict:
     return grading.grade(
         answer,
         case.diagnosis,
         accepted=tuple(case.accepted_answers or ()),
+        synonyms=synonym_groups(case) if synonyms is None else synonyms,
         differential=tuple(case.differential or ()),
         lexicon=known,
     )
@@ -68,13 +102,14 @@ def commit(
     now = now or timezone.now()
     known = lexicon.known()
     differential = [d.strip()[:300] for d in differential if d.strip()][:MAX_DIFFERENTIAL]
-    verdict = _grade(case, answer, known)
+    synonyms = synonym_groups(case)
+    verdict = _grade(case, answer, known, synonyms)
     outcome, matched = Outcome(verdict.outcome.value), verdict.matched
     # Which of the reader's differential items are the diagnosis (``dx``) or in the
     # case's differential (``ddx``).
     hits: list[list[Any]] = []
     for i, item in enumerate(differential):
-        item_verdict = _grade(case, item, known)
+        item_verdict = _grade(case, item, known, synonyms)
         if _is_diagnosis(item_verdict):
             hits.append([i, "dx"])
         elif item_verdict.outcome == grading.Outcome.PARTIAL:

@@ -19,6 +19,8 @@ How an answer is read, in order (each step is described in docs/learning.md):
   spelt right or nearly), qualifiers ("left", "acute": may be left out, never
   contradicted) and sites ("of the tibia": may be left out, unless the name needs one, as
   "adenoma" does). Word order does not matter;
+* the terms of a code that names the diagnosis (its RadLex synonyms, say) are accepted
+  as it (``synonyms``);
 * a case's diagnosis is cut into its core ("Hypertrophic pulmonary osteoarthropathy") and
   what it says besides ("secondary to squamous cell carcinoma of the lung"); only the core,
   or the whole, makes an answer correct. What it says the case is not ("(not a
@@ -42,6 +44,11 @@ Examples
 >>> grade("TMNG", "Graves disease", differential=["Toxic multinodular goitre"]).outcome
 <Outcome.PARTIAL: 'partial'>
 >>> grade("AML", "Renal angiomyolipoma").outcome
+<Outcome.CORRECT: 'correct'>
+>>> grade("Leri disease", "Melorheostosis of the femur").outcome
+<Outcome.INCORRECT: 'incorrect'>
+>>> code = [("Melorheostosis", "Leri disease", "Flowing hyperostosis")]
+>>> grade("Leri disease", "Melorheostosis of the femur", synonyms=code).outcome
 <Outcome.CORRECT: 'correct'>
 >>> sorted(variants("AML"))
 ['acute myeloid leukemia', 'angiomyolipoma']
@@ -69,6 +76,8 @@ from rapidfuzz.distance import OSA
 __all__ = [
     "MAX_INPUT",
     "MAX_LENGTH",
+    "MAX_SYNONYM_GROUPS",
+    "MAX_SYNONYMS",
     "Lexicon",
     "Outcome",
     "Verdict",
@@ -87,6 +96,9 @@ MAX_WORDS: Final = 60
 MAX_FORMS: Final = 8
 #: Ambiguous abbreviations of one text read in each of their meanings, at most.
 MAX_AMBIGUOUS: Final = 3
+#: Synonym groups (codes) read at most by one grade, and terms of each.
+MAX_SYNONYM_GROUPS: Final = 20
+MAX_SYNONYMS: Final = 20
 
 #: Below this similarity (0-100), an answer that neither names the diagnosis nor a
 #: broader or narrower term of it is incorrect, not unsure.
@@ -1610,11 +1622,27 @@ def _inherit(form: _Form, donor: _Form | None, *, positions_only: bool) -> _Form
     return replace(form, quals=tuple(sorted(set(quals))), sites=sites, loose_sites=loose)
 
 
+def _synonyms_of(
+    diagnosis: str, groups: Iterable[Sequence[str]], lexicon: Lexicon | None
+) -> list[str]:
+    """The terms of each group one of whose terms names ``diagnosis`` (is graded correct
+    against it), in order, each once."""
+    out: list[str] = []
+    for group in islice(groups, MAX_SYNONYM_GROUPS):
+        terms = [t for t in islice(group, MAX_SYNONYMS) if t and t.strip()]
+        if any(
+            grade(term, diagnosis, lexicon=lexicon).outcome is Outcome.CORRECT for term in terms
+        ):
+            out += [t for t in terms if t not in out]
+    return out
+
+
 def grade(
     answer: str,
     diagnosis: str,
     *,
     accepted: Iterable[str] = (),
+    synonyms: Iterable[Sequence[str]] = (),
     differential: Iterable[str] = (),
     lexicon: Lexicon | None = None,
 ) -> Verdict:
@@ -1631,6 +1659,12 @@ def grade(
         Other answers the author accepts as correct. They take the diagnosis's side and
         qualifiers when they give none ("Osteonecrosis" accepted for "AVN of the left
         femoral head" does not accept "right osteonecrosis").
+    synonyms
+        Groups of terms that each name one concept: the preferred name and synonyms of a
+        code (RadLex, SNOMED CT). A group one of whose terms names the diagnosis is
+        accepted as the diagnosis, like ``accepted``; the others are not ("femur", the
+        code of the site, is no answer). At most :data:`MAX_SYNONYM_GROUPS` groups of
+        :data:`MAX_SYNONYMS` terms are read.
     differential
         The case's differential items: an answer naming one is :attr:`Outcome.PARTIAL`.
     lexicon
@@ -1644,6 +1678,7 @@ def grade(
         An empty answer is :attr:`Outcome.INCORRECT` with similarity 0.
     """
     forms = _answer_forms(answer[:MAX_INPUT])
+    accepted = [*accepted, *_synonyms_of(diagnosis, synonyms, lexicon)]
     main = _analyse(diagnosis[:MAX_INPUT])
     donor = main.core[0] if main.core else None
     gold: list[_Target] = []

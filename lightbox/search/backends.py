@@ -41,7 +41,7 @@ class SearchTimeout(Exception):
 #: about 1.5 ms at 100,000 cases, on two cores.
 RANK_ALL = 1000
 #: The columns whose matches are still scored when a query finds more than RANK_ALL.
-TOP_COLUMNS = ("title", "diagnosis", "keyword", "topic")
+TOP_COLUMNS = ("title", "diagnosis", "keyword", "code", "topic")
 
 #: Reading the whole vocabulary is not a reader's query: it runs in the background (see
 #: suggest.py) and may take longer.

@@ -10,7 +10,7 @@ CASE_KEYS = {
     "difficulty", "quality", "modality", "exam", "patient_age", "patient_sex",
     "brief_history", "full_history", "radiopharmaceuticals", "findings", "diagnosis",
     "discussion", "followup", "differential", "accepted_answers", "references", "acr_codes",
-    "keywords", "anatomic_field", "category", "topic", "images", "copyright", "unparsed",
+    "codes", "keywords", "anatomic_field", "category", "topic", "images", "copyright", "unparsed",
     "url",
 }  # fmt: skip
 

@@ -2,6 +2,7 @@
 
 import pytest
 
+from lightbox.cases.models import CaseCode, Code
 from lightbox.comments.models import Comment
 from lightbox.test import make_case, make_topic
 
@@ -11,12 +12,15 @@ pytestmark = pytest.mark.django_db
 def test_an_administrator_can_look_but_not_change_or_delete(client, people):
     case = make_case()
     topic = make_topic()
+    code = Code.objects.create(system="SCT", code="22298006", meaning="MI", source="test")
+    CaseCode.objects.create(case=case, code=code)
     comment = Comment.objects.create(case=case, author=people["bob"], body="Hi")
     client.force_login(people["root"])
     for model, pk in (
         ("cases/case", case.pk),
         ("cases/topic", topic.pk),
         ("comments/comment", comment.pk),
+        ("cases/code", code.pk),
     ):
         assert client.get(f"/admin/{model}/").status_code == 200
         assert client.get(f"/admin/{model}/{pk}/change/").status_code == 200  # a view

@@ -89,6 +89,8 @@ FIELDS: Final[Mapping[str, str]] = MappingProxyType(
         "title": "the case title",
         "caption": "image captions",
         "keyword": "keywords",
+        "code": "RadLex and SNOMED CT codes and their terms and synonyms, e.g. "
+        'code:RID3874 or code:"osteitis deformans"',
         "author": "author names",
         "agent": 'the radiopharmaceutical, e.g. agent:MDP or agent:"Tc-99m MDP"',
         "acr": "ACR Index code, exact (acr:4.5) or prefix (acr:4*, acr:41.*)",
