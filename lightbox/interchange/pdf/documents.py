@@ -170,6 +170,8 @@ def answer_part(case: Case, pictures: Pictures, *, heading: str) -> SafeString:
         "case": case,
         "known": True,
         "heading": heading,
+        # An agenda's answer key holds many cases: each its own heading ids.
+        "id_prefix": f"{case.number}-",
         "figures": known_figures(_images(case), pictures),
         "doses": list(Radiopharmaceutical.objects.filter(case=case)),
     }
@@ -182,6 +184,7 @@ def known_part(case: Case, pictures: Pictures) -> SafeString:
         "case": case,
         "known": True,
         "authors": _authors(case),
+        "id_prefix": f"{case.number}-",
         "figures": known_figures(_images(case), pictures),
         "doses": list(Radiopharmaceutical.objects.filter(case=case)),
     }
