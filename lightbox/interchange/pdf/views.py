@@ -8,14 +8,14 @@ only its presenter and administrators find), and shows what that page shows.
 from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404
+from django.shortcuts import render as page
 from django.views.decorators.http import require_safe
 
 from lightbox.cases.access import can_view_case
 from lightbox.cases.models import Case, Topic, split_number
 from lightbox.conference.views import editors_only, get_conference
-from lightbox.interchange.pdf import documents
-from lightbox.interchange.pdf.render import PdfUnavailable, render_pdf
+from lightbox.interchange.pdf import documents, render
 
 __all__ = ["agenda_pdf", "case_pdf", "topic_pdf"]
 
@@ -46,12 +46,17 @@ def _choice(request: HttpRequest, name: str, allowed: str) -> bool | HttpRespons
 
 def _pdf(request: HttpRequest, document: documents.Document) -> HttpResponse:
     try:
-        pdf = render_pdf(
+        pdf = render.render_pdf(
             document.html, base_url=request.build_absolute_uri("/"), media=document.media
         )
-    except PdfUnavailable as e:
+    except render.PdfUnavailable as e:
         # A server without Pango: `manage.py check` says so too (lightbox.W401).
-        return render(request, "interchange/pdf/unavailable.html", {"reason": e}, status=503)
+        context = {"reason": e, "missing": True}
+        return page(request, "interchange/pdf/unavailable.html", context, status=503)
+    except render.PdfTooLarge as e:
+        # Nothing the reader can change by asking again: the document is what it is.
+        context = {"reason": e, "missing": False}
+        return page(request, "interchange/pdf/unavailable.html", context, status=422)
     response = HttpResponse(pdf, content_type="application/pdf")
     # File names made of case numbers, slugs and ids only.
     response["Content-Disposition"] = f'inline; filename="{document.filename}"'

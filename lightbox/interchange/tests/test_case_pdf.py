@@ -168,16 +168,27 @@ def test_an_unknown_handout_value_is_a_clear_400(case, query):
     assert response.content.decode() == "?handout= takes only 'unknown' (or leave it out)."
 
 
+def _in_this_process(monkeypatch, fetcher=None):
+    """Make the views' PDFs in this process, so that a test can watch WeasyPrint."""
+    if fetcher is not None:
+        html_class, _ = render._weasyprint()
+        monkeypatch.setattr(render, "_weasyprint", lambda: (html_class, fetcher))
+
+    def here(html, *, base_url, media):
+        return render.render_pdf_here(html, base_url=base_url, media=media)
+
+    monkeypatch.setattr(render, "render_pdf", here)
+
+
 def test_hostile_text_in_the_case_fetches_nothing_and_shows_as_text(people, monkeypatch):
     fetched = []
-    html_class, fetcher_class = render._weasyprint()
 
-    class Recording(fetcher_class):
+    class Recording(render._weasyprint()[1]):
         def fetch(self, url, headers=None):
             fetched.append(url)
             return super().fetch(url, headers)
 
-    monkeypatch.setattr(render, "_weasyprint", lambda: (html_class, Recording))
+    _in_this_process(monkeypatch, Recording)
     case = make_case(
         title='<img src="http://127.0.0.1:9/x.png"> & </style><style>*{display:none}',
         findings=(
@@ -194,14 +205,41 @@ def test_hostile_text_in_the_case_fetches_nothing_and_shows_as_text(people, monk
     assert sum(images_per_page(pdf)) == 0
 
 
+def test_the_pictures_are_fetched_by_their_opaque_names_only(case, monkeypatch):
+    fetched = []
+
+    class Recording(render._weasyprint()[1]):
+        def fetch(self, url, headers=None):
+            fetched.append(url)
+            return super().fetch(url, headers)
+
+    _in_this_process(monkeypatch, Recording)
+    pdf = _get(Client(), f"/cases/{case.number}/pdf")
+    assert sorted(fetched) == ["lightbox-media:1", "lightbox-media:2"]
+    assert sum(images_per_page(pdf)) == 2
+
+
 def test_without_weasyprint_s_libraries_the_reader_is_told_so(case, monkeypatch):
-    def no_pango():
+    def no_pango(html, *, base_url, media):
         raise PdfUnavailable("PDF export is not available on this server: no library 'pango'")
 
-    monkeypatch.setattr(render, "_weasyprint", no_pango)
+    monkeypatch.setattr(render, "render_pdf", no_pango)
     response = Client().get(f"/cases/{case.number}/pdf")
     assert response.status_code == 503
     assert "no library &#x27;pango&#x27;" in response.content.decode()
+
+
+def test_a_case_too_large_to_lay_out_in_time_is_refused_with_a_way_out(people, monkeypatch):
+    # A section of twenty thousand emphasised words: a minute of layout. The limit is
+    # made two seconds here, so that the test does not wait the real one.
+    real = render.render_pdf
+    monkeypatch.setattr(render, "render_pdf", lambda html, **kw: real(html, **kw, seconds=2))
+    case = make_case(findings="*a* " * 20_000)
+    response = Client().get(f"/cases/{case.number}/pdf")
+    assert response.status_code == 422
+    body = response.content.decode()
+    assert "This PDF could not be made" in body and "Print view" in body
+    assert "too large to make as a PDF here" in body
 
 
 def test_the_known_page_links_to_both_pdfs(case):

@@ -1,6 +1,6 @@
 """HTML to PDF: the pictures a document is handed are embedded; nothing else is fetched —
 no address on the network, no file on the disk, no data: URL, not even an address of
-ours the document was not given."""
+ours the document was not given. Made in a child process, within a time limit."""
 
 from __future__ import annotations
 
@@ -12,7 +12,14 @@ import threading
 import pytest
 
 from lightbox.interchange.pdf import render
-from lightbox.interchange.pdf.render import Media, PdfUnavailable, media_url, render_pdf
+from lightbox.interchange.pdf.render import (
+    Media,
+    PdfTooLarge,
+    PdfUnavailable,
+    media_url,
+    render_pdf,
+    render_pdf_here,
+)
 from lightbox.interchange.tests.pdfs import (
     dark_fraction,
     first_page_png,
@@ -88,7 +95,10 @@ def test_it_fetches_nothing_from_the_network_even_on_loopback(listener, tmp_path
       <svg><image href="{address}/svg.png"/></svg>
       </body></html>"""
     with caplog.at_level(logging.INFO, logger="lightbox.interchange.pdf.render"):
-        pdf = render_pdf(html, base_url=address + "/", media={})
+        pdf = render_pdf_here(html, base_url=address + "/", media={})
+    assert hits == []
+    # And in the child process the views use.
+    assert images_per_page(render_pdf(html, base_url=address + "/", media={})) == [0]
     assert hits == []
     assert images_per_page(pdf) == [0]
     assert page_texts(pdf)[0].startswith("Body text")
@@ -114,8 +124,8 @@ def test_a_picture_that_will_not_open_or_decode_is_left_out():
         media_url("2"): _media(b"\x89PNG\r\n\x1a\n" + b"\0" * 40),  # a truncated PNG
         media_url("3"): _media(b"<svg xmlns='http://www.w3.org/2000/svg'/>", "image/png"),
     }
-    pdf = render_pdf(html, base_url=BASE, media=media)
-    assert page_texts(pdf) == ["Still here"]
+    assert page_texts(render_pdf_here(html, base_url=BASE, media=media)) == ["Still here"]
+    assert page_texts(render_pdf(html, base_url=BASE, media=media)) == ["Still here"]
 
 
 def test_page_one_of_a_document_is_not_blank():
@@ -129,4 +139,12 @@ def test_without_weasyprint_s_libraries_it_says_so(monkeypatch):
 
     monkeypatch.setattr(render, "_weasyprint", no_pango)
     with pytest.raises(PdfUnavailable, match="pango"):
-        render_pdf("<p>x</p>", base_url=BASE, media={})
+        render_pdf_here("<p>x</p>", base_url=BASE, media={})
+
+
+def test_a_document_that_takes_too_long_is_refused_and_the_next_one_is_made():
+    # Twenty thousand emphasised words in one paragraph: about a minute of layout.
+    hostile = "<p>" + "<em>a</em> " * 20_000 + "</p>"
+    with pytest.raises(PdfTooLarge, match="too large to make as a PDF"):
+        render_pdf(hostile, base_url=BASE, media={}, seconds=2)
+    assert page_texts(render_pdf("<p>Next</p>", base_url=BASE, media={}, seconds=2)) == ["Next"]
