@@ -84,6 +84,12 @@ MATRIX: dict[str, list[Check]] = {
     "lightbox-case-detail": [Check("GET", "/cases/{case}/", CASE_READ)],
     "lightbox-case-known": [Check("GET", "/cases/{case}/known/", CASE_READ)],
     "lightbox-case-print": [Check("GET", "/cases/{case}/print/", CASE_READ)],
+    # The PDFs: exactly who may read the HTML page (lightbox/interchange/pdf).
+    "lightbox-case-pdf": [
+        Check("GET", "/cases/{case}/pdf", CASE_READ),
+        Check("GET", "/cases/{case}/pdf?handout=unknown", CASE_READ),
+    ],
+    "lightbox-topic-pdf": [Check("GET", "/topics/{topic}/pdf", EVERYONE)],
     "lightbox-case-similar": [Check("GET", "/cases/{case}/similar/", CASE_READ)],
     # The anatomic fields are listed on the home page.
     "lightbox-browse-fields": [
@@ -319,6 +325,10 @@ MATRIX: dict[str, list[Check]] = {
     ],
     "lightbox-conference-results": [
         Check("GET", "/conferences/{conference}/results.json", EDITORS_GET)
+    ],
+    "lightbox-conference-pdf": [
+        Check("GET", "/conferences/{conference}/pdf", EDITORS_GET),
+        Check("GET", "/conferences/{conference}/pdf?answers=1", EDITORS_GET),
     ],
     # Attending: anyone holding the code of a running conference sees the case on screen
     # as an unknown (the draft, which none of them may open otherwise), and answers.

@@ -1,0 +1,9 @@
+"""Imported once by the fork server of the PDF maker's child process (see
+:func:`lightbox.interchange.pdf.render.render_pdf`), so that each child starts with
+WeasyPrint loaded. Where its system libraries are missing, nothing is loaded here and the
+child reports it when asked for a PDF."""
+
+import contextlib
+
+with contextlib.suppress(ImportError, OSError):
+    import weasyprint  # noqa: F401
