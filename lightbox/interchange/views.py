@@ -17,8 +17,8 @@ from lightbox.interchange.forms import MircImportForm
 from lightbox.interchange.mirc import export
 from lightbox.interchange.mirc.package import PackageError, open_package
 from lightbox.interchange.mirc.save import (
-    ImportFailed,
     Imported,
+    ImportFailed,
     package_limits,
     read_documents,
     save_document,
@@ -85,9 +85,7 @@ def _import(
 @require_safe
 def export_mirc(request: HttpRequest, number: str) -> StreamingHttpResponse:
     """The case as a MIRCdocument zip, for MIRC or another Lightbox."""
-    case = get_object_or_404(
-        Case.objects.select_related("series", "topic"), number=number.lower()
-    )
+    case = get_object_or_404(Case.objects.select_related("series", "topic"), number=number.lower())
     if not can_view_case(request.user, case):
         raise Http404("No such case.")
     audit(Action.EXPORT, request=request, target=case, summary=f"exported {case.number} (MIRC)")

@@ -113,7 +113,9 @@ class Package:
                 except MircParseError as e:
                     raise PackageError(f"{_shown(path)}: {e}") from None
             if not found:
-                raise PackageError("no MIRCdocument found (an .xml file whose root is <MIRCdocument>)")
+                raise PackageError(
+                    "no MIRCdocument found (an .xml file whose root is <MIRCdocument>)"
+                )
             if len(found) > MAX_DOCUMENTS:
                 raise PackageError(f"{len(found):,} MIRCdocuments (limit {MAX_DOCUMENTS:,})")
             self._documents = found

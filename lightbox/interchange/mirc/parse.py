@@ -447,9 +447,7 @@ class _Reader:
             self._reference(node)
         elif tag == "code":
             self._code(node)
-        elif tag == "keywords":
-            self._add_keywords(_split_terms(node.text()))
-        elif tag in ("anatomy", "pathology", "organ-system"):
+        elif tag == "keywords" or tag in ("anatomy", "pathology", "organ-system"):
             self._add_keywords(_split_terms(node.text()))
         elif tag == "modality":
             self._modality(node.text())
@@ -507,7 +505,7 @@ class _Reader:
         if node.attrs.get("type", "").lower() == "unknown":
             # The title MIRC shows before the answer; Lightbox shows the case number.
             self.notes.append(
-                f"<{node.tag} type=\"unknown\"> not kept: Lightbox shows the case number "
+                f'<{node.tag} type="unknown"> not kept: Lightbox shows the case number '
                 "before the answer"
             )
         else:
@@ -845,7 +843,9 @@ def acr_meaning(code: str) -> str:
     'Lung, mediastinum and pleura; Neoplasm, neoplastic-like condition'
     """
     parsed = acr.parse_code(code)
-    return "; ".join(filter(None, [acr.field_name(parsed.field), acr.category_name(parsed.category)]))
+    return "; ".join(
+        filter(None, [acr.field_name(parsed.field), acr.category_name(parsed.category)])
+    )
 
 
 def _copy_tag(field: str) -> str:

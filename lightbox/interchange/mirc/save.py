@@ -103,7 +103,8 @@ def package_limits() -> Limits:
 def series_for(prefix: str = DEFAULT_SERIES) -> Series:
     """The series imported cases are numbered in (made when first needed)."""
     series, _ = Series.objects.get_or_create(
-        prefix=prefix, defaults={"name": "Imported from MIRC" if prefix == DEFAULT_SERIES else prefix}
+        prefix=prefix,
+        defaults={"name": "Imported from MIRC" if prefix == DEFAULT_SERIES else prefix},
     )
     return series
 
@@ -351,7 +352,8 @@ def _store_image(
         annotated = add_image(
             case,
             data,
-            answer_caption=f"Annotated version of image {number}" + (f": {label}" if label else "."),
+            answer_caption=f"Annotated version of image {number}"
+            + (f": {label}" if label else "."),
         )
         stored.append(annotated)
         report.append(
@@ -361,7 +363,12 @@ def _store_image(
 
 
 def _upload_dicom(
-    package: Package, case: Case, plan: list[_Planned], user: Any, enqueue: bool, stored: list[Image]
+    package: Package,
+    case: Case,
+    plan: list[_Planned],
+    user: Any,
+    enqueue: bool,
+    stored: list[Image],
 ) -> Upload | None:
     """One upload of every DICOM file of the document, each naming its image. On a
     refusal the case goes too (see the module docstring)."""

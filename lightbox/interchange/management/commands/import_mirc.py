@@ -30,8 +30,8 @@ from lightbox.imaging.models import Upload, UploadFile
 from lightbox.interchange.mirc.package import FolderPackage, Package, PackageError, ZipPackage
 from lightbox.interchange.mirc.save import (
     DEFAULT_SERIES,
-    ImportFailed,
     Imported,
+    ImportFailed,
     package_limits,
     read_documents,
     save_document,
@@ -114,7 +114,9 @@ class Command(BaseCommand):
                     if done.upload is not None:
                         self._dicom(done, where, bar)
                     for line in done.report:
-                        self._say(bar, self.stderr, self.style.WARNING(f"warning: {where}: {line}"))
+                        self._say(
+                            bar, self.stderr, self.style.WARNING(f"warning: {where}: {line}")
+                        )
                 bar.update(1)
         c = self.counts
         summary = (
@@ -142,7 +144,11 @@ class Command(BaseCommand):
                 if any(p.suffix.lower() == ".xml" for p in path.rglob("*") if p.is_file()):
                     found.append((name, FolderPackage(path, limits)))
                 for inner in sorted(path.rglob("*")):
-                    if inner.suffix.lower() == ".zip" and inner.is_file() and not inner.is_symlink():
+                    if (
+                        inner.suffix.lower() == ".zip"
+                        and inner.is_file()
+                        and not inner.is_symlink()
+                    ):
                         found.append((str(inner), ZipPackage(self._open(inner), limits)))
             elif path.is_file():
                 found.append((name, ZipPackage(self._open(path), limits)))
