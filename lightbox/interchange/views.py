@@ -69,11 +69,11 @@ def _import(
             messages.error(request, f"{path}: not imported: {e}")
             continue
         imported.append(done)
-        dicom = f", its DICOM queued for de-identification ({done.upload.files.count()} file(s))"
-        messages.success(
-            request,
-            f"{path} is draft case {done.case.number}" + (dicom if done.upload else "") + ".",
-        )
+        dicom = ""
+        if done.upload is not None:
+            count = done.upload.files.count()
+            dicom = f", its DICOM queued for de-identification ({count} file(s))"
+        messages.success(request, f"{path} is draft case {done.case.number}{dicom}.")
         for line in done.report[:SHOWN_LINES]:
             messages.warning(request, f"{done.case.number}: {line}")
         if len(done.report) > SHOWN_LINES:

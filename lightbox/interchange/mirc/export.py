@@ -93,7 +93,7 @@ def document(case: Case) -> tuple[MircDocument, list[tuple[str, Any]]]:
 
 
 def _image(image: Image, n: int, files: list[tuple[str, Any]]) -> MircImage:
-    extension = posixpath.splitext(image.file.name)[1].lower() or ".png"
+    extension = posixpath.splitext(image.file.name or "")[1].lower() or ".png"
     picture = f"IMAGE-{n}{extension}"
     files.append((picture, image.file))
     if image.thumbnail:

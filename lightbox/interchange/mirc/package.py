@@ -37,7 +37,7 @@ import io
 import os
 import posixpath
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, BinaryIO, Protocol
 from urllib.parse import unquote
@@ -68,7 +68,10 @@ class PackageError(ValueError):
 
 
 class NamedFile(Protocol):
-    name: str
+    """What a file needs to be read here: a name and ``read``."""
+
+    @property
+    def name(self) -> str | None: ...
 
     def read(self, n: int = -1, /) -> bytes: ...
 
@@ -317,7 +320,7 @@ def _size(f: NamedFile) -> int:
 ZIP_MAGIC = b"PK\x03\x04"
 
 
-def open_package(files: list[NamedFile], limits: Limits | None = None) -> Package:
+def open_package(files: Sequence[NamedFile], limits: Limits | None = None) -> Package:
     """A zip when ``files`` is one zip (by its bytes, not its name), else the files
     themselves."""
     if len(files) == 1:

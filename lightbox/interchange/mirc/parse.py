@@ -184,8 +184,9 @@ _COPIES = {
     "differential-diagnosis": "differential",
     "discussion": "discussion",
 }
-_TEXT_FIELDS = ("brief_history", "full_history", "findings", "diagnosis", "discussion")
-_TEXT_FIELDS += ("followup",)
+_TEXT_FIELDS = (
+    "brief_history", "full_history", "findings", "diagnosis", "discussion", "followup",
+)  # fmt: skip
 _LABELS = {
     "brief_history": "History", "full_history": "Full history", "findings": "Findings",
     "diagnosis": "Diagnosis", "discussion": "Discussion", "followup": "Follow-up",

@@ -224,7 +224,11 @@ def _plan(package: Package, path: str, doc: MircDocument, report: list[str]) -> 
                 elif isinstance(annotation, tuple):
                     report.append(f"image {number}: annotation {found} is DICOM: not kept")
         if not (planned.picture or planned.dicom or planned.dicom_bytes):
-            report.append(f"image {number}: no picture could be kept; its captions wait for one")
+            captioned = image.caption or image.answer_caption
+            report.append(
+                f"image {number}: no picture could be kept"
+                + ("; its captions wait for one" if captioned else ": left out")
+            )
     return plan
 
 
@@ -325,6 +329,9 @@ def _store_image(
     case: Case, planned: _Planned, is_main: bool, stored: list[Image], report: list[str]
 ) -> None:
     image = planned.source
+    kept = planned.picture or planned.dicom or planned.dicom_bytes
+    if not (kept or image.caption or image.answer_caption):
+        return  # nothing of it could be kept (reported in _plan)
     if planned.picture is not None:
         try:
             shown = add_image(

@@ -99,7 +99,8 @@ def write_mirc(doc: MircDocument) -> bytes:
     _index_elements(root, doc)
     _extension(root, doc)
     _indent(root)
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8")
+    body: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=False)
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body
 
 
 def _index_elements(root: ET.Element, doc: MircDocument) -> None:

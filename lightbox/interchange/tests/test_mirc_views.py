@@ -129,6 +129,8 @@ def _snapshot(case: Case) -> dict:
 def test_a_case_exported_as_mirc_comes_back_with_every_field_equal(client, people):
     case = _full_case(people)
     client.force_login(people["alice"])
+    known = client.get(case.get_known_url()).content.decode()
+    assert f'href="/cases/{case.number}/export/mirc.zip"' in known
     response = client.get(f"/cases/{case.number}/export/mirc.zip")
     assert response.status_code == 200
     assert response["Content-Disposition"] == f'attachment; filename="{case.number}-mirc.zip"'

@@ -163,8 +163,9 @@ class Command(BaseCommand):
 
     def _dicom(self, done: Imported, where: str, outer: tqdm) -> None:
         """Process the document's DICOM upload here, with a bar of its own."""
-        upload = done.upload
-        assert upload is not None
+        first = done.upload
+        assert first is not None
+        upload: Upload = first
         bar = tqdm(
             total=upload.files.count(),
             desc="De-identifying",
