@@ -310,9 +310,14 @@ class _Flattener:
             self._item = None  # a second paragraph inside a list item is a paragraph
         self._preserved = False
 
+    def _inline(self, node: Node, preserve: bool) -> str:
+        """The text of an inline element on one line, read as any other (its patient
+        data dropped by ``special``)."""
+        inner = _Flattener(self.special).run(node, preserve)
+        return _one_line(" ".join(p.text for p in inner))
+
     def _walk(self, node: Node, preserve: bool) -> None:
         cells = 0
-        ordinal = 0
         for child in node.children:
             if isinstance(child, str):
                 self._current.append(child if preserve else _SPACE_RE.sub(" ", child))
@@ -333,7 +338,6 @@ class _Flattener:
                 self._walk(child, inner)
             elif tag == "li":
                 self._flush()
-                ordinal += 1
                 self._item = _Para("", item=True, ordered=node.tag.lower() == "ol")
                 self._preserved = inner
                 self._walk(child, inner)
@@ -346,11 +350,10 @@ class _Flattener:
                 self._flush()
             elif tag in _EMPHASIS and not inner:
                 mark = _EMPHASIS[tag]
-                text = _one_line(child.text())
-                if text:
+                if text := self._inline(child, inner):
                     self._current.append(f"{mark}{text}{mark}")
             elif tag == "a":
-                text, href = _one_line(child.text()), child.attrs.get("href", "")
+                text, href = self._inline(child, inner), child.attrs.get("href", "")
                 if href.startswith(("http://", "https://")) and href != text:
                     self._current.append(f"[{text or href}]({href})")
                 else:
@@ -448,22 +451,22 @@ class _Reader:
             self._reference(node)
         elif tag == "code":
             self._code(node)
-        elif tag == "keywords" or tag in ("anatomy", "pathology", "organ-system"):
-            self._add_keywords(_split_terms(node.text()))
+        elif tag in ("keywords", "anatomy", "pathology", "organ-system"):
+            self._add_keywords(_split_terms(self._line(node)))
         elif tag == "modality":
-            self._modality(node.text())
+            self._modality(self._line(node))
         elif tag == "category":
-            self._category(node.text())
+            self._category(self._line(node))
         elif tag == "level":
-            self._level(node.text())
+            self._level(self._line(node))
         elif tag == "access":
-            self.access = _one_line(node.text()).lower()
+            self.access = self._line(node).lower()
         elif tag == "authorization":
             self._authorization(node)
         elif tag == "rights":
             self.rights = self._plain(node)
         elif tag == "publication-date":
-            self._date(node.text())
+            self._date(self._line(node))
         elif tag in _QUIET:
             pass
         elif tag in _SITE or tag.startswith(("insert-", "ATFI-")):
@@ -488,6 +491,19 @@ class _Reader:
             self._drop(node.tag)
             return True
         return False
+
+    def _line(self, node: Node) -> str:
+        """An element's text on one line, its patient data dropped."""
+        paragraphs = _Flattener(self._inside_kept).run(node)
+        return _one_line(" ".join(p.text for p in paragraphs))
+
+    def _text_in(self, node: Node, tag: str) -> str:
+        child = node.find(tag)
+        return self._line(child) if child is not None else ""
+
+    def _int_in(self, node: Node, tag: str) -> int | None:
+        text = self._text_in(node, tag)
+        return int(text) if text.isdigit() and len(text) < 4 else None
 
     def _text(self, node: Node) -> str:
         return _paragraphs_text(_Flattener(self._in_section).run(node, _preserved(node)))
@@ -522,7 +538,7 @@ class _Reader:
             else:
                 self.doc.authors.append(MircAuthor(text))
         if (affiliation := node.find("affiliation")) is not None:
-            text = _one_line(affiliation.text())
+            text = self._line(affiliation)
             if text and text not in self.affiliations:
                 self.affiliations.append(text)
         if node.find("contact") is not None:
@@ -610,11 +626,11 @@ class _Reader:
     def _code(self, node: Node) -> None:
         system = _one_line(node.attrs.get("coding-system", ""))
         meaning_node = node.find("meaning")
-        meaning = _one_line(meaning_node.text()) if meaning_node is not None else ""
+        meaning = self._line(meaning_node) if meaning_node is not None else ""
         value = node.attrs.get("code") or node.attrs.get("value") or ""
         for tag in ("value", "code-value"):
             if not value and (child := node.find(tag)) is not None:
-                value = child.text()
+                value = self._line(child)
         if not value:
             value = "".join(c for c in node.children if isinstance(c, str))
         value = _one_line(value)
@@ -640,7 +656,7 @@ class _Reader:
             if tag == "pt-age":
                 self._age(child)
             elif tag == "pt-sex":
-                sex = _key(child.text())
+                sex = _key(self._line(child))
                 self.doc.patient_sex = {"male": "M", "m": "M", "female": "F", "f": "F"}.get(
                     sex, "O" if sex in ("other", "o") else ""
                 )
@@ -652,18 +668,18 @@ class _Reader:
     def _age(self, node: Node) -> None:
         years = node.find("years")
         if years is not None:
-            text = years.text()
+            text = self._line(years)
         elif any(node.find(unit) is not None for unit in ("months", "weeks", "days")):
             text = "0"  # an infant: under a year
         else:
-            text = node.text()  # "45", "45 years", "045Y"
+            text = self._line(node)  # "45", "45 years", "045Y"
         if match := re.match(r"\s*(\d{1,3})", text):
             self.doc.patient_age = min(int(match[1]), AGE_CEILING)
 
     def _authorization(self, node: Node) -> None:
         read = node.find("read")
         if read is not None:
-            self.read_access = _one_line(read.text())
+            self.read_access = self._line(read)
         if any(n.tag != "read" for n in node.elements()):
             self.site.append("MIRC owners and permissions")
 
@@ -777,7 +793,7 @@ class _Reader:
 
     def _resolve_extension(self) -> None:
         doc, ext = self.doc, self.extension
-        difficulty = _int_in(ext, "lb:difficulty") if ext is not None else None
+        difficulty = self._int_in(ext, "lb:difficulty") if ext is not None else None
         if self.level is not None:
             same_band = difficulty is not None and _band(difficulty) == _band(self.level)
             doc.difficulty = difficulty if same_band else self.level
@@ -797,13 +813,12 @@ class _Reader:
                     self.kept.append("radiopharmaceutical text that names no dose")
         if ext is None:
             return
-        doc.quality = _int_in(ext, "lb:quality")
-        category = _text_in(ext, "lb:category")
+        doc.quality = self._int_in(ext, "lb:quality")
+        category = self._text_in(ext, "lb:category")
         doc.category = category if len(category) == 1 and category in "123456789" else ""
-        doc.topic = _text_in(ext, "lb:topic")
-        doc.accepted_answers = [
-            n.text() for n in ext.find_all("lb:accepted-answer") if n.text().strip()
-        ]
+        doc.topic = self._text_in(ext, "lb:topic")[:200]
+        answers = [self._plain(n) for n in ext.find_all("lb:accepted-answer")]
+        doc.accepted_answers = [answer for answer in answers if answer.strip()]
 
     def _fit(self) -> None:
         """Values longer than their columns: cut, the whole kept as unparsed text."""
@@ -884,16 +899,6 @@ def level_word(difficulty: int) -> str:
     """
     band = _band(difficulty)
     return next(word for word, value in LEVELS.items() if value == band)
-
-
-def _text_in(node: Node, tag: str) -> str:
-    child = node.find(tag)
-    return _one_line(child.text()) if child is not None else ""
-
-
-def _int_in(node: Node, tag: str) -> int | None:
-    text = _text_in(node, tag)
-    return int(text) if text.isdigit() and len(text) < 4 else None
 
 
 _MAX_ACTIVITY = Decimal(10_000_000)  # the column: 10 digits, 3 after the point

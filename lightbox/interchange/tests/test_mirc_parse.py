@@ -111,6 +111,22 @@ def test_patient_identifiers_are_dropped_unread_and_named_in_the_report():
     )
 
 
+def test_identifiers_inside_emphasis_links_keywords_and_codes_are_dropped_too():
+    doc = parse_mirc(
+        b"<MIRCdocument><keywords>knee, <pt-name>Roe, Richard</pt-name></keywords>"
+        b"<section heading='Findings'><p><b>Left <pt-id>PID-12345678</pt-id></b> knee, "
+        b"<a href='https://example.org/x'>see <pt-mrn>MRN-998877</pt-mrn></a></p></section>"
+        b"<code coding-system='ACR'>4.4<meaning>Fracture <pt-name>Roe</pt-name></meaning></code>"
+        b"<lb:case><lb:topic>Knees <pt-name>Roe</pt-name></lb:topic></lb:case>"
+        b"</MIRCdocument>"
+    )
+    assert doc.findings == "**Left** knee, [see](https://example.org/x)"
+    assert doc.keywords == ["knee", "Fracture"]
+    assert doc.topic == "Knees"
+    assert not [value for value in PHI if value in repr(doc)] and "Roe" not in repr(doc)
+    assert doc.report[0] == "patient data dropped, never stored: <pt-name>, <pt-id>, <pt-mrn>"
+
+
 def test_identifiers_inside_an_unknown_element_are_dropped_too():
     doc = parse_mirc(
         b"<MIRCdocument><quiz><q>Which side?<pt-id>PID-12345678</pt-id></q></quiz>"
