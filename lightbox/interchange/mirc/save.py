@@ -71,6 +71,7 @@ __all__ = [
 DEFAULT_SERIES = "mirc"
 PICTURE_MAX_BYTES = 100 * 1024 * 1024  # a picture's file; its pixels are capped by Pillow
 SOURCE = "MIRCdocument"
+DICOM_SUFFIXES = (".dcm", ".dicom")
 
 
 class ImportFailed(Exception):
@@ -200,17 +201,25 @@ def _plan(package: Package, path: str, doc: MircDocument, report: list[str]) -> 
     wanted: set[str] = set()
     for number, image in enumerate(doc.images, 1):
         planned = _Planned(image)
-        for name in image.dicom:
-            if (found := _find(package, path, name, number, report)) is not None:
+        # A picture named like DICOM is DICOM: streamed to quarantine, never read here.
+        named_dicom = image.picture.lower().endswith(DICOM_SUFFIXES)
+        for name in [*image.dicom, *([image.picture] if named_dicom else [])]:
+            found = _find(package, path, name, number, report)
+            if found is not None and found not in planned.dicom:
                 planned.dicom.append(found)
         plan.append(planned)
-        for name in [image.picture, *image.annotations]:
+        for name in [image.picture if not named_dicom else "", *image.annotations]:
             if name and (found := _find(package, path, name, number, report)) is not None:
                 wanted.add(found)
     data = package.read(wanted, PICTURE_MAX_BYTES) if wanted else {}
     for number, planned in enumerate(plan, 1):
         image = planned.source
-        if image.picture and (found := package.resolve(path, image.picture)[0]):
+        named_dicom = image.picture.lower().endswith(DICOM_SUFFIXES)
+        if (
+            image.picture
+            and not named_dicom
+            and (found := package.resolve(path, image.picture)[0])
+        ):
             content = _picture(data.get(found), found, number, report)
             if isinstance(content, tuple):
                 planned.dicom_bytes.append(content)

@@ -22,6 +22,7 @@ from lightbox.interchange.tests.mircfiles import (
     PHI,
     basic_files,
     casemaker_files,
+    dicom,
     mstf_files,
     zip_of,
 )
@@ -224,3 +225,16 @@ def test_a_bad_series_or_user_is_one_line(tmp_path):
         _import(path, user="nobody")
     with pytest.raises(CommandError, match=r"^nowhere\.zip: no such file or folder$"):
         _import("nowhere.zip")
+
+
+def test_an_image_that_is_its_dicom_shows_the_series_with_its_captions(tmp_path):
+    xml = (
+        b"<MIRCdocument><title>CT only</title><image-section>"
+        b"<image src='slice.dcm'><image-caption display='always'>Axial CT</image-caption>"
+        b"</image></image-section></MIRCdocument>"
+    )
+    out, _ = _import(_write(tmp_path / "a.zip", zip_of({"doc.xml": xml, "slice.dcm": dicom()})))
+    assert "1 DICOM file(s) stored, 0 failed" in out
+    image = Case.objects.get().images.get()
+    assert image.series is not None and image.file
+    assert (image.caption, image.is_main) == ("Axial CT", True)
