@@ -20,7 +20,7 @@ from lightbox.cases.models import Case
 from lightbox.imaging.dicom.picture import THUMBNAIL_SIZE, thumbnail_jpeg
 from lightbox.imaging.dicom.prepare import PreparedPicture, RejectedFile, prepare_picture
 from lightbox.imaging.dicom.render import Rendered, RenderError, render_file
-from lightbox.imaging.models import Image, Instance, PixelReview, Series
+from lightbox.imaging.models import Image, Instance, PixelReview, Series, UploadFile
 
 __all__ = [
     "InvalidImage",
@@ -29,6 +29,7 @@ __all__ = [
     "clean_image_bytes",
     "show_series",
     "store_picture",
+    "waiting_image",
 ]
 
 
@@ -131,6 +132,9 @@ def show_series(
     :meth:`PixelReview.of_series`): one flagged instance added to a clean series makes
     the whole series need review, whether or not its key frame changed.
 
+    An image waiting for this series keeps its place, captions and main flag and becomes
+    its view (see :func:`waiting_image`); otherwise a new image is added at the end.
+
     The key frame is the middle frame of the middle instance; an instance that cannot be
     rendered (``render`` raises :class:`RenderError`) is marked with the reason and the
     next nearest one is tried (at most :data:`KEY_ATTEMPTS`). A series with no renderable
@@ -145,9 +149,10 @@ def show_series(
     case = series.study.case
     with transaction.atomic():
         image = Image.objects.select_for_update().filter(series=series).first()
+        adopted = image is None and (image := waiting_image(series)) is not None
         if image is None:
             image = Image(case=case, series=series, order=case.images.count())
-        changed = image.pk is None or image.pixel_review != state
+        changed = adopted or image.pk is None or image.pixel_review != state
         image.pixel_review = state
         if rendered is not None and image.sha256 != (digest := _sha256(rendered.png)):
             if not image.file:
@@ -165,6 +170,27 @@ def show_series(
             changed = True
         if changed:
             image.save()
+    return image
+
+
+def waiting_image(series: Series) -> Image | None:
+    """The image of the series' case that one of its upload files was sent for
+    (``UploadFile.image`` set before processing, as an importer does for a captioned
+    image whose original is this DICOM) and that shows no series yet: the first by
+    order, locked, its ``series`` set (unsaved). None when there is none."""
+    sent_for = UploadFile.objects.filter(instance__series=series, image__isnull=False)
+    image = (
+        Image.objects.select_for_update()
+        .filter(
+            case_id=series.study.case_id,
+            series__isnull=True,
+            pk__in=sent_for.values("image"),
+        )
+        .order_by("order", "pk")
+        .first()
+    )
+    if image is not None:
+        image.series = series
     return image
 
 

@@ -181,6 +181,15 @@ MATRIX: dict[str, list[Check]] = {
         Check("GET", "/topics/{topic}/edit/", EDITORS_GET),
         Check("POST", "/topics/{topic}/edit/", row(LOGIN, 404, 404, 404, 200, 200), {}),
     ],
+    # -- interchange -------------------------------------------------------------------
+    # Importing makes new cases: whoever may create one. Sent without a file, the page
+    # says what is missing.
+    "lightbox-import-mirc": [
+        Check("GET", "/cases/import/mirc/", AUTHORS_GET),
+        Check("POST", "/cases/import/mirc/", row(LOGIN, 404, 200, 200, 200, 200), {}),
+    ],
+    # Exporting is reading: the whole case, answer included, as its known page shows it.
+    "lightbox-case-export-mirc": [Check("GET", "/cases/{case}/export/mirc.zip", CASE_READ)],
     # -- images and uploads ------------------------------------------------------------
     "lightbox-pixel-review-list": [Check("GET", "/cases/{case}/review/", CASE_READ_LOGIN)],
     "lightbox-pixel-review": [
