@@ -577,6 +577,9 @@ class Code(models.Model):
     #: The source of a code an author typed in the case editor: its term may be corrected
     #: there. A code from an imported vocabulary keeps the vocabulary's term.
     EDITOR_SOURCE: ClassVar[str] = "entered in the case editor"
+    #: The source of a code first met in an imported MIRCdocument, with the document's
+    #: term: typed by a person too, so it may be corrected in the editor likewise.
+    MIRC_SOURCE: ClassVar[str] = "mirc"
 
     class Meta:
         ordering = ["system", "code"]
@@ -594,7 +597,9 @@ class Code(models.Model):
 
     @property
     def typed_by_hand(self) -> bool:
-        return self.source == self.EDITOR_SOURCE
+        """Whether its term was typed by a person (in the editor, or in a MIRCdocument)
+        rather than taken from a vocabulary."""
+        return self.source in (self.EDITOR_SOURCE, self.MIRC_SOURCE)
 
     def clean(self) -> None:
         try:

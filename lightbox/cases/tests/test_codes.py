@@ -179,10 +179,14 @@ def test_a_term_alone_finds_its_code_and_several_codes_are_listed(client, people
     assert "No code in the table has this term: give its code." in page
 
 
-def test_a_term_typed_by_hand_can_be_corrected_but_a_vocabulary_term_cannot(client, people, paget):
+@pytest.mark.parametrize("source", [Code.EDITOR_SOURCE, Code.MIRC_SOURCE])
+def test_a_term_typed_by_hand_can_be_corrected_but_a_vocabulary_term_cannot(
+    client, people, paget, source
+):
+    # Typed in the editor, or in a MIRCdocument that was imported.
     case = make_case(created_by=people["alice"], status="draft", visibility="private")
     typed = Code.objects.create(
-        system="SCT", code=MI, meaning="Myocardial infraction", source=Code.EDITOR_SOURCE
+        system="SCT", code=MI, meaning="Myocardial infraction", source=source
     )
     other = coded(make_case(title="Another case"), typed)
     before = Case.objects.get(pk=other.pk).updated

@@ -18,6 +18,7 @@ from __future__ import annotations
 from lightbox.interchange.mirc.parse import is_mirc_document, parse_mirc
 from lightbox.interchange.mirc.types import (
     MircAuthor,
+    MircCode,
     MircDocument,
     MircDose,
     MircImage,
@@ -28,6 +29,7 @@ from lightbox.interchange.mirc.write import write_mirc
 
 __all__ = [
     "MircAuthor",
+    "MircCode",
     "MircDocument",
     "MircDose",
     "MircImage",

@@ -24,6 +24,7 @@ from lightbox.cases.models import Case
 from lightbox.imaging.models import Image, Instance, PixelReview
 from lightbox.interchange.mirc.types import (
     MircAuthor,
+    MircCode,
     MircDocument,
     MircDose,
     MircImage,
@@ -73,6 +74,10 @@ def document(case: Case) -> tuple[MircDocument, list[tuple[str, Any]]]:
             for r in case.references or []
         ],
         acr_codes=list(case.acr_codes or []),
+        codes=[
+            MircCode(c.code.system, c.code.code, c.code.meaning)
+            for c in case.case_codes.select_related("code")
+        ],
         keywords=list(case.keywords or []),
         anatomic_field=case.anatomic_field,
         category=case.category,

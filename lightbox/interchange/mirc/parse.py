@@ -40,12 +40,16 @@ The document is read the way MIRC itself reads it:
   ``<keywords>``, and ``<anatomy>``, ``<pathology>``, ``<organ-system>`` as keywords;
   ``<code coding-system="ACR">`` (the code as the element's text, or its ``code`` or
   ``value`` attribute, with its ``<meaning>``, kept as a keyword unless it is the field
-  and category the code itself names); ``<modality>``; ``<category>`` (the anatomic
-  field, for a case without an ACR code); ``<level>`` (→ difficulty: primary 1,
-  intermediate 3, advanced 5, or a digit 1–5); ``<publication-date>`` (→ the case date);
-  ``<rights>`` (→ the copyright line); ``<authorization>/<read>`` (``*`` = public,
-  someone = institution, no one = private; without it ``<access>``, and without either
-  public, as MIRC has it); ``<references>/<reference>``.
+  and category the code itself names); ``<code>`` of RadLex or SNOMED CT (see
+  :func:`code_system`; checked as :mod:`lightbox.cases.codes` checks a code, its
+  ``<meaning>`` the term, each code once, at most :data:`MAX_CODES`; a code that is not
+  valid, or beyond the limit, is kept as unparsed text and reported); ``<modality>``;
+  ``<category>`` (the anatomic field, for a case without an ACR code); ``<level>``
+  (→ difficulty: primary 1, intermediate 3, advanced 5, or a digit 1–5);
+  ``<publication-date>`` (→ the case date); ``<rights>`` (→ the copyright line);
+  ``<authorization>/<read>`` (``*`` = public, someone = institution, no one = private;
+  without it ``<access>``, and without either public, as MIRC has it);
+  ``<references>/<reference>``.
 - **Images**: every ``<image>``, in an ``<image-section>`` or in a section, in document
   order; see :class:`MircImage` for what becomes of ``src`` and the
   ``<alternative-image>`` roles (``icon``, ``annotation``, ``original-dimensions``,
@@ -85,7 +89,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from lightbox.cases import acr
+from lightbox.cases import acr, codes
 from lightbox.interchange.legacy.fields import (
     find_date,
     parse_doses,
@@ -96,6 +100,7 @@ from lightbox.interchange.legacy.fields import (
 )
 from lightbox.interchange.mirc.types import (
     MircAuthor,
+    MircCode,
     MircDocument,
     MircDose,
     MircImage,
@@ -107,9 +112,12 @@ from lightbox.interchange.mirc.xmltree import Node, XmlError, parse_xml
 __all__ = [
     "AGE_CEILING",
     "CATEGORIES",
+    "CODE_SYSTEMS",
     "EXTENSION",
     "LEVELS",
+    "MAX_CODES",
     "acr_meaning",
+    "code_system",
     "is_mirc_document",
     "level_word",
     "parse_mirc",
@@ -141,6 +149,21 @@ _CATEGORY_ALIASES = {
     "interventional": "9", "mammography": "0",
 }  # fmt: skip
 _CATEGORY_DIGITS = {" ".join(_WORD.findall(n.lower())): d for d, n in CATEGORIES.items()}
+# <code coding-system> values naming RadLex and SNOMED CT, as MIRC sites write them (read
+# through _key: "SNOMED-CT" → "snomed ct"). Older SNOMED editions (SNOMED RT, SNOMED 3,
+# codes like "T-28000") are other systems; a site that called them just "SNOMED" has its
+# codes reported as not SNOMED CT identifiers.
+_CODE_SYSTEMS = {
+    "radlex": codes.RADLEX, "rsna radlex": codes.RADLEX, "radlex id": codes.RADLEX,
+    "snomed": codes.SNOMED_CT, "snomed ct": codes.SNOMED_CT, "snomedct": codes.SNOMED_CT,
+    "sct": codes.SNOMED_CT, "snomed clinical terms": codes.SNOMED_CT,
+}  # fmt: skip
+#: The ``coding-system`` Lightbox writes for each system.
+CODE_SYSTEMS = {codes.RADLEX: "RadLex", codes.SNOMED_CT: "SNOMED-CT"}
+#: Most RadLex and SNOMED CT codes read from a document; the rest are kept as text.
+MAX_CODES = 100
+# Codes that are not valid named in the report one by one, at most.
+_NAMED_CODES = 5
 # <level> → difficulty 1–5. Lightbox writes the first three.
 LEVELS: dict[str, int] = {"primary": 1, "intermediate": 3, "advanced": 5}
 _LEVEL_ALIASES = {
@@ -253,6 +276,27 @@ def is_mirc_document(data: bytes) -> bool:
         return parse_xml(data).tag == "MIRCdocument"
     except XmlError as e:
         raise MircParseError(str(e)) from None
+
+
+def code_system(coding_system: str, value: str) -> str | None:
+    """The designator of the vocabulary a ``<code>`` is of, ``RADLEX`` or ``SCT``, or None
+    for any other. Told by the ``coding-system`` ("RadLex", "RADLEX", "SNOMED",
+    "SNOMED-CT", "SCT"…), or, when there is none, by the code's shape: a RadLex ID, or
+    a SNOMED CT identifier whose check digit holds.
+
+    >>> code_system("SNOMED-CT", "1"), code_system("", "RID3874"), code_system("", "22298006")
+    ('SCT', 'RADLEX', 'SCT')
+    >>> code_system("", "22298007"), code_system("ICD-10", "RID3874")
+    (None, None)
+    """
+    if coding_system.strip():
+        return _CODE_SYSTEMS.get(_key(coding_system))
+    if codes.rid_of(value):
+        return codes.RADLEX
+    try:
+        return codes.parse_any(value)[0]
+    except codes.InvalidCode:
+        return None
 
 
 def _key(text: str) -> str:
@@ -401,6 +445,10 @@ class _Reader:
         self.rights = ""
         self.category_field = ""
         self.extension: Node | None = None
+        self.code_keys: set[tuple[str, str]] = set()
+        self.invalid_codes: list[str] = []  # why each was not valid
+        self.extra_codes: list[str] = []  # beyond MAX_CODES
+        self.long_meanings = 0
         self.dropped: list[str] = []
         self.kept: list[str] = []
         self.site: list[str] = []
@@ -635,9 +683,14 @@ class _Reader:
             value = "".join(c for c in node.children if isinstance(c, str))
         value = _one_line(value)
         if system.upper() != "ACR":
+            if vocabulary := code_system(system, value):
+                self._vocabulary_code(vocabulary, system, value, meaning)
+                return
             label = f"Code ({system or 'no coding system'}) {value}".strip()
             self.unparsed.append(f"{label}: {meaning}" if meaning else label)
-            self.kept.append(f"<code coding-system={system!r}> (only ACR codes are read)")
+            self.kept.append(
+                f"<code coding-system={system!r}> (only ACR, RadLex and SNOMED CT codes are read)"
+            )
             return
         try:
             code = acr.parse_code(value)
@@ -649,6 +702,28 @@ class _Reader:
             self.doc.acr_codes.append(code.code)
         if meaning and _key(meaning) != _key(acr_meaning(code.code)):
             self._add_keywords([meaning])
+
+    def _vocabulary_code(self, system: str, named: str, value: str, meaning: str) -> None:
+        """A RadLex or SNOMED CT code, checked; each kept once, at most MAX_CODES."""
+        name = codes.SYSTEMS[system]
+        try:
+            code = codes.parse_code(system, value)
+        except codes.InvalidCode as e:
+            label = f"Code ({named or name}) {value}"
+            self.unparsed.append(f"{label}: {meaning}" if meaning else label)
+            self.invalid_codes.append(str(e))
+            return
+        if (system, code) in self.code_keys:
+            return
+        self.code_keys.add((system, code))
+        if len(self.doc.codes) >= MAX_CODES:
+            self.extra_codes.append(f"{name} {code}: {meaning}" if meaning else f"{name} {code}")
+            return
+        if len(meaning) > codes.MAX_TERM:
+            self.unparsed.append(f"{name} {code} (its meaning in full):\n{meaning}")
+            self.long_meanings += 1
+            meaning = _cut(meaning, codes.MAX_TERM)
+        self.doc.codes.append(MircCode(system, code, meaning))
 
     def _patient(self, node: Node) -> None:
         for child in node.elements():
@@ -779,6 +854,10 @@ class _Reader:
             code = acr.parse_code(doc.acr_codes[0])
             doc.anatomic_field = code.field
             doc.category = code.category or doc.category
+        if self.extra_codes:
+            self.unparsed.append(
+                f"Codes beyond the first {MAX_CODES}:\n" + "\n".join(self.extra_codes)
+            )
         self._fit()
         own = self.sections.get("unparsed", [])
         doc.unparsed = "\n\n".join([*own, *self.unparsed])
@@ -848,6 +927,20 @@ class _Reader:
             report.append(f"kept as unparsed text: {', '.join(_unique(self.kept))}")
         if self.site:
             report.append(f"MIRC site details not imported: {', '.join(_unique(self.site))}")
+        for why in self.invalid_codes[:_NAMED_CODES]:
+            report.append(f"code kept as unparsed text: {why}")
+        if (more := len(self.invalid_codes) - _NAMED_CODES) > 0:
+            report.append(f"and {more:,} more codes not valid, kept as unparsed text")
+        if self.extra_codes:
+            report.append(
+                f"{len(self.extra_codes):,} codes beyond the first {MAX_CODES} kept as "
+                "unparsed text"
+            )
+        if self.long_meanings:
+            report.append(
+                f"{self.long_meanings} code meaning(s) longer than {codes.MAX_TERM} "
+                "characters: cut, each kept whole as unparsed text"
+            )
         report.extend(_unique(self.notes))
 
 
@@ -866,6 +959,17 @@ def acr_meaning(code: str) -> str:
 
 def _copy_tag(field: str) -> str:
     return next(tag for tag, name in _COPIES.items() if name == field)
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, at a word's end when it can be.
+
+    >>> _cut("Paget disease of bone", 15), _cut("x" * 20, 4)
+    ('Paget disease', 'xxxx')
+    """
+    if len(text) <= limit:
+        return text
+    return (text[: limit + 1].rpartition(" ")[0] or text[:limit]).rstrip()
 
 
 def _preserved(node: Node) -> bool:

@@ -8,7 +8,9 @@ sets the visibility the case will have once published):
 
 1. Every file the document names is looked up in the package; the pictures are read and
    checked (decoded within Pillow's limits) before anything is written.
-2. In one transaction: the case, its authors, doses and references, and an image per
+2. In one transaction: the case, its authors, doses, references and RadLex and SNOMED CT
+   codes (a code the codes table lacks is added with the document's term, source
+   ``mirc``; one it has keeps its own term), and an image per
    ``<image>`` in order: its picture stored as any picture upload is (re-encoded, no
    metadata), its captions, the main flag. An annotated version becomes the next image,
    captioned only after the answer. An image whose picture is missing keeps its
@@ -39,9 +41,12 @@ from django.db import IntegrityError, transaction
 
 from lightbox.audit.log import record as audit
 from lightbox.audit.models import Action
+from lightbox.cases import codes
 from lightbox.cases.models import (
     Case,
     CaseAuthor,
+    CaseCode,
+    Code,
     Radiopharmaceutical,
     Series,
     Status,
@@ -54,7 +59,7 @@ from lightbox.imaging.images import InvalidImage, add_image, clean_image_bytes
 from lightbox.imaging.models import Image, Upload, UploadFile
 from lightbox.interchange.mirc.package import Package, PackageError
 from lightbox.interchange.mirc.parse import parse_mirc
-from lightbox.interchange.mirc.types import MircDocument, MircImage, MircParseError
+from lightbox.interchange.mirc.types import MircCode, MircDocument, MircImage, MircParseError
 from lightbox.lib.archive import Limits
 from lightbox.search import index
 
@@ -71,6 +76,7 @@ __all__ = [
 DEFAULT_SERIES = "mirc"
 PICTURE_MAX_BYTES = 100 * 1024 * 1024  # a picture's file; its pixels are capped by Pillow
 SOURCE = "MIRCdocument"
+NAMED_CODES = 5  # codes named one by one in a line of the report, at most
 DICOM_SUFFIXES = (".dcm", ".dicom")
 
 
@@ -270,6 +276,7 @@ def _picture(
 
 
 def _case(doc: MircDocument, series: Series, actor: Any, report: list[str]) -> Case:
+    coded, left = _codes(doc.codes, report)
     case = Case(
         series=series,
         status=Status.DRAFT,
@@ -298,7 +305,7 @@ def _case(doc: MircDocument, series: Series, actor: Any, report: list[str]) -> C
         anatomic_field=doc.anatomic_field,
         category=doc.category,
         copyright=doc.copyright,
-        unparsed=doc.unparsed,
+        unparsed="\n\n".join(filter(None, [doc.unparsed, *left])),
     )
     if doc.topic:
         case.topic = Topic.objects.filter(title__iexact=doc.topic).first()
@@ -331,7 +338,65 @@ def _case(doc: MircDocument, series: Series, actor: Any, report: list[str]) -> C
         )
         for i, d in enumerate(doc.radiopharmaceuticals)
     )
+    CaseCode.objects.bulk_create(
+        CaseCode(case=case, code=code, order=i) for i, code in enumerate(coded)
+    )
     return case
+
+
+def _codes(found: list[MircCode], report: list[str]) -> tuple[list[Code], list[str]]:
+    """The document's codes as rows of the codes table, in order, and the unparsed text
+    of those that cannot be rows. A code the table has keeps its term (a vocabulary's, or
+    one an author gave); one it lacks is added with the document's term, or, given none,
+    kept as unparsed text."""
+    if not found:
+        return [], []
+    known = {
+        (c.system, c.code): c
+        for c in Code.objects.filter(code__in={f.code for f in found}).prefetch_related("synonyms")
+    }
+    rows: list[Code] = []
+    left: list[str] = []
+    termless: list[str] = []
+    differ: list[str] = []
+    for given in found:
+        system = codes.SYSTEMS[given.system]
+        name = f"{system} {given.code}"
+        code = known.get((given.system, given.code))
+        if code is None:
+            try:
+                meaning = codes.clean_term(given.meaning[: codes.MAX_TERM])
+            except codes.InvalidCode:  # no term
+                left.append(f"Code ({system}) {given.code}")
+                termless.append(name)
+                continue
+            code, _ = Code.objects.get_or_create(
+                system=given.system,
+                code=given.code,
+                defaults={"meaning": meaning, "source": Code.MIRC_SOURCE},
+            )
+        elif given.meaning and codes.term_key(given.meaning) not in {
+            code.key,
+            *(s.key for s in code.synonyms.all()),
+        }:
+            differ.append(f"{name} ({given.meaning[:80]!r})")
+        if code not in rows:
+            rows.append(code)
+    if termless:
+        report.append(
+            f"{len(termless)} code(s) without a term, unknown to the codes table, kept as "
+            f"unparsed text: {_named(termless)}"
+        )
+    if differ:
+        report.append(
+            f"{len(differ)} code(s) keep the term the codes table has, not the document's: "
+            f"{_named(differ)}"
+        )
+    return rows, left
+
+
+def _named(items: list[str]) -> str:
+    return ", ".join(items[:NAMED_CODES]) + (", …" if len(items) > NAMED_CODES else "")
 
 
 def _store_image(

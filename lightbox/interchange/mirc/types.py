@@ -15,6 +15,7 @@ MBQ_PER_MCI = Decimal(37)
 
 __all__ = [
     "MircAuthor",
+    "MircCode",
     "MircDocument",
     "MircDose",
     "MircImage",
@@ -38,6 +39,19 @@ class MircReference:
     text: str
     pmid: str = ""
     doi: str = ""
+
+
+@dataclass
+class MircCode:
+    """A RadLex or SNOMED CT code of the document, as
+    :class:`lightbox.cases.models.Code`: ``system`` is its designator (``RADLEX`` or
+    ``SCT``, see :mod:`lightbox.cases.codes`), ``code`` its one written form, ``meaning``
+    the term the document gives (at most :data:`~lightbox.cases.codes.MAX_TERM`
+    characters; empty when it gives none)."""
+
+    system: str
+    code: str
+    meaning: str = ""
 
 
 @dataclass
@@ -110,6 +124,7 @@ class MircDocument:
     accepted_answers: list[str] = field(default_factory=list)
     references: list[MircReference] = field(default_factory=list)
     acr_codes: list[str] = field(default_factory=list)
+    codes: list[MircCode] = field(default_factory=list)  # RadLex and SNOMED CT, in order
     keywords: list[str] = field(default_factory=list)
     anatomic_field: str = ""
     category: str = ""

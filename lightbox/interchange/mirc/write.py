@@ -4,9 +4,10 @@ The document is shaped like the MIRC Standard Teaching File template (``display=
 title, authors, abstract (the brief history), keywords, a section per text field, an
 image section, then the elements MIRC indexes but does not show (hidden copies of the
 history, findings, diagnosis, differential and discussion; ACR codes with their meaning;
-modality, category, level, access, the patient's age and sex, rights, publication date)
-and ``<authorization>``. What MIRC has no element for goes in ``<lb:case>`` and ``lb:``
-attributes, which MIRC ignores; :mod:`~lightbox.interchange.mirc.parse` documents each.
+RadLex and SNOMED CT codes with their terms; modality, category, level, access, the
+patient's age and sex, rights, publication date) and ``<authorization>``. What MIRC has no
+element for goes in ``<lb:case>`` and ``lb:`` attributes, which MIRC ignores;
+:mod:`~lightbox.interchange.mirc.parse` documents each.
 
 Text is written as HTML paragraphs, ``xml:space="preserve"``, a line break as ``<br/>``,
 so that :func:`~lightbox.interchange.mirc.parse.parse_mirc` reads back every character:
@@ -24,7 +25,13 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET  # noqa: S405 (writing only; reading is xmltree's)
 
-from lightbox.interchange.mirc.parse import CATEGORIES, EXTENSION, acr_meaning, level_word
+from lightbox.interchange.mirc.parse import (
+    CATEGORIES,
+    CODE_SYSTEMS,
+    EXTENSION,
+    acr_meaning,
+    level_word,
+)
 from lightbox.interchange.mirc.types import MircDocument, MircImage
 
 __all__ = ["EXTENSION_NAMESPACE", "SECTION_HEADINGS", "write_mirc"]
@@ -114,6 +121,11 @@ def _index_elements(root: ET.Element, doc: MircDocument) -> None:
         element = ET.SubElement(root, "code", {"coding-system": "ACR"})
         element.text = code
         _text(element, "meaning", acr_meaning(code))
+    for coded in doc.codes:
+        element = ET.SubElement(root, "code", {"coding-system": CODE_SYSTEMS[coded.system]})
+        element.text = coded.code
+        if coded.meaning:
+            _text(element, "meaning", coded.meaning)
     if doc.modality:
         _text(root, "modality", doc.modality)
     if doc.anatomic_field:

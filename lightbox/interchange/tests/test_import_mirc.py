@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from lightbox.audit.models import AuditEntry
-from lightbox.cases.models import Case
+from lightbox.cases.models import Case, Code, CodeSynonym
 from lightbox.history.models import Revision
 from lightbox.imaging import uploads
 from lightbox.imaging.models import Image, Instance, Upload
@@ -26,6 +26,7 @@ from lightbox.interchange.tests.mircfiles import (
     mstf_files,
     zip_of,
 )
+from lightbox.search.engine import search
 from lightbox.test import make_user
 
 pytestmark = pytest.mark.django_db
@@ -80,6 +81,14 @@ def test_an_mstf_zip_becomes_a_draft_case_with_its_images_and_dicom(tmp_path):
     )
     assert "patient data dropped, never stored: <accession-number>, <pt-name>, <pt-id>" in err
     assert "image 1: its annotated version is image 2" in err
+    # Its RadLex code, new to the codes table, came with the document's term.
+    [code] = case.codes.all()
+    assert (code.system, code.code, code.meaning, code.source) == (
+        "RADLEX",
+        "RID4326",
+        "osteoid osteoma",
+        Code.MIRC_SOURCE,
+    )
     assert Revision.objects.filter(target_id=case.pk, kind="imported").count() == 1
     assert AuditEntry.objects.filter(action="import", target_id=case.number).exists()
 
@@ -238,3 +247,62 @@ def test_an_image_that_is_its_dicom_shows_the_series_with_its_captions(tmp_path)
     image = Case.objects.get().images.get()
     assert image.series is not None and image.file
     assert (image.caption, image.is_main) == ("Axial CT", True)
+
+
+def test_codes_join_the_codes_table_and_a_known_code_keeps_its_term(tmp_path):
+    paget = Code.objects.create(
+        system="RADLEX", code="RID90010", meaning="Paget disease of bone", source="RadLex test"
+    )
+    CodeSynonym.objects.create(code=paget, term="osteitis deformans")
+    Code.objects.create(system="SCT", code="22298006", meaning="Myocardial infarction", source="x")
+    xml = (
+        b"<MIRCdocument><title>Coded</title>"
+        b"<code coding-system='SNOMED-CT'>233604007<meaning>Pneumonia</meaning></code>"
+        b"<code coding-system='RadLex'>RID90010<meaning>Osteitis deformans</meaning></code>"
+        b"<code coding-system='SNOMED'>22298006<meaning>Heart attack</meaning></code>"
+        b"<code coding-system='RadLex'>RID90011</code>"  # unknown, and no term
+        b"<code coding-system='SCT'>22298007<meaning>Typo</meaning></code>"
+        b"</MIRCdocument>"
+    )
+    _, err = _import(_write(tmp_path / "a.zip", zip_of({"doc.xml": xml})))
+    case = Case.objects.get()
+    assert [(c.system, c.code, c.meaning) for c in case.codes.order_by("case_codes__order")] == [
+        ("SCT", "233604007", "Pneumonia"),
+        ("RADLEX", "RID90010", "Paget disease of bone"),  # a synonym: not reported
+        ("SCT", "22298006", "Myocardial infarction"),
+    ]
+    assert Code.objects.get(code="233604007").source == Code.MIRC_SOURCE
+    assert not Code.objects.filter(code__in=["RID90011", "22298007"]).exists()
+    assert case.unparsed.split("\n\n") == ["Code (SCT) 22298007: Typo", "Code (RadLex) RID90011"]
+    assert (
+        "1 code(s) without a term, unknown to the codes table, kept as unparsed text: "
+        "RadLex RID90011"
+    ) in err
+    assert (
+        "1 code(s) keep the term the codes table has, not the document's: "
+        "SNOMED CT 22298006 ('Heart attack')"
+    ) in err
+    assert "'22298007' is not a SNOMED CT concept identifier" in err
+    # The codes are searchable at once, and in the case's first revision.
+    assert [hit.number for hit in search(make_user("erin", "editor"), "pneumonia").hits] == [
+        case.number
+    ]
+    revision = Revision.objects.get(target_id=case.pk, kind="imported")
+    assert [c["code"] for c in revision.snapshot["codes"]] == [
+        "233604007",
+        "RID90010",
+        "22298006",
+    ]
+
+
+def test_a_document_of_thousands_of_codes_imports_the_first_100_and_keeps_the_rest(tmp_path):
+    codes = "".join(
+        f"<code coding-system='RadLex'>RID{n}<meaning>term {n}</meaning></code>"
+        for n in range(1, 5001)
+    )
+    xml = f"<MIRCdocument><title>Coded</title>{codes}</MIRCdocument>".encode()
+    _, err = _import(_write(tmp_path / "a.zip", zip_of({"doc.xml": xml})))
+    case = Case.objects.get()
+    assert case.case_codes.count() == 100 and Code.objects.count() == 100
+    assert "4,900 codes beyond the first 100 kept as unparsed text" in err
+    assert case.unparsed.endswith("RadLex RID5000: term 5000")

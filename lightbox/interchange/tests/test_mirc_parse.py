@@ -8,9 +8,11 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from stdnum import verhoeff
 
 from lightbox.interchange.mirc import (
     MircAuthor,
+    MircCode,
     MircDocument,
     MircDose,
     MircImage,
@@ -52,6 +54,7 @@ def test_the_mstf_template_reads_into_every_field():
         ),
     ]
     assert doc.acr_codes == ["45.3"]
+    assert doc.codes == [MircCode("RADLEX", "RID4326", "osteoid osteoma")]
     assert (doc.anatomic_field, doc.category) == ("4", "3")
     # The code's own meaning is no field; it is kept as a keyword, as is the second modality.
     assert doc.keywords == [
@@ -85,13 +88,14 @@ def test_what_has_no_field_is_kept_as_unparsed_text_and_reported():
     assert "Abstract:\nA cortical nidus with intense focal uptake" in blocks[0]
     assert "Teaching Points:\nNight pain relieved by salicylates is the classic history." in blocks
     assert "Notes:\nSeen in the orthopaedic clinic." in blocks
-    # Not ACR: kept until the code table arrives.
-    assert "Code (RadLex) RID4326: osteoid osteoma" in blocks
+    # Neither ACR, RadLex nor SNOMED CT: kept as text.
+    assert "Code (ICD-10) D16.2: Benign neoplasm of long bones of lower limb" in blocks
+    assert "RID4326" not in doc.unparsed
     # A hidden copy that says more than its section.
     assert "Discussion (hidden copy):\nRadiofrequency ablation is the usual treatment." in blocks
     assert "Author affiliations:" in doc.unparsed
     kept = next(line for line in doc.report if line.startswith("kept as unparsed text"))
-    for name in ("'Teaching Points'", "'Notes'", "RadLex", "<discussion>", "<abstract>"):
+    for name in ("'Teaching Points'", "'Notes'", "ICD-10", "<discussion>", "<abstract>"):
         assert name in kept
     # Copies that repeat their sections are not reported.
     assert "<history>" not in kept and "<findings>" not in kept and "<diagnosis>" not in kept
@@ -227,6 +231,11 @@ def every_field() -> MircDocument:
         accepted_answers=["calcinosis cutis", "calcinosis universalis"],
         references=[MircReference("Doe J. Uptake. 2001.", "123", "10.1000/x")],
         acr_codes=["4.5", "642.3212"],
+        codes=[
+            MircCode("SCT", MI, "Myocardial infarction"),
+            MircCode("RADLEX", "RID90010", "Paget disease of bone"),
+            MircCode("RADLEX", "RID90011"),  # no term: the table has it
+        ],
         keywords=["calcinosis", "soft tissue, calcified"],
         anatomic_field="4",
         category="5",
@@ -272,6 +281,9 @@ def test_the_written_document_is_the_mstf_shape_mirc_reads():
         '<alternative-image role="icon" src="IMAGE-1_icon.jpg" />',
         '<alternative-image role="original-format" src="IMAGE-1-0001.dcm" />',
         '<code coding-system="ACR">642.3212<meaning>', "<modality>NM</modality>",
+        f'<code coding-system="SNOMED-CT">{MI}<meaning>Myocardial infarction</meaning></code>',
+        '<code coding-system="RadLex">RID90010<meaning>Paget disease of bone</meaning>',
+        '<code coding-system="RadLex">RID90011</code>',
         "<category>Musculoskeletal</category>", "<level>advanced</level>",
         "<read>user</read>", "<pt-sex>female</pt-sex>",
     ):  # fmt: skip
@@ -349,3 +361,127 @@ def test_odd_values_never_reach_a_field_that_cannot_hold_them():
     assert doc.acr_codes == [] and "ACR code (not a valid code) bone: x" in doc.unparsed
     assert doc.references == [MircReference("A ref.")]
     assert all(d.activity is None or d.activity < 10_000_000 for d in doc.radiopharmaceuticals)
+
+
+# -- RadLex and SNOMED CT codes ---------------------------------------------------------------
+
+MI = "22298006"  # SNOMED CT: Myocardial infarction
+
+
+def _codes_document(*codes: str) -> bytes:
+    return f"<MIRCdocument>{''.join(codes)}</MIRCdocument>".encode()
+
+
+def test_radlex_and_snomed_ct_codes_are_read_by_the_names_mirc_sites_give_them():
+    doc = parse_mirc(
+        _codes_document(
+            "<code coding-system='RadLex'>RID90010<meaning>Paget disease of bone</meaning></code>",
+            "<code coding-system='RADLEX' code='rid90011'><meaning>Melorheostosis</meaning>"
+            "</code>",
+            f"<code coding-system='SNOMED'>{MI}<meaning> Myocardial\n infarction</meaning></code>",
+            "<code coding-system='SNOMED-CT' value='233604007'><meaning>Pneumonia</meaning>"
+            "</code>",
+            "<code coding-system='SCT'><value>73211009</value><meaning>Diabetes mellitus</meaning>"
+            "</code>",
+            "<code coding-system='snomed_ct'>195967001</code>",
+            # No coding system: the code's shape tells.
+            "<code>http://radlex.org/RID/RID90012<meaning>Femur</meaning></code>",
+            "<code>38341003<meaning>Hypertensive disorder</meaning></code>",
+            # Listed twice: kept once, with the first term.
+            f"<code coding-system='SNOMED CT'>{MI}<meaning>Heart attack</meaning></code>",
+        )
+    )
+    assert doc.codes == [
+        MircCode("RADLEX", "RID90010", "Paget disease of bone"),
+        MircCode("RADLEX", "RID90011", "Melorheostosis"),
+        MircCode("SCT", MI, "Myocardial infarction"),
+        MircCode("SCT", "233604007", "Pneumonia"),
+        MircCode("SCT", "73211009", "Diabetes mellitus"),
+        MircCode("SCT", "195967001"),
+        MircCode("RADLEX", "RID90012", "Femur"),
+        MircCode("SCT", "38341003", "Hypertensive disorder"),
+    ]
+    assert doc.unparsed == "" and doc.report == [] and doc.keywords == []
+
+
+def test_a_code_that_is_not_valid_is_kept_as_unparsed_text_and_reported():
+    description = "10000" + "01" + verhoeff.calc_check_digit("1000001")  # not a concept
+    assert verhoeff.is_valid(description)
+    doc = parse_mirc(
+        _codes_document(
+            "<code coding-system='SNOMED-CT'>22298007<meaning>Myocardial infarction</meaning>"
+            "</code>",  # a typing error: the check digit is wrong
+            f"<code coding-system='SCT'>{description}</code>",
+            "<code coding-system='SNOMED'>T-28000<meaning>Lung</meaning></code>",  # SNOMED 3
+            "<code coding-system='RadLex'>4326<meaning>osteoid osteoma</meaning></code>",
+            # Without a coding system, digits that are no SNOMED CT identifier are no
+            # code Lightbox reads: kept as text, as any other system's.
+            "<code>22298007<meaning>local code</meaning></code>",
+        )
+    )
+    assert doc.codes == []
+    assert doc.unparsed.split("\n\n") == [
+        "Code (SNOMED-CT) 22298007: Myocardial infarction",
+        f"Code (SCT) {description}",
+        "Code (SNOMED) T-28000: Lung",
+        "Code (RadLex) 4326: osteoid osteoma",
+        "Code (no coding system) 22298007: local code",
+    ]
+    assert doc.report == [
+        "kept as unparsed text: <code coding-system=''> (only ACR, RadLex and SNOMED CT "
+        "codes are read)",
+        "code kept as unparsed text: '22298007' is not a SNOMED CT concept identifier: its "
+        "check digit is wrong (a typing error?)",
+        f"code kept as unparsed text: '{description}' is a SNOMED CT identifier, but not of "
+        "a concept (a description or relationship identifier?)",
+        "code kept as unparsed text: 'T-28000' is not a SNOMED CT identifier: expected 6 to 18 "
+        "digits, e.g. 22298006",
+        "code kept as unparsed text: '4326' is not a RadLex ID: expected RID and digits, e.g. "
+        "RID3874",
+    ]
+
+
+def test_thousands_of_codes_are_capped_and_the_rest_kept_as_text():
+    valid = [f"<code coding-system='RadLex'>RID{n}<meaning>term {n}</meaning></code>"
+             for n in range(1, 3001)]  # fmt: skip
+    invalid = [f"<code coding-system='SCT'>{n}</code>" for n in range(1, 2001)]
+    doc = parse_mirc(_codes_document(*valid, *invalid))
+    assert doc.codes == [MircCode("RADLEX", f"RID{n}", f"term {n}") for n in range(1, 101)]
+    assert len(doc.report) == 7  # five codes named, then one line each for the rest
+    assert doc.report[5:] == [
+        "and 1,995 more codes not valid, kept as unparsed text",
+        "2,900 codes beyond the first 100 kept as unparsed text",
+    ]
+    beyond = next(b for b in doc.unparsed.split("\n\n") if b.startswith("Codes beyond"))
+    assert beyond.splitlines()[:2] == ["Codes beyond the first 100:", "RadLex RID101: term 101"]
+    assert beyond.splitlines()[-1] == "RadLex RID3000: term 3000"
+    assert "Code (SCT) 2000" in doc.unparsed
+
+
+def test_an_absurdly_long_meaning_is_cut_and_kept_whole_as_text():
+    words = "osteoid osteoma " * 50_000  # 800,000 characters
+    doc = parse_mirc(
+        _codes_document(
+            f"<code coding-system='RadLex'>RID1<meaning>{words}</meaning></code>",
+            f"<code coding-system='SCT'>{MI}<meaning>{'x' * 100_000}</meaning></code>",
+        )
+    )
+    cut, unbroken = doc.codes
+    assert len(cut.meaning) == 295 and words.startswith(cut.meaning + " ")  # a word's end
+    assert unbroken.meaning == "x" * 300
+    assert f"RadLex RID1 (its meaning in full):\n{words.strip()}" in doc.unparsed
+    assert "x" * 100_000 in doc.unparsed
+    assert doc.report == [
+        "2 code meaning(s) longer than 300 characters: cut, each kept whole as unparsed text"
+    ]
+
+
+def test_patient_data_inside_a_codes_meaning_is_dropped():
+    doc = parse_mirc(
+        _codes_document(
+            "<code coding-system='RadLex'>RID1<meaning>Fracture <pt-name>Roe, Richard</pt-name>"
+            "</meaning></code>"
+        )
+    )
+    assert doc.codes == [MircCode("RADLEX", "RID1", "Fracture")]
+    assert "Roe" not in repr(doc)

@@ -11,7 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image as PILImage
 
-from lightbox.cases.models import Case, Radiopharmaceutical
+from lightbox.cases.models import Case, CaseCode, Code, CodeSynonym, Radiopharmaceutical
 from lightbox.imaging.images import add_image
 from lightbox.imaging.ingest import process_upload
 from lightbox.imaging.models import PixelReview
@@ -86,6 +86,15 @@ def _full_case(people) -> Case:
         created_by=people["alice"],
     )
     add_people(case, ("Ed Grishaw", "M.D."), ("Henry Royal", "M.D., Ph.D."))
+    typed = Code.objects.create(
+        system="SCT", code="22298006", meaning="Myocardial infarction", source=Code.EDITOR_SOURCE
+    )
+    paget = Code.objects.create(
+        system="RADLEX", code="RID90010", meaning="Paget disease of bone", source="RadLex test"
+    )
+    CodeSynonym.objects.create(code=paget, term="osteitis deformans")
+    for order, code in enumerate([typed, paget]):
+        CaseCode.objects.create(case=case, code=code, order=order)
     Radiopharmaceutical.objects.create(
         case=case, agent="Tc-99m MDP", activity="21.6", unit="mCi", route="i.v.",
         time_to_imaging="3 hours",
@@ -123,6 +132,9 @@ def _snapshot(case: Case) -> dict:
             )
         ),
         "images": images,
+        "codes": list(
+            case.case_codes.values_list("code__system", "code__code", "code__meaning", "order")
+        ),
     }
 
 
@@ -144,6 +156,10 @@ def test_a_case_exported_as_mirc_comes_back_with_every_field_equal(client, peopl
     assert imported.report == []
     assert back.status == "draft"
     assert _snapshot(back) == _snapshot(case)
+    assert _snapshot(back)["codes"] == [
+        ("SCT", "22298006", "Myocardial infarction", 0),
+        ("RADLEX", "RID90010", "Paget disease of bone", 1),
+    ]
 
 
 def test_the_export_is_flat_and_names_every_file_it_holds(client, people):
