@@ -315,9 +315,12 @@ class BagReader:
             )
         if BAGIT in names:
             return ""
-        tops = {name.split("/", 1)[0] for name in names}
-        if len(tops) == 1 and (root := f"{tops.pop()}/") + BAGIT in names:
-            return root
+        # The bag's folder is the one holding bagit.txt; a member outside it is refused
+        # when the members are read (after the zip's own checks of every member path).
+        roots = [name[: -len(BAGIT)] for name in names if name.endswith(f"/{BAGIT}")]
+        roots = [root for root in roots if root.count("/") == 1]
+        if len(roots) == 1:
+            return roots[0]
         raise BagError(f"not a bag: no {BAGIT} at the top of the zip or of its one folder")
 
     def _members(self, progress: Callable[[int], None] | None) -> Iterator[tuple[str, bytes]]:

@@ -47,6 +47,7 @@ from PIL import Image
 from pydicom import Dataset, dcmread
 from pydicom.datadict import keyword_for_tag
 from pydicom.dataelem import DataElement
+from pydicom.multival import MultiValue
 
 from lightbox.deid import DeidentificationError, DeidPolicy, deidentify
 from lightbox.imaging.dicom.prepare import MAX_PICTURE_PIXELS
@@ -228,9 +229,15 @@ def check_dicom(data: bytes) -> DicomCheck:
         Lightbox writes, no de-identification markers, a patient name or ID that is not a
         case pseudonym, or an attribute that de-identification would remove or change.
     """
+    # pydicom warns of what it can read anyway; what matters is said by FileRefused.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _check_dicom(data)
+
+
+def _check_dicom(data: bytes) -> DicomCheck:
     try:
         ds = dcmread(io.BytesIO(data))
-        ds.remove_private_tags  # noqa: B018 - touch the data set: it is read lazily
     except Exception as e:  # noqa: BLE001 - pydicom raises many kinds on hostile input
         raise FileRefused(f"not a readable DICOM file ({type(e).__name__})") from None
     if ds.preamble != bytes(128):
@@ -238,7 +245,7 @@ def check_dicom(data: bytes) -> DicomCheck:
     meta = getattr(ds, "file_meta", None)
     if meta is None or not meta:
         raise FileRefused("no file meta information")
-    if extra := sorted(int(tag) for tag in meta if int(tag) not in FILE_META_TAGS):
+    if extra := sorted(int(e.tag) for e in meta if int(e.tag) not in FILE_META_TAGS):
         raise FileRefused(f"file meta {_label(extra[0])} is not one Lightbox writes")
     try:
         _markers(ds)
@@ -263,8 +270,8 @@ def _markers(ds: Dataset) -> None:
     if str(ds.get("PatientIdentityRemoved", "")).strip().upper() != "YES":
         raise FileRefused("(0012,0062) Patient Identity Removed is not YES")
     method = ds.get("DeidentificationMethod")
-    values = [str(v) for v in (method if isinstance(method, list | tuple) else [method])]
-    if not values or not str(values[0] or "").startswith("Lightbox:"):
+    values = [str(v) for v in method] if isinstance(method, MultiValue) else [str(method or "")]
+    if not values or not values[0].startswith("Lightbox:"):
         # Another de-identifier's output has not been through Lightbox's profile.
         raise FileRefused("(0012,0063) De-identification Method does not name Lightbox")
     name, patient_id = ds.get("PatientName"), ds.get("PatientID")
@@ -284,6 +291,8 @@ def _differences(ours: Dataset, again: Dataset, prefix: str) -> Iterator[str]:
                 yield f"{where} would be removed"
             continue
         other = again[tag]
+        if not _has_value(elem) and not _has_value(other):
+            continue  # empty either way ("" read from a file, None once emptied)
         if elem.VR == "SQ":
             items, kept = list(elem.value or []), list(other.value or [])
             if len(items) != len(kept):

@@ -22,6 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q, UniqueConstraint, Value
 
 from lightbox.cases.models import Case, Topic, split_number
 from lightbox.cases.models import Series as CaseSeries
@@ -308,6 +309,7 @@ class _Reader:
         plan = CasePlan(number, case, tables, [], [])
         ids = self._ids(plan, where)
         self._references(plan, ids, where)
+        self._check_unique(plan, where)
         self._check_files(plan, where)
         self._check_pixel_review(plan, where)
         images = ids.get(Image, set())
@@ -372,6 +374,27 @@ class _Reader:
             and not CaseSeries.objects.filter(prefix=key).exists()
         ):
             raise BundleError(f"{at}: series {key!r} is neither in the bundle nor here")
+
+    def _check_unique(self, plan: CasePlan, where: str) -> None:
+        """What the database would refuse as a duplicate among a case's rows (two images
+        of one series, two main images, two instances with one UID), refused here, before
+        anything is stored."""
+        for table, siblings in _siblings(plan.tables):
+            for names, condition in _unique_sets(table.model):
+                others = [n for n in names if n != table.parent]
+                seen: dict[tuple[Any, ...], int] = {}
+                for row in siblings:
+                    if condition is not None and not _holds(condition, row.obj):
+                        continue
+                    key = tuple(_value_of(row, name) for name in others)
+                    if None in key:
+                        continue  # NULLs are never equal
+                    if key in seen:
+                        raise BundleError(
+                            f"{where}: {table.key} id {seen[key]} and id {row.id} have the same "
+                            + ", ".join(others)
+                        )
+                    seen[key] = row.id
 
     def _check_files(self, plan: CasePlan, where: str) -> None:
         for table, row in _walk(plan.tables):
@@ -485,6 +508,55 @@ def _walk(tables: dict[str, list[Decoded]]) -> list[tuple[Table, Decoded]]:
     for table in CASE_TABLES:
         visit(table, tables.get(table.key, []))
     return out
+
+
+def _siblings(tables: dict[str, list[Decoded]]) -> list[tuple[Table, list[Decoded]]]:
+    """The rows of each table grouped by the row they belong to."""
+    out: list[tuple[Table, list[Decoded]]] = []
+
+    def visit(table: Table, rows: list[Decoded]) -> None:
+        out.append((table, rows))
+        for row in rows:
+            for child in table.children:
+                visit(child, row.children.get(child.key, []))
+
+    for table in CASE_TABLES:
+        visit(table, tables.get(table.key, []))
+    return out
+
+
+def _unique_sets(model: type[models.Model]) -> list[tuple[tuple[str, ...], Q | None]]:
+    """The field sets ``model`` keeps unique, each with the condition it holds under."""
+    sets: list[tuple[tuple[str, ...], Q | None]] = [
+        (tuple(c.fields), c.condition)
+        for c in model._meta.constraints
+        if isinstance(c, UniqueConstraint) and c.fields
+    ]
+    sets += [((f.name,), None) for f in _concrete(model) if f.unique]
+    sets += [(tuple(names), None) for names in model._meta.unique_together]
+    return sets
+
+
+def _holds(condition: Q, obj: models.Model) -> bool:
+    """Whether ``obj``'s values meet a constraint's condition (asked of the database, as
+    Django's own validation does)."""
+    against = {
+        f.name: Value(getattr(obj, f.attname), f)
+        for f in _concrete(type(obj))
+        if not f.is_relation and not isinstance(f, models.FileField)
+    }
+    return condition.check(against)
+
+
+def _value_of(row: Decoded, name: str) -> Any:
+    if name in row.refs:
+        return row.refs[name]
+    if name in row.users:
+        return row.users[name]
+    if name in row.naturals:
+        return row.naturals[name]
+    f = row.obj._meta.get_field(name)
+    return getattr(row.obj, f.attname)  # type: ignore[union-attr]
 
 
 def _rows_of(tables: dict[str, list[Decoded]], model: type[models.Model]) -> list[Decoded]:

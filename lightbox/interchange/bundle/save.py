@@ -27,7 +27,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, default_storage
-from django.db import IntegrityError, models, transaction
+from django.db import models, transaction
 
 from lightbox.audit.log import record as audit
 from lightbox.audit.models import Action
@@ -36,7 +36,13 @@ from lightbox.cases.models import Series as CaseSeries
 from lightbox.history.models import Revision
 from lightbox.imaging.models import Image
 from lightbox.interchange.bundle.plan import CasePlan, Plan, TopicPlan
-from lightbox.interchange.bundle.schema import CASE_TABLES, BundleError, Decoded, Table
+from lightbox.interchange.bundle.schema import (
+    CASE_TABLES,
+    BundleError,
+    Decoded,
+    Table,
+    _concrete,
+)
 from lightbox.lib.disk import disk_full_reason
 from lightbox.search import index
 
@@ -93,7 +99,7 @@ def save_bundle(
     try:
         with transaction.atomic():
             saver.shared()
-    except (IntegrityError, OSError) as e:
+    except Exception as e:  # noqa: BLE001 - said in one line, never a traceback
         raise BundleError(f"the series and topic pages could not be stored: {_why(e)}") from None
     for case_plan in plan.cases:
         if case_plan.number in taken and existing == "skip":
@@ -102,7 +108,7 @@ def save_bundle(
             renumber = case_plan.number in taken
             try:
                 saver.case(case_plan, renumber=renumber)
-            except (IntegrityError, OSError, BundleError) as e:
+            except Exception as e:  # noqa: BLE001 - said in one line, never a traceback
                 done = saver.result.created
                 kept = (
                     f"{len(done)} case(s) before it were imported"
@@ -119,7 +125,10 @@ def save_bundle(
 
 
 def _why(error: BaseException) -> str:
-    return disk_full_reason(error) or " ".join(str(error).split())[:200]
+    if reason := disk_full_reason(error):
+        return reason
+    text = " ".join(str(error).split())[:200]
+    return text if isinstance(error, BundleError | OSError) else f"{type(error).__name__}: {text}"
 
 
 class _Saver:
@@ -256,6 +265,13 @@ class _Saver:
             obj = row.obj
             setattr(obj, table.parent, owner)
             self._relate(row, made, later)
+            # Storing a picture sets its width and height fields from the file (to None
+            # for unnamed content): the bundle's values are put back afterwards.
+            plain = {
+                f.attname: getattr(obj, f.attname)
+                for f in _concrete(type(obj))
+                if not f.is_relation and not isinstance(f, models.FileField)
+            }
             for name, path in row.files.items():
                 fieldfile = getattr(obj, name)
                 sha256, ext = path.removeprefix("files/").split(".")
@@ -265,6 +281,8 @@ class _Saver:
                     save=False,
                 )
                 written.append((fieldfile.storage, fieldfile.name))
+            for attname, value in plain.items():
+                setattr(obj, attname, value)
             obj.save()
             made[(table.model, row.id)] = obj
             if row.times:

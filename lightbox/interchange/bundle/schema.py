@@ -175,9 +175,15 @@ def load_json(data: bytes, where: str) -> Any:
     def refuse(name: str) -> Any:
         raise ValueError(f"{name} is not a JSON number")
 
+    def finite(text: str) -> float:
+        number = float(text)
+        if not math.isfinite(number):
+            raise ValueError(f"{text[:20]} is too large a number")
+        return number
+
     try:
         text = data.decode("utf-8")
-        value = json.loads(text, parse_constant=refuse)
+        value = json.loads(text, parse_constant=refuse, parse_float=finite)
     except UnicodeDecodeError as e:
         raise BundleError(f"{where}: not UTF-8 (byte {e.start})") from None
     except json.JSONDecodeError as e:
@@ -476,10 +482,15 @@ def clean(decoded: Decoded, where: str, exclude: Iterable[str] = ()) -> None:
     """The model's own validation of a decoded row (choices, lengths, validators), its
     relations and files aside (they are resolved when it is saved)."""
     obj = decoded.obj
+    # Relations and files are checked against the bundle instead; a field at its model's
+    # default is as Lightbox itself makes it (an empty list a field may not be left
+    # blank in a form, such as a redaction's revisions when it purged drafts only).
     skip = {
         f.name
         for f in obj._meta.concrete_fields
-        if f.is_relation or isinstance(f, models.FileField)
+        if f.is_relation
+        or isinstance(f, models.FileField)
+        or (f.has_default() and getattr(obj, f.attname) == f.get_default())
     }
     try:
         obj.full_clean(
