@@ -151,11 +151,11 @@ def _write(
         if progress:
             progress(case)
     for topic in Topic.objects.filter(pk__in=topics).order_by("pk"):
-        codec = Codec()
-        row = {"schema_version": SCHEMA_VERSION, **codec.encode(topic, _concrete(Topic))}
-        row.update(_history(codec, "topic", topic.pk))
+        page = Codec()
+        row = {"schema_version": SCHEMA_VERSION, **page.encode(topic, _concrete(Topic))}
+        row.update(_history(page, "topic", topic.pk))
         bag.add(f"data/topics/{topic.slug}.json", dump_json(row))
-        users |= codec.usernames
+        users |= page.usernames
         result.topics.append(topic.slug)
     people = get_user_model()._default_manager.filter(username__in=users).order_by("username")
     bag.add(

@@ -312,7 +312,7 @@ class _Saver:
                 setattr(obj, name, made[(target, ref)])
             else:  # a row of the same table further on (a reply before its parent)
                 setattr(obj, name, None)
-                later.append((obj, f.attname, target, ref))  # type: ignore[attr-defined]
+                later.append((obj, f.attname, target, ref))  # type: ignore[union-attr]
 
     # -- history --------------------------------------------------------------------------------
 
