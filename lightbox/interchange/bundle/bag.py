@@ -242,6 +242,7 @@ class BagReader:
         self._root = ""
         self._manifest: dict[str, str] = {}
         self._sizes: dict[str, int] = {}
+        self._archive: zipfile.ZipFile | None = None
 
     def verify(
         self,
@@ -287,18 +288,25 @@ class BagReader:
         if path not in self._manifest:
             raise BagError(f"{path} is not in the bag's manifest")
         try:
-            with zipfile.ZipFile(self._source) as archive:
-                info = archive.getinfo(self._root + path)
-                size = self._sizes[path]
-                if info.file_size != size:
-                    raise BagError(f"{path} has changed since the bag was verified")
-                with MemberStream(archive.open(info), size, path) as stream:
-                    data = stream.read()
+            if self._archive is None:  # opened once: its directory is read once
+                self._archive = zipfile.ZipFile(self._source)
+            info = self._archive.getinfo(self._root + path)
+            size = self._sizes[path]
+            if info.file_size != size:
+                raise BagError(f"{path} has changed since the bag was verified")
+            with MemberStream(self._archive.open(info), size, path) as stream:
+                data = stream.read()
         except (zipfile.BadZipFile, KeyError, OSError, ArchiveError) as e:
             raise BagError(f"{path} cannot be read again ({e})") from None
         if hashlib.sha256(data).hexdigest() != self._manifest[path]:
             raise BagError(f"{path} has changed since the bag was verified")
         return data
+
+    def close(self) -> None:
+        """Close the zip :meth:`read` keeps open."""
+        if self._archive is not None:
+            self._archive.close()
+            self._archive = None
 
     # -- verification ---------------------------------------------------------------------
 

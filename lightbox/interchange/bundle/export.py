@@ -53,6 +53,7 @@ from lightbox.interchange.bundle.schema import (
     _concrete,
     dump_json,
 )
+from lightbox.lib.disk import disk_full_reason
 
 __all__ = ["ExportResult", "export_bundle"]
 
@@ -63,6 +64,7 @@ FILE_EXTENSIONS = {".dcm": "dcm", ".png": "png", ".jpg": "jpg"}
 class ExportResult:
     path: Path
     cases: list[str] = field(default_factory=list)
+    labels: list[tuple[str, str]] = field(default_factory=list)  # (number, str(case))
     topics: list[str] = field(default_factory=list)
     files: int = 0
     bytes: int = 0
@@ -82,10 +84,13 @@ def export_bundle(
     is complete, so ``out`` is never half a bundle. ``progress(case)`` is called after
     each case.
 
+    Each case exported gets an audit entry once the bundle is complete.
+
     Raises
     ------
     BundleError
-        ``out`` exists already, or its folder cannot be written.
+        ``out`` exists already, or it cannot be written (a full disk); nothing is left
+        behind.
     """
     out = Path(out)
     if out.exists():
@@ -109,9 +114,21 @@ def export_bundle(
         os.link(partial, out)  # never replaces a file that appeared meanwhile
     except FileExistsError:
         raise BundleError(f"{out} exists already: give a new name (nothing was written)") from None
+    except OSError as e:
+        reason = disk_full_reason(e) or e.strerror or str(e)
+        raise BundleError(f"cannot write {out}: {reason} (nothing was written)") from None
     finally:
         Path(partial).unlink(missing_ok=True)
     result.bytes = out.stat().st_size
+    with transaction.atomic():
+        for number, label in result.labels:
+            audit(
+                Action.EXPORT,
+                target_type="case",
+                target_id=number,
+                target_label=label,
+                summary=f"exported {number} into the bundle {out.name}",
+            )
     return result
 
 
@@ -141,12 +158,12 @@ def _write(
         with transaction.atomic():  # one consistent reading of the case
             codec = CaseExport(bag, case)
             bag.add(f"{codec.folder}/case.json", dump_json(codec.case_json()))
-            audit(Action.EXPORT, target=case, summary=f"exported {case.number} into a bundle")
         users |= codec.usernames
         series.add(case.series_id)
         if case.topic_id:
             topics.add(case.topic_id)
         result.cases.append(case.number)
+        result.labels.append((case.number, str(case)))
         result.files += codec.files
         if progress:
             progress(case)

@@ -59,6 +59,8 @@ MAX_FILES = 500_000
 MAX_FILE_BYTES = 4 * 1024**3
 #: One JSON document (a case with a long history is a few megabytes).
 MAX_JSON_BYTES = 256 * 1024**2
+#: All JSON documents together: they are held in memory while the bundle is checked.
+MAX_JSON_TOTAL = 2 * 1024**3
 #: Members compressed better than deflate can compress anything (a bzip2 or LZMA bomb).
 MAX_RATIO = 1100
 
@@ -129,8 +131,10 @@ def read_bundle(source: str | Path, *, progress: Callable[[int], None] | None = 
         max_total_bytes=free_bytes(),
         max_ratio=MAX_RATIO,
     )
+    if not Path(source).exists():
+        raise BundleError("no such file")
     if not Path(source).is_file():
-        raise BundleError(f"{source}: no such file")
+        raise BundleError("not a file (a bundle is one .zip file)")
     reader = BagReader(str(source), limits)
     documents: dict[str, bytes] = {}
     dicom: dict[str, tuple[str, ...]] = {}
@@ -140,6 +144,11 @@ def read_bundle(source: str | Path, *, progress: Callable[[int], None] | None = 
             if len(data) > MAX_JSON_BYTES:
                 raise BundleError(f"{path}: over {MAX_JSON_BYTES:,} bytes")
             documents[path] = data
+            if sum(map(len, documents.values())) > MAX_JSON_TOTAL:
+                raise BundleError(
+                    f"the JSON documents add up to over {MAX_JSON_TOTAL:,} bytes: export "
+                    "the library in several bundles"
+                )
             return
         match = CASE_FILE_RE.fullmatch(path)
         if not match:
@@ -484,11 +493,11 @@ class _Reader:
                     raise BundleError(f"{where}.{key}[{i}]: expected an object")
         for i, image in enumerate(snap.get("images") or []):
             ref = image.get("id")
-            if ref is not None and ref not in images:
+            if ref is not None and (not isinstance(ref, int) or ref not in images):
                 raise BundleError(f"{where}.images[{i}].id: {ref!r} is not an image of this case")
         for i, author in enumerate(snap.get("authors") or []):
             user = author.get("user")
-            if user is not None and user not in self.plan.users:
+            if user is not None and (not isinstance(user, str) or user not in self.plan.users):
                 raise BundleError(
                     f"{where}.authors[{i}].user: {str(user)[:40]!r} is not in "
                     f"{BUNDLE_JSON}'s users"

@@ -141,3 +141,22 @@ def test_it_says_what_it_wrote(case, tmp_path):
     call_command("export_bundle", "--all", str(tmp_path / "b.zip"), stdout=out, verbosity=0)
     # The DICOM file, its key image and thumbnail, the picture and its thumbnail.
     assert "Exported 1 case(s), 1 topic page(s) and 5 file(s)" in out.getvalue()
+
+
+def test_a_full_disk_leaves_nothing_and_says_so_in_one_line(case, tmp_path, monkeypatch):
+    from lightbox.interchange.bundle import bag
+
+    def full(self, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(bag.BagWriter, "add", full)
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(CommandError) as e:
+        call_command("export_bundle", "--all", str(out / "b.zip"), verbosity=0)
+    assert (
+        str(e.value)
+        == f"cannot write {out / 'b.zip'}: No space left on device (nothing was written)"
+    )
+    assert list(out.iterdir()) == []
+    assert not AuditEntry.objects.filter(action="export").exists()

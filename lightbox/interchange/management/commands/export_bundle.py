@@ -53,15 +53,23 @@ class Command(BaseCommand):
             cases = Case.objects.filter(number__in=numbers).select_related("series").order_by("pk")
             if missing := sorted(set(numbers) - set(cases.values_list("number", flat=True))):
                 raise CommandError(f"no case {', '.join(missing)}: nothing was written")
-        total = cases.count()
+        ids = list(cases.values_list("pk", flat=True))
+        total = len(ids)
         if not total:
             raise CommandError("there is no case to export: nothing was written")
         with tqdm(
             total=total, desc="Exporting", unit="case", disable=None if verbosity > 0 else True
         ) as bar:
             try:
+                # One case read at a time: a library need not fit in memory. (A case
+                # deleted meanwhile is not exported.)
+                one_by_one = (
+                    found
+                    for pk in ids
+                    if (found := Case.objects.select_related("series").filter(pk=pk).first())
+                )
                 result = export_bundle(
-                    cases.iterator(), Path(out), all_topics=all, progress=lambda c: bar.update()
+                    one_by_one, Path(out), all_topics=all, progress=lambda c: bar.update()
                 )
             except BundleError as e:
                 raise CommandError(str(e)) from None

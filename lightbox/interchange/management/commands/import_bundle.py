@@ -74,10 +74,15 @@ class Command(BaseCommand):
                 )
                 return
             existing = "skip" if skip_existing else "renumber" if renumber else "refuse"
-            with tqdm(total=len(plan.cases), desc="Importing", unit="case", disable=quiet) as bar:
-                result = save_bundle(
-                    plan, existing=existing, source=path.name, progress=lambda c: bar.update()
-                )
+            try:
+                with tqdm(
+                    total=len(plan.cases), desc="Importing", unit="case", disable=quiet
+                ) as bar:
+                    result = save_bundle(
+                        plan, existing=existing, source=path.name, progress=lambda c: bar.update()
+                    )
+            finally:
+                plan.reader.close()
         except BundleError as e:
             raise CommandError(f"{path}: {e}") from None
         for old, new in result.renumbered.items():
