@@ -47,6 +47,7 @@ from lightbox.interchange.bundle.schema import (
     FORMAT,
     HISTORY_EXCLUDE,
     SCHEMA_VERSION,
+    SHARED,
     BundleError,
     Codec,
     Table,
@@ -152,28 +153,37 @@ def _write(
     progress: Callable[[Case], None] | None,
 ) -> None:
     users: set[str] = set()
-    series: set[int] = set()
-    topics: set[int] = set(Topic.objects.values_list("pk", flat=True)) if all_topics else set()
+    # The shared rows the cases name (their series by their numbers), by model.
+    shared: dict[type[models.Model], set[Any]] = {}
+    if all_topics:
+        shared[Topic] = set(Topic.objects.values_list("pk", flat=True))
     for case in cases:
         with transaction.atomic():  # one consistent reading of the case
             codec = CaseExport(bag, case)
             bag.add(f"{codec.folder}/case.json", dump_json(codec.case_json()))
         users |= codec.usernames
-        series.add(case.series_id)
-        if case.topic_id:
-            topics.add(case.topic_id)
+        shared.setdefault(CaseSeries, set()).add(case.series_id)
+        for model, pks in codec.shared.items():
+            shared.setdefault(model, set()).update(pks)
         result.cases.append(case.number)
         result.labels.append((case.number, str(case)))
         result.files += codec.files
         if progress:
             progress(case)
-    for topic in Topic.objects.filter(pk__in=topics).order_by("pk"):
+    for topic in Topic.objects.filter(pk__in=shared.get(Topic, set())).order_by("pk"):
         page = Codec()
         row = {"schema_version": SCHEMA_VERSION, **page.encode(topic, _concrete(Topic))}
         row.update(_history(page, "topic", topic.pk))
         bag.add(f"data/topics/{topic.slug}.json", dump_json(row))
         users |= page.usernames
         result.topics.append(topic.slug)
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for kind in SHARED:
+        found = kind.model._default_manager.filter(pk__in=shared.get(kind.model, set()))
+        writer = Codec()
+        found = found.order_by(*kind.natural)
+        rows[kind.key] = [writer.encode(obj, kind.fields()) for obj in found]
+        users |= writer.usernames
     people = get_user_model()._default_manager.filter(username__in=users).order_by("username")
     bag.add(
         "data/bundle.json",
@@ -184,10 +194,7 @@ def _write(
                 "exported": timezone.now().isoformat(),
                 "cases": result.cases,
                 "topics": result.topics,
-                "series": [
-                    Codec().encode(s, _concrete(CaseSeries))
-                    for s in CaseSeries.objects.filter(pk__in=series).order_by("prefix")
-                ],
+                **rows,
                 "users": [
                     {"username": u.username, "first_name": u.first_name, "last_name": u.last_name}
                     for u in people

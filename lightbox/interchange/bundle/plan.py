@@ -37,9 +37,12 @@ from lightbox.interchange.bundle.schema import (
     FILE_PATH_RE,
     FORMAT,
     HISTORY_EXCLUDE,
+    NATURAL_KEYS,
+    SHARED,
     BundleError,
     Codec,
     Decoded,
+    Shared,
     Table,
     _concrete,
     _kind,
@@ -69,7 +72,15 @@ _NUMBER = r"[a-z]{2,4}\d{1,6}"
 CASE_JSON_RE = re.compile(rf"data/cases/(?P<number>{_NUMBER})/case\.json")
 CASE_FILE_RE = re.compile(rf"data/cases/(?P<number>{_NUMBER})/(?P<path>{FILE_PATH_RE.pattern})")
 TOPIC_JSON_RE = re.compile(r"data/topics/(?P<slug>[A-Za-z0-9_-]{1,120})\.json")
-BUNDLE_KEYS = ("format", "schema_version", "exported", "cases", "topics", "series", "users")
+BUNDLE_KEYS = (
+    "format",
+    "schema_version",
+    "exported",
+    "cases",
+    "topics",
+    "users",
+    *(kind.key for kind in SHARED),
+)
 USER_KEYS = ("username", "first_name", "last_name")
 
 
@@ -95,7 +106,9 @@ class Plan:
     """A checked bundle: everything in it as unsaved rows, and the zip to read files from."""
 
     reader: BagReader
-    series: dict[str, Decoded] = field(default_factory=dict)
+    #: The shared rows (:data:`~lightbox.interchange.bundle.schema.SHARED`) by model and
+    #: natural key.
+    shared: dict[type[models.Model], dict[tuple[Any, ...], Decoded]] = field(default_factory=dict)
     users: dict[str, dict[str, str]] = field(default_factory=dict)
     topics: dict[str, TopicPlan] = field(default_factory=dict)
     cases: list[CasePlan] = field(default_factory=list)
@@ -193,7 +206,8 @@ class _Reader:
                 f"{BUNDLE_JSON}: unknown key {unknown[0]!r} (made by a newer Lightbox?)"
             )
         self._users(head.get("users", []))
-        self._series(head.get("series", []))
+        for kind in SHARED:
+            self._shared(kind, head.get(kind.key, []))
         numbers = self._names(head.get("cases", []), "cases")
         slugs = self._names(head.get("topics", []), "topics")
         listed = {f"data/cases/{n}/case.json" for n in numbers}
@@ -250,18 +264,21 @@ class _Reader:
                 "last_name": _text(row.get("last_name", ""), f"{at}.last_name", 150),
             }
 
-    def _series(self, value: Any) -> None:
-        where = f"{BUNDLE_JSON}: series"
+    def _shared(self, kind: Shared, value: Any) -> None:
+        where = f"{BUNDLE_JSON}: {kind.key}"
         if not isinstance(value, list):
             raise BundleError(f"{where}: expected a list, not {_kind(value)}")
+        rows = self.plan.shared.setdefault(kind.model, {})
         for i, row in enumerate(value):
             at = f"{where}[{i}]"
-            decoded = self.codec.decode(CaseSeries, _concrete(CaseSeries), row, at, with_id=False)
+            decoded = self.codec.decode(kind.model, kind.fields(), row, at, with_id=False)
             clean(decoded, at)
-            prefix = decoded.obj.prefix  # type: ignore[attr-defined]
-            if prefix in self.plan.series:
-                raise BundleError(f"{at}: series {prefix!r} is listed twice")
-            self.plan.series[prefix] = decoded
+            key = tuple(_value_of(decoded, name) for name in kind.natural)
+            if key in rows:
+                raise BundleError(f"{at}: {', '.join(map(str, key))} is listed twice")
+            rows[key] = decoded
+        for decoded in rows.values():
+            self._references_of(decoded, where)
 
     # -- topics -------------------------------------------------------------------------------
 
@@ -297,11 +314,8 @@ class _Reader:
         if data.get("number") != number:
             raise BundleError(f"{where}: its number is not {number!r}")
         prefix, _ = split_number(number)
-        if (
-            prefix not in self.plan.series
-            and not CaseSeries.objects.filter(prefix=prefix).exists()
-        ):
-            raise BundleError(f"{where}: series {prefix!r} is not in {BUNDLE_JSON}")
+        if not self._known(CaseSeries, (prefix,)):
+            raise BundleError(f"{where}: series {prefix!r} is neither in the bundle nor here")
         fields = [f for f in _concrete(Case) if f.name not in CASE_EXCLUDE]
         keys = (
             "schema_version",
@@ -361,28 +375,28 @@ class _Reader:
                 target = model._meta.get_field(name).related_model
                 if ref is not None and ref not in ids.get(target, set()):  # type: ignore[arg-type]
                     raise BundleError(f"{at}: {name} {ref} is not a row of this case")
-            for name, username in row.users.items():
-                if username is not None and username not in self.plan.users:
-                    raise BundleError(f"{at}: {name} {username!r} is not in {BUNDLE_JSON}'s users")
-            for name, key in row.naturals.items():
-                self._natural(model, name, key, at)
+            self._references_of(row, at)
 
-    def _natural(self, model: type[models.Model], name: str, key: str | None, at: str) -> None:
-        target = model._meta.get_field(name).related_model
-        if key is None:
-            return
-        if (
-            target is Topic
-            and key not in self.plan.topics
-            and not Topic.objects.filter(slug=key).exists()
-        ):
-            raise BundleError(f"{at}: topic {key!r} is neither in the bundle nor here")
-        if (
-            target is CaseSeries
-            and key not in self.plan.series
-            and not CaseSeries.objects.filter(prefix=key).exists()
-        ):
-            raise BundleError(f"{at}: series {key!r} is neither in the bundle nor here")
+    def _references_of(self, row: Decoded, at: str) -> None:
+        """The people and shared rows ``row`` names are in the bundle (or here)."""
+        model = type(row.obj)
+        for name, username in row.users.items():
+            if username is not None and username not in self.plan.users:
+                raise BundleError(f"{at}: {name} {username!r} is not in {BUNDLE_JSON}'s users")
+        for name, key in row.naturals.items():
+            target = model._meta.get_field(name).related_model
+            if key is not None and not self._known(target, key):
+                shown = ", ".join(map(str, key))
+                raise BundleError(f"{at}: {name} {shown!r} is neither in the bundle nor here")
+
+    def _known(self, model: Any, key: tuple[Any, ...]) -> bool:
+        """Whether the shared row ``key`` of ``model`` is in the bundle or here."""
+        if model is Topic:
+            return key[0] in self.plan.topics or Topic.objects.filter(slug=key[0]).exists()
+        if key in self.plan.shared.get(model, {}):
+            return True
+        names = NATURAL_KEYS[model]
+        return bool(model._default_manager.filter(**dict(zip(names, key, strict=True))).exists())
 
     def _check_unique(self, plan: CasePlan, where: str) -> None:
         """What the database would refuse as a duplicate among a case's rows (two images

@@ -38,6 +38,8 @@ from lightbox.imaging.models import Image
 from lightbox.interchange.bundle.plan import CasePlan, Plan, TopicPlan
 from lightbox.interchange.bundle.schema import (
     CASE_TABLES,
+    NATURAL_KEYS,
+    SHARED,
     BundleError,
     Decoded,
     Table,
@@ -98,7 +100,7 @@ def save_bundle(
     saver = _Saver(plan, source)
     try:
         with transaction.atomic():
-            saver.shared()
+            saver.shared_rows()
     except Exception as e:  # noqa: BLE001 - said in one line, never a traceback
         raise BundleError(f"the series and topic pages could not be stored: {_why(e)}") from None
     for case_plan in plan.cases:
@@ -136,29 +138,35 @@ class _Saver:
         self.plan, self.source = plan, source
         self.result = SaveResult()
         self.users: dict[str, Any] = {}
-        self.series: dict[str, CaseSeries] = {}
-        self.topics: dict[str, Topic] = {}
+        self.shared: dict[tuple[Any, tuple[Any, ...]], models.Model] = {}
 
     # -- shared rows ----------------------------------------------------------------------------
 
-    def shared(self) -> None:
-        """The series and topic pages this install lacks (and the people their history
-        names)."""
-        for prefix, decoded in self.plan.series.items():
-            series = CaseSeries.objects.filter(prefix=prefix).first()
-            if series is None:
-                series = decoded.obj  # type: ignore[assignment]
-                assert series is not None
-                series.save()
-            self.series[prefix] = series
+    def shared_rows(self) -> None:
+        """The shared rows (series, …) and topic pages this install lacks, and the people
+        they and their history name."""
+        for kind in SHARED:
+            for key, decoded in self.plan.shared.get(kind.model, {}).items():
+                existing = self._here(kind.model, key)
+                if existing is None:
+                    self._relate(decoded, {}, [])
+                    decoded.obj.save()
+                    _set_times(decoded.obj, decoded.times)
+                    existing = decoded.obj
+                self.shared[(kind.model, key)] = existing
         for slug, topic_plan in self.plan.topics.items():
             existing = Topic.objects.filter(slug=slug).first()
             if existing is not None:
-                self.topics[slug] = existing
                 self.result.topics_kept.append(slug)
             else:
-                self.topics[slug] = self._topic(topic_plan)
+                existing = self._topic(topic_plan)
                 self.result.topics_created.append(slug)
+            self.shared[(Topic, (slug,))] = existing
+
+    @staticmethod
+    def _here(model: Any, key: tuple[Any, ...]) -> Any:
+        names = NATURAL_KEYS[model]
+        return model._default_manager.filter(**dict(zip(names, key, strict=True))).first()
 
     def _topic(self, topic_plan: TopicPlan) -> Topic:
         topic = topic_plan.topic.obj
@@ -183,18 +191,13 @@ class _Saver:
             self.users[username] = user
         return self.users[username]
 
-    def natural(self, model: Any, key: str | None) -> Any:
+    def natural(self, model: Any, key: tuple[Any, ...] | None) -> Any:
+        """The shared row ``key`` of ``model`` here (the plan checked that it exists)."""
         if key is None:
             return None
-        if model is Topic:
-            if key not in self.topics:
-                self.topics[key] = Topic.objects.get(slug=key)
-            return self.topics[key]
-        if model is CaseSeries:
-            if key not in self.series:
-                self.series[key] = CaseSeries.objects.get(prefix=key)
-            return self.series[key]
-        raise TypeError(f"no natural key for {model}")
+        if (model, key) not in self.shared:
+            self.shared[(model, key)] = self._here(model, key)
+        return self.shared[(model, key)]
 
     # -- one case -------------------------------------------------------------------------------
 
@@ -224,7 +227,7 @@ class _Saver:
         case = plan.case.obj
         assert isinstance(case, Case)
         prefix, sequence = split_number(plan.number)
-        case.series = self.natural(CaseSeries, prefix)
+        case.series = self.natural(CaseSeries, (prefix,))
         case.sequence = None if renumber else sequence  # type: ignore[assignment]
         self._relate(plan.case, {}, [])
         case.save()

@@ -2,13 +2,18 @@
 
 ``case.json`` is the case's own fields, then one list per related table: the rows of that
 table that belong to the case, each with every field of its model. The tables are listed
-once, in :data:`CASE_TABLES`; everything else follows from the models' fields, so that a
-new table of the case is one entry there. For example, once a ``CaseCode`` model (a
-RadLex or SNOMED code of a case, with a ``case`` foreign key) exists::
+once, in :data:`CASE_TABLES`; rows that many cases share (a series, a vocabulary's code)
+once, in :data:`SHARED`. Everything else follows from the models' fields, so that a new
+table of the case is one entry there. For example, a case's RadLex and SNOMED codes
+(``CaseCode``: a ``case``, a ``code`` pointing at a shared ``Code`` row named by its
+system and code, an ``order``) are two::
 
-    Table("codes", CaseCode, parent="case"),
+    Table("codes", CaseCode, parent="case"),          # in CASE_TABLES
+    Shared("codes", Code, natural=("system", "code")),  # in SHARED
 
-and its rows are exported, checked and imported with every field, as the others are.
+and their rows are exported, checked and imported with every field, as the others are:
+each case's in its ``case.json`` (``"code": ["RADLEX", "RID5350"]``), the codes they name
+once in ``bundle.json``, created on import where this install lacks them.
 
 How a field is written (:class:`Codec`), by its kind:
 
@@ -16,8 +21,9 @@ How a field is written (:class:`Codec`), by its kind:
   and a date with time in ISO 8601 (with its UTC offset);
 - a foreign key to a person: the username (the people are listed in ``bundle.json`` and
   created on import when missing, never with a usable password);
-- a foreign key to a row shared by many cases (:data:`NATURAL_KEYS`): its natural key, the
-  topic's slug or the series' prefix;
+- a foreign key to a row shared by many cases (a topic page, a :data:`SHARED` row): its
+  natural key, the topic's slug or the series' prefix (a list when the key is several
+  fields);
 - a foreign key to another row of the same case (an image's DICOM series, a reply's
   parent comment): that row's ``id``, a number that every row carries and that means
   something inside the bundle only (database ids are an install's own);
@@ -66,6 +72,8 @@ __all__ = [
     "Codec",
     "NATURAL_KEYS",
     "SCHEMA_VERSION",
+    "SHARED",
+    "Shared",
     "Table",
     "load_json",
 ]
@@ -145,11 +153,38 @@ CASE_EXCLUDE = ("series", "sequence", "number")
 HISTORY_EXCLUDE = ("target_type", "target_id")
 HISTORY_MODELS = {"revisions": Revision, "redactions": Redaction}
 
-#: Rows shared by many cases, named in a bundle by a natural key.
-NATURAL_KEYS: dict[type[models.Model], str] = {
-    Topic: "slug",
-    CaseSeries: "prefix",
+
+@dataclass(frozen=True)
+class Shared:
+    """Rows many cases point at, named by ``natural`` (fields unique together) wherever a
+    row points at one, and written once, whole, in ``bundle.json`` under ``key``. On
+    import a row this install has (by its natural key) is used as it is; one it lacks is
+    created."""
+
+    key: str
+    model: type[models.Model]
+    natural: tuple[str, ...]
+
+    def fields(self) -> list[models.Field[Any, Any]]:
+        return _concrete(self.model)
+
+
+#: Every kind of shared row a bundle carries in ``bundle.json``.
+SHARED: tuple[Shared, ...] = (Shared("series", CaseSeries, natural=("prefix",)),)
+
+#: Topic pages are shared rows too, but each is a file of its own, with its history
+#: (``topics/<slug>.json``).
+NATURAL_KEYS: dict[type[models.Model], tuple[str, ...]] = {
+    Topic: ("slug",),
+    **{s.model: s.natural for s in SHARED},
 }
+NaturalKey = tuple[Any, ...]
+
+
+def natural_json(key: NaturalKey) -> Any:
+    """A natural key as a bundle writes it: one value, or a list of several."""
+    return key[0] if len(key) == 1 else list(key)
+
 
 # A file beside case.json: named by the SHA-256 of its bytes.
 FILE_PATH_RE = re.compile(r"files/(?P<sha256>[0-9a-f]{64})\.(?P<ext>dcm|png|jpg)")
@@ -225,7 +260,7 @@ class Decoded:
     obj: models.Model
     id: int = 0
     users: dict[str, str | None] = field(default_factory=dict)
-    naturals: dict[str, str | None] = field(default_factory=dict)
+    naturals: dict[str, NaturalKey | None] = field(default_factory=dict)
     refs: dict[str, int | None] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
     # auto_now and auto_now_add fields: Django sets them on save; written back after it.
@@ -252,7 +287,9 @@ class Codec:
         self.ids = ids or {}
         self.file_path = file_path
         self.usernames: set[str] = set()
-        self._names: dict[tuple[Any, Any], str] = {}
+        #: The pks of the shared rows met, by model: written once, in bundle.json.
+        self.shared: dict[type[models.Model], set[Any]] = {}
+        self._names: dict[tuple[Any, Any], NaturalKey] = {}
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -278,7 +315,8 @@ class Codec:
                 self.usernames.add(username)
                 return username
             if target in NATURAL_KEYS:
-                return self._natural(target, target_id)
+                self.shared.setdefault(target, set()).add(target_id)  # type: ignore[arg-type]
+                return natural_json(self.natural(target, target_id))
             if (target, target_id) in self.ids:
                 return self.ids[(target, target_id)]  # type: ignore[index]
             raise BundleError(
@@ -302,14 +340,13 @@ class Codec:
 
     def username(self, pk: Any) -> str:
         """The username of the person ``pk`` (looked up once)."""
-        return self._natural(get_user_model(), pk, "username")
+        return str(self.natural(get_user_model(), pk, ("username",))[0])
 
-    def _natural(self, model: Any, pk: Any, key: str = "") -> str:
+    def natural(self, model: Any, pk: Any, fields: tuple[str, ...] = ()) -> NaturalKey:
+        """The natural key of the row ``pk`` of ``model`` (looked up once)."""
         if (model, pk) not in self._names:
-            name = key or NATURAL_KEYS[model]
-            self._names[(model, pk)] = model._default_manager.values_list(name, flat=True).get(
-                pk=pk
-            )
+            names = fields or NATURAL_KEYS[model]
+            self._names[(model, pk)] = tuple(model._default_manager.values_list(*names).get(pk=pk))
         return self._names[(model, pk)]
 
     # -- reading ------------------------------------------------------------------------------
@@ -364,7 +401,7 @@ class Codec:
             if _is_user(target):
                 decoded.users[f.name] = _username(value, where)
             elif target in NATURAL_KEYS:
-                decoded.naturals[f.name] = _text(value, where, 200)
+                decoded.naturals[f.name] = natural_key(target, value, where)
             else:
                 decoded.refs[f.name] = _positive_int(value, where)
             return
@@ -437,6 +474,21 @@ def _parse(f: models.Field[Any, Any], value: Any, where: str) -> Any:
     if isinstance(f, models.CharField | models.TextField):
         return _text(value, where, None)
     raise TypeError(f"a bundle cannot hold {type(f).__name__} {f.model.__name__}.{f.name}")
+
+
+def natural_key(model: Any, value: Any, where: str) -> NaturalKey:
+    """A natural key as written (one value, or a list of several), checked."""
+    names = NATURAL_KEYS[model]
+    values = value if isinstance(value, list) and len(names) > 1 else [value]
+    if len(values) != len(names):
+        raise BundleError(f"{where}: expected {' and '.join(names)}")
+    key: list[Any] = []
+    for name, item in zip(names, values, strict=True):
+        if isinstance(item, int) and not isinstance(item, bool):
+            key.append(item)
+        else:
+            key.append(_text(item, f"{where} ({name})", 200))
+    return tuple(key)
 
 
 def _text(value: Any, where: str, limit: int | None) -> str:
@@ -518,14 +570,28 @@ def check_schema_version(value: Any, where: str) -> None:
 def _check_tables() -> None:
     """Every field of every table is one the codec can write (checked on import of this
     module, so that a new table with a field of an unknown kind fails at once)."""
-    case_keys = {f.name for f in _concrete(Case)}
+    case_keys = {f.name for f in _concrete(Case)} | {"schema_version", "number"}
+    case_keys |= set(HISTORY_MODELS)
     for table in CASE_TABLES:
         if table.key in case_keys:
-            raise TypeError(f"table key {table.key!r} clashes with a field of Case")
+            raise TypeError(f"table key {table.key!r} clashes with another key of case.json")
+        case_keys.add(table.key)
         for t in table.walk():
             for f in t.fields():
                 if isinstance(f, models.BinaryField):
                     raise TypeError(f"a bundle cannot hold {t.model.__name__}.{f.name}")
+    bundle_keys = {"format", "schema_version", "exported", "cases", "topics", "users"}
+    for kind in SHARED:
+        if kind.key in bundle_keys:
+            raise TypeError(f"shared key {kind.key!r} clashes with another key of bundle.json")
+        bundle_keys.add(kind.key)
+        for f in kind.fields():
+            if (
+                f.is_relation
+                and f.related_model not in NATURAL_KEYS
+                and not _is_user(f.related_model)
+            ):
+                raise TypeError(f"shared {kind.model.__name__}.{f.name} points at a case's row")
 
 
 _check_tables()

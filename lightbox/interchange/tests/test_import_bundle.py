@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import zipfile
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from PIL import PngImagePlugin
 
 from lightbox.accounts.roles import role_of
 from lightbox.audit.models import AuditEntry
-from lightbox.cases.models import Case, Topic
+from lightbox.cases.models import Case, Series, Topic
 from lightbox.comments.models import Comment
 from lightbox.history.models import Revision
 from lightbox.history.revisions import latest, record
@@ -579,3 +580,44 @@ def test_reviewed_dicom_comes_back_reviewed(people, tmp_path):
     assert (
         case_json(export(tmp_path, "--case", case.number, name="again.zip"), case.number) == before
     )
+
+
+def test_a_series_neither_in_the_bundle_nor_here_is_refused(exported, tmp_path, settings):
+    Series.objects.all().delete()
+    change = lambda found: edit_json(found, "data/bundle.json", lambda d: d.update(series=[]))  # noqa: E731
+    message = refused(forge(exported, tmp_path, change), settings)
+    assert "series 'bs' is neither in the bundle nor here" in message
+
+
+def test_a_series_that_exists_here_keeps_its_name(exported):
+    bundle, _ = exported
+    Series.objects.filter(prefix="bs").update(name="Our bone scans")
+    run(bundle)
+    assert Case.objects.get(number="bs001").series.name == "Our bone scans"
+
+
+def test_a_series_that_does_not_exist_here_is_created_as_the_bundle_has_it(exported):
+    bundle, _ = exported
+    Series.objects.all().delete()
+    run(bundle)
+    assert Series.objects.get(prefix="bs").name == "Bone scintigraphy"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (["RADLEX"], "expected system and code"),
+        ("RADLEX", "expected system and code"),
+        (["RADLEX", ["x"]], "(code): expected text, not a list"),
+        (["RADLEX", "RID\x00"], "NUL character"),
+        (["RADLEX", True], "(code): expected text, not true or false"),
+    ],
+)
+def test_a_natural_key_of_several_fields_is_read_strictly(monkeypatch, value, expected):
+    from lightbox.interchange.bundle import schema
+
+    monkeypatch.setitem(schema.NATURAL_KEYS, Series, ("system", "code"))
+    with pytest.raises(schema.BundleError, match=re.escape(expected)):
+        schema.natural_key(Series, value, "row.code")
+    monkeypatch.setitem(schema.NATURAL_KEYS, Series, ("system", "code"))
+    assert schema.natural_key(Series, ["RADLEX", "RID5350"], "x") == ("RADLEX", "RID5350")
