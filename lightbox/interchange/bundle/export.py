@@ -182,7 +182,12 @@ def _write(
         found = kind.model._default_manager.filter(pk__in=shared.get(kind.model, set()))
         writer = Codec()
         found = found.order_by(*kind.natural)
-        rows[kind.key] = [writer.encode(obj, kind.fields()) for obj in found]
+        rows[kind.key] = []
+        for obj in found:
+            row = writer.encode(obj, kind.fields())
+            if kind.terms:
+                row[kind.terms] = sorted(getattr(obj, kind.terms).values_list("term", flat=True))
+            rows[kind.key].append(row)
         users |= writer.usernames
     people = get_user_model()._default_manager.filter(username__in=users).order_by("username")
     bag.add(

@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q, UniqueConstraint, Value
 
+from lightbox.cases.codes import MAX_TERM
 from lightbox.cases.models import Case, Topic, split_number
 from lightbox.cases.models import Series as CaseSeries
 from lightbox.history.models import Redaction, Revision
@@ -271,8 +272,13 @@ class _Reader:
         rows = self.plan.shared.setdefault(kind.model, {})
         for i, row in enumerate(value):
             at = f"{where}[{i}]"
-            decoded = self.codec.decode(kind.model, kind.fields(), row, at, with_id=False)
+            extra = (kind.terms,) if kind.terms else ()
+            decoded = self.codec.decode(
+                kind.model, kind.fields(), row, at, extra_keys=extra, with_id=False
+            )
             clean(decoded, at)
+            if kind.terms:
+                decoded.terms = _terms(row.get(kind.terms, []), f"{at}.{kind.terms}")
             key = tuple(_value_of(decoded, name) for name in kind.natural)
             if key in rows:
                 raise BundleError(f"{at}: {', '.join(map(str, key))} is listed twice")
@@ -516,6 +522,24 @@ class _Reader:
                     f"{where}.authors[{i}].user: {str(user)[:40]!r} is not in "
                     f"{BUNDLE_JSON}'s users"
                 )
+
+
+#: At most this many terms (synonyms) to a shared row.
+MAX_TERMS = 1000
+
+
+def _terms(value: Any, where: str) -> list[str]:
+    """A shared row's terms: a list of distinct, non-empty strings of a term's length."""
+    if not isinstance(value, list):
+        raise BundleError(f"{where}: expected a list, not {_kind(value)}")
+    if len(value) > MAX_TERMS:
+        raise BundleError(f"{where}: more than {MAX_TERMS} terms")
+    terms = [_text(term, f"{where}[{i}]", MAX_TERM) for i, term in enumerate(value)]
+    if not all(term.strip() for term in terms):
+        raise BundleError(f"{where}: a term is empty")
+    if len(set(terms)) != len(terms):
+        raise BundleError(f"{where}: a term is listed twice")
+    return terms
 
 
 def _walk(tables: dict[str, list[Decoded]]) -> list[tuple[Table, Decoded]]:

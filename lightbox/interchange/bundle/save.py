@@ -152,6 +152,8 @@ class _Saver:
                     self._relate(decoded, {}, [])
                     decoded.obj.save()
                     _set_times(decoded.obj, decoded.times)
+                    for term in decoded.terms:
+                        getattr(decoded.obj, kind.terms).create(term=term)
                     existing = decoded.obj
                 self.shared[(kind.model, key)] = existing
         for slug, topic_plan in self.plan.topics.items():

@@ -9,7 +9,7 @@ table of the case is one entry there. For example, a case's RadLex and SNOMED co
 system and code, an ``order``) are two::
 
     Table("codes", CaseCode, parent="case"),          # in CASE_TABLES
-    Shared("codes", Code, natural=("system", "code")),  # in SHARED
+    Shared("codes", Code, natural=("system", "code"), terms="synonyms"),  # in SHARED
 
 and their rows are exported, checked and imported with every field, as the others are:
 each case's in its ``case.json`` (``"code": ["RADLEX", "RID5350"]``), the codes they name
@@ -54,6 +54,8 @@ from django.db import models
 from lightbox.cases.models import (
     Case,
     CaseAuthor,
+    CaseCode,
+    Code,
     EditDraft,
     IdentifierAcknowledgement,
     Radiopharmaceutical,
@@ -124,6 +126,7 @@ class Table:
 CASE_TABLES: tuple[Table, ...] = (
     Table("authors", CaseAuthor, parent="case"),
     Table("radiopharmaceuticals", Radiopharmaceutical, parent="case"),
+    Table("codes", CaseCode, parent="case"),
     Table(
         "studies",
         Study,
@@ -164,13 +167,19 @@ class Shared:
     key: str
     model: type[models.Model]
     natural: tuple[str, ...]
+    #: A related manager whose rows are only a term each (a code's synonyms), written in
+    #: the row as a sorted list of strings under this name and created with a new row.
+    terms: str = ""
 
     def fields(self) -> list[models.Field[Any, Any]]:
         return _concrete(self.model)
 
 
 #: Every kind of shared row a bundle carries in ``bundle.json``.
-SHARED: tuple[Shared, ...] = (Shared("series", CaseSeries, natural=("prefix",)),)
+SHARED: tuple[Shared, ...] = (
+    Shared("series", CaseSeries, natural=("prefix",)),
+    Shared("codes", Code, natural=("system", "code"), terms="synonyms"),
+)
 
 #: Topic pages are shared rows too, but each is a file of its own, with its history
 #: (``topics/<slug>.json``).
@@ -266,6 +275,8 @@ class Decoded:
     # auto_now and auto_now_add fields: Django sets them on save; written back after it.
     times: dict[str, dt.datetime] = field(default_factory=dict)
     children: dict[str, list[Decoded]] = field(default_factory=dict)
+    # A shared row's terms (:attr:`Shared.terms`), created with it.
+    terms: list[str] = field(default_factory=list)
 
 
 class Codec:

@@ -16,7 +16,13 @@ from django.core.management import call_command
 from pydicom import dcmread
 from pydicom.data import get_testdata_file
 
-from lightbox.cases.models import EditDraft, IdentifierAcknowledgement, ReviewNote
+from lightbox.cases.models import (
+    CaseCode,
+    Code,
+    EditDraft,
+    IdentifierAcknowledgement,
+    ReviewNote,
+)
 from lightbox.comments.models import Comment
 from lightbox.history.revisions import record
 from lightbox.imaging.images import add_image
@@ -39,12 +45,18 @@ def upload_dicom(case, *files: bytes) -> Upload:
 
 
 def full_case(people, **fields: Any):
-    """A case with a topic, authors (one with an account), a dose, a DICOM series, a
+    """A case with a topic, authors (one with an account), a dose, a code, a DICOM series, a
     picture, a comment thread, review notes, an acknowledgement, a draft and revisions."""
     case = make_case(topic=make_topic(), created_by=people["alice"], **fields)
     add_people(case, ("Alice Author", "M.D."), ("Guest Writer", "Ph.D."))
     case.authors.filter(order=0).update(user=people["alice"])
     add_dose(case)
+    code, _ = Code.objects.get_or_create(
+        system="RADLEX",
+        code="RID99901",
+        defaults={"meaning": "myositis ossificans", "source": "test"},
+    )
+    CaseCode.objects.create(case=case, code=code)
     record(case, user=people["alice"], kind="created")
     upload_dicom(case, ct_bytes())
     add_image(case, png_bytes(), caption="Lateral view", answer_caption="A calcified mass")

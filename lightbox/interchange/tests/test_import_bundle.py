@@ -20,7 +20,7 @@ from PIL import PngImagePlugin
 
 from lightbox.accounts.roles import role_of
 from lightbox.audit.models import AuditEntry
-from lightbox.cases.models import Case, Series, Topic
+from lightbox.cases.models import Case, Code, Series, Topic
 from lightbox.comments.models import Comment
 from lightbox.history.models import Revision
 from lightbox.history.revisions import latest, record
@@ -139,6 +139,20 @@ def test_people_it_names_are_created_as_learners_without_a_usable_password(expor
         assert user.first_name == name.title()
     # Those that exist are matched by username, never changed.
     assert User.objects.get(username="alice").has_usable_password()
+
+
+def test_a_code_this_install_lacks_comes_with_its_synonyms(people, tmp_path):
+    case = full_case(people)
+    code = Code.objects.get(code="RID99901")
+    code.synonyms.create(term="a test synonym")
+    bundle = export(tmp_path, "--case", case.number)
+    case.delete()
+    code.delete()
+    run(bundle)
+    code = Code.objects.get(code="RID99901")
+    assert code.meaning == "myositis ossificans" and code.source == "test"
+    assert list(code.synonyms.values_list("term", flat=True)) == ["a test synonym"]
+    assert Case.objects.get(number="bs001").case_codes.get().code == code
 
 
 def test_a_topic_page_that_exists_here_is_kept_as_it_is(exported):
@@ -437,6 +451,12 @@ def test_a_case_json_with_a_wrong_value_is_refused_naming_it(
             "unknown key 'password'",
         ),
         (lambda d: d.update(series=[{"prefix": "BS!", "name": "x"}]), "series[0].prefix"),
+        (lambda d: d["codes"][0].update(synonyms="bone"), "codes[0].synonyms: expected a list"),
+        (lambda d: d["codes"][0].update(synonyms=["a", "a"]), "a term is listed twice"),
+        (lambda d: d["codes"][0].update(synonyms=[" "]), "a term is empty"),
+        (lambda d: d["codes"][0].update(synonyms=["x" * 301]), "longer than 300 characters"),
+        (lambda d: d["codes"][0].update(synonyms=[str(i) for i in range(1001)]), "more than"),
+        (lambda d: d["codes"][0].update(system="ICD"), "codes[0]"),
     ],
 )
 def test_a_bundle_json_with_a_wrong_value_is_refused(exported, tmp_path, settings, edit, expected):
