@@ -30,6 +30,7 @@ from typing import Any
 
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
+from pydicom.uid import generate_uid
 
 __all__ = [
     "ADDITIONAL_INFO_TITLES",
@@ -274,9 +275,9 @@ def example_manifest(
     """
     ds = Dataset()
     ds.SOPClassUID = KEY_OBJECT_SELECTION
-    ds.SOPInstanceUID = f"{study_uid}.99"
+    ds.SOPInstanceUID = generate_uid()
     ds.StudyInstanceUID = study_uid
-    ds.SeriesInstanceUID = f"{study_uid}.98"
+    ds.SeriesInstanceUID = generate_uid()
     ds.Modality = "KO"
     ds.PatientName = "DOE^JANE"
     ds.PatientID = "MRN0001"

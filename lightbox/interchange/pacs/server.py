@@ -3,8 +3,8 @@
 :func:`make_server` builds the server; whoever calls it runs ``serve_forever()`` and stops
 it with ``shutdown()`` (``manage.py dicom_receiver`` does both). Each association gets its
 own :class:`~lightbox.interchange.pacs.intake.Intake`, which takes the instances into the
-upload pipeline and is closed when the connection ends, however it ends (release, abort,
-a dropped connection).
+upload pipeline and is closed when the association ends, however it ends (release, abort,
+a dropped connection), once.
 
 Every accepted socket has ``TCP_NODELAY`` set: DICOM is request and response, and with
 Nagle's algorithm each small response waits for the peer's delayed acknowledgement,
@@ -163,7 +163,15 @@ def make_server(
             close_old_connections()
             connection.close()
 
-    handlers = [(evt.EVT_C_STORE, handle_store), (evt.EVT_CONN_CLOSE, handle_close)]
+    # A release or an abort is handled in the association's own thread, the one that
+    # stored its instances (and so holds its database connection); a connection that
+    # just drops is handled when pynetdicom notices it closed, in another thread.
+    handlers = [
+        (evt.EVT_C_STORE, handle_store),
+        (evt.EVT_RELEASED, handle_close),
+        (evt.EVT_ABORTED, handle_close),
+        (evt.EVT_CONN_CLOSE, handle_close),
+    ]
     server = ae.make_server((host, port), evt_handlers=handlers, server_class=_NoDelayServer)
     return server
 
