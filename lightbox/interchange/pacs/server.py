@@ -102,7 +102,8 @@ def make_server(
 ) -> ThreadedAssociationServer:
     """A C-STORE and C-ECHO SCP listening on ``host:port`` as ``ae_title``, accepting
     associations from the calling AE titles in ``allowed`` (any when empty). Not yet
-    serving: call its ``serve_forever()``."""
+    serving: call its ``serve_forever()``, and ``shutdown()`` (which also closes it) to
+    stop."""
     # pynetdicom logs UIDs and, at debug level, whole data sets: never in our logs.
     logging.getLogger("pynetdicom").setLevel(logging.WARNING)
     ae = AE(ae_title=check_ae_title(ae_title))
@@ -173,6 +174,8 @@ def make_server(
         (evt.EVT_CONN_CLOSE, handle_close),
     ]
     server = ae.make_server((host, port), evt_handlers=handlers, server_class=_NoDelayServer)
+    # As AE.start_server does: the server's shutdown() takes itself off this list.
+    ae._servers.append(server)
     return server
 
 

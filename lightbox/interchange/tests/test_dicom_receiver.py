@@ -22,7 +22,7 @@ from lightbox.imaging.dicom.kos import example_manifest
 from lightbox.imaging.models import Instance, ReceivedStudy, Upload
 from lightbox.interchange.pacs.server import _NoDelayServer, check_ae_title, make_server
 from lightbox.ops.tests.conftest import free_port
-from lightbox.test import PLANTED_NAME, ct_slices
+from lightbox.test import PLANTED_NAME, ct_slices, part10
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,7 +39,6 @@ def receiver(settings, people):
     thread.start()
     yield port, closed
     server.shutdown()
-    server.server_close()
 
 
 def _scu(calling: str = "CT_WS1") -> AE:
@@ -99,12 +98,18 @@ def test_an_instance_that_cannot_be_read_gets_a_failure_status(receiver):
 def test_a_teaching_manifest_over_the_network(receiver):
     port, closed = receiver
     files = _datasets(ct_slices(3))
-    manifest = example_manifest(
-        [str(files[1].SOPInstanceUID)],
-        study_uid=str(files[0].StudyInstanceUID),
-        series_uid=str(files[0].SeriesInstanceUID),
-        note="Teach this one.",
-    )
+    manifest = _datasets(
+        [
+            part10(
+                example_manifest(
+                    [str(files[1].SOPInstanceUID)],
+                    study_uid=str(files[0].StudyInstanceUID),
+                    series_uid=str(files[0].SeriesInstanceUID),
+                    note="Teach this one.",
+                )
+            )
+        ]
+    )[0]
     assoc = _scu().associate("127.0.0.1", port, ae_title="LIGHTBOX")
     statuses = [assoc.send_c_store(ds).Status for ds in [*files, manifest]]
     assoc.release()

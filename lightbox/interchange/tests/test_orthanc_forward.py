@@ -29,7 +29,6 @@ def lightbox_receiver(settings, people):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield port, closed
     server.shutdown()
-    server.server_close()
 
 
 def test_orthanc_forwards_a_ct_series_that_lands_de_identified(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.test import TestCase
 from django.utils import timezone
 
 from lightbox.cases.models import Case
@@ -35,10 +36,13 @@ def _mapping(settings):
 
 
 def _send(calling_ae: str, files: list[bytes]) -> Intake:
+    """One association's worth; what it queues is processed when it ends (the test's
+    transaction never commits, so the on-commit queueing is run by hand)."""
     intake = Intake(calling_ae)
-    for data in files:
-        assert intake.store(data) == SUCCESS
-    intake.close()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        for data in files:
+            assert intake.store(data) == SUCCESS
+        intake.close()
     return intake
 
 
@@ -150,9 +154,7 @@ def test_an_instance_without_a_study_uid_is_refused(people):
 
 def test_a_truncated_instance_is_refused_by_de_identification_not_stored(people):
     data = ct_slices(1)[0]
-    intake = Intake("CT_WS1")
-    intake.store(data[: len(data) // 2])  # the header reads; the pixels are cut short
-    intake.close()
+    _send("CT_WS1", [data[: len(data) // 2]])  # the header reads; the pixels are cut short
     upload = Upload.objects.get()
     assert upload.files.get().state == "failed"
     assert not Instance.objects.exists()

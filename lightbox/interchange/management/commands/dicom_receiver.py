@@ -90,7 +90,6 @@ class Command(BaseCommand):
         while not stop.wait(MANIFEST_SECONDS):
             _look_at_manifests()
         server.shutdown()
-        server.server_close()
         self.stdout.write(
             f"DICOM receiver stopped: {summary.stored} instance(s) received in "
             f"{summary.associations} association(s)."
