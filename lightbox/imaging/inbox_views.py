@@ -9,6 +9,7 @@ and claim is decided in :mod:`lightbox.cases.access`.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -26,6 +27,16 @@ from lightbox.lib.http import AuthenticatedHttpRequest
 SHOWN = 200
 
 
+@dataclass
+class Row:
+    """One received study as the inbox shows it."""
+
+    study: ReceivedStudy
+    state: str
+    modalities: str
+    claimable: bool
+
+
 @login_required
 @require_safe
 def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -40,22 +51,19 @@ def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
             modalities[case_id].add(modality)
     now = timezone.now()
     rows = [
-        {
-            "study": s,
-            "state": received.manifest_state(s, now),
-            "modalities": ", ".join(sorted(modalities[s.case_id])),
-            "claimable": access.can_claim_case(request.user, s.case),
-        }
+        Row(
+            study=s,
+            state=received.manifest_state(s, now),
+            modalities=", ".join(sorted(modalities[s.case_id])),
+            claimable=access.can_claim_case(request.user, s.case),
+        )
         for s in studies
     ]
+    mine = [r for r in rows if r.study.case.created_by_id == request.user.pk]
     context = {
-        "waiting": [r for r in rows if r["study"].in_inbox],
-        "mine": [r for r in rows if r["study"].case.created_by_id == request.user.pk],
-        "others": [
-            r
-            for r in rows
-            if not r["study"].in_inbox and r["study"].case.created_by_id != request.user.pk
-        ],
+        "waiting": [r for r in rows if r.study.in_inbox],
+        "mine": mine,
+        "others": [r for r in rows if not r.study.in_inbox and r not in mine],
     }
     return render(request, "imaging/inbox.html", context)
 

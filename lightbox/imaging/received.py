@@ -177,7 +177,7 @@ def prune(case_id: int) -> int:
     if not doomed:
         return 0
     touched = {i.series_id for i in doomed}
-    names = [i.file.name for i in doomed if i.file]
+    names = [str(i.file.name) for i in doomed if i.file]
     with transaction.atomic():
         for start in range(0, len(doomed), 500):
             Instance.objects.filter(pk__in=[i.pk for i in doomed[start : start + 500]]).delete()
@@ -211,10 +211,15 @@ def _after_removal(series: Series) -> None:
     image = Image.objects.filter(series=series).first()
     with transaction.atomic():
         if image is not None:
-            files = [(f.storage, f.name) for f in (image.file, image.thumbnail) if f]
+            files = [(f.storage, str(f.name)) for f in (image.file, image.thumbnail) if f]
             was_main = image.is_main
             image.delete()
-            transaction.on_commit(lambda: [storage.delete(name) for storage, name in files])
+
+            def delete_files() -> None:
+                for storage, name in files:
+                    storage.delete(name)
+
+            transaction.on_commit(delete_files)
             if was_main and (other := case.images.order_by("order", "pk").first()):
                 other.is_main = True
                 other.save(update_fields=["is_main"])

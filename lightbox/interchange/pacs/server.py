@@ -110,7 +110,7 @@ def make_server(
     ae.maximum_pdu_size = MAX_PDU
     ae.require_calling_aet = [check_ae_title(a, "calling AE title") for a in allowed]
     for context in StoragePresentationContexts:
-        ae.add_supported_context(context.abstract_syntax, TRANSFER_SYNTAXES)
+        ae.add_supported_context(str(context.abstract_syntax), TRANSFER_SYNTAXES)
     ae.add_supported_context(Verification)
     intakes: dict[int, tuple[Intake, float]] = {}
     lock = threading.Lock()
@@ -167,7 +167,7 @@ def make_server(
     # A release or an abort is handled in the association's own thread, the one that
     # stored its instances (and so holds its database connection); a connection that
     # just drops is handled when pynetdicom notices it closed, in another thread.
-    handlers = [
+    handlers: list[Any] = [
         (evt.EVT_C_STORE, handle_store),
         (evt.EVT_RELEASED, handle_close),
         (evt.EVT_ABORTED, handle_close),
