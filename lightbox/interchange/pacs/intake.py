@@ -2,11 +2,14 @@
 
 One :class:`Intake` per association. Each instance it is given is read only as far as
 its header (which study, which SOP Instance), then written, as it came, to the quarantine
-area as a file of an open upload of the study's draft case
-(:func:`lightbox.imaging.uploads.add_files`); nothing else of it is kept. The upload is
-finished — queued for the task worker, which de-identifies it like any browser upload —
-every :data:`FILES_PER_UPLOAD` files and when the association ends
-(:meth:`Intake.close`), so a long send is processed while it is still arriving.
+area as a file of an open upload of the study's draft case before it is acknowledged;
+nothing else of it is kept. The files' rows are recorded :data:`BATCH` at a time
+(:func:`lightbox.imaging.uploads.record_quarantined`: a transaction per instance would
+halve the rate), and a receiver killed before recording them finds them in quarantine
+when it starts again (``dicom_receiver``'s ``finish_left_open``). The upload is finished
+— queued for the task worker, which de-identifies it like any browser upload — every
+:data:`FILES_PER_UPLOAD` files and when the association ends (:meth:`Intake.close`), so a
+long send is processed while it is still arriving.
 
 A study is known by its *re-mapped* Study Instance UID (the same HMAC the
 de-identification uses), never by the original: it lands in the same case whenever its
@@ -26,7 +29,7 @@ import io
 import logging
 import warnings
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pydicom
@@ -42,6 +45,7 @@ from lightbox.cases.access import can_create_case
 from lightbox.cases.models import Case, CaseAuthor, Series, Status, Visibility
 from lightbox.deid.dicom import remap_uid
 from lightbox.history import revisions
+from lightbox.imaging import quarantine
 from lightbox.imaging import received as received_studies
 from lightbox.imaging.dicom.kos import (
     Manifest,
@@ -49,20 +53,21 @@ from lightbox.imaging.dicom.kos import (
     is_key_object_selection,
     read_manifest,
 )
-from lightbox.imaging.models import ReceivedStudy, Upload
+from lightbox.imaging.models import ReceivedStudy, Upload, UploadFile
 from lightbox.imaging.uploads import (
-    DiskFull,
     NoFiles,
     NotOpen,
-    TooLarge,
-    add_files,
     discard,
     finish,
     open_upload,
+    record_quarantined,
+    reserve,
 )
+from lightbox.lib.disk import is_disk_full
 
 __all__ = [
     "CANNOT_UNDERSTAND",
+    "BATCH",
     "FILES_PER_UPLOAD",
     "OUT_OF_RESOURCES",
     "SUCCESS",
@@ -80,6 +85,8 @@ OUT_OF_RESOURCES = 0xA700
 CANNOT_UNDERSTAND = 0xC000
 
 FILES_PER_UPLOAD = 200
+# Instances recorded in the database together (each is on disk before it is acknowledged).
+BATCH = 32
 State = ReceivedStudy.ManifestState
 
 
@@ -98,20 +105,17 @@ class _Nobody:
     is_authenticated = False
 
 
-class _Received(io.BytesIO):
-    """One received instance, as :func:`add_files` takes a file: bytes with a name."""
-
-    def __init__(self, name: str, data: bytes) -> None:
-        super().__init__(data)
-        self.name = name
-
-
 @dataclass
 class _Open:
-    """An upload this association is filling, and how many files it has."""
+    """An upload this association is filling: its files recorded, those written to
+    quarantine and not yet recorded, the orders it has reserved, its bytes."""
 
     upload: Upload
     files: int = 0
+    pending: list[UploadFile] = field(default_factory=list)
+    next_order: int = 0
+    last_order: int = 0
+    bytes: int = 0
 
 
 def _secret() -> bytes:
@@ -190,8 +194,6 @@ def _header(data: bytes) -> Dataset:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ds = pydicom.dcmread(io.BytesIO(data), force=True, stop_before_pixels=True)
-            for _ in ds.iterall():  # a malformed length or nesting fails here, not later
-                pass
     except RecursionError:
         raise Refused(CANNOT_UNDERSTAND, "sequences nested too deep") from None
     except Exception as e:  # noqa: BLE001 - pydicom raises many kinds on hostile bytes
@@ -276,25 +278,44 @@ class Intake:
         return self.selection[case_id]
 
     def _quarantine(self, received: ReceivedStudy, data: bytes, retried: bool = False) -> None:
+        """Write the instance to quarantine now (it is acknowledged once it is on disk);
+        its row is recorded with the next batch."""
         current = self._upload(received)
-        name = f"{self.calling_ae}-{self.stored + 1}.dcm"  # made safe by add_files
+        if current.next_order == current.last_order:
+            try:
+                current.next_order = reserve(current.upload, BATCH)
+            except NotOpen:
+                # Cancelled meanwhile (an administrator, the abandoned-upload sweep): go on
+                # in a new upload.
+                self._drop(received.case_id)
+                if retried:
+                    raise Refused(OUT_OF_RESOURCES, "the upload could not be kept open") from None
+                self._quarantine(received, data, retried=True)
+                return
+            current.last_order = current.next_order + BATCH
+        order = current.next_order
+        current.next_order += 1
+        left = settings.MAX_UPLOAD_BYTES - current.bytes
         try:
-            add_files(current.upload, [_Received(name, data)])
-        except NotOpen:
-            # Cancelled meanwhile (an administrator, the abandoned-upload sweep): go on in
-            # a new upload.
-            self.open.pop(received.case_id, None)
-            if retried:
-                raise Refused(OUT_OF_RESOURCES, "the upload could not be kept open") from None
-            self._quarantine(received, data, retried=True)
-            return
-        except DiskFull:
-            self.open.pop(received.case_id, None)
-            raise Refused(OUT_OF_RESOURCES, "the server's disk is full") from None
-        except TooLarge as e:
-            raise Refused(OUT_OF_RESOURCES, str(e)) from None
-        current.files += 1
-        if current.files >= FILES_PER_UPLOAD:
+            relative, size = quarantine.write(current.upload.pk, order, io.BytesIO(data), left)
+        except ValueError:
+            raise Refused(
+                OUT_OF_RESOURCES, "the study is larger than LIGHTBOX_MAX_UPLOAD_MB"
+            ) from None
+        except OSError as e:
+            if is_disk_full(e):
+                raise Refused(OUT_OF_RESOURCES, "the server's disk is full") from None
+            raise
+        current.bytes += size
+        name = f"{self.calling_ae}-{order + 1}.dcm"  # the calling AE and a number only
+        current.pending.append(
+            UploadFile(
+                upload=current.upload, order=order, name=name, size=size, quarantine=relative
+            )
+        )
+        if len(current.pending) >= BATCH:
+            self._record(received.case_id)
+        if current.files + len(current.pending) >= FILES_PER_UPLOAD:
             self._finish(received.case_id)
 
     def _upload(self, received: ReceivedStudy) -> _Open:
@@ -307,8 +328,34 @@ class Intake:
             self.open[received.case_id] = _Open(upload)
         return self.open[received.case_id]
 
-    def _finish(self, case_id: int) -> None:
+    def _record(self, case_id: int) -> None:
+        """Record the instances written since the last batch as files of the upload."""
+        current = self.open[case_id]
+        rows, current.pending = current.pending, []
+        try:
+            record_quarantined(current.upload, rows)
+        except NotOpen:
+            # Cancelled while they arrived: its quarantine is wiped, and so are they.
+            logger.error(
+                "%s: %d instance(s) not kept: their upload was cancelled while they arrived",
+                self.calling_ae,
+                len(rows),
+            )
+            self._drop(case_id)
+            return
+        current.files += len(rows)
+
+    def _drop(self, case_id: int) -> None:
         current = self.open.pop(case_id)
+        for row in current.pending:
+            quarantine.wipe(row.quarantine)
+
+    def _finish(self, case_id: int) -> None:
+        if self.open[case_id].pending:
+            self._record(case_id)
+        current = self.open.pop(case_id, None)
+        if current is None:
+            return
         try:
             finish(current.upload)
         except NoFiles:

@@ -37,8 +37,9 @@ logger = logging.getLogger(__name__)
 
 # Everything but Deflated Explicit VR Little Endian (see the module docstring).
 TRANSFER_SYNTAXES = [ts for ts in ALL_TRANSFER_SYNTAXES if ts != "1.2.840.10008.1.2.1.99"]
-# Our largest PDU: fewer, larger messages cost less per image.
-MAX_PDU = 1024 * 1024
+# The largest PDU we accept: 0, no limit. pynetdicom reads one PDU per turn of a polling
+# loop, so a peer that may send an image in one PDU costs fewer turns per image.
+MAX_PDU = 0
 # The (0000,0902) Error Comment is LO: 64 characters.
 ERROR_COMMENT = 64
 

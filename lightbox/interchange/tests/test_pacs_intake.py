@@ -261,3 +261,19 @@ def test_a_hostile_manifest_is_refused_in_one_line(people):
     assert caught.value.status == CANNOT_UNDERSTAND
     assert "reference 1" in caught.value.message
     assert not ReceivedStudy.objects.exists()
+
+
+def test_instances_a_killed_receiver_acknowledged_are_recorded_when_it_starts_again(people):
+    from lightbox.interchange.management.commands.dicom_receiver import finish_left_open
+
+    files = ct_slices(3)
+    intake = Intake("CT_WS1")
+    for data in files:
+        intake.store(data)  # written to quarantine, not yet recorded; then the kill
+    upload = Upload.objects.get()
+    assert upload.state == "receiving" and not upload.files.exists()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert finish_left_open() == 1
+    upload.refresh_from_db()
+    assert upload.state == "done" and upload.files.count() == 3
+    assert Instance.objects.count() == 3

@@ -26,9 +26,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections
 
-from lightbox.imaging import received
-from lightbox.imaging.models import Upload
-from lightbox.imaging.uploads import NoFiles, NotOpen, discard, finish
+from lightbox.imaging import quarantine, received
+from lightbox.imaging.models import Upload, UploadFile
+from lightbox.imaging.uploads import NoFiles, NotOpen, discard, finish, record_quarantined
 from lightbox.interchange.pacs.server import Summary, check_ae_title, make_server
 
 logger = logging.getLogger(__name__)
@@ -108,10 +108,12 @@ def _look_at_manifests() -> None:
 
 def finish_left_open() -> int:
     """Queue the uploads a receiver that stopped left open: they hold instances it had
-    already acknowledged to the PACS. Returns how many."""
+    already acknowledged to the PACS, some perhaps written to quarantine and not yet
+    recorded, which are recorded first. Returns how many."""
     count = 0
     for upload in Upload.objects.filter(state=Upload.State.RECEIVING).exclude(received_from=""):
         try:
+            record_quarantined(upload, _unrecorded(upload))
             finish(upload)
             count += 1
         except NoFiles:
@@ -119,3 +121,27 @@ def finish_left_open() -> int:
         except NotOpen:
             pass
     return count
+
+
+def _unrecorded(upload: Upload) -> list[UploadFile]:
+    """The files in the upload's quarantine folder that no row names."""
+    folder = quarantine.root() / str(upload.pk)
+    if not folder.is_dir():
+        return []
+    known = set(upload.files.values_list("quarantine", flat=True))
+    rows = []
+    for path in sorted(folder.glob("*.bin")):
+        relative = f"{upload.pk}/{path.name}"
+        if relative in known or not quarantine.RELATIVE_RE.match(relative):
+            continue
+        order = int(path.stem)
+        rows.append(
+            UploadFile(
+                upload=upload,
+                order=order,
+                name=f"{upload.received_from}-{order + 1}.dcm",
+                size=path.stat().st_size,
+                quarantine=relative,
+            )
+        )
+    return rows
