@@ -57,12 +57,14 @@ from lightbox.imaging.models import ReceivedStudy, Upload, UploadFile
 from lightbox.imaging.uploads import (
     NoFiles,
     NotOpen,
+    TooLarge,
     discard,
     finish,
     open_upload,
     record_quarantined,
     reserve,
 )
+from lightbox.lib.archive import safe_name
 from lightbox.lib.disk import is_disk_full
 
 __all__ = [
@@ -307,7 +309,8 @@ class Intake:
                 raise Refused(OUT_OF_RESOURCES, "the server's disk is full") from None
             raise
         current.bytes += size
-        name = f"{self.calling_ae}-{order + 1}.dcm"  # the calling AE and a number only
+        # The calling AE title and a number: nothing of the patient.
+        name = safe_name(f"{self.calling_ae}-{order + 1}.dcm", fallback=f"{order + 1}.dcm")
         current.pending.append(
             UploadFile(
                 upload=current.upload, order=order, name=name, size=size, quarantine=relative
@@ -334,13 +337,10 @@ class Intake:
         rows, current.pending = current.pending, []
         try:
             record_quarantined(current.upload, rows)
-        except NotOpen:
-            # Cancelled while they arrived: its quarantine is wiped, and so are they.
-            logger.error(
-                "%s: %d instance(s) not kept: their upload was cancelled while they arrived",
-                self.calling_ae,
-                len(rows),
-            )
+        except (NotOpen, TooLarge) as e:
+            # Cancelled while they arrived (its quarantine is wiped, and so are they), or
+            # past the size limit: the files are wiped, the PACS must send them again.
+            logger.error("%s: %d instance(s) not kept: %s", self.calling_ae, len(rows), e)
             self._drop(case_id)
             return
         current.files += len(rows)

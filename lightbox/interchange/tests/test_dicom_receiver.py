@@ -172,3 +172,14 @@ def test_the_command_says_when_the_port_is_taken():
         port = taken.getsockname()[1]
         with pytest.raises(CommandError, match=f"cannot listen on 127.0.0.1:{port}"):
             call_command("dicom_receiver", port=port)
+
+
+def test_garbage_on_the_port_leaves_the_receiver_answering(receiver):
+    port, _ = receiver
+    for junk in (b"GET / HTTP/1.1\r\n\r\n", b"\x01\x00" + b"\xff" * 4000, b""):
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(junk)
+    assoc = _scu().associate("127.0.0.1", port, ae_title="LIGHTBOX")
+    assert assoc.is_established and assoc.send_c_echo().Status == 0x0000
+    assoc.release()
+    assert not ReceivedStudy.objects.exists()
