@@ -71,6 +71,7 @@ format: setup
 bench: setup viewer
 	$(PY) bench/case_page.py
 	$(PY) bench/ingest.py
+	$(PY) bench/dicom_receive.py
 	$(PY) bench/legacy_import.py
 	$(PY) bench/hostile_text.py
 	$(PY) bench/conference.py

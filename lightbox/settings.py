@@ -14,7 +14,7 @@ import dj_database_url
 from django.utils.csp import CSP
 from whitenoise.compress import Compressor
 
-from lightbox.lib.env import envbool, envint, envlist, envstr, envweights
+from lightbox.lib.env import envbool, envint, envlist, envmap, envstr, envweights
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -259,6 +259,19 @@ MAX_EXPANDED_BYTES = (
 INGEST_WORKERS = envint("LIGHTBOX_INGEST_WORKERS", 2)
 INGEST_MEMORY_MB = envint("LIGHTBOX_INGEST_MEMORY_MB", 4096)
 INGEST_SECONDS = envint("LIGHTBOX_INGEST_SECONDS", 120)
+
+# Studies from a PACS over DICOM: `manage.py dicom_receiver`, which `serve` starts when a
+# port is set (see docs/interchange.md). The calling AE titles allowed (empty: any), and
+# which author's draft a calling AE's studies become (others wait in the inbox).
+DICOM_PORT = envint("LIGHTBOX_DICOM_PORT", 0)
+DICOM_HOST = envstr("LIGHTBOX_DICOM_HOST", "127.0.0.1")
+DICOM_AE_TITLE = envstr("LIGHTBOX_DICOM_AE_TITLE", "LIGHTBOX")
+DICOM_ALLOWED_AES = envlist("LIGHTBOX_DICOM_ALLOWED_AES", "")
+DICOM_AE_AUTHORS = envmap("LIGHTBOX_DICOM_AE_AUTHORS")
+# The case series (number prefix) received studies are numbered in until an author moves
+# them, and how long a teaching-file manifest waits for the images it selects.
+DICOM_CASE_SERIES = envstr("LIGHTBOX_DICOM_CASE_SERIES", "pacs")
+DICOM_MANIFEST_MINUTES = envint("LIGHTBOX_DICOM_MANIFEST_MINUTES", 10)
 
 # The web server (`manage.py serve`, see lightbox/asgi.py and docs/deployment.md): gunicorn
 # processes, each reading requests on an event loop and running Django in a fixed set of

@@ -124,3 +124,71 @@ class Nobody:
     """An anonymous uploader (the command line and tests)."""
 
     is_authenticated = False
+
+
+#: The patient name every synthetic slice carries, to be looked for in what is stored.
+PLANTED_NAME = "ZZPLANTED^PATIENT"
+
+
+def ct_slices(
+    count: int = 3,
+    *,
+    study_uid: str | None = None,
+    series_uid: str | None = None,
+    size: int = 64,
+    patient: str = PLANTED_NAME,
+) -> list[bytes]:
+    """A synthetic axial CT series as Part 10 files, as a PACS sends it: identifiers
+    planted (name, ID, birth date, accession, institution), 16-bit pixels of a phantom."""
+    import numpy as np
+    import pydicom
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
+
+    study_uid = study_uid or generate_uid()
+    series_uid = series_uid or generate_uid()
+    yy, xx = np.mgrid[:size, :size]
+    phantom = np.where((yy - size // 2) ** 2 + (xx - size // 2) ** 2 < (size // 3) ** 2, 1024, 24)
+    files = []
+    for i in range(count):
+        ds = Dataset()
+        ds.file_meta = FileMetaDataset()
+        ds.file_meta.MediaStorageSOPClassUID = CTImageStorage
+        ds.SOPInstanceUID = generate_uid()
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        ds.SOPClassUID = CTImageStorage
+        ds.StudyInstanceUID, ds.SeriesInstanceUID = study_uid, series_uid
+        ds.FrameOfReferenceUID = f"{series_uid}.1"
+        ds.PatientName, ds.PatientID, ds.PatientBirthDate = patient, "ZZMRN0001", "19600101"
+        ds.AccessionNumber, ds.InstitutionName = "ZZACC0001", "ZZPLANTED HOSPITAL"
+        ds.StudyDate = ds.SeriesDate = "20240301"
+        ds.Modality, ds.SeriesNumber, ds.InstanceNumber = "CT", 1, i + 1
+        ds.ImagePositionPatient = [-100.0, -100.0, float(i)]
+        ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+        ds.PixelSpacing, ds.SliceThickness = [0.8, 0.8], 1.0
+        ds.Rows = ds.Columns = size
+        ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+        ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 1
+        ds.RescaleIntercept, ds.RescaleSlope = -1024, 1
+        ds.WindowCenter, ds.WindowWidth = 40, 400
+        ds.PixelData = (phantom + i).astype(np.int16).tobytes()
+        out = io.BytesIO()
+        pydicom.dcmwrite(out, ds, enforce_file_format=True)
+        files.append(out.getvalue())
+    return files
+
+
+def part10(ds: Any) -> bytes:
+    """A dataset (a Key Object Selection, say) as a Part 10 file, with its file meta."""
+    import pydicom
+    from pydicom.dataset import FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian
+
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    out = io.BytesIO()
+    pydicom.dcmwrite(out, ds, enforce_file_format=True)
+    return out.getvalue()

@@ -45,7 +45,9 @@ __all__ = [
     "can_review_case",
     "can_submit_case",
     "can_change_comment",
+    "can_claim_case",
     "can_create_case",
+    "can_use_inbox",
     "can_redact_history",
     "can_moderate_comments",
     "can_reply_to_comment",
@@ -63,6 +65,17 @@ __all__ = [
 
 def can_create_case(user: Any) -> bool:
     return role_of(user) in ("author", "editor", "admin")
+
+
+def can_use_inbox(user: Any) -> bool:
+    """The inbox of studies received from the PACS: whoever may create cases."""
+    return can_create_case(user)
+
+
+def can_claim_case(user: Any, case: Case) -> bool:
+    """Take a draft that waits in the inbox (a study the PACS sent for no one in
+    particular) as one's own."""
+    return can_create_case(user) and case.created_by_id is None and case.status == Status.DRAFT
 
 
 def can_edit_topic(user: Any) -> bool:

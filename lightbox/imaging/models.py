@@ -20,6 +20,7 @@ from django.core.files.storage import Storage, storages
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
 from lightbox.cases.models import Case
 
@@ -301,6 +302,9 @@ class Upload(models.Model):
     # (see lightbox.imaging.lease).
     owner = models.CharField(max_length=120, blank=True)
     heartbeat = models.DateTimeField(null=True, blank=True)
+    # The calling AE title of the PACS that sent these files over DICOM (C-STORE);
+    # empty for an upload from a browser, the API or the command line.
+    received_from = models.CharField(max_length=16, blank=True)
 
     class Meta:
         ordering = ["-created"]
@@ -373,3 +377,60 @@ class UploadFile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ReceivedStudy(models.Model):
+    """A study a PACS sent over DICOM, and the draft case it landed in.
+
+    One row per study (by its re-mapped Study Instance UID, never the original): every
+    instance of the study, whenever it arrives, goes to the same case. The case belongs
+    to the author the calling AE title is mapped to, or to nobody: then it waits in the
+    inbox until an author claims it (:mod:`lightbox.imaging.received`).
+
+    An IHE TCE export adds a *manifest* (a Key Object Selection document "For Teaching
+    File Export"): the instances it selects (re-mapped SOP Instance UIDs), and the
+    author's note. The manifest waits for them until ``manifest_deadline``; then it is
+    complete, or incomplete — never waiting for ever.
+    """
+
+    class ManifestState(models.TextChoices):
+        NONE = "", "No manifest"
+        WAITING = "waiting", "Waiting for the selected images"
+        COMPLETE = "complete", "Complete"
+        INCOMPLETE = "incomplete", "Incomplete"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="received_studies")
+    study_uid = models.CharField("Study Instance UID (re-mapped)", max_length=64, unique=True)
+    calling_ae = models.CharField("sent by (calling AE title)", max_length=16)
+    first_received = models.DateTimeField(default=timezone.now)
+    last_received = models.DateTimeField(default=timezone.now)
+    instances_received = models.PositiveIntegerField(default=0)
+    # Instances the manifest did not select, not kept (received after it).
+    instances_not_selected = models.PositiveIntegerField(default=0)
+    manifest = models.CharField(
+        max_length=10, choices=ManifestState, default=ManifestState.NONE, blank=True
+    )
+    manifest_title = models.CharField(max_length=100, blank=True)
+    selected = models.JSONField(
+        default=list, blank=True, help_text="Re-mapped SOP Instance UIDs the manifest selects."
+    )
+    selected_arrived = models.PositiveIntegerField(default=0)
+    manifest_received = models.DateTimeField(null=True, blank=True)
+    manifest_deadline = models.DateTimeField(null=True, blank=True)
+    note = models.TextField("author's note", blank=True)
+
+    class Meta:
+        ordering = ["-last_received", "pk"]
+        verbose_name_plural = "received studies"
+
+    def __str__(self) -> str:
+        return f"Study received from {self.calling_ae} for {self.case_id}"
+
+    @property
+    def in_inbox(self) -> bool:
+        """Whether its case waits for an author to claim it."""
+        return self.case.created_by_id is None
+
+    @property
+    def selected_missing(self) -> int:
+        return max(len(self.selected) - self.selected_arrived, 0)

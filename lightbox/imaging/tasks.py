@@ -12,7 +12,7 @@ import datetime as dt
 from django.tasks import task
 from django.utils import timezone
 
-from lightbox.imaging import ingest
+from lightbox.imaging import ingest, received
 from lightbox.imaging.lease import lease_seconds
 from lightbox.imaging.models import Upload
 
@@ -28,6 +28,9 @@ def process_upload(upload_id: str) -> str:
     upload = ingest.process_upload(upload_id)
     if upload.state in (Upload.State.QUEUED, Upload.State.PROCESSING):
         _look_again_later(upload)
+    elif upload.received_from:
+        # Received from a PACS: a teaching-file manifest may have waited for these images.
+        received.refresh_case(upload.case_id)
     return upload.state
 
 

@@ -48,6 +48,8 @@ __all__ = [
     "forget_names",
     "open_upload",
     "receive",
+    "record_quarantined",
+    "reserve",
     "sweep_abandoned",
 ]
 
@@ -174,6 +176,43 @@ def add_files(upload: Upload, files: Iterable[Any]) -> list[UploadFile]:
             raise _not_open(upload) from e  # cancelled while its bytes were arriving
         raise
     return rows
+
+
+def reserve(upload: Upload, count: int) -> int:
+    """Hand out ``count`` orders (quarantine names) of the open ``upload`` at once;
+    returns the first. For a caller that writes files one at a time
+    (:func:`lightbox.imaging.quarantine.write`) and records them in batches
+    (:func:`record_quarantined`), as the DICOM receiver does. Raises :class:`NotOpen`."""
+    return _reserve(upload, count)[0]
+
+
+def record_quarantined(upload: Upload, rows: list[UploadFile]) -> None:
+    """Record files already written to the open ``upload``'s quarantine folder, under
+    orders from :func:`reserve`, as its files: one transaction for the batch.
+
+    All or nothing, like :func:`add_files`: when the batch is refused its files are wiped.
+
+    Raises
+    ------
+    TooLarge
+        The upload, with these files, would pass ``MAX_UPLOAD_BYTES``.
+    NotOpen
+        The upload is not receiving files.
+    """
+    if not rows:
+        return
+    limit = settings.MAX_UPLOAD_BYTES
+    try:
+        with transaction.atomic():
+            if not _still_open(upload).update(last_received=timezone.now()):
+                raise _not_open(upload)
+            if upload.sent_bytes() + sum(r.size for r in rows) > limit:
+                raise TooLarge(_too_large(rows[-1].name, limit))
+            UploadFile.objects.bulk_create(rows, batch_size=500)
+    except BaseException:
+        for row in rows:
+            quarantine.wipe(row.quarantine)
+        raise
 
 
 def finish(upload: Upload, *, enqueue: bool = True) -> Upload:

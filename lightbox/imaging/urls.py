@@ -1,7 +1,7 @@
 from django.urls import path
 
 import lightbox.cases.converters  # noqa: F401  (registers <case:…>)
-from lightbox.imaging import views
+from lightbox.imaging import inbox_views, views
 
 urlpatterns = [
     path(
@@ -14,6 +14,8 @@ urlpatterns = [
     ),
     path("cases/<case:number>/images/add/", views.upload_images, name="lightbox-upload"),
     path("uploads/<uuid:upload_id>/", views.upload_status, name="lightbox-upload-status"),
+    path("inbox/", inbox_views.inbox, name="lightbox-inbox"),
+    path("inbox/<int:pk>/claim/", inbox_views.inbox_claim, name="lightbox-inbox-claim"),
     path("cases/<case:number>/images/<int:pk>/", views.image_view, name="lightbox-image-view"),
     path(
         "cases/<case:number>/images/<int:pk>/manifest.json",

@@ -10,7 +10,7 @@ import json
 import math
 import os
 
-__all__ = ["envbool", "envint", "envlist", "envstr", "envweights"]
+__all__ = ["envbool", "envint", "envlist", "envmap", "envstr", "envweights", "parse_map"]
 
 TRUE = {"1", "true", "yes", "on"}
 FALSE = {"0", "false", "no", "off", ""}
@@ -44,6 +44,33 @@ def envint(name: str, default: int) -> int:
 def envlist(name: str, default: str) -> list[str]:
     """A comma-separated list; blanks dropped."""
     return [item.strip() for item in envstr(name, default).split(",") if item.strip()]
+
+
+def envmap(name: str) -> dict[str, str]:
+    """Comma-separated ``key=value`` pairs (see :func:`parse_map`); empty when unset."""
+    return parse_map(name, envstr(name, ""))
+
+
+def parse_map(name: str, text: str) -> dict[str, str]:
+    """``key=value`` pairs separated by commas; blanks dropped, spaces around each key and
+    value too. ``name`` is the variable, for the error message.
+
+    >>> parse_map("LIGHTBOX_DICOM_AE_AUTHORS", "CT_WS1=alice, MR_WS2 = bob,")
+    {'CT_WS1': 'alice', 'MR_WS2': 'bob'}
+    >>> parse_map("LIGHTBOX_DICOM_AE_AUTHORS", "CT_WS1")
+    Traceback (most recent call last):
+    ...
+    ValueError: LIGHTBOX_DICOM_AE_AUTHORS: 'CT_WS1' is not of the form KEY=value
+    """
+    found: dict[str, str] = {}
+    for pair in (item.strip() for item in text.split(",")):
+        if not pair:
+            continue
+        key, equals, value = pair.partition("=")
+        if not equals or not key.strip() or not value.strip():
+            raise ValueError(f"{name}: {pair!r} is not of the form KEY=value")
+        found[key.strip()] = value.strip()
+    return found
 
 
 def envweights(name: str) -> dict[str, float]:

@@ -35,6 +35,7 @@ from lightbox.history.revisions import record as revision
 from lightbox.imaging import uploads
 from lightbox.imaging.images import add_image
 from lightbox.imaging.ingest import process_upload
+from lightbox.imaging.models import ReceivedStudy
 from lightbox.imaging.uploads import receive
 from lightbox.learning.models import Attempt, StudySession
 from lightbox.test import Named, make_case, make_topic, png_bytes
@@ -206,6 +207,14 @@ MATRIX: dict[str, list[Check]] = {
         Check("POST", "/cases/{case}/images/add/", row(LOGIN, 404, 200, 404, 200, 200), {}),
     ],
     "lightbox-upload-status": [Check("GET", "/uploads/{upload}/", CASE_READ_LOGIN)],
+    # Studies received from the PACS: any author sees the inbox (never alice's draft) and
+    # may claim a study waiting there; a learner may do neither.
+    "lightbox-inbox": [Check("GET", "/inbox/", AUTHORS_GET)],
+    "lightbox-inbox-claim": [
+        Check("POST", "/inbox/{received}/claim/", row(LOGIN, 404, 302, 302, 302, 302)),
+        # alice's own received study: not waiting, and nobody else's business.
+        Check("POST", "/inbox/{alices_received}/claim/", row(LOGIN, 404, 302, 404, 302, 302)),
+    ],
     "lightbox-image-view": [Check("GET", "/cases/{case}/images/{picture}/", CASE_READ)],
     "lightbox-image-manifest": [
         Check("GET", "/cases/{case}/images/{picture}/manifest.json", CASE_READ)
@@ -468,7 +477,12 @@ def world(people, tmp_path):
     conference.toggle_question()
     attempt = Attempt.objects.create(user=alice, case=case, answer="A guess", outcome="unsure")
     session = StudySession.objects.create(user=alice, title="Mine", case_ids=[case.pk])
+    waiting = make_case(status="draft", visibility="private", title="Received, for nobody")
+    received = ReceivedStudy.objects.create(case=waiting, study_uid="2.25.1", calling_ae="CT1")
+    alices = ReceivedStudy.objects.create(case=case, study_uid="2.25.2", calling_ae="CT2")
     return {
+        "received": received.pk,
+        "alices_received": alices.pk,
         "conference": conference.pk,
         "join_code": conference.code,
         "case": case.number,

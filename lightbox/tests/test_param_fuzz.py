@@ -48,6 +48,7 @@ from lightbox.conference.models import Conference
 from lightbox.history.revisions import record as revision
 from lightbox.imaging.images import add_image
 from lightbox.imaging.ingest import process_upload
+from lightbox.imaging.models import ReceivedStudy
 from lightbox.imaging.uploads import receive
 from lightbox.learning.models import Attempt, StudySession
 from lightbox.search.engine import FACETS
@@ -167,7 +168,10 @@ def world(people) -> dict[str, Any]:
     conference.toggle_question()
     attempt = Attempt.objects.create(user=alice, case=case, answer="A guess", outcome="unsure")
     session = StudySession.objects.create(user=alice, title="Mine", case_ids=[case.pk])
+    waiting = make_case(status="draft", visibility="private", title="Received, for nobody")
+    received = ReceivedStudy.objects.create(case=waiting, study_uid="2.25.1", calling_ae="CT1")
     return {
+        "received": received.pk,
         "conference": conference.pk,
         "join_code": conference.code,
         "number": case.number,
@@ -210,6 +214,8 @@ def _pk(route: str, world: dict[str, Any]) -> Any:
         return world["session"]
     if "change-role" in route:
         return world["bob"]
+    if route.startswith("lightbox-inbox"):
+        return world["received"]
     if "instance" in route:
         return world["instance"]
     if route.endswith(("image-view", "image-manifest", "series-zip")):

@@ -5,7 +5,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
 READS = re.compile(
-    r"(?:env(?:str|bool|int|list|weights)\(|environ\.get\(|environ\.setdefault\(|environ\[|getenv\(|_secret\()"
+    r"(?:env(?:str|bool|int|list|map|weights)\(|environ\.get\(|environ\.setdefault\(|environ\[|getenv\(|_secret\()"
     r"""\s*["']([A-Z][A-Z0-9_]+)["']"""
 )
 NOT_OURS = {"DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}  # Django's own

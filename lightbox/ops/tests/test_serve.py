@@ -98,3 +98,34 @@ def test_it_leaves_nothing_running_when_killed_with_sigkill(environment):
         assert f"http://127.0.0.1:{port}/" in again.first_line
     finally:
         stop(again)
+
+
+def _echo(port: int) -> bool:
+    from pynetdicom import AE
+    from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]
+
+    ae = AE(ae_title="ECHOSCU")
+    ae.add_requested_context(Verification)
+    assoc = ae.associate("127.0.0.1", port, ae_title="LIGHTBOX")
+    if not assoc.is_established:
+        return False
+    try:
+        return assoc.send_c_echo().Status == 0x0000
+    finally:
+        assoc.release()
+
+
+def test_it_starts_the_dicom_receiver_when_a_port_is_set(environment):
+    port, dicom = free_port(), free_port()
+    proc = start_serve({**environment, "LIGHTBOX_DICOM_PORT": str(dicom)}, port, "--workers", "1")
+    try:
+        commands = [command_line(pid) for pid in children(proc.pid)]
+        assert sum(b"\x00dicom_receiver" in c for c in commands) == 1
+        assert wait_until(lambda: _echo(dicom), seconds=30)
+        tree = descendants(proc.pid)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+        assert wait_until(lambda: not [p for p in tree if running(p)], seconds=5)
+    finally:
+        stop(proc)
+    assert not _echo(dicom)

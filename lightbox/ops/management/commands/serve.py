@@ -2,14 +2,15 @@
 
 Starts the web server (gunicorn, see :mod:`lightbox.ops.webserver`) and the task worker
 (``worker``: django-tasks-db's ``db_worker``, which first recovers what a crash
-interrupted) as child processes and watches both:
+interrupted) as child processes, and the DICOM receiver (``dicom_receiver``) as a third
+when ``LIGHTBOX_DICOM_PORT`` is set, and watches them all:
 
-- Ctrl-C, SIGTERM or SIGHUP stops both cleanly: each is asked to stop (SIGTERM), given
+- Ctrl-C, SIGTERM or SIGHUP stops them all cleanly: each is asked to stop (SIGTERM), given
   ``GRACE_SECONDS`` to finish what it is doing, then killed with everything it started;
-- if either exits, the other is stopped too and ``serve`` exits with status 1, so the
+- if any exits, the others are stopped too and ``serve`` exits with status 1, so the
   installation is never half running (a service manager restarts the whole);
 - if ``serve`` itself is killed (``kill -9``, the out-of-memory killer), the kernel ends
-  both children, and they their own (:mod:`lightbox.lib.lifeline`), so nothing is left
+  every child, and they their own (:mod:`lightbox.lib.lifeline`), so nothing is left
   holding the port or the queue and a new ``serve`` starts at once.
 
 Each child leads its own process group, holding everything it starts (gunicorn's web
@@ -54,6 +55,8 @@ class Command(BaseCommand):
         web = webserver.command(host, port, workers)
         # The worker recovers whatever a crash interrupted before it takes a task.
         worker = [sys.executable, "-m", "django", "worker", "--no-reload"]
+        # Started by its command's name: ops does not import interchange.
+        receiver = [sys.executable, "-m", "django", "dicom_receiver"]
         stopping = False
 
         def stop(signum: int, frame: FrameType | None) -> None:
@@ -62,13 +65,18 @@ class Command(BaseCommand):
 
         for signum in STOP_SIGNALS:
             signal.signal(signum, stop)
-        commands = [web, worker]
+        commands = [web, worker, *([receiver] if settings.DICOM_PORT else [])]
         children = [_start(argv) for argv in commands]
         shown = f"[{host}]" if ":" in host else host
         self.stdout.write(
             self.style.SUCCESS(f"Lightbox is running at http://{shown}:{port}/")
             + f"  (data in {settings.DATA_DIR}; Ctrl-C stops the server and the worker)"
         )
+        if settings.DICOM_PORT:
+            self.stdout.write(
+                f"Receiving DICOM as {settings.DICOM_AE_TITLE} on "
+                f"{settings.DICOM_HOST}:{settings.DICOM_PORT}"
+            )
         self.stdout.flush()
         while not stopping and all(c.poll() is None for c in children):
             time.sleep(0.2)
