@@ -5,7 +5,7 @@ each case a ``case.json`` with every field, its authors, doses, images and DICOM
 comments, review notes, unsaved drafts, revisions and redactions, and its de-identified
 DICOM, pictures and thumbnails byte for byte; the topic pages and series the cases belong
 to; and the people they name, by username. A SHA-256 manifest covers every file. See
-``docs/interchange-bundle.md``.
+``docs/interchange.md#lossless-bundles``.
 
 - :mod:`~lightbox.interchange.bundle.schema`: the tables of a case (one entry each) and
   how a row becomes JSON and back;

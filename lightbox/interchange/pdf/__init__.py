@@ -7,5 +7,5 @@ a topic page, and a conference agenda as a handout for the room.
   ``/conferences/<id>/pdf``, each open to exactly who may read its HTML page;
 - :mod:`.checks`: the system check that WeasyPrint's libraries are installed.
 
-See docs/interchange-pdf.md.
+See docs/interchange.md#pdf-and-print.
 """
