@@ -3,7 +3,7 @@ SNOMED CT identifiers, each with its term.
 
 Django-free. The systems are named by their DICOM coding scheme designators (PS3.16
 section 8): ``RADLEX`` for RadLex, ``SCT`` for SNOMED CT. Only identifiers and terms are
-kept; SNOMED CT content beyond that needs a licence (see docs/interchange.md#codes-radlex-and-snomed-ct).
+kept; SNOMED CT content beyond that needs a licence (see docs/interchange.md, "Codes").
 
 Examples
 --------
