@@ -5,5 +5,10 @@ child reports it when asked for a PDF."""
 
 import contextlib
 
+from PIL import ImageFile
+
 with contextlib.suppress(ImportError, OSError):
     import weasyprint  # noqa: F401
+# WeasyPrint's import tells Pillow to accept truncated images; the pictures a PDF holds
+# were checked when stored, and nothing here should lower Pillow's guard for them.
+ImageFile.LOAD_TRUNCATED_IMAGES = False

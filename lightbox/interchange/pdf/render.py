@@ -38,6 +38,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import IO, Any
 
+from PIL import ImageFile
+
 from lightbox.lib.isolation import Isolated, LimitExceeded, WorkerCrashed
 
 __all__ = [
@@ -102,6 +104,7 @@ def media_url(key: str) -> str:
 def _weasyprint() -> tuple[Any, Any]:
     """WeasyPrint's HTML class and our fetcher class, imported on first use (the import
     takes about a second, which no process that makes no PDF should pay)."""
+    truncated = ImageFile.LOAD_TRUNCATED_IMAGES
     try:
         import weasyprint
         from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -109,6 +112,10 @@ def _weasyprint() -> tuple[Any, Any]:
         raise PdfUnavailable(
             f"PDF export is not available on this server: {str(e).splitlines()[0]}"
         ) from e
+    finally:
+        # WeasyPrint's import tells Pillow, process-wide, to accept truncated images;
+        # every other picture check of the process must still refuse them.
+        ImageFile.LOAD_TRUNCATED_IMAGES = truncated
 
     class OwnMediaFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint has no types
         """Serves the document's own media and refuses everything else."""

@@ -148,3 +148,15 @@ def test_a_document_that_takes_too_long_is_refused_and_the_next_one_is_made():
     with pytest.raises(PdfTooLarge, match="too large to make as a PDF"):
         render_pdf(hostile, base_url=BASE, media={}, seconds=2)
     assert page_texts(render_pdf("<p>Next</p>", base_url=BASE, media={}, seconds=2)) == ["Next"]
+
+
+def test_loading_weasyprint_leaves_pillow_refusing_truncated_images():
+    # WeasyPrint's import sets ImageFile.LOAD_TRUNCATED_IMAGES for the whole process,
+    # which would let every other picture check of the process accept broken files.
+    from PIL import ImageFile
+
+    from lightbox.interchange.pdf import render
+
+    render._weasyprint.cache_clear()
+    render._weasyprint()
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
