@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("lightbox.conference.urls")),
     path("", include("lightbox.audit.urls")),
     path("", include("lightbox.accounts.urls")),
+    path("", include("lightbox.api.token_urls")),
     path("api/v1/", include("lightbox.api.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     # One sign-in page for everyone, throttled and audited.
