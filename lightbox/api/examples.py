@@ -162,7 +162,7 @@ COMMENT = {
 }
 NEW_COMMENT = {"body": "Would an MRI of the thighs have helped?", "parent": None}
 COMMENT_PATCH = {"body": "Would an MRI of the thighs have helped here?"}
-UPLOAD = {
+UPLOAD: dict[str, Any] = {
     "id": "4f0c2a7e-9d1b-4c3e-8a55-0b6f7d2e9c10",
     "case": "bs001",
     "state": "done",
@@ -184,7 +184,7 @@ UPLOAD = {
         }
     ],
 }
-UPLOAD_RECEIVING = {
+UPLOAD_RECEIVING: dict[str, Any] = {
     **UPLOAD,
     "state": "receiving",
     "processed": 0,

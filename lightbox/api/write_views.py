@@ -60,6 +60,7 @@ from lightbox.comments.models import RATE_LIMIT, Comment, posted_too_often
 from lightbox.comments.tasks import notify_new_comment
 from lightbox.comments.views import absolute_url
 from lightbox.history import revisions
+from lightbox.lib.http import AuthenticatedHttpRequest
 
 __all__: list[str] = []  # the endpoints are registered on ``api`` as this module loads
 
@@ -88,7 +89,7 @@ def _conflict(what: str, conflict: Conflict, base: int) -> HttpError:
         "these changes were made on: nothing was saved. Read it again, make the changes "
         f"there and send revision {latest.number}.",
         [
-            {"loc": ["body", d.key], "msg": f"Changed in revision {latest.number} by {who}."}
+            {"loc": ["body", d.key], "msg": f"{d.label} was changed since revision {base}."}
             for d in conflict.changes
         ],
     )
@@ -426,7 +427,7 @@ def list_comments(request: HttpRequest, number: str) -> list[dict[str, Any]]:
         },
     ),
 )
-def add_comment(request: HttpRequest, number: str, payload: CommentIn):  # type: ignore[no-untyped-def]
+def add_comment(request: AuthenticatedHttpRequest, number: str, payload: CommentIn):  # type: ignore[no-untyped-def]
     """Comment on a case, or reply to a comment (``parent``). At most 10 comments a
     minute per person (``429``)."""
     case = case_or_404(request, number)

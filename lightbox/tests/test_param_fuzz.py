@@ -42,6 +42,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from pydicom.data import get_testdata_file
 
+from lightbox.api.models import ApiToken
 from lightbox.audit.log import record as audit
 from lightbox.comments.models import Comment
 from lightbox.conference.models import Conference
@@ -167,7 +168,9 @@ def world(people) -> dict[str, Any]:
     conference.toggle_question()
     attempt = Attempt.objects.create(user=alice, case=case, answer="A guess", outcome="unsure")
     session = StudySession.objects.create(user=alice, title="Mine", case_ids=[case.pk])
+    token, _ = ApiToken.issue(alice, "alice's script", "write")
     return {
+        "api_token": token.pk,
         "conference": conference.pk,
         "join_code": conference.code,
         "number": case.number,
@@ -208,6 +211,8 @@ def _pk(route: str, world: dict[str, Any]) -> Any:
         return world["attempt"]
     if "session" in route:
         return world["session"]
+    if route.endswith("token-revoke"):
+        return world["api_token"]
     if "change-role" in route:
         return world["bob"]
     if "instance" in route:
@@ -243,6 +248,7 @@ def _valid_kwargs(route: Route, world: dict[str, Any]) -> dict[str, Any]:
         "join_code": world["join_code"],
         "position": 1,
         "username": "alice",
+        "comment_id": world["comment"],
     }
     return {k: _pk(route.name, world) if k == "pk" else fixed[k] for k in route.kwargs}
 
@@ -358,6 +364,7 @@ def _page_params(client: Client, url: str) -> _PageNames:
 def _api_params(client: Client) -> dict[str, set[str]]:
     """Query parameters by API path pattern (OpenAPI), plus what each function reads."""
     from lightbox.api import views as api_views
+    from lightbox.api import write_views
 
     spec = client.get("/api/v1/openapi.json").json()
     out: dict[str, set[str]] = {}
@@ -365,8 +372,9 @@ def _api_params(client: Client) -> dict[str, set[str]]:
         names = out.setdefault(path, set())
         for operation in operations.values():
             names |= {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
-            function = getattr(api_views, operation["operationId"].rsplit("_views_", 1)[-1])
-            names |= _params_in(_sources(function), vars(api_views))
+            name = operation["operationId"].rsplit("_views_", 1)[-1]
+            module = next(m for m in (api_views, write_views) if hasattr(m, name))
+            names |= _params_in(_sources(getattr(module, name)), vars(module))
     return out
 
 

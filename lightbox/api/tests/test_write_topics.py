@@ -77,7 +77,7 @@ def test_a_stale_revision_is_a_conflict(client, people):
     response = send(client, "PATCH", url, {"revision": 2, "discussion": "Lost?"})
     assert response.status_code == 409
     assert response.json()["error"]["details"] == [
-        {"loc": ["body", "title"], "msg": "Changed in revision 3 by Erin."}
+        {"loc": ["body", "title"], "msg": "Title was changed since revision 2."}
     ]
     assert Topic.objects.get().discussion != "Lost?"
 
