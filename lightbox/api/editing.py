@@ -104,10 +104,13 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def editor_data(fields: dict[str, Any], revision: int, topic: Topic | None) -> QueryDict:
+def editor_data(
+    case: Case, fields: dict[str, Any], revision: int, topic: Topic | None
+) -> QueryDict:
     """The form data the editor's page would post for ``fields`` (see
     :func:`case_fields`; the topic is given found, not by its slug), opened at
-    ``revision``."""
+    ``revision``. A list of the editor that the API does not write is posted as the
+    editor's page shows it, so that a save through the API keeps it as it is."""
     data = QueryDict(mutable=True)
     for name in SCALARS:
         data[name] = (
@@ -123,6 +126,10 @@ def editor_data(fields: dict[str, Any], revision: int, topic: Topic | None) -> Q
             {form_key: item.get(api_key) for form_key, api_key in keys.items()}
             for item in fields.get(api_name) or []
         ]
+    if others := [prefix for prefix in LISTS if prefix not in lists]:
+        shown = CaseEditor(case)  # the editor as it opens, before anyone types
+        for prefix in others:
+            lists[prefix] = list(shown.lists[prefix].initial or [])
     for prefix in LISTS:
         items = lists[prefix]
         data[f"{prefix}-TOTAL_FORMS"] = str(len(items))

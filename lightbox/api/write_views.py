@@ -141,7 +141,7 @@ def create_case(request: HttpRequest, payload: CaseIn):  # type: ignore[no-untyp
         raise _invalid([{"loc": ["body", "series"], "msg": f"No series {payload.series!r}."}])
     case = Case(series=series, status=CaseStatus.DRAFT, visibility=Visibility.PRIVATE)
     fields = payload.model_dump()
-    editor = CaseEditor(case, editor_data(fields, 0, _topic(payload.topic)), request.user)
+    editor = CaseEditor(case, editor_data(case, fields, 0, _topic(payload.topic)), request.user)
     _valid(editor)
     with transaction.atomic():
         editor.save(request.user)
@@ -209,7 +209,7 @@ def update_case(request: HttpRequest, number: str, payload: CasePatch) -> Case:
     base = changes.pop("revision")
     fields = _patched(case, changes)
     topic = _topic(fields["topic"]) if "topic" in changes else case.topic
-    editor = CaseEditor(case, editor_data(fields, base, topic), request.user)
+    editor = CaseEditor(case, editor_data(case, fields, base, topic), request.user)
     visibility = editor.form.fields["visibility"]
     if visibility.disabled and changes.get("visibility", case.visibility) != case.visibility:
         raise HttpError(403, "Only editors change who may read a published case.")

@@ -405,3 +405,17 @@ def test_the_answer_never_reaches_the_unknown_of_a_case_written_by_the_api(alice
     text = json.dumps(unknown)
     for secret in ("Dystrophic", "Dermatomyositis", "Uptake in the soft", "642.3212"):
         assert secret not in text
+
+
+def test_a_list_of_the_editor_the_api_does_not_write_is_kept(alice, draft, monkeypatch):
+    """The editor may gain a list before the API does (as it gained RadLex codes): a PATCH
+    posts it back as the editor shows it, never an empty list that would delete it."""
+    from lightbox.api import editing
+
+    monkeypatch.delitem(editing.TEXT_LISTS, "keywords")
+    response = send(
+        alice, "PATCH", f"/api/v1/cases/{draft.number}", {"revision": 1, "findings": "New."}
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["keywords"] == ["calcinosis"]
+    assert response.json()["findings"] == "New."
