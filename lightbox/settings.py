@@ -87,6 +87,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A bearer token signs an /api/ request in as its owner (lightbox/api/models.py).
+    "lightbox.api.middleware.ApiTokenMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Reads a form body before anything else does: Django's limits (too many files or
     # fields, too large) and a full disk become a clear answer, not a bare 400 or a 500.

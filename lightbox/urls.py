@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("lightbox.accounts.urls")),
     path("", include("lightbox.interchange.pdf.urls")),
     path("", include("lightbox.interchange.urls")),
+    path("", include("lightbox.api.token_urls")),
     path("api/v1/", include("lightbox.api.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     # One sign-in page for everyone, throttled and audited.

@@ -5,16 +5,25 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ninja import Schema
+from ninja import Field, Schema
 
-from lightbox.cases import unknown
-from lightbox.cases.models import Case, CaseAuthor
+from lightbox.cases import access, unknown
+from lightbox.cases.models import Case, CaseAuthor, Topic
+from lightbox.comments.models import Comment
+from lightbox.history import revisions
 from lightbox.imaging.models import Image, Upload, UploadFile
 
 
 class AuthorOut(Schema):
     name: str
     credentials: str
+
+
+class CaseAuthorOut(AuthorOut):
+    username: str = Field(
+        description="The co-author's account, which lets them edit the case. Given only to "
+        "those who may edit the case (else empty), so that a PATCH of `authors` can keep it."
+    )
 
 
 class RadiopharmaceuticalOut(Schema):
@@ -64,6 +73,7 @@ class UnknownImageOut(Schema):
 
 
 class ImageOut(UnknownImageOut):
+    id: int = Field(description="Names the image in a PATCH of the case's `images`.")
     answer_caption: str
 
 
@@ -87,7 +97,11 @@ class CaseSummaryOut(Schema):
 
 
 class CaseOut(CaseSummaryOut):
-    authors: list[AuthorOut]
+    revision: int = Field(
+        description="The case's latest revision: send it back with a PATCH, which is "
+        "refused (409) if someone saved the case since."
+    )
+    authors: list[CaseAuthorOut]
     case_date: dt.date | None
     difficulty: int | None
     quality: int | None
@@ -114,8 +128,21 @@ class CaseOut(CaseSummaryOut):
     unparsed: str
 
     @staticmethod
-    def resolve_authors(case: Case) -> list[dict[str, str]]:
-        return [{"name": a.name, "credentials": a.credentials} for a in case.authors.all()]
+    def resolve_revision(case: Case) -> int:
+        return latest_revision(case)
+
+    @staticmethod
+    def resolve_authors(case: Case, context: Any) -> list[dict[str, str]]:
+        request = (context or {}).get("request")
+        editable = request is not None and access.can_edit_case(request.user, case)
+        return [
+            {
+                "name": a.name,
+                "credentials": a.credentials,
+                "username": a.user.get_username() if editable and a.user else "",
+            }
+            for a in case.authors.all()
+        ]
 
     @staticmethod
     def resolve_radiopharmaceuticals(case: Case) -> list[dict[str, object]]:
@@ -163,7 +190,17 @@ class CaseOut(CaseSummaryOut):
 
     @staticmethod
     def resolve_images(case: Case) -> list[dict[str, object]]:
-        return [{**_image(i), "answer_caption": i.answer_caption} for i in case.images.all()]
+        return [
+            {**_image(i), "id": i.pk, "answer_caption": i.answer_caption}
+            for i in case.images.all()
+        ]
+
+
+def latest_revision(target: Case | Topic) -> int:
+    """The number of ``target``'s latest revision; 1 when it has none yet, since the
+    first save through the editor or the API records its current state as revision 1."""
+    latest = revisions.latest(target)
+    return latest.number if latest else 1
 
 
 def _image(image: Any) -> dict[str, object]:
@@ -318,3 +355,88 @@ class SimilarOut(Schema):
 
 class SimilarListOut(Schema):
     results: list[SimilarOut]
+
+
+class TopicSummaryOut(Schema):
+    slug: str
+    title: str
+    anatomic_field: CodeNameOut | None
+    category: CodeNameOut | None
+    url: str
+
+    @staticmethod
+    def resolve_anatomic_field(topic: Topic) -> dict[str, str] | None:
+        if not topic.anatomic_field:
+            return None
+        return {"code": topic.anatomic_field, "name": topic.field_name}
+
+    @staticmethod
+    def resolve_category(topic: Topic) -> dict[str, str] | None:
+        if not topic.category:
+            return None
+        return {"code": topic.category, "name": topic.category_name}
+
+    @staticmethod
+    def resolve_url(topic: Topic) -> str:
+        return topic.get_absolute_url()
+
+
+class TopicDetailOut(TopicSummaryOut):
+    """A topic page ("References and General Discussion of …"), as everyone reads it."""
+
+    revision: int = Field(
+        description="The topic's latest revision: send it back with a PATCH, which is "
+        "refused (409) if someone saved the topic since."
+    )
+    discussion: str = Field(description="Markdown.")
+    references: list[ReferenceOut]
+
+    @staticmethod
+    def resolve_revision(topic: Topic) -> int:
+        return latest_revision(topic)
+
+
+class CommentOut(Schema):
+    """One comment of a case's thread. A comment the caller may not read (deleted, or
+    hidden by a moderator from all but its author and the editors) keeps its place, so
+    that its replies keep theirs, with an empty ``author`` and ``body``."""
+
+    id: int
+    parent: int | None = Field(description="The comment this one replies to.")
+    state: str = Field(description="`shown`, `hidden` (by a moderator) or `deleted`.")
+    author: str
+    body: str = Field(description="Markdown.")
+    created: dt.datetime
+    edited: dt.datetime | None
+    hidden_reason: str = Field(description="Why a moderator hid it, for those who may read it.")
+    url: str
+
+
+def comment_out(comment: Comment, readable: bool) -> dict[str, Any]:
+    """What :class:`CommentOut` says of ``comment`` to a caller who may (``readable``) or
+    may not read its text."""
+    state = "deleted" if comment.deleted else "hidden" if comment.hidden else "shown"
+    return {
+        "id": comment.pk,
+        "parent": comment.parent_id,
+        "state": state,
+        "author": comment.author_name if readable else "",
+        "body": comment.body if readable else "",
+        "created": comment.created,
+        "edited": comment.edited if readable else None,
+        "hidden_reason": comment.hidden_reason if readable and comment.hidden else "",
+        "url": comment.get_absolute_url(),
+    }
+
+
+class ErrorDetailOut(Schema):
+    status: int
+    code: str
+    message: str
+    details: list[dict[str, Any]] | None = None
+
+
+class ErrorOut(Schema):
+    """Every error has this one shape (see docs/api.md)."""
+
+    error: ErrorDetailOut

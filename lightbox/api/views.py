@@ -1,4 +1,8 @@
-"""The versioned JSON API (read side). OpenAPI at /api/v1/openapi.json.
+"""The versioned JSON API: reading, uploads, search. OpenAPI at /api/v1/openapi.json.
+
+The writes (cases, topics, comments, workflow) are in :mod:`lightbox.api.write_views`,
+on the same ``api``. A caller is a browser session or a bearer token
+(:mod:`lightbox.api.auth`); either way every rule of :mod:`lightbox.cases.access` applies.
 
 Every error, from any endpoint or from a URL that matches none, has one shape::
 
@@ -10,19 +14,23 @@ made by :mod:`lightbox.lib.jsonerror`, which the layers that answer before the A
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from typing import Any
 
 from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 from ninja import Field, File, NinjaAPI, Query, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.files import UploadedFile
+from ninja.openapi.docs import Swagger
 from ninja.pagination import PageNumberPagination, paginate
-from ninja.security import django_auth
 
+from lightbox.api import examples as ex
+from lightbox.api.auth import SIGNED_IN
+from lightbox.api.examples import documented
 from lightbox.api.schemas import (
     CaseOut,
     CaseSummaryOut,
@@ -37,17 +45,51 @@ from lightbox.cases.access import can_edit_case, can_view_case, visible_cases_q
 from lightbox.cases.models import Case, split_number
 from lightbox.imaging import uploads
 from lightbox.imaging.models import Upload
+from lightbox.imaging.uploads import DISK_FULL
 from lightbox.lib.jsonerror import error_response
 from lightbox.search import engine
 from lightbox.search.similar import MAX_TEXT, Similar, like_case, like_text, with_cards
 
 logger = logging.getLogger(__name__)
 
+DESCRIPTION = """Read and write a Lightbox teaching file.
+
+**Who calls.** A script sends `Authorization: Bearer lbx_…`, a token made on its owner's
+*API tokens* page (linked from the profile): the token acts as that person, and a *read*
+token may only read. A signed-in browser is called by its session, and its writes carry
+the CSRF token (this page sends it). Anyone may read what is public.
+
+**What they may do** is what the same person may do on the site: only what the caller may
+see is returned, and a case the caller may not see does not exist (404).
+
+**Conflicts.** A case or topic is changed with `PATCH` and the `revision` it was read at;
+if someone saved it since, nothing is changed and the answer is `409`.
+
+**Errors** all have one shape: `{"error": {"status", "code", "message", "details"}}`.
+"""
+
+
+class OfflineSwagger(Swagger):
+    """Swagger UI from the site's own static files (``ninja`` is an installed app), which
+    always sends the CSRF token with a signed-in browser's writes: the endpoints that
+    write decide who may (``auth=SIGNED_IN``), not the API as a whole."""
+
+    def render_page(self, request: HttpRequest, api: NinjaAPI, **kwargs: Any) -> HttpResponse:
+        self.settings["url"] = self.get_openapi_url(api, kwargs)
+        context = {
+            "swagger_settings": json.dumps(self.settings, indent=1),
+            "api": api,
+            "add_csrf": True,
+        }
+        return render(request, self.template, context)
+
+
 api = NinjaAPI(
     title="Lightbox API",
     version="1",
-    description="Read a Lightbox teaching file. Only what the caller may see is returned.",
+    description=DESCRIPTION,
     urls_namespace="lightbox-api",
+    docs=OfflineSwagger(),
 )
 
 
@@ -63,13 +105,23 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    return error_response(exc.status_code, str(exc))
+    # A conflict says what the other save changed (lightbox.api.write_views).
+    return error_response(exc.status_code, str(exc), getattr(exc, "details", None))
 
 
 @api.exception_handler(ValidationError)
 def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    details = [{"loc": list(e.get("loc", [])), "msg": e.get("msg", "")} for e in exc.errors]
+    details = [{"loc": _loc(e.get("loc", [])), "msg": e.get("msg", "")} for e in exc.errors]
     return error_response(422, "The request is not valid.", details)
+
+
+def _loc(loc: Any) -> list[Any]:
+    """Where an error is: ``["body", "acr_codes", 1]``. django-ninja names the body's
+    parameter (``["body", "payload", …]``); the client sent no such thing."""
+    loc = list(loc)
+    if loc[:2] == ["body", "payload"]:
+        del loc[1]
+    return loc
 
 
 @api.exception_handler(SuspiciousOperation)
@@ -91,14 +143,16 @@ def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
     return error_response(500, "Something went wrong on the server; it has been logged.")
 
 
-def _case_or_404(request: HttpRequest, number: str) -> Case:
+def case_or_404(request: HttpRequest, number: str) -> Case:
+    """The case numbered ``number`` if the caller may see it; else a 404, as if it did not
+    exist."""
     try:
         split_number(number)
     except ValueError:
         raise Http404(f"No case {number}.") from None
     case = get_object_or_404(
         Case.objects.select_related("series", "topic").prefetch_related(
-            "authors", "images", "radiopharmaceuticals", "case_codes__code__synonyms"
+            "authors__user", "images", "radiopharmaceuticals", "case_codes__code__synonyms"
         ),
         number=number.lower(),
     )
@@ -106,6 +160,9 @@ def _case_or_404(request: HttpRequest, number: str) -> Case:
         raise Http404(f"No case {number}.")
     return case
 
+
+OPENER_ONLY = "Only the person who opened this upload may add to it or close it."
+NOT_RECEIVING = "This upload is no longer receiving files."
 
 #: Pages of a list stop here: beyond it the offset would outgrow a database integer
 #: (``?page=99999999999999999999`` was a 500).
@@ -120,7 +177,11 @@ class CasePages(PageNumberPagination):
         page_size: int | None = Field(None, ge=1, le=200)
 
 
-@api.get("/cases", response=list[CaseSummaryOut], tags=["cases"])
+@api.get(
+    "/cases",
+    tags=["cases"],
+    **documented({200: (list[CaseSummaryOut], ex.paged(ex.CASE_SUMMARY))}, errors={422: None}),
+)
 @paginate(CasePages, page_size=50, max_page_size=200)
 def list_cases(request: HttpRequest):  # type: ignore[no-untyped-def]
     """Cases the caller may see, newest first."""
@@ -131,25 +192,41 @@ def list_cases(request: HttpRequest):  # type: ignore[no-untyped-def]
     )
 
 
-@api.get("/cases/{number}", response=CaseOut, tags=["cases"])
+@api.get(
+    "/cases/{number}", tags=["cases"], **documented({200: (CaseOut, ex.CASE)}, errors={404: None})
+)
 def get_case(request: HttpRequest, number: str) -> Case:
     """One case, structured, with every section."""
-    return _case_or_404(request, number)
+    return case_or_404(request, number)
 
 
-@api.get("/cases/{number}/unknown", response=UnknownCaseOut, tags=["cases"])
+@api.get(
+    "/cases/{number}/unknown",
+    tags=["cases"],
+    **documented({200: (UnknownCaseOut, ex.UNKNOWN_CASE)}, errors={404: None}),
+)
 def get_unknown_case(request: HttpRequest, number: str) -> Any:
     """One case as its unknown page shows it: the header, brief history and images with
     their captions before the answer. Nothing of the answer (title, diagnosis, findings,
     codes, radiopharmaceuticals, captions after the answer…) is in it."""
-    return unknown.view(_case_or_404(request, number))
+    return unknown.view(case_or_404(request, number))
 
 
 @api.post(
     "/cases/{number}/uploads",
-    response={201: UploadOut, 202: UploadOut},
-    auth=django_auth,
+    auth=SIGNED_IN,
     tags=["images"],
+    **documented(
+        {201: (UploadOut, ex.UPLOAD_RECEIVING), 202: (UploadOut, ex.UPLOAD_QUEUED)},
+        errors={
+            400: "Send at least one file in the multipart field 'files'.",
+            401: None,
+            403: "Only the authors of bs001 and editors may add images.",
+            404: None,
+            413: "Too many files in one request: at most 200.",
+            507: DISK_FULL,
+        },
+    ),
 )
 def create_upload(  # type: ignore[no-untyped-def]
     request: HttpRequest,
@@ -163,7 +240,7 @@ def create_upload(  # type: ignore[no-untyped-def]
     ``open=true`` (with or without files): the answer is ``201`` with an upload that is
     *receiving*; add files with ``POST /uploads/{id}/files`` and queue it with
     ``POST /uploads/{id}/finish``."""
-    case = _case_or_404(request, number)
+    case = case_or_404(request, number)
     if not can_edit_case(request.user, case):
         raise HttpError(403, f"Only the authors of {case.number} and editors may add images.")
     if not keep_open and not files:
@@ -180,7 +257,22 @@ def create_upload(  # type: ignore[no-untyped-def]
     return Status(202, _upload(upload.pk))
 
 
-@api.post("/uploads/{upload_id}/files", response=UploadOut, auth=django_auth, tags=["images"])
+@api.post(
+    "/uploads/{upload_id}/files",
+    auth=SIGNED_IN,
+    tags=["images"],
+    **documented(
+        {200: (UploadOut, ex.UPLOAD_RECEIVING)},
+        errors={
+            401: None,
+            403: OPENER_ONLY,
+            404: "No such upload.",
+            409: NOT_RECEIVING,
+            413: "This part would take the upload past 2,048 MB.",
+            507: DISK_FULL,
+        },
+    ),
+)
 def add_upload_files(  # type: ignore[no-untyped-def]
     request: HttpRequest,
     upload_id: uuid.UUID,
@@ -198,7 +290,19 @@ def add_upload_files(  # type: ignore[no-untyped-def]
 
 
 @api.post(
-    "/uploads/{upload_id}/finish", response={202: UploadOut}, auth=django_auth, tags=["images"]
+    "/uploads/{upload_id}/finish",
+    auth=SIGNED_IN,
+    tags=["images"],
+    **documented(
+        {202: (UploadOut, ex.UPLOAD_QUEUED)},
+        errors={
+            400: "This upload has no file yet.",
+            401: None,
+            403: OPENER_ONLY,
+            404: "No such upload.",
+            409: NOT_RECEIVING,
+        },
+    ),
 )
 def finish_upload(request: HttpRequest, upload_id: uuid.UUID):  # type: ignore[no-untyped-def]
     """Close a receiving upload and queue its processing (once): ``202``. ``400`` while it
@@ -212,7 +316,15 @@ def finish_upload(request: HttpRequest, upload_id: uuid.UUID):  # type: ignore[n
     return Status(202, _upload(upload.pk))
 
 
-@api.post("/uploads/{upload_id}/cancel", response=UploadOut, auth=django_auth, tags=["images"])
+@api.post(
+    "/uploads/{upload_id}/cancel",
+    auth=SIGNED_IN,
+    tags=["images"],
+    **documented(
+        {200: (UploadOut, ex.UPLOAD_CANCELLED)},
+        errors={401: None, 403: OPENER_ONLY, 404: "No such upload.", 409: NOT_RECEIVING},
+    ),
+)
 def cancel_upload(request: HttpRequest, upload_id: uuid.UUID):  # type: ignore[no-untyped-def]
     """Give up a receiving upload: its files are wiped at once and it ends ``failed``.
     ``409`` when it is not receiving."""
@@ -222,7 +334,12 @@ def cancel_upload(request: HttpRequest, upload_id: uuid.UUID):  # type: ignore[n
     return _upload(upload.pk)
 
 
-@api.get("/uploads/{upload_id}", response=UploadOut, auth=django_auth, tags=["images"])
+@api.get(
+    "/uploads/{upload_id}",
+    auth=SIGNED_IN,
+    tags=["images"],
+    **documented({200: (UploadOut, ex.UPLOAD)}, errors={401: None, 404: "No such upload."}),
+)
 def get_upload(request: HttpRequest, upload_id: uuid.UUID):  # type: ignore[no-untyped-def]
     """An upload's progress, each file's outcome and its de-identification report."""
     upload = _upload(upload_id)
@@ -269,7 +386,18 @@ def _audit_upload(request: HttpRequest, upload: Upload, how: str) -> None:
     )
 
 
-@api.get("/search", response=SearchOut, tags=["search"])
+@api.get(
+    "/search",
+    tags=["search"],
+    **documented(
+        {200: (SearchOut, ex.SEARCH)},
+        errors={
+            400: "Unbalanced parenthesis at position 12.",
+            422: None,
+            503: "The search took too long; make it narrower.",
+        },
+    ),
+)
 def search(
     request: HttpRequest,
     q: str = "",
@@ -337,7 +465,11 @@ def _similar_out(request: HttpRequest, found: list[Similar], unknown: bool) -> d
     return {"results": results}
 
 
-@api.get("/cases/{number}/similar", response=SimilarListOut, tags=["search"])
+@api.get(
+    "/cases/{number}/similar",
+    tags=["search"],
+    **documented({200: (SimilarListOut, ex.SIMILAR)}, errors={404: None, 422: None}),
+)
 def case_similar(
     request: HttpRequest,
     number: str,
@@ -348,11 +480,18 @@ def case_similar(
     With ``unknown=true`` no title is given and the reasons name only what the unknown
     page shows (the modality; not the code, keywords, field, category or
     radiopharmaceutical). ``limit`` is 1 to 50 (else a 422)."""
-    case = _case_or_404(request, number)
+    case = case_or_404(request, number)
     return _similar_out(request, like_case(case, request.user, limit, unknown), unknown)
 
 
-@api.get("/similar", response=SimilarListOut, tags=["search"])
+@api.get(
+    "/similar",
+    tags=["search"],
+    **documented(
+        {200: (SimilarListOut, ex.SIMILAR)},
+        errors={400: "Give the text to compare in the text parameter.", 422: None},
+    ),
+)
 def text_similar(
     request: HttpRequest,
     text: str,

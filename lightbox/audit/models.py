@@ -51,6 +51,8 @@ class Action(models.TextChoices):
     SIGN_OUT = "sign_out", "Signed out"
     PASSWORD_CHANGE = "password_change", "Password changed"
     PASSWORD_RESET = "password_reset", "Password reset"
+    TOKEN_CREATE = "token_create", "API token created"
+    TOKEN_REVOKE = "token_revoke", "API token revoked"
 
 
 class AuditEntry(AppendOnlyModel):

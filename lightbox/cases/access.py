@@ -27,6 +27,8 @@ from lightbox.cases.models import Case, CaseAuthor, Status, Visibility
 from lightbox.lib.schema import column
 
 __all__ = [
+    "can_have_api_tokens",
+    "can_revoke_api_token",
     "can_answer_cases",
     "can_overrule_grade",
     "can_see_case_results",
@@ -342,3 +344,19 @@ def can_view_progress_of(user: Any, reader: Any) -> bool:
 def can_see_difficulty_report(user: Any) -> bool:
     """The cases whose measured and stated difficulty disagree: editors."""
     return is_editor(user)
+
+
+# -- API tokens (lightbox.api): a token acts as its owner, so everything above applies to
+# it; these decide only who holds and revokes tokens ------------------------------------
+
+
+def can_have_api_tokens(user: Any) -> bool:
+    """Make and list one's own tokens: anyone signed in (a learner's token can do what the
+    learner can: read, answer, comment)."""
+    return bool(user.is_authenticated and user.is_active)
+
+
+def can_revoke_api_token(user: Any, token: Any) -> bool:
+    """One's own tokens, from the token page; administrators revoke anyone's in the
+    Django admin (:func:`lightbox.accounts.roles.can_manage_people`)."""
+    return bool(user.is_authenticated and token.user_id == user.pk) or is_admin(user)

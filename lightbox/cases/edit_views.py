@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from lightbox.accounts.roles import is_editor
 from lightbox.audit.log import record as audit
 from lightbox.cases import access, workflow
-from lightbox.cases.editor import CaseEditor, Conflict
+from lightbox.cases.editor import CaseEditor, Conflict, save_topic
 from lightbox.cases.forms import NewCaseForm, TopicForm
 from lightbox.cases.models import (
     Case,
@@ -234,18 +234,19 @@ def topic_edit(request: HttpRequest, slug: str | None = None) -> HttpResponse:
         initial={"base_revision": latest.number if latest else 0},
     )
     if request.method == "POST" and form.is_valid():
-        base = form.cleaned_data.get("base_revision") or 0
-        if latest and latest.number != base:
+        new = topic.pk is None
+        try:
+            revision = save_topic(form, request.user)
+        except Conflict as conflict:
             messages.error(
                 request,
-                f"Not saved: {latest.user_name or 'someone'} saved this topic meanwhile "
-                f"(revision {latest.number}). Your text is below; compare in the history.",
+                f"Not saved: {conflict.latest.user_name or 'someone'} saved this topic "
+                f"meanwhile (revision {conflict.latest.number}). Your text is below; compare "
+                "in the history.",
             )
             context = {"form": form, "topic": topic}
             return render(request, "cases/topic_edit.html", context, status=409)
-        new = topic.pk is None
-        topic = form.save()
-        revision = revisions.record(topic, user=request.user, kind="created" if new else "edited")
+        topic = form.instance
         audit(
             "create" if new else "edit",
             request=request,

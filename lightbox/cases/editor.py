@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db import transaction
 from django.http import QueryDict
 
 from lightbox.accounts.roles import is_editor
@@ -31,12 +32,13 @@ from lightbox.cases.forms import (
     DoseForm,
     ItemForm,
     ReferenceForm,
+    TopicForm,
 )
 from lightbox.cases.models import Case, CaseAuthor, CaseCode, Code, Radiopharmaceutical, Status
 from lightbox.history import revisions
 from lightbox.search import index
 
-__all__ = ["CaseEditor", "Conflict"]
+__all__ = ["CaseEditor", "Conflict", "save_topic"]
 
 
 def _formset(form: type[forms.Form], extra: int = 1, can_delete: bool = True) -> Any:
@@ -256,3 +258,24 @@ class CaseEditor:
         CaseCode.objects.bulk_create(
             CaseCode(case=case, code=code, order=i) for i, code in enumerate(chosen.values())
         )
+
+def save_topic(form: TopicForm, user: Any) -> Any:
+    """Save a valid topic form (a new topic, or changes to one) as one revision; the new
+    revision, or None when nothing changed. The topic page's editor and the API both save
+    here.
+
+    Raises
+    ------
+    Conflict
+        The topic was saved after the revision the form was opened at.
+    """
+    topic = form.instance
+    with transaction.atomic():
+        latest = revisions.latest(topic) if topic.pk else None
+        base_number = form.cleaned_data.get("base_revision") or 0
+        if latest and latest.number != base_number:
+            base = revisions.for_object(topic).filter(number=base_number).first()
+            raise Conflict(latest, revisions.diff(base, latest) if base else [])
+        new = topic.pk is None
+        topic = form.save()
+        return revisions.record(topic, user=user, kind="created" if new else "edited")

@@ -11,6 +11,7 @@ has resolved.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +26,7 @@ from lightbox.cases import access
 from lightbox.cases.models import Case, ReviewNote, Status
 from lightbox.history.revisions import record as revision
 
-__all__ = ["ACTIONS", "Refused", "transition"]
+__all__ = ["ACTIONS", "Refused", "may_ever_take", "transition"]
 
 
 class Refused(Exception):
@@ -63,6 +64,24 @@ ACTIONS = {
 
 def available(user: Any, case: Case) -> list[Action]:
     return [a for a in ACTIONS.values() if a.allowed(user, case)]
+
+
+def may_ever_take(user: Any, case: Case, name: str) -> bool:
+    """Whether ``user`` may take step ``name`` on ``case`` at some stage of its review.
+
+    If not, refusing the step is about who asks (an author cannot publish); if so, about
+    the stage the case is at (an editor cannot publish a draft). The same rules of
+    :mod:`lightbox.cases.access` are asked, of a copy of the case at each stage.
+    """
+    action = ACTIONS.get(name)
+    if action is None:
+        return False
+    for status in Status.values:
+        probe = copy.copy(case)
+        probe.status = status
+        if action.allowed(user, probe):
+            return True
+    return False
 
 
 def transition(request: Any, case: Case, name: str, note: str = "") -> Case:

@@ -7,6 +7,9 @@ are flags, so that a thread keeps its shape and a moderator can always see what 
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -15,6 +18,15 @@ from lightbox.cases.models import Case
 
 MAX_BODY = 10_000
 MAX_REASON = 500
+#: At most this many comments by one person in RATE_WINDOW, from the page or the API.
+RATE_LIMIT = 10
+RATE_WINDOW = dt.timedelta(minutes=1)
+
+
+def posted_too_often(user: Any) -> bool:
+    """Whether ``user`` has posted RATE_LIMIT comments in the last RATE_WINDOW."""
+    since = timezone.now() - RATE_WINDOW
+    return Comment.objects.filter(author=user, created__gt=since).count() >= RATE_LIMIT
 
 
 class Comment(models.Model):

@@ -6,10 +6,8 @@ A case or comment the user may not touch answers 404, as if it did not exist.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from functools import wraps
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib import messages
@@ -18,7 +16,6 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from lightbox.audit.log import record as audit
@@ -30,17 +27,11 @@ from lightbox.cases.access import (
 )
 from lightbox.cases.models import Case
 from lightbox.comments.forms import CommentForm, HideForm
-from lightbox.comments.models import Comment
+from lightbox.comments.models import RATE_LIMIT, Comment, posted_too_often
 from lightbox.comments.tasks import notify_new_comment
 from lightbox.comments.thread import keep_draft, thread_context
 from lightbox.lib.http import AuthenticatedHttpRequest
 from lightbox.lib.params import parse_int
-
-if TYPE_CHECKING:
-    from django.contrib.auth.models import User
-
-RATE_LIMIT = 10
-RATE_WINDOW = dt.timedelta(minutes=1)
 
 
 def _signed_in(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -100,7 +91,7 @@ def add_comment(request: AuthenticatedHttpRequest, number: str) -> HttpResponse:
     form = CommentForm(request.POST)
     if not error and not form.is_valid():
         error = _first_error(form)
-    if not error and _too_many(request.user):
+    if not error and posted_too_often(request.user):
         error = (
             f"You have posted {RATE_LIMIT} comments in the last minute, the most allowed. "
             "Wait a minute and post it again; your text is kept."
@@ -112,7 +103,7 @@ def add_comment(request: AuthenticatedHttpRequest, number: str) -> HttpResponse:
     comment = Comment.objects.create(
         case=case, parent=parent, author=request.user, body=form.cleaned_data["body"]
     )
-    url = _absolute(request, comment.get_absolute_url())
+    url = absolute_url(request, comment.get_absolute_url())
     transaction.on_commit(lambda: notify_new_comment.enqueue(comment.pk, url))
     messages.success(request, "Your comment is posted.")
     return _back(case, f"comment-{comment.pk}")
@@ -134,13 +125,9 @@ def _parent(request: HttpRequest, case: Case) -> tuple[Comment | None, str]:
     return parent, ""
 
 
-def _too_many(user: User) -> bool:
-    since = timezone.now() - RATE_WINDOW
-    return Comment.objects.filter(author=user, created__gt=since).count() >= RATE_LIMIT
-
-
-def _absolute(request: HttpRequest, path: str) -> str:
-    # LIGHTBOX_SITE_URL, when configured, names the site for links sent by e-mail.
+def absolute_url(request: HttpRequest, path: str) -> str:
+    """``path`` on this site, for a link sent by e-mail (the API's comments use it too).
+    LIGHTBOX_SITE_URL, when configured, names the site."""
     site = getattr(settings, "LIGHTBOX_SITE_URL", "")
     return f"{site.rstrip('/')}{path}" if site else request.build_absolute_uri(path)
 

@@ -17,6 +17,7 @@ transition, a comment) does not change what the next person sees.
 from __future__ import annotations
 
 import io
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from pydicom.data import get_testdata_file
 
+from lightbox.api.models import ApiToken
 from lightbox.audit.log import record as audit
 from lightbox.comments.models import Comment
 from lightbox.conference.models import Conference
@@ -76,6 +78,7 @@ class Check:
     url: str  # formatted with the world's ids
     expected: tuple[int, ...]
     data: dict[str, Any] | None = None
+    json: bool = False  # send ``data`` as a JSON body (the API's writes)
 
 
 MATRIX: dict[str, list[Check]] = {
@@ -306,6 +309,14 @@ MATRIX: dict[str, list[Check]] = {
         Check("GET", "/topics/{topic}/history/1/restore/", EDITORS_GET),
         Check("POST", "/topics/{topic}/history/1/restore/", EDITORS_POST),
     ],
+    # -- API tokens: one's own; alice's may be revoked by her and by administrators ------
+    "lightbox-api-tokens": [
+        Check("GET", "/accounts/tokens/", SIGNED_IN),
+        Check("POST", "/accounts/tokens/", SIGNED_IN, {"name": "script", "scope": "read"}),
+    ],
+    "lightbox-api-token-revoke": [
+        Check("POST", "/accounts/tokens/{token}/revoke/", row(LOGIN, 404, 302, 404, 404, 302))
+    ],
     # -- audit and people --------------------------------------------------------------
     "lightbox-audit-list": [Check("GET", "/audit/", ADMINS_GET)],
     "lightbox-audit-detail": [Check("GET", "/audit/{audit}/", ADMINS_GET)],
@@ -397,6 +408,83 @@ MATRIX: dict[str, list[Check]] = {
     "cancel_upload": [
         Check("POST", "/api/v1/uploads/{open_upload}/cancel", row(401, 404, 200, 404, 403, 403))
     ],
+    # Writing through the API: the same people as on the pages; what one may see but not
+    # change is a 403, and a signed-out caller a 401. The world's case and topic are at
+    # revision 2.
+    "create_case": [
+        Check("POST", "/api/v1/cases", row(401, 403, 201, 201, 201, 201), {"series": "bs"}, True)
+    ],
+    "update_case": [
+        Check(
+            "PATCH",
+            "/api/v1/cases/{case}",
+            row(401, 404, 200, 404, 200, 200),
+            {"revision": 2, "title": "Changed"},
+            True,
+        )
+    ],
+    "transition_case": [
+        Check(
+            "POST",
+            "/api/v1/cases/{case}/transitions",
+            row(401, 404, 200, 404, 200, 200),
+            {"action": "submit"},
+            True,
+        ),
+        Check(
+            "POST",
+            "/api/v1/cases/{submitted}/transitions",
+            row(401, 404, 403, 404, 200, 200),
+            {"action": "publish"},
+            True,
+        ),
+    ],
+    "list_topics": [Check("GET", "/api/v1/topics", EVERYONE)],
+    "get_topic": [Check("GET", "/api/v1/topics/{topic}", EVERYONE)],
+    "create_topic": [
+        Check("POST", "/api/v1/topics", row(401, 403, 403, 403, 201, 201), {"title": "New"}, True)
+    ],
+    "update_topic": [
+        Check(
+            "PATCH",
+            "/api/v1/topics/{topic}",
+            row(401, 403, 403, 403, 200, 200),
+            {"revision": 2, "title": "Renamed"},
+            True,
+        )
+    ],
+    "list_comments": [Check("GET", "/api/v1/cases/{case}/comments", CASE_READ)],
+    "add_comment": [
+        Check(
+            "POST",
+            "/api/v1/cases/{case}/comments",
+            row(401, 404, 201, 404, 201, 201),
+            {"body": "A comment."},
+            True,
+        )
+    ],
+    # alice's own comment: she edits and deletes it; editors hide it.
+    "change_comment": [
+        Check(
+            "PATCH",
+            "/api/v1/cases/{case}/comments/{comment}",
+            row(401, 404, 200, 404, 403, 403),
+            {"body": "Edited."},
+            True,
+        ),
+        Check(
+            "PATCH",
+            "/api/v1/cases/{case}/comments/{comment}",
+            row(401, 404, 403, 404, 200, 200),
+            {"hidden": True, "reason": "Off topic"},
+            True,
+        ),
+    ],
+    "delete_comment": [
+        Check(
+            "DELETE", "/api/v1/cases/{case}/comments/{comment}", row(401, 404, 204, 404, 403, 403)
+        )
+    ],
     "search": [Check("GET", "/api/v1/search?q=calcinosis", EVERYONE)],
     "case_similar": [Check("GET", "/api/v1/cases/{case}/similar", CASE_READ)],
     "text_similar": [Check("GET", "/api/v1/similar?text=Changed+findings", EVERYONE)],
@@ -480,7 +568,9 @@ def world(people, tmp_path):
     waiting = make_case(status="draft", visibility="private", title="Received, for nobody")
     received = ReceivedStudy.objects.create(case=waiting, study_uid="2.25.1", calling_ae="CT1")
     alices = ReceivedStudy.objects.create(case=case, study_uid="2.25.2", calling_ae="CT2")
+    token, _ = ApiToken.issue(alice, "alice's script", "write")
     return {
+        "token": token.pk,
         "received": received.pk,
         "alices_received": alices.pk,
         "conference": conference.pk,
@@ -503,14 +593,24 @@ def world(people, tmp_path):
     }
 
 
-def _request(client: Client, check: Check, world: dict[str, Any]) -> int:
+def _request(
+    client: Client, check: Check, world: dict[str, Any], headers: dict[str, str] | None = None
+) -> int:
     url = check.url.format(**world)
-    data: dict[str, Any] = {k: str(v).format(**world) for k, v in (check.data or {}).items()}
-    if "files" in data:
-        data["files"] = SimpleUploadedFile("picture.png", png_bytes(), "image/png")
     with transaction.atomic():
-        send = client.get if check.method == "GET" else client.post
-        response = send(url, data) if data else send(url)
+        if check.json:
+            body = json.dumps(check.data or {})
+            response = client.generic(
+                check.method, url, body, content_type="application/json", headers=headers
+            )
+        elif check.method in ("GET", "POST"):
+            data = {k: str(v).format(**world) for k, v in (check.data or {}).items()}
+            if "files" in data:
+                data["files"] = SimpleUploadedFile("picture.png", png_bytes(), "image/png")
+            send = client.get if check.method == "GET" else client.post
+            response = send(url, data, headers=headers) if data else send(url, headers=headers)
+        else:
+            response = client.generic(check.method, url, headers=headers)
         transaction.set_rollback(True)
     return response.status_code
 
@@ -548,10 +648,29 @@ def test_the_api_refuses_a_session_post_without_csrf(people, world):
     client.force_login(people["alice"])
     response = client.post(f"/api/v1/cases/{world['case']}/uploads", {})
     assert response.status_code in (401, 403)
-    posts = [c for checks in MATRIX.values() for c in checks if c.method == "POST"]
-    for check in posts:
+    writes = [c for checks in MATRIX.values() for c in checks if c.method != "GET"]
+    assert {c.method for c in writes} == {"POST", "PATCH", "DELETE"}
+    for check in writes:
         if check.url.startswith("/api/"):
             assert _request(client, check, world) in (401, 403), check.url
+
+
+def test_a_token_answers_as_its_owner_would(people, world):
+    """Every API request, sent with a write token and no session (and no CSRF token),
+    gets what its owner gets signed in: the token is the person, no more and no less."""
+    wrong = []
+    for i, person in enumerate(PEOPLE[1:], start=1):
+        token, secret = ApiToken.issue(people[person], "matrix", "write")
+        client = Client(enforce_csrf_checks=True)
+        headers = {"Authorization": f"Bearer {secret}"}
+        for name, checks in MATRIX.items():
+            for check in checks:
+                if not check.url.startswith("/api/"):
+                    continue
+                got = _request(client, check, world, headers)
+                if got != check.expected[i]:
+                    wrong.append(f"{check.method} {check.url} by {person}'s token: {got} ({name})")
+    assert not wrong, "\n".join(wrong)
 
 
 def test_the_draft_surfaces_nowhere_for_those_who_may_not_see_it(people, world):

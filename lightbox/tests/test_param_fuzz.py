@@ -42,6 +42,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from pydicom.data import get_testdata_file
 
+from lightbox.api.models import ApiToken
 from lightbox.audit.log import record as audit
 from lightbox.comments.models import Comment
 from lightbox.conference.models import Conference
@@ -170,7 +171,9 @@ def world(people) -> dict[str, Any]:
     session = StudySession.objects.create(user=alice, title="Mine", case_ids=[case.pk])
     waiting = make_case(status="draft", visibility="private", title="Received, for nobody")
     received = ReceivedStudy.objects.create(case=waiting, study_uid="2.25.1", calling_ae="CT1")
+    token, _ = ApiToken.issue(alice, "alice's script", "write")
     return {
+        "api_token": token.pk,
         "received": received.pk,
         "conference": conference.pk,
         "join_code": conference.code,
@@ -212,6 +215,8 @@ def _pk(route: str, world: dict[str, Any]) -> Any:
         return world["attempt"]
     if "session" in route:
         return world["session"]
+    if route.endswith("token-revoke"):
+        return world["api_token"]
     if "change-role" in route:
         return world["bob"]
     if route.startswith("lightbox-inbox"):
@@ -249,6 +254,7 @@ def _valid_kwargs(route: Route, world: dict[str, Any]) -> dict[str, Any]:
         "join_code": world["join_code"],
         "position": 1,
         "username": "alice",
+        "comment_id": world["comment"],
     }
     return {k: _pk(route.name, world) if k == "pk" else fixed[k] for k in route.kwargs}
 
@@ -364,6 +370,7 @@ def _page_params(client: Client, url: str) -> _PageNames:
 def _api_params(client: Client) -> dict[str, set[str]]:
     """Query parameters by API path pattern (OpenAPI), plus what each function reads."""
     from lightbox.api import views as api_views
+    from lightbox.api import write_views
 
     spec = client.get("/api/v1/openapi.json").json()
     out: dict[str, set[str]] = {}
@@ -371,8 +378,9 @@ def _api_params(client: Client) -> dict[str, set[str]]:
         names = out.setdefault(path, set())
         for operation in operations.values():
             names |= {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
-            function = getattr(api_views, operation["operationId"].rsplit("_views_", 1)[-1])
-            names |= _params_in(_sources(function), vars(api_views))
+            name = operation["operationId"].rsplit("_views_", 1)[-1]
+            module = next(m for m in (api_views, write_views) if hasattr(m, name))
+            names |= _params_in(_sources(getattr(module, name)), vars(module))
     return out
 
 

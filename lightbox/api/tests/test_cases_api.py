@@ -11,7 +11,7 @@ CASE_KEYS = {
     "brief_history", "full_history", "radiopharmaceuticals", "findings", "diagnosis",
     "discussion", "followup", "differential", "accepted_answers", "references", "acr_codes",
     "codes", "keywords", "anatomic_field", "category", "topic", "images", "copyright", "unparsed",
-    "url",
+    "url", "revision",
 }  # fmt: skip
 
 
@@ -24,7 +24,7 @@ def test_it_returns_the_structured_case(client):
     assert set(data) == CASE_KEYS
     assert data["number"] == "bs001"
     assert data["series"] == "bs"
-    assert data["authors"] == [{"name": "Ann Author", "credentials": "M.D."}]
+    assert data["authors"] == [{"name": "Ann Author", "credentials": "M.D.", "username": ""}]
     assert data["case_date"] == "2024-03-14"
     assert data["radiopharmaceuticals"] == [
         {

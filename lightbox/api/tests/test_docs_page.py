@@ -90,4 +90,18 @@ def test_the_docs_page_lists_the_operations_without_csp_errors(page, live_server
     page.get_by_text("/api/v1/cases/{number}/similar").first.wait_for()
     assert page.get_by_text("/api/v1/cases", exact=True).first.is_visible()
     assert page.get_by_text("/api/v1/search", exact=True).first.is_visible()
+    # The writes, and the button that takes a token for them.
+    assert page.get_by_text("/api/v1/cases/{number}/transitions", exact=True).first.is_visible()
+    assert page.get_by_text("/api/v1/topics/{slug}", exact=True).first.is_visible()
+    assert page.get_by_role("button", name="Authorize").first.is_visible()
     assert not problems, problems
+
+
+def test_the_docs_page_sends_the_csrf_token_for_a_signed_in_browser(client, people):
+    """Swagger UI adds X-CSRFToken from the page (its own init script), so that trying a
+    write with one's session works; the writes themselves still check it."""
+    client.force_login(people["alice"])
+    html = client.get(DOCS).content.decode()
+    assert 'data-api-csrf="true"' in html
+    token = re.search(r'data-csrf-token="([^"]+)"', html)
+    assert token and len(token.group(1)) >= 32

@@ -50,7 +50,7 @@ def test_server_error(client, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(views, "_case_or_404", boom)
+    monkeypatch.setattr(views, "case_or_404", boom)
     response = client.get("/api/v1/cases/bs001")
     _assert_error(response, 500, "server_error")
     assert "boom" not in response.content.decode()

@@ -415,6 +415,7 @@ def expected_api_case(payload: str) -> dict[str, Any]:
     """Where the payload must be, as a whole JSON string, in ``/api/v1/cases/<n>``."""
     author = {"name": fit(CaseAuthor, "name", payload)}
     author["credentials"] = fit(CaseAuthor, "credentials", payload)
+    author["username"] = ""  # no co-author account: the payload is not a user name
     return {
         **{name: fit(Case, name, payload) for name in CASE_TEXT_FIELDS},
         "differential": [payload, payload],
