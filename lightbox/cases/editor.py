@@ -259,6 +259,7 @@ class CaseEditor:
             CaseCode(case=case, code=code, order=i) for i, code in enumerate(chosen.values())
         )
 
+
 def save_topic(form: TopicForm, user: Any) -> Any:
     """Save a valid topic form (a new topic, or changes to one) as one revision; the new
     revision, or None when nothing changed. The topic page's editor and the API both save
