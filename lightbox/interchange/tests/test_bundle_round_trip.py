@@ -77,8 +77,8 @@ def _reader() -> Client:
 
 def _api(client: Client, anonymous: Client) -> dict[str, Any]:
     """Every answer of the read API about the library, image addresses replaced by the
-    hash of what they serve (an address holds the image's database id, which is an
-    install's own)."""
+    hash of what they serve and image ids left out (an address holds the image's database
+    id, which is an install's own)."""
     out: dict[str, Any] = {}
     for who, c in (("editor", client), ("anonymous", anonymous)):
         listing = c.get("/api/v1/cases", {"page_size": 200}).json()
@@ -101,7 +101,8 @@ def _api(client: Client, anonymous: Client) -> dict[str, Any]:
 
 def _served(client: Client, value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: _served(client, v) for k, v in value.items()}
+        image = "thumbnail_url" in value
+        return {k: _served(client, v) for k, v in value.items() if not (image and k == "id")}
     if isinstance(value, list):
         return [_served(client, v) for v in value]
     if isinstance(value, str) and value.startswith("/cases/") and "/images/" in value:

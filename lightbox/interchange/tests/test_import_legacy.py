@@ -27,8 +27,8 @@ def test_bs068_comes_through_the_api_with_every_field_right(client, bs068_path):
     assert data["status"] == "published"
     assert data["visibility"] == "public"
     assert data["authors"] == [
-        {"name": "Ed Grishaw", "credentials": "M.D."},
-        {"name": "Henry Royal", "credentials": "M.D."},
+        {"name": "Ed Grishaw", "credentials": "M.D.", "username": ""},
+        {"name": "Henry Royal", "credentials": "M.D.", "username": ""},
     ]
     assert data["case_date"] == "1996-10-23"
     assert (data["difficulty"], data["quality"]) == (3, 4)

@@ -189,12 +189,13 @@ def test_every_case_field_is_either_shown_or_part_of_the_answer():
     names = {f.name for f in Case._meta.get_fields()}
     internal = unknown.ACCESS | {"number", "is_demo"}
     unplaced = names - unknown.SHOWN - unknown.ANSWER - internal
-    # Rows the case owns that no page shows (search entries, caches, drafts, notes…), and
+    # Rows the case owns that no page shows (search entries, caches, drafts, notes, the
+    # PACS study it was made from, shown to authors only in the inbox…), and
     # readers' records of it (attempts, review cards, the measured difficulty: see
     # lightbox.learning).
     owned = {
         "rendered", "review_notes", "acknowledgements", "edit_drafts", "studies", "uploads",
-        "comments", "attempts", "cards", "measured",
+        "comments", "attempts", "cards", "measured", "received_studies",
     }  # fmt: skip
     assert {n for n in unplaced if n not in owned and not n.startswith("+")} == set()
     assert not unknown.SHOWN & unknown.ANSWER
