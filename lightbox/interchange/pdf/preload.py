@@ -5,10 +5,9 @@ child reports it when asked for a PDF."""
 
 import contextlib
 
-from PIL import ImageFile
+from lightbox.interchange.pdf.render import PdfUnavailable, _weasyprint
 
-with contextlib.suppress(ImportError, OSError):
-    import weasyprint  # noqa: F401
-# WeasyPrint's import tells Pillow to accept truncated images; the pictures a PDF holds
-# were checked when stored, and nothing here should lower Pillow's guard for them.
-ImageFile.LOAD_TRUNCATED_IMAGES = False
+# The one import of WeasyPrint, which also puts back Pillow's guard against truncated
+# images that WeasyPrint lowers for the whole process.
+with contextlib.suppress(PdfUnavailable):
+    _weasyprint()
