@@ -34,17 +34,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from ingest import PLANTED, make_slices  # noqa: E402  (bench/ingest.py: the same CT)
+from ingest import PLANTED, free_port, fresh_install, make_slices  # noqa: E402  (bench/ingest.py: the same CT)
 
 BUDGET = 100.0
 AE_TITLE = "LIGHTBOX"
 CALLING = "BENCH_SCU"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_for_port(port: int, seconds: float = 60) -> None:
@@ -91,14 +85,8 @@ def main() -> None:
     parser.add_argument("--slices", type=int, default=500)
     args = parser.parse_args()
 
-    data_dir = ROOT / "bench" / "out" / "dicom_receive"
-    shutil.rmtree(data_dir, ignore_errors=True)
-    data_dir.mkdir(parents=True)
-    os.environ["LIGHTBOX_DATA_DIR"] = str(data_dir)
-    os.environ.pop("DATABASE_URL", None)
-    os.environ["LIGHTBOX_TASKS"] = "db"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lightbox.settings")
-    port = _free_port()
+    data_dir = fresh_install("dicom_receive")
+    port = free_port()
     os.environ["LIGHTBOX_DICOM_PORT"] = str(port)
     os.environ["LIGHTBOX_DICOM_AE_TITLE"] = AE_TITLE
     import django
@@ -166,8 +154,8 @@ def main() -> None:
         if orthanc.binary() is None:
             print("Orthanc: not installed (apt-get install -y orthanc to compare)")
             return
-        dicom_port = _free_port()
-        with orthanc.Orthanc(Path(tmp) / "orthanc", _free_port(), dicom_port, {}) as pacs:
+        dicom_port = free_port()
+        with orthanc.Orthanc(Path(tmp) / "orthanc", free_port(), dicom_port, {}) as pacs:
             _wait_for_port(dicom_port)
             print(f"Sending them with {scu}, one association, to Orthanc …")
             seconds = send(paths, dicom_port, pacs.aet)

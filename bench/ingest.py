@@ -77,7 +77,7 @@ def make_slices(folder: Path, count: int) -> list[Path]:
     return paths
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -89,7 +89,7 @@ def orthanc_seconds(paths: list[Path]) -> float | None:
     if not binary:
         return None
     with tempfile.TemporaryDirectory() as tmp:
-        port = _free_port()
+        port = free_port()
         config = Path(tmp) / "orthanc.json"
         config.write_text(
             json.dumps(
@@ -127,18 +127,25 @@ def orthanc_seconds(paths: list[Path]) -> float | None:
             server.wait(timeout=20)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--slices", type=int, default=1000)
-    args = parser.parse_args()
-
-    data_dir = ROOT / "bench" / "out" / "ingest"
+def fresh_install(name: str) -> Path:
+    """An empty data directory under bench/out/ for this run, with SQLite and the database
+    task queue, set in the environment for Django and the processes it starts."""
+    data_dir = ROOT / "bench" / "out" / name
     shutil.rmtree(data_dir, ignore_errors=True)
     data_dir.mkdir(parents=True)
     os.environ["LIGHTBOX_DATA_DIR"] = str(data_dir)
     os.environ.pop("DATABASE_URL", None)
     os.environ["LIGHTBOX_TASKS"] = "db"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lightbox.settings")
+    return data_dir
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--slices", type=int, default=1000)
+    args = parser.parse_args()
+
+    data_dir = fresh_install("ingest")
     import django
 
     django.setup()
