@@ -200,7 +200,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 # The image viewer is built by `make` (npm + Vite) into frontend/dist, never committed.
 STATICFILES_DIRS = [BASE_DIR / "static", ("viewer", BASE_DIR / "frontend" / "dist")]
-STATIC_ROOT = DATA_DIR / "static"
+# An image built with its static files collected (the Dockerfile) points this elsewhere.
+STATIC_ROOT = Path(envstr("LIGHTBOX_STATIC_ROOT", str(DATA_DIR / "static")))
 MEDIA_URL = "media/"
 MEDIA_ROOT = DATA_DIR / "media"
 STORAGES = {
