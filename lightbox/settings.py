@@ -80,6 +80,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # A database that is down or locked: 503 with Retry-After, whichever layer met it
+    # (this one for the middleware below; the view's half is listed last).
+    "lightbox.ops.middleware.DatabaseUnavailableMiddleware",
     "lightbox.ops.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -96,6 +99,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "lightbox.api.middleware.ApiErrorShapeMiddleware",
+    "lightbox.ops.middleware.DatabaseUnavailableViewMiddleware",
 ]
 
 ROOT_URLCONF = "lightbox.urls"

@@ -20,6 +20,7 @@ import uuid
 from typing import Any
 
 from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
+from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from ninja import Field, File, NinjaAPI, Query, Status
@@ -47,6 +48,7 @@ from lightbox.imaging import uploads
 from lightbox.imaging.models import Upload
 from lightbox.imaging.uploads import DISK_FULL
 from lightbox.lib.jsonerror import error_response
+from lightbox.ops.middleware import answer_unavailable, database_unavailable
 from lightbox.search import engine
 from lightbox.search.similar import MAX_TEXT, Similar, like_case, like_text, with_cards
 
@@ -135,6 +137,15 @@ def _bad_request(request: HttpRequest, exc: Exception) -> HttpResponse:
 @api.exception_handler(PermissionDenied)
 def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
     return error_response(403, str(exc) or "Not allowed.")
+
+
+@api.exception_handler(DatabaseError)
+def _database_error(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
+    """A database that is down, restarting or locked: 503 with Retry-After (see
+    :mod:`lightbox.ops.middleware`); any other database error is a server error."""
+    if database_unavailable(exc):
+        return answer_unavailable(request, exc)
+    return _server_error(request, exc)
 
 
 @api.exception_handler(Exception)

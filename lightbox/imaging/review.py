@@ -11,11 +11,13 @@ just an overlay.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 
 import pydicom
 from django.core.files.base import ContentFile
+from django.core.files.storage import Storage
 from django.db import transaction
 from django.db.models import QuerySet
 from PIL import Image as PILImage
@@ -27,6 +29,7 @@ from lightbox.imaging.dicom.mask import Rect, mask_rectangles
 from lightbox.imaging.dicom.picture import encode, pixels_only, to_srgb
 from lightbox.imaging.images import _delete_on_commit, _thumbnail, show_series
 from lightbox.imaging.models import Image, Instance, PixelReview
+from lightbox.lib.disk import disk_full_reason
 
 __all__ = ["Rect", "confirm", "mask", "to_review"]
 
@@ -56,7 +59,32 @@ def confirm(image: Image) -> None:
 
 def mask(image: Image, rects: list[Rect]) -> None:
     """Black out ``rects`` (pixel coordinates of the picture reviewed) in every frame of
-    the instances under review, then re-render the series' key image."""
+    the instances under review, then re-render the series' key image.
+
+    Raises
+    ------
+    ValueError
+        Nothing was masked (pixels that cannot be decoded, a full disk): every change is
+        rolled back and the masked files already written are deleted, so no file is left
+        that nothing refers to.
+    """
+    written: list[tuple[Storage, str]] = []
+    try:
+        _mask(image, rects, written)
+    except BaseException as e:
+        for storage, name in written:
+            with contextlib.suppress(OSError):
+                if name:
+                    storage.delete(name)
+        reason = disk_full_reason(e)
+        if reason or isinstance(e, ValueError):
+            image.refresh_from_db()  # the page shown next shows what is stored
+        if reason:
+            raise ValueError(f"the server's disk is full ({reason})") from None
+        raise
+
+
+def _mask(image: Image, rects: list[Rect], written: list[tuple[Storage, str]]) -> None:
     old_files: list[str] = []
     old_frames: list[tuple[int, str]] = []
     with transaction.atomic():
@@ -79,6 +107,7 @@ def mask(image: Image, rects: list[Rect]) -> None:
                 if instance.file.name:  # always: the file was just read
                     old_files.append(instance.file.name)
                 instance.file.save(f"{digest[:20]}.dcm", ContentFile(data), save=False)
+                written.append((instance.file.storage, instance.file.name or ""))
                 instance.sha256, instance.size = digest, len(data)
                 instance.transfer_syntax = ExplicitVRLittleEndian  # masked files are uncompressed
                 instance.pixel_review = PixelReview.MASKED
@@ -90,7 +119,7 @@ def mask(image: Image, rects: list[Rect]) -> None:
         else:
             # The thumbnail shows what is masked too.
             old_files += [n for n in (image.file.name, image.thumbnail.name) if n]
-            _mask_picture(image, rects)
+            _mask_picture(image, rects, written)
             image.pixel_review = PixelReview.MASKED
             image.save(update_fields=["pixel_review"])
         # The unmasked files go only once the masked ones are committed.
@@ -99,7 +128,7 @@ def mask(image: Image, rects: list[Rect]) -> None:
         transaction.on_commit(lambda: [frames.forget(*old) for old in old_frames])
 
 
-def _mask_picture(image: Image, rects: list[Rect]) -> None:
+def _mask_picture(image: Image, rects: list[Rect], written: list[tuple[Storage, str]]) -> None:
     """Black out ``rects`` in a plain picture and store it again as a PNG of its pixels
     alone (a picture stored before metadata was stripped may still carry some), under its
     new content hash."""
@@ -113,6 +142,8 @@ def _mask_picture(image: Image, rects: list[Rect]) -> None:
     data = encode(picture, "PNG")
     image.sha256 = hashlib.sha256(data).hexdigest()
     image.file.save(f"{image.sha256[:24]}.png", ContentFile(data), save=False)
+    written.append((image.file.storage, image.file.name or ""))
     image.thumbnail.save(f"{image.sha256[:24]}.jpg", ContentFile(_thumbnail(picture)), save=False)
+    written.append((image.thumbnail.storage, image.thumbnail.name or ""))
     image.width, image.height = picture.size
     image.save()

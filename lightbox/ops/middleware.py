@@ -16,21 +16,36 @@ sweep. :class:`QuarantineUploadHandler` remembers every temporary file it opens,
 
 from __future__ import annotations
 
+import logging
+import sys
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
+from django.core.signals import got_request_exception
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
+from django.template.loader import render_to_string
 
 from lightbox.imaging.uploads import DISK_FULL
 from lightbox.lib.disk import is_disk_full
 from lightbox.lib.jsonerror import error_response
 
-__all__ = ["QuarantineUploadHandler", "RequestBodyMiddleware", "RequestSizeLimitMiddleware"]
+__all__ = [
+    "DatabaseUnavailableMiddleware",
+    "DatabaseUnavailableViewMiddleware",
+    "QuarantineUploadHandler",
+    "answer_unavailable",
+    "RequestBodyMiddleware",
+    "RequestSizeLimitMiddleware",
+    "database_unavailable",
+]
+
+logger = logging.getLogger(__name__)
 
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
@@ -171,3 +186,129 @@ def _too_much_data(limit: int) -> str:
         f"The request is too large: its form fields or JSON body come to more than "
         f"{limit:,} bytes (uploaded files are not counted)."
     )
+
+
+#: Seconds a client is asked to wait (``Retry-After``) while the database is unavailable:
+#: a PostgreSQL restart takes a few seconds, a failover under a minute.
+RETRY_AFTER_SECONDS = 30
+
+#: PostgreSQL error classes (SQLSTATE) that mean "the server cannot serve you now", not
+#: "this query is wrong": 08 connection exception, 53 insufficient resources (too many
+#: connections, out of memory or disk), 57P operator intervention (shut down, restarting).
+UNAVAILABLE_SQLSTATES = ("08", "53", "57P")
+
+#: SQLite's ways of saying the same: another writer held the lock for longer than the
+#: busy timeout, or the file cannot be opened.
+UNAVAILABLE_SQLITE = ("database is locked", "unable to open database file")
+
+_MARK = "_lightbox_database_unavailable"
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` says the database cannot answer now (down, restarting, locked)
+    rather than that a query is wrong: only the first is worth a 503 and a retry; the
+    second is a bug and stays a 500, logged with its traceback."""
+    if isinstance(error, InterfaceError):  # a connection the server closed under us
+        return True
+    if not isinstance(error, OperationalError):
+        return False
+    cause = error.__cause__
+    sqlstate = getattr(cause, "sqlstate", None)
+    if cause is not None and type(cause).__module__.startswith("psycopg"):
+        # No SQLSTATE: the client could not reach the server (refused, reset, timed out).
+        return sqlstate is None or sqlstate.startswith(UNAVAILABLE_SQLSTATES)
+    return any(phrase in str(error) for phrase in UNAVAILABLE_SQLITE)
+
+
+def unavailable(request: HttpRequest) -> HttpResponse:
+    """503 with ``Retry-After``: the API's error shape under /api/, otherwise a page that
+    needs nothing from the database (no session, no signed-in user, no site settings
+    from it), saying whether what the reader sent was kept: it was not, since every write
+    is one transaction and a transaction the database did not finish is rolled back."""
+    writing = request.method not in ("GET", "HEAD", "OPTIONS")
+    message = (
+        "The database is not answering, so nothing you sent was saved. Send it again "
+        "in a minute (keep this page open: going back keeps what you wrote)."
+        if writing
+        else "The database is not answering at the moment. Try again in a minute."
+    )
+    response: HttpResponse
+    if request.path.startswith("/api/"):
+        response = error_response(503, message)
+    else:
+        context = {"message": message, "site_name": settings.SITE_NAME}
+        response = HttpResponse(render_to_string("unavailable.html", context), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _mark_unavailable(sender: object, request: HttpRequest | None = None, **kwargs: Any) -> None:
+    """``got_request_exception``: note on the request that what Django is about to turn into
+    a 500 was the database being unavailable, for :class:`DatabaseUnavailableMiddleware`."""
+    error = sys.exc_info()[1]
+    if request is not None and error is not None and database_unavailable(error):
+        request.__dict__[_MARK] = error
+
+
+class _QuietWhileUnavailable(logging.Filter):
+    """Keeps Django's "Internal Server Error" traceback out of the log when the error was
+    the database being unavailable: the middleware logs one warning line instead, and an
+    outage of a minute does not fill the log with identical tracebacks."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return error is None or not database_unavailable(error)
+
+
+got_request_exception.connect(_mark_unavailable, dispatch_uid="lightbox-database-unavailable")
+logging.getLogger("django.request").addFilter(_QuietWhileUnavailable())
+
+
+class DatabaseUnavailableMiddleware:
+    """A database that is down, restarting or locked gets a 503 with ``Retry-After``,
+    never a 500 with a traceback; Lightbox itself needs no restart afterwards (each request
+    checks its connection first: ``conn_health_checks``).
+
+    Listed first in ``MIDDLEWARE``, so that it sees the failures of the middleware below
+    it too (an API token or a session looked up, a session saved), which Django turns into
+    a 500 before any middleware hears of them: :func:`_mark_unavailable` notes them on the
+    request and this replaces the 500. Failures in views are answered by
+    :class:`DatabaseUnavailableViewMiddleware`, listed last.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if error := request.__dict__.pop(_MARK, None):
+            return answer_unavailable(request, error)
+        return response
+
+
+class DatabaseUnavailableViewMiddleware:
+    """The view's half of :class:`DatabaseUnavailableMiddleware`: listed last, its
+    ``process_exception`` runs before any other's (the API's would answer 500)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not database_unavailable(exception):
+            return None
+        return answer_unavailable(request, exception)
+
+
+def answer_unavailable(request: HttpRequest, error: BaseException) -> HttpResponse:
+    """:func:`unavailable`, with one line in the log saying why (not a traceback)."""
+    logger.warning(
+        "database unavailable: %s %s answered 503 (%s)",
+        request.method,
+        request.path,
+        str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__,
+    )
+    return unavailable(request)
