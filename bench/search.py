@@ -1109,7 +1109,8 @@ def main() -> None:
             if done.returncode != 0:
                 failed.append(BACKENDS[name])
     _side_by_side(args, reports)
-    if failed or len(reports) < len(chosen) or _differences(reports):
+    different = _differences(reports)
+    if failed or len(reports) < len(chosen) or different:
         sys.exit(1)
 
 

@@ -537,10 +537,14 @@ class PostgresBackend:
             return _ids_scores([])
         rank_all = RANK_ALL if rank_all is None else rank_all
         key = (compiled.tsquery, rank_all)
-        with self._bounded(), connection.cursor() as cur:
+        # The generation first, in a statement of its own: a result kept is then one
+        # round trip, and what is read next is at least as new as the number it is
+        # kept under.
+        with connection.cursor() as cur:
             generation = self._generation(cur)
-            if found := self.results.get(generation, key):
-                return found
+        if found := self.results.get(generation, key):
+            return found
+        with self._bounded(), connection.cursor() as cur:
             found = self._match(cur, compiled.tsquery, rank_all)
         self.results.put(generation, key, *found)
         return found
