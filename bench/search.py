@@ -20,15 +20,22 @@ Prints
     of the slowest queries; the machine's load during each timed phase.
 Budgets (2 cores): search p50 <= 5 ms, p95 <= 20 ms, no search over 150 ms (after an
 edit either);
-like_case p95 <= 50 ms; bulk embedding >= 30 cases/s. Exits with status 1 if one fails.
+like_case p95 <= 50 ms; bulk embedding >= 30 cases/s. Both backends must meet them.
+
+Each backend runs in a process of its own, SQLite first, then PostgreSQL, on the same
+generated library and the same queries (the first run writes the query set, the second
+reads it); each prints its full report, and then both are shown side by side, with the
+number of cases each found for every query (they must be the same). Exits with status 1
+if a budget fails on either backend, or if they found different cases.
 
 Usage:  .venv/bin/python bench/search.py [--cases 100000] [--rounds 5]
-        .venv/bin/python bench/search.py --cases 5000 \\
+        .venv/bin/python bench/search.py --cases 5000 --backends postgresql \\
             --database-url postgres://postgres@127.0.0.1:5432/lightbox_bench_search
-The filled database is kept in bench/out/search-<cases>/ (git-ignored; for PostgreSQL,
-the database named in the URL, created if missing, and bench/out/search-pg-<name>/ for
-media) and reused by the next run; --fresh starts over. The development database named
-by DATABASE_URL is never used: pass --database-url (or set BENCH_DATABASE_URL).
+The filled databases are kept and reused by the next run (--fresh starts over): SQLite's
+in bench/out/search-<cases>/ (git-ignored; or --data-dir), PostgreSQL's in the database
+named by --database-url (or BENCH_DATABASE_URL; by default lightbox_bench_search_<cases>
+on the local server, created if missing), with its media in bench/out/search-pg-<name>/.
+The development database named by DATABASE_URL is never used.
 
 Only a sample of cases (--embed-sample) is embedded by the model: embedding 100,000
 cases takes half an hour or more. Every other case gets the vector of a sampled case
@@ -42,14 +49,18 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import dataclasses
 import io
+import json
 import os
 import pstats
 import random
 import re
 import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -71,6 +82,9 @@ BUDGET_SEARCH_P95_MS = 20.0
 BUDGET_SEARCH_MAX_MS = 150.0
 BUDGET_SIMILAR_P95_MS = 50.0
 BUDGET_EMBED_PER_S = 30.0
+BACKENDS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+#: The bench's PostgreSQL database unless --database-url (or BENCH_DATABASE_URL) names one.
+DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/lightbox_bench_search_{cases}"
 SEED = 2024
 _STOP_WORDS = (
     "a an and are as at be but by for from has have he her his in into is it its no not of "
@@ -831,7 +845,7 @@ def _line(label: str, values: list[float], extra: str = "") -> str:
     return f"  {label:<26} p50 {p50:7.2f} ms   p95 {p95:7.2f} ms   max {worst:7.2f} ms{extra}"
 
 
-def main() -> None:
+def _options() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=5, help="timed runs of each query and user")
@@ -845,11 +859,23 @@ def main() -> None:
     parser.add_argument("--similar-cases", type=int, default=250)
     parser.add_argument("--similar-texts", type=int, default=60)
     parser.add_argument(
+        "--backends",
+        default="sqlite,postgresql",
+        help="which of sqlite and postgresql to run, in this order (default: both)",
+    )
+    parser.add_argument(
         "--database-url",
         default=os.environ.get("BENCH_DATABASE_URL", ""),
-        help="a PostgreSQL database for the bench (default: SQLite in --data-dir)",
+        help="the PostgreSQL database for the bench (default: "
+        f"{DEFAULT_PG.format(cases='<cases>')})",
     )
-    parser.add_argument("--data-dir", type=Path, help="default: bench/out/search-<cases>")
+    parser.add_argument(
+        "--data-dir", type=Path, help="SQLite's (default: bench/out/search-<cases>)"
+    )
+    # Set by main() for the run of one backend, in a process of its own.
+    parser.add_argument("--only", choices=BACKENDS, help=argparse.SUPPRESS)
+    parser.add_argument("--report", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--query-file", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--fresh", action="store_true", help="start from an empty database")
     parser.add_argument(
         "--reindex", action="store_true", help="rebuild the index even if complete"
@@ -857,16 +883,32 @@ def main() -> None:
     parser.add_argument(
         "--profile", type=int, default=10, help="profile the N slowest queries (0: no)"
     )
-    args = parser.parse_args()
-    if args.data_dir is None:
-        if args.database_url:
-            name = re.sub(r"\W+", "-", args.database_url.rsplit("/", 1)[-1])
-            args.data_dir = ROOT / "bench" / "out" / f"search-pg-{name}"
-        else:
-            args.data_dir = ROOT / "bench" / "out" / f"search-{args.cases}"
+    return parser
+
+
+def _data_dir(args: argparse.Namespace, url: str) -> Path:
+    if url:
+        name = re.sub(r"\W+", "-", url.rsplit("/", 1)[-1])
+        return ROOT / "bench" / "out" / f"search-pg-{name}"
+    return args.data_dir or ROOT / "bench" / "out" / f"search-{args.cases}"
+
+
+def _index_kind() -> str:
+    from django.db import connection
+
+    from lightbox.search.backends import PostgresBackend
+
+    if connection.vendor != "postgresql":
+        return "FTS5"
+    return "RUM" if PostgresBackend().uses_rum() else "GIN (no RUM)"
+
+
+def _run_one(args: argparse.Namespace) -> None:
+    url = args.database_url if args.only == "postgresql" else ""
+    data_dir = _data_dir(args, url)
     args.embed_sample = max(500, args.embed_sample)
 
-    _setup(args.data_dir, args.database_url, args.fresh)
+    _setup(data_dir, url, args.fresh)
     from django.db import connection
 
     from lightbox.search.models import Entry
@@ -894,7 +936,14 @@ def main() -> None:
     )
 
     warm = _first_search()
-    queries, info = _queries(rng, args.queries)
+    if args.query_file and args.query_file.exists():  # the other backend's, as they are
+        saved = json.loads(args.query_file.read_text())
+        queries, info = [Query(**x) for x in saved["queries"]], saved["info"]
+    else:
+        queries, info = _queries(rng, args.queries)
+        if args.query_file:
+            saved = {"queries": [dataclasses.asdict(x) for x in queries], "info": info}
+            args.query_file.write_text(json.dumps(saved))
     kinds = sorted({x.kind for x in queries}, key=[x.kind for x in queries].index)
     print(
         f"\nQuery set: {len(queries)} queries from an index vocabulary of {info['vocabulary']:,} "
@@ -1015,8 +1064,96 @@ def main() -> None:
     print(f"  {'budget':<24} {'measured':>16}  {'limit':<18} result")
     for name, value, limit, ok in budgets:
         print(f"  {name:<24} {value:>16}  {limit:<18} {'PASS' if ok else 'FAIL'}")
+    if args.report:
+        kinds_stats = {
+            k: _stats([ms for t in timed if t.query.kind == k for ms in t.times]) for k in kinds
+        }
+        report = {
+            "vendor": vendor,
+            "index": _index_kind(),
+            "budgets": budgets,
+            "first": _stats(firsts),
+            "kinds": kinds_stats,
+            "like_text": [t50, t95],
+            "totals": {t.query.label(): t.total for t in timed},
+        }
+        args.report.write_text(json.dumps(report))
     if not all(ok for *_, ok in budgets):
         sys.exit(1)
+
+
+def main() -> None:
+    """Each backend in a process of its own (Django holds one default database per
+    process), on the same generated library, with the same queries (the first run
+    writes them, the second reads them); then both side by side."""
+    args = _options().parse_args()
+    if args.only:
+        _run_one(args)
+        return
+    chosen = [b.strip() for b in args.backends.split(",") if b.strip()]
+    if not chosen or set(chosen) - set(BACKENDS):
+        sys.exit(f"--backends takes sqlite and/or postgresql, not {args.backends!r}")
+    url = args.database_url or DEFAULT_PG.format(cases=args.cases)
+    reports: dict[str, dict[str, Any]] = {}
+    failed: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="bench-search-") as tmp:
+        queries = Path(tmp) / "queries.json"
+        for name in chosen:
+            print(f"\n{'=' * 30} {BACKENDS[name]} {'=' * 30}", flush=True)
+            report = Path(tmp) / f"{name}.json"
+            argv = [*sys.argv[1:], "--only", name, "--report", str(report)]
+            argv += ["--query-file", str(queries), "--database-url", url]
+            done = subprocess.run([sys.executable, __file__, *argv], check=False)
+            if report.exists():
+                reports[name] = json.loads(report.read_text())
+            if done.returncode != 0:
+                failed.append(BACKENDS[name])
+    _side_by_side(args, reports)
+    different = _differences(reports)
+    if failed or len(reports) < len(chosen) or different:
+        sys.exit(1)
+
+
+def _side_by_side(args: argparse.Namespace, reports: dict[str, dict[str, Any]]) -> None:
+    if not reports:
+        return
+    names = list(reports)
+    width = 24
+    head = "".join(f"{BACKENDS[n] + ' (' + reports[n]['index'] + ')':>{width}}" for n in names)
+    print(f"\n{'=' * 30} side by side, {args.cases:,} cases {'=' * 30}")
+    print(f"  {'budget':<24} {'limit':<16}{head}")
+    first = reports[names[0]]["budgets"]
+    for i, (budget, _, limit, _) in enumerate(first):
+        cells = ""
+        for n in names:
+            _, value, _, ok = reports[n]["budgets"][i]
+            cells += f"{value + (' PASS' if ok else ' FAIL'):>{width}}"
+        print(f"  {budget:<24} {limit:<16}{cells}")
+    print(f"\n  {'search p50 / p95 (ms)':<41}" + "".join(f"{'':>{width}}" for _ in names))
+    kinds = list(reports[names[0]]["kinds"])
+    for kind in ["(first run of each query)", *kinds]:
+        cells = ""
+        for n in names:
+            r = reports[n]
+            p50, p95, _ = r["first"] if kind.startswith("(") else r["kinds"].get(kind, (0, 0, 0))
+            cells += f"{f'{p50:.2f} / {p95:.2f}':>{width}}"
+        print(f"  {kind:<41}{cells}")
+
+
+def _differences(reports: dict[str, dict[str, Any]]) -> bool:
+    """Whether the backends found different numbers of cases for a query (they must find
+    the same cases); prints them."""
+    if len(reports) < 2:
+        return False
+    totals = [r["totals"] for r in reports.values()]
+    differ = [q for q in totals[0] if any(t.get(q) != totals[0][q] for t in totals[1:])]
+    print(
+        f"\n  Cases found per query: {len(totals[0]) - len(differ)} of {len(totals[0])} "
+        "queries the same on every backend"
+    )
+    for q in differ[:10]:
+        print(f"    DIFFERENT {q}: " + ", ".join(str(t.get(q)) for t in totals))
+    return bool(differ)
 
 
 if __name__ == "__main__":

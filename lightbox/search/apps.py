@@ -28,6 +28,7 @@ class SearchConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        from lightbox.search import checks as _checks  # noqa: F401 - registers the RUM check
         from lightbox.search import index, registry
 
         # Each app says what it makes searchable in its own search.py (netbox-style).
