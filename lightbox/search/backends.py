@@ -365,6 +365,12 @@ class _Results:
         self.items: OrderedDict[tuple[str, int], _Cached] = OrderedDict()
         self.nbytes = 0
 
+    def clear(self) -> None:
+        """Forget every result (the search benchmark times new queries this way)."""
+        with self.lock:
+            self.items.clear()
+            self.nbytes = 0
+
     def get(
         self, generation: tuple[int, int], key: tuple[str, int]
     ) -> tuple[np.ndarray, np.ndarray] | None:
