@@ -138,8 +138,8 @@ def _check(manifest: Manifest, members: dict[str, tarfile.TarInfo], force: bool)
         app, name = newer[0]
         raise BackupError(
             f"this backup's database schema is newer than this Lightbox's ({len(newer)} "
-            f"migration(s) it does not know, e.g. {app}.{name}): install Lightbox "
-            f"{manifest.lightbox_version} or later, then restore"
+            f"migration(s) it does not know, e.g. {app}.{name}; it was written by Lightbox "
+            f"{manifest.lightbox_version}): upgrade Lightbox first, then restore"
         )
     if not force and (found := install.contents()):
         held = ", ".join(
