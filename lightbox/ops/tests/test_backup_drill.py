@@ -135,3 +135,16 @@ def test_a_backup_restores_into_an_empty_install_with_the_same_api_and_files(tmp
         assert (tmp_path / "target" / secret).read_text() == (
             tmp_path / "source" / secret
         ).read_text()
+
+
+def test_a_backup_of_an_older_schema_is_restored_and_migrated(tmp_path):
+    with scratch_databases("older_src", "older_dst") as (src_url, dst_url):
+        source = _install(tmp_path, "source", src_url)
+        ok(manage(source, "migrate", "-v0"))
+        ok(manage(source, "migrate", "comments", "zero", "-v0"))  # as an older Lightbox left it
+        archive = tmp_path / "older.tar"
+        ok(manage(source, "backup", str(archive)))
+        target = _install(tmp_path, "target", dst_url)
+        out = ok(manage(target, "restore", str(archive)))
+        assert "Its database schema was older: migrations were applied." in out
+        ok(manage(target, "migrate", "--check"))  # nothing left unapplied
