@@ -145,8 +145,9 @@ def _require(condition: bool, what: str) -> None:
 def parse_manifest(data: bytes) -> Manifest:
     """Read and check ``manifest.json``: its format and version first, then every field.
 
+    >>> names = ["database/lightbox.sqlite3", "secrets/secret_key", "secrets/deid_secret"]
     >>> m = Manifest("0.1.0", "2026-01-01T00:00:00+00:00", "sqlite", {"cases": ["0001_x"]},
-    ...              {"cases": 0}, [Member("database/lightbox.sqlite3", 3, "0" * 64)])
+    ...              {"cases": 0}, [Member(name, 3, "0" * 64) for name in names])
     >>> parse_manifest(m.to_json()) == m
     True
     >>> parse_manifest(b'{"format": "lightbox-backup", "format_version": 99}')
