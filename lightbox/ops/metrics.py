@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.db.models import Count
 from django.http import HttpRequest
 from prometheus_client import CollectorRegistry, Histogram
@@ -111,10 +112,37 @@ def allowed(request: HttpRequest) -> bool:
 
 
 class InstallCollector(Collector):
-    """The install's state, read from the database at each scrape."""
+    """The install's state, read from the database (and the queue's store) at each
+    scrape. A store that does not answer is reported as down, never as a failed scrape:
+    the request metrics are most wanted exactly then."""
 
     def collect(self) -> Iterator[Metric]:
-        found = queue.stats()
+        yield from self._queue()
+        database_up = GaugeMetricFamily(
+            "lightbox_database_up", "Whether the database answered this scrape (1) or not (0)."
+        )
+        try:
+            found = list(self._database())
+        except DatabaseError:
+            database_up.add_metric([], 0)
+            yield database_up
+            return
+        database_up.add_metric([], 1)
+        yield database_up
+        yield from found
+
+    def _queue(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily(
+            "lightbox_task_queue_up", "Whether the task queue answered this scrape (1) or not (0)."
+        )
+        try:
+            found = queue.stats()
+        except (queue.QueueUnavailable, DatabaseError):
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
         depth = GaugeMetricFamily(
             "lightbox_task_queue_depth",
             "Tasks queued and due, not yet started.",
@@ -136,6 +164,7 @@ class InstallCollector(Collector):
             workers.add_metric([found["backend"]], found["workers"])
             yield workers
 
+    def _database(self) -> Iterator[Metric]:
         uploads = CounterMetricFamily(
             "lightbox_uploads_finished",
             "Uploads whose processing ended, by outcome (counted from the database: deleting "

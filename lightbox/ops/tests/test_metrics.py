@@ -108,3 +108,18 @@ def test_with_a_token_only_its_bearer_may_read_from_anywhere(client, settings):
     # /readyz's details follow the same rule.
     assert "free_bytes" in client.get("/readyz", **good).json()["checks"]["data_disk"]
     assert "free_bytes" not in client.get("/readyz").json()["checks"]["data_disk"]
+
+
+def test_a_queue_that_does_not_answer_is_reported_down_not_a_failed_scrape(client, monkeypatch):
+    from lightbox.ops import queue
+
+    def unavailable(alias="default"):
+        raise queue.QueueUnavailable("Redis at redis://127.0.0.1:1/0 does not answer")
+
+    assert scrape(client)["lightbox_task_queue_up"][()] == 1
+    monkeypatch.setattr(queue, "stats", unavailable)
+    samples = scrape(client)
+    assert samples["lightbox_task_queue_up"][()] == 0
+    assert "lightbox_task_queue_depth" not in samples
+    assert samples["lightbox_database_up"][()] == 1
+    assert "lightbox_http_request_duration_seconds_count" in samples
