@@ -137,14 +137,34 @@ def test_a_backup_restores_into_an_empty_install_with_the_same_api_and_files(tmp
         ).read_text()
 
 
-def test_a_backup_of_an_older_schema_is_restored_and_migrated(tmp_path):
+def test_force_replaces_a_newer_install_with_an_older_backup_and_migrates_it(tmp_path):
+    """The other way round from the drill: the target is not empty and fully migrated,
+    the backup older. Refused without --force; with it, the target's database is replaced
+    (tables the backup lacks dropped with the rest) and migrated up again."""
     with scratch_databases("older_src", "older_dst") as (src_url, dst_url):
         source = _install(tmp_path, "source", src_url)
         ok(manage(source, "migrate", "-v0"))
         ok(manage(source, "migrate", "comments", "zero", "-v0"))  # as an older Lightbox left it
         archive = tmp_path / "older.tar"
         ok(manage(source, "backup", str(archive)))
+
         target = _install(tmp_path, "target", dst_url)
-        out = ok(manage(target, "restore", str(archive)))
+        ok(manage(target, "migrate", "-v0"))
+        ok(
+            manage(
+                target,
+                "shell",
+                "--no-imports",
+                "-c",
+                "from lightbox.test import make_case; make_case()",
+            )
+        )
+        refused = manage(target, "restore", str(archive))
+        assert refused.returncode == 1 and "Traceback" not in refused.stderr
+        assert "this install is not empty (case" in refused.stderr and "--force" in refused.stderr
+
+        out = ok(manage(target, "restore", "--force", str(archive)))
         assert "Its database schema was older: migrations were applied." in out
         ok(manage(target, "migrate", "--check"))  # nothing left unapplied
+        count = "from lightbox.cases.models import Case; print(Case.objects.count())"
+        assert ok(manage(target, "shell", "--no-imports", "-c", count)).strip() == "0"
