@@ -9,13 +9,14 @@ layout and docs/deployment.md for how to use it.
 
 from lightbox.ops.backup.archive import FORMAT_VERSION, BackupError, Manifest
 from lightbox.ops.backup.create import BackupResult, create_backup
-from lightbox.ops.backup.restore import RestoreResult, restore_backup
+from lightbox.ops.backup.restore import PartlyRestored, RestoreResult, restore_backup
 
 __all__ = [
     "FORMAT_VERSION",
     "BackupError",
     "BackupResult",
     "Manifest",
+    "PartlyRestored",
     "RestoreResult",
     "create_backup",
     "restore_backup",

@@ -41,11 +41,15 @@ from lightbox.ops.backup.archive import (
     parse_manifest,
 )
 
-__all__ = ["RestoreResult", "restore_backup"]
+__all__ = ["PartlyRestored", "RestoreResult", "restore_backup"]
 
 Progress = Callable[[str, int | None], Callable[[int], object]]
 # Kept free beyond what the staged members take.
 SPARE_BYTES = 64 * 1024 * 1024
+
+
+class PartlyRestored(BackupError):
+    """The files and the database are restored, but a step after them failed."""
 
 
 @dataclass
@@ -234,6 +238,23 @@ def _undo(stored: list[tuple[str, str]]) -> None:
             continue
 
 
+def _write_secrets(staged: dict[str, Path], data_dir: Path) -> list[str]:
+    """Write the backup's secrets where settings.py reads them; returns a warning for
+    each that an environment variable overrides with another value."""
+    warnings = []
+    for name, member in SECRET_MEMBERS.items():
+        value = staged[member].read_text()
+        install.write_secret(name, value)
+        variable = f"LIGHTBOX_{name.upper()}"
+        if getattr(settings, name.upper()) != value and variable in os.environ:
+            warnings.append(
+                f"{variable} is set in the environment and differs from the backup's (now "
+                f"in {data_dir / name}): set it to that value"
+                + (", or re-uploaded studies get new UIDs" if name == "deid_secret" else "")
+            )
+    return warnings
+
+
 def restore_backup(
     path: Path, *, force: bool = False, progress: Progress = _no_progress
 ) -> RestoreResult:
@@ -253,25 +274,23 @@ def restore_backup(
             except BaseException:
                 _undo(stored)
                 raise
+            try:
+                warnings = _write_secrets(staged, data_dir)
+            except Exception as e:
+                raise PartlyRestored(
+                    f"the files and the database were restored, but writing the secrets to "
+                    f"{data_dir} failed ({type(e).__name__}: {e}): restore again with --force"
+                ) from e
             migrated = bool(install.known_migrations() - manifest.applied())
-            warnings = []
             if migrated:
-                call_command("migrate", interactive=False, verbosity=0)
+                try:
+                    call_command("migrate", interactive=False, verbosity=0)
+                except Exception as e:
+                    raise PartlyRestored(
+                        f"the backup was restored, but migrating its older schema failed "
+                        f"({type(e).__name__}: {e}): fix the cause, then run manage.py migrate"
+                    ) from e
             connections.close_all()
-            for name, member in SECRET_MEMBERS.items():
-                value = staged[member].read_text()
-                install.write_secret(name, value)
-                variable = f"LIGHTBOX_{name.upper()}"
-                if getattr(settings, name.upper()) != value and variable in os.environ:
-                    warnings.append(
-                        f"{variable} is set in the environment and differs from the backup's "
-                        f"(now in {data_dir / name}): set it to that value"
-                        + (
-                            ", or re-uploaded studies get new UIDs"
-                            if name == "deid_secret"
-                            else ""
-                        )
-                    )
             counts = install.counts()
             for what, n in manifest.counts.items():
                 if what in counts and counts[what] != n:

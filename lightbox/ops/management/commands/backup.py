@@ -59,8 +59,12 @@ class Command(BaseCommand):
                 result = create_backup(Path(out), progress=progress)
         except BackupError as e:
             raise CommandError(str(e)) from None
-        except OSError as e:
-            raise CommandError(f"the backup failed, nothing was written: {e}") from None
+        except Exception as e:
+            # A full disk, a storage or bucket that refuses: the partial archive is
+            # removed (create_backup's clean-up), and the cause is said in one line.
+            raise CommandError(
+                f"the backup failed, nothing was written: {type(e).__name__}: {e}"
+            ) from None
         for name in result.vanished:
             self.stderr.write(f"deleted while the backup ran, not in it: {name}")
         counts = result.manifest.counts

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from lightbox.ops.backup import BackupError, restore_backup
+from lightbox.ops.backup import BackupError, PartlyRestored, restore_backup
 from lightbox.ops.management.commands.backup import bars
 
 
@@ -35,10 +35,16 @@ class Command(BaseCommand):
             with ExitStack() as stack:
                 progress = bars(stack, getattr(self.stderr, "_out", None), verbosity == 0)
                 result = restore_backup(Path(path), force=force, progress=progress)
+        except PartlyRestored as e:
+            raise CommandError(str(e)) from None
         except BackupError as e:
             raise CommandError(f"{e}; nothing was restored") from None
-        except OSError as e:
-            raise CommandError(f"the restore failed, nothing was restored: {e}") from None
+        except Exception as e:
+            # A full disk, a storage or bucket that refuses: what was stored is undone
+            # (restore_backup removes it), and the cause is said in one line.
+            raise CommandError(
+                f"the restore failed, nothing was restored: {type(e).__name__}: {e}"
+            ) from None
         m = result.manifest
         for warning in result.warnings:
             self.stderr.write(self.style.WARNING(f"warning: {warning}"))
