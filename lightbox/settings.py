@@ -80,6 +80,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "lightbox.ops.metrics_middleware.RequestMetricsMiddleware",
     # A database that is down or locked: 503 with Retry-After, whichever layer met it
     # (this one for the middleware below; the view's half is listed last).
     "lightbox.ops.middleware.DatabaseUnavailableMiddleware",
@@ -327,6 +328,19 @@ if HTTPS:
 if not HTTPS or not envbool("LIGHTBOX_HSTS_PRELOAD", False):
     # Preloading is a promise to browsers vendors an administrator makes on purpose.
     SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+# Health and metrics (lightbox/ops/readiness.py, lightbox/ops/metrics.py). /readyz fails
+# when the oldest waiting task has waited longer than this, or when the data directory or
+# the quarantine has less free space; its disk and storage probes are remembered this long.
+READY_QUEUE_LAG_SECONDS = envint("LIGHTBOX_READY_QUEUE_LAG_SECONDS", 600)
+READY_MIN_FREE_MB = envint("LIGHTBOX_READY_MIN_FREE_MB", 1024)
+READY_CACHE_SECONDS = envint("LIGHTBOX_READY_CACHE_SECONDS", 5)
+# /metrics is served to this machine only, unless a bearer token is set.
+METRICS_TOKEN = envstr("LIGHTBOX_METRICS_TOKEN", "")
+# Each web process writes its request counts here, and a scrape adds them all up
+# (prometheus-client's multiprocess mode, chosen by this variable before it is imported).
+METRICS_DIR = Path(envstr("LIGHTBOX_METRICS_DIR", str(DATA_DIR / "metrics"))).resolve()
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(METRICS_DIR)
 
 LOGGING = {
     "version": 1,

@@ -4,4 +4,6 @@ from lightbox.ops import views
 
 urlpatterns = [
     path("healthz", views.healthz, name="lightbox-healthz"),
+    path("readyz", views.readyz, name="lightbox-readyz"),
+    path("metrics", views.metrics_view, name="lightbox-metrics"),
 ]
