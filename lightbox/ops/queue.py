@@ -1,0 +1,174 @@
+"""The task queue as the health checks and metrics see it: which backend, how much waits,
+how long the oldest task has waited, how many workers are there to take it.
+
+Three backends run the same tasks (``LIGHTBOX_TASKS``, see docs/deployment.md): ``db``
+(django-tasks-db: the queue is a table), ``redis`` (django-tasks-rq: RQ's lists in Redis)
+and ``immediate`` (each task runs as it is queued; nothing ever waits). :func:`stats`
+asks whichever is configured, with a few cheap queries and no scan of finished tasks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Literal, TypedDict
+from urllib.parse import urlsplit, urlunsplit
+
+from django.db.models import Count, Min, Q
+from django.tasks import task_backends
+from django.tasks.backends.immediate import ImmediateBackend
+from django.utils import timezone
+
+if TYPE_CHECKING:
+    from redis import Redis
+
+__all__ = [
+    "QueueStats",
+    "QueueUnavailable",
+    "backend",
+    "redis_connection",
+    "shown",
+    "stats",
+]
+
+Backend = Literal["db", "redis", "immediate"]
+
+
+class QueueStats(TypedDict):
+    backend: Backend
+    depth: int
+    """Tasks queued and due, not yet started."""
+    oldest_seconds: float | None
+    """How long the oldest of them has been due; ``None`` when none waits."""
+    workers: int | None
+    """Live workers (Redis: each registers itself); ``None`` where the backend keeps no
+    register of its workers (db) or needs none (immediate)."""
+
+
+class QueueUnavailable(Exception):
+    """The queue's store does not answer (Redis down or unreachable)."""
+
+
+def backend(alias: str = "default") -> Backend:
+    """Which kind of backend runs the tasks of ``alias``."""
+    configured = task_backends[alias]
+    if isinstance(configured, ImmediateBackend):
+        return "immediate"
+    from django_tasks_db import DatabaseBackend
+
+    if isinstance(configured, DatabaseBackend):
+        return "db"
+    from django_tasks_rq import RQBackend
+
+    if isinstance(configured, RQBackend):
+        return "redis"
+    raise ValueError(f"unknown task backend {type(configured).__name__}")
+
+
+def stats(alias: str = "default") -> QueueStats:
+    """The queue of ``alias`` now: see :class:`QueueStats`.
+
+    Raises
+    ------
+    QueueUnavailable
+        Redis does not answer (the message says where it was looked for).
+    """
+    kind = backend(alias)
+    if kind == "db":
+        return _db_stats(alias)
+    if kind == "redis":
+        return _redis_stats(alias)
+    return {"backend": "immediate", "depth": 0, "oldest_seconds": None, "workers": None}
+
+
+def _db_stats(alias: str) -> QueueStats:
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    now = timezone.now()
+    never = get_date_max()  # django-tasks-db's run_after of a task not deferred
+    found = (
+        DBTaskResult.objects.ready()
+        .filter(backend_name=alias)
+        .aggregate(
+            depth=Count("pk"),
+            queued=Min("enqueued_at", filter=Q(run_after=never)),
+            deferred=Min("run_after", filter=~Q(run_after=never)),
+        )
+    )
+    # A deferred task has waited since it fell due, not since it was queued.
+    due = [t for t in (found["queued"], found["deferred"]) if t is not None]
+    return {
+        "backend": "db",
+        "depth": found["depth"],
+        "oldest_seconds": _age(min(due), now) if due else None,
+        "workers": None,
+    }
+
+
+def redis_connection(alias: str = "default") -> Redis:
+    """The Redis connection the queues of ``alias`` use (django-rq's, from RQ_QUEUES)."""
+    import django_rq
+
+    connection: Redis = django_rq.get_connection(sorted(task_backends[alias].queues)[0])
+    return connection
+
+
+def shown(url: str) -> str:
+    """``url`` without its password, to be printed.
+
+    >>> shown("redis://:s3cret@redis.example:6379/0")
+    'redis://:***@redis.example:6379/0'
+    >>> shown("redis://127.0.0.1:6379/0")
+    'redis://127.0.0.1:6379/0'
+    """
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
+def _redis_stats(alias: str) -> QueueStats:
+    import django_rq
+    from redis.exceptions import RedisError
+    from rq.worker_registration import get_keys
+
+    now = timezone.now()
+    depth, oldest, workers = 0, None, set()
+    connection = redis_connection(alias)
+    try:
+        for name in sorted(task_backends[alias].queues):
+            queue = django_rq.get_queue(name, connection=connection)
+            depth += queue.count
+            first = queue.get_job_ids(0, 0)
+            if first and (job := queue.fetch_job(first[0])) and job.enqueued_at:
+                enqueued = job.enqueued_at
+                if enqueued.tzinfo is None:
+                    enqueued = enqueued.replace(tzinfo=dt.UTC)  # RQ keeps UTC
+                oldest = enqueued if oldest is None else min(oldest, enqueued)
+            # A killed worker's name stays in the queue's set until RQ's maintenance
+            # clears it; its own key expires with its last heartbeat.
+            keys = sorted(get_keys(queue))
+            if keys:
+                with connection.pipeline(transaction=False) as pipe:
+                    for key in keys:
+                        pipe.exists(key)
+                    workers |= {k for k, e in zip(keys, pipe.execute(), strict=True) if e}
+    except RedisError as e:
+        raise QueueUnavailable(f"Redis at {_url(connection)} does not answer: {e}") from e
+    return {
+        "backend": "redis",
+        "depth": depth,
+        "oldest_seconds": _age(oldest, now) if oldest else None,
+        "workers": len(workers),
+    }
+
+
+def _url(connection: Redis) -> str:
+    """Where ``connection`` goes, without its password."""
+    kwargs = connection.get_connection_kwargs()
+    return f"redis://{kwargs.get('host')}:{kwargs.get('port')}/{kwargs.get('db', 0)}"
+
+
+def _age(since: dt.datetime, now: dt.datetime) -> float:
+    return max(0.0, (now - since).total_seconds())
