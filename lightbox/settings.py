@@ -152,7 +152,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 TASKS_QUEUE = envstr("LIGHTBOX_TASKS", "db")
 _TASK_BACKENDS = {
     "db": "django_tasks_db.DatabaseBackend",
-    "redis": "django_tasks_rq.RQBackend",
+    "redis": "lightbox.ops.queue.RQBackend",  # django-tasks-rq's, making Django's tasks
     "immediate": "django.tasks.backends.immediate.ImmediateBackend",
 }
 if TASKS_QUEUE not in _TASK_BACKENDS:

@@ -14,15 +14,17 @@ from typing import TYPE_CHECKING, Literal, TypedDict
 from urllib.parse import urlsplit, urlunsplit
 
 from django.db.models import Count, Min, Q
-from django.tasks import task_backends
+from django.tasks import Task, task_backends
 from django.tasks.backends.immediate import ImmediateBackend
 from django.utils import timezone
+from django_tasks_rq import RQBackend as _RQBackend
 
 if TYPE_CHECKING:
     from redis import Redis
 
 __all__ = [
     "QueueStats",
+    "RQBackend",
     "QueueUnavailable",
     "backend",
     "redis_connection",
@@ -31,6 +33,19 @@ __all__ = [
 ]
 
 Backend = Literal["db", "redis", "immediate"]
+
+
+class RQBackend(_RQBackend):
+    """django-tasks-rq's backend, making Django's own tasks.
+
+    ``@task`` makes its task with the default backend's ``task_class``, and
+    django-tasks-rq's is the one of the django-tasks backport, whose tasks find their
+    backend through the backport's registry and which no other backend accepts (a test
+    that switches to django-tasks-db, say). With Django's class the tasks are the same
+    whatever the backend; django-tasks-rq's jobs run either kind.
+    """
+
+    task_class = Task  # type: ignore[assignment]  # the backport types it as its own
 
 
 class QueueStats(TypedDict):
@@ -57,9 +72,7 @@ def backend(alias: str = "default") -> Backend:
 
     if isinstance(configured, DatabaseBackend):
         return "db"
-    from django_tasks_rq import RQBackend
-
-    if isinstance(configured, RQBackend):
+    if isinstance(configured, _RQBackend):
         return "redis"
     raise ValueError(f"unknown task backend {type(configured).__name__}")
 

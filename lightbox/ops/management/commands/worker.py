@@ -38,6 +38,7 @@ from django.db import close_old_connections
 from django_tasks_db.management.commands.db_worker import Command as DbWorker
 from django_tasks_rq import Job as RQJob
 from redis.exceptions import RedisError
+from rq import worker_registration
 from rq.scheduler import RQScheduler
 from rq.worker import SimpleWorker
 
@@ -53,8 +54,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 60.0
-# How often the RQ worker moves deferred tasks that fell due into the queue (one worker
-# of all does it at a time: RQ's scheduler lock).
+# How often the RQ worker moves deferred tasks that fell due into the queue, and looks
+# whether Redis lost its tasks (see _Keeper).
 SCHEDULE_SECONDS = 5
 # How long the RQ worker waits between two attempts to reach Redis.
 RECONNECT_SECONDS = 2.0
@@ -150,23 +151,22 @@ class Command(DbWorker):
         verbosity: int = 1,
         **options: Any,
     ) -> None:
-        """Work the Redis queues until asked to stop. When Redis goes away, RQ's worker
-        gives up: wait for Redis, queue the unfinished uploads again (a Redis that
-        restarted without its data lost their tasks), and work on."""
+        """Work the Redis queues until asked to stop, through Redis going away: RQ's
+        worker retries while it waits for a task and gives up in the middle of one; then
+        this waits for Redis and starts another. Either way :class:`_Keeper` sees when
+        Redis came back without the tasks it held and queues the unfinished uploads
+        again."""
         from django_rq.queues import get_queues
 
         names = queue_name.split(",")
         level = "WARNING" if verbosity == 0 else "DEBUG" if verbosity >= 2 else "INFO"
-        scheduler = threading.Thread(
-            target=_schedule_until,
-            args=(stop, names, queue.redis_connection()),
-            name="rq-scheduler",
-            daemon=True,
-        )
-        scheduler.start()
+        keeper = _Keeper(queue.redis_connection(), names)
+        keeper.mark()  # recover() has just queued whatever was unfinished
+        thread = threading.Thread(target=keeper.run, args=(stop,), name="rq-keeper", daemon=True)
+        thread.start()
         for attempt in itertools.count():
             queues = get_queues(*names, job_class=RQJob)
-            worker = LightboxWorker(
+            keeper.worker = worker = LightboxWorker(
                 queues,
                 connection=queues[0].connection,
                 job_class=RQJob,
@@ -178,14 +178,76 @@ class Command(DbWorker):
             try:
                 worker.work(burst=batch, max_jobs=max_tasks, logging_level=level)
             except RedisError as e:
-                # Before the first task (registering itself, say): as lost below.
-                logger.warning("Redis went away: %s", e)
+                logger.warning("Redis went away: %s", e)  # registering or signing off
             if worker.stop_requested or batch or max_tasks is not None:
                 return
+            keeper.worker = None
             with _stop_cleanly():
                 self._wait_for_redis()
-                if requeued := tasks.requeue_unfinished():
-                    self.stdout.write(f"Redis is back: re-queued {requeued} unfinished upload(s).")
+                keeper.check()
+
+
+class _Keeper:
+    """What the RQ worker needs beside its own loop, run by a thread every
+    ``SCHEDULE_SECONDS``:
+
+    - deferred tasks that fell due (an upload looked at again once its owner's lease runs
+      out) are moved into their queues. RQ's own scheduler runs in a forked process that
+      outlives a killed worker; this thread dies with it, and RQ's lock still lets one
+      worker of all do it at a time;
+    - a Redis that lost what it held (restarted without persistence, or flushed) is
+      noticed by a key that every worker keeps there: the first worker to find it gone
+      sets it again and queues the unfinished uploads once more, from the database (see
+      :func:`lightbox.imaging.tasks.requeue_unfinished`), and each worker registers itself
+      again, so that it is counted (:func:`lightbox.ops.queue.stats`).
+    """
+
+    MARK = "lightbox:queue-kept"
+
+    def __init__(self, connection: Redis, names: list[str]) -> None:
+        self.connection = connection
+        self.scheduler = RQScheduler(names, connection=connection, interval=SCHEDULE_SECONDS)
+        self.worker: LightboxWorker | None = None
+
+    def mark(self) -> None:
+        self.connection.set(self.MARK, "1")
+
+    def check(self) -> None:
+        """If Redis lost its data since it was marked: queue the unfinished uploads again
+        (one worker does), and register this worker again."""
+        if self.connection.exists(self.MARK):
+            return
+        if self.connection.set(self.MARK, "1", nx=True):
+            try:
+                requeued = tasks.requeue_unfinished()
+            finally:
+                close_old_connections()
+            logger.warning(
+                "Redis lost the tasks it held: re-queued %d unfinished upload(s)", requeued
+            )
+        if self.worker is not None:
+            worker_registration.register(self.worker)
+
+    def schedule(self) -> None:
+        scheduler = self.scheduler
+        if scheduler.should_reacquire_locks:
+            scheduler.acquire_locks()
+        if scheduler.acquired_locks:
+            scheduler.heartbeat()
+            scheduler.enqueue_scheduled_jobs()
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.wait(SCHEDULE_SECONDS):
+            for step in (self.check, self.schedule):
+                try:
+                    step()
+                except RedisError as e:  # Redis away: the worker waits for it too
+                    logger.warning("Redis does not answer: %s", e)
+                    break
+                except Exception:
+                    logger.exception("keeping the Redis queue failed")
+        with contextlib.suppress(RedisError):  # else the lock expires by itself
+            self.scheduler.release_locks()
 
 
 class LightboxWorker(SimpleWorker):
@@ -223,31 +285,6 @@ def _beat_until(done: threading.Event, worker: Any, job: Job) -> None:
             worker.maintain_heartbeats(job)
         except RedisError as e:
             logger.warning("could not refresh the worker's heartbeat: %s", e)
-
-
-def _schedule_until(stop: threading.Event, names: list[str], connection: Redis) -> None:
-    """Every ``SCHEDULE_SECONDS`` until ``stop`` is set: move the deferred tasks that fell
-    due (an upload looked at again once its owner's lease runs out) into their queues.
-    RQ's own scheduler would run in a forked process that outlives a killed worker; this
-    thread dies with it, and RQ's lock lets one worker of all do it at a time."""
-    scheduler = RQScheduler(names, connection=connection, interval=SCHEDULE_SECONDS)
-    while not stop.wait(SCHEDULE_SECONDS):
-        try:
-            _schedule(scheduler)
-        except RedisError as e:  # Redis away: the worker waits for it too
-            logger.warning("could not move deferred tasks into the queue: %s", e)
-        except Exception:
-            logger.exception("moving deferred tasks into the queue failed")
-    with contextlib.suppress(RedisError):  # else the lock expires by itself
-        scheduler.release_locks()
-
-
-def _schedule(scheduler: RQScheduler) -> None:
-    if scheduler.should_reacquire_locks:
-        scheduler.acquire_locks()
-    if scheduler.acquired_locks:
-        scheduler.heartbeat()
-        scheduler.enqueue_scheduled_jobs()
 
 
 def _sweep_until(stop: threading.Event) -> None:
