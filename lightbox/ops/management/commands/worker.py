@@ -160,6 +160,7 @@ class Command(DbWorker):
 
         names = queue_name.split(",")
         level = "WARNING" if verbosity == 0 else "DEBUG" if verbosity >= 2 else "INFO"
+        logging.getLogger("rq.worker").addFilter(_RedisOutage())
         keeper = _Keeper(queue.redis_connection(), names)
         keeper.mark()  # recover() has just queued whatever was unfinished
         thread = threading.Thread(target=keeper.run, args=(stop,), name="rq-keeper", daemon=True)
@@ -185,6 +186,18 @@ class Command(DbWorker):
             with _stop_cleanly():
                 self._wait_for_redis()
                 keeper.check()
+
+
+class _RedisOutage(logging.Filter):
+    """RQ's worker gives up on an error it did not expect, with a traceback in its log: a
+    Redis gone away is expected (this command waits for it), so it is said in one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, RedisError):
+            record.msg, record.args = f"{record.getMessage()} Redis went away: {error}", ()
+            record.exc_info = record.exc_text = None
+        return True
 
 
 class _Keeper:
