@@ -278,6 +278,11 @@ class LightboxWorker(SimpleWorker):
         self.stop_requested = True
         super().request_stop(signum, frame)
 
+    def subscribe(self) -> None:
+        """No command channel. RQ's listens in a thread that reads with a minute's
+        timeout, and closing it waits for that read: every stop took a minute. Lightbox
+        stops its workers with signals, never with RQ's commands."""
+
     def execute_job(self, job: Job, queue: Queue) -> None:
         done = threading.Event()
         beater = threading.Thread(
