@@ -8,13 +8,14 @@ Tasks run at once, in the process that queues them: through Django's immediate b
 or with LIGHTBOX_TEST_TASKS=redis through django-tasks-rq on the real Redis, in RQ's
 synchronous mode (the same code path as production up to the worker, and results at
 once). Each pytest-xdist worker then has a Redis database of its own (see
-:func:`redis_url`).
+`redis_url_of_this_worker`).
 """
 
 import atexit
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -34,7 +35,7 @@ if os.environ.get("LIGHTBOX_TEST_TASKS", "immediate") not in ("immediate", "redi
     raise pytest.UsageError("LIGHTBOX_TEST_TASKS must be immediate (the default) or redis")
 
 
-def redis_url() -> str:
+def redis_url_of_this_worker() -> str:
     """This test worker's own Redis database: LIGHTBOX_TEST_REDIS_URL's for the first
     pytest-xdist worker (gw0, or no xdist), the next database for gw1, and so on. Tests
     empty it as they please; nothing else may use it."""
@@ -51,7 +52,7 @@ def redis_url() -> str:
 
 os.environ["LIGHTBOX_TASKS"] = "redis" if REDIS_TASKS else "immediate"
 if REDIS_TASKS:
-    os.environ["LIGHTBOX_REDIS_URL"] = redis_url()
+    os.environ["LIGHTBOX_REDIS_URL"] = redis_url_of_this_worker()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -67,6 +68,27 @@ def pytest_configure(config: pytest.Config) -> None:
         queue["ASYNC"] = False
     try:
         # What an earlier run left (failed tasks are kept for a year).
-        Redis.from_url(redis_url()).flushdb()
+        Redis.from_url(redis_url_of_this_worker()).flushdb()
     except RedisError as e:
-        raise pytest.UsageError(f"LIGHTBOX_TEST_TASKS=redis: {redis_url()}: {e}") from e
+        raise pytest.UsageError(
+            f"LIGHTBOX_TEST_TASKS=redis: {redis_url_of_this_worker()}: {e}"
+        ) from e
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """This test worker's Redis database (`redis_url_of_this_worker`), emptied before and after:
+    for the tests that talk to Redis themselves, in either pass."""
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    url = redis_url_of_this_worker()
+    client = Redis.from_url(url)
+    try:
+        client.ping()
+    except RedisError as e:
+        pytest.skip(f"no Redis at {url} ({e}): apt-get install redis-server")
+    client.flushdb()
+    yield url
+    client.flushdb()
+    client.close()

@@ -1,5 +1,5 @@
 """`manage.py worker` on Redis (LIGHTBOX_TASKS=redis), as real processes against a real
-Redis: the machine's, in this test worker's own database (lightbox.testing.redis_url), or
+Redis: the machine's, in this test worker's own database (the ``redis_url`` fixture), or
 a private redis-server where a test restarts it.
 
 Each test works on its own copy of one migrated install (SQLite), which
@@ -25,26 +25,11 @@ import pytest
 from redis import Redis
 from redis.exceptions import RedisError
 
-from lightbox import testing
 from lightbox.ops.tests.conftest import MANAGE, ROOT, free_port, in_session, wait_until
 
 # lightbox.imaging.lease logs each claim it wins: "upload <id>: taken by host:pid:nonce".
 TAKEN = re.compile(r"upload ([0-9a-f-]{36}): taken by (\S+)")
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
-
-
-@pytest.fixture
-def redis_url() -> str:
-    """This test worker's Redis database, emptied before and after."""
-    url = testing.redis_url()
-    client = Redis.from_url(url)
-    try:
-        client.ping()
-    except RedisError as e:
-        pytest.skip(f"no Redis at {url} ({e}): apt-get install redis-server")
-    client.flushdb()
-    yield url
-    client.flushdb()
 
 
 @pytest.fixture(scope="session")

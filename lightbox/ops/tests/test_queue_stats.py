@@ -1,0 +1,108 @@
+"""lightbox.ops.queue.stats(): what the health checks see of the task queue, on each
+backend."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+from redis import Redis
+from rq.worker import SimpleWorker
+
+from lightbox.ops import queue
+from lightbox.search.tasks import embed_cases
+
+DB = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+REDIS = {"default": {"BACKEND": "lightbox.ops.queue.RQBackend", "QUEUES": ["default"]}}
+
+
+@pytest.mark.django_db
+def test_the_db_queue_counts_what_is_due_and_ages_it_from_when_it_fell_due(settings):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = DB
+    now = timezone.now()
+    waiting = embed_cases.enqueue([])
+    embed_cases.enqueue([])
+    embed_cases.using(run_after=now + dt.timedelta(minutes=5)).enqueue([])  # not due yet
+    due = embed_cases.using(run_after=now - dt.timedelta(seconds=30)).enqueue([])
+    started = embed_cases.enqueue([])
+    DBTaskResult.objects.filter(pk=waiting.id).update(enqueued_at=now - dt.timedelta(seconds=90))
+    DBTaskResult.objects.filter(pk=due.id).update(enqueued_at=now - dt.timedelta(hours=2))
+    DBTaskResult.objects.get(pk=started.id).claim("a-worker")
+
+    found = queue.stats()
+
+    assert found["backend"] == "db"
+    assert found["depth"] == 3  # two queued, one deferred that fell due
+    assert 90 <= found["oldest_seconds"] < 120  # since enqueued; the deferred one from due
+    assert found["workers"] is None
+
+
+@pytest.mark.django_db
+def test_an_empty_db_queue_has_no_oldest_task(settings):
+    settings.TASKS = DB
+    assert queue.stats() == {"backend": "db", "depth": 0, "oldest_seconds": None, "workers": None}
+
+
+def test_the_redis_queue_counts_its_jobs_and_only_live_workers(settings, redis_url):
+    settings.TASKS = REDIS
+    settings.RQ_QUEUES = {"default": {"URL": redis_url, "DEFAULT_TIMEOUT": -1}}
+    assert queue.stats() == {
+        "backend": "redis",
+        "depth": 0,
+        "oldest_seconds": None,
+        "workers": 0,
+    }
+    embed_cases.enqueue([])
+    embed_cases.enqueue([])
+    embed_cases.using(run_after=timezone.now() + dt.timedelta(minutes=5)).enqueue([])
+    client = Redis.from_url(redis_url)
+    alive, killed = (SimpleWorker(["default"], connection=client, name=n) for n in "ab")
+    alive.register_birth()
+    killed.register_birth()
+    client.delete(killed.key)  # a worker killed with kill -9: its heartbeat ran out
+
+    found = queue.stats()
+
+    assert found["backend"] == "redis"
+    assert found["depth"] == 2  # the deferred one waits in RQ's schedule, not the queue
+    assert 0 <= found["oldest_seconds"] < 60
+    assert found["workers"] == 1
+
+
+def test_a_redis_that_does_not_answer_is_said_plainly(settings):
+    from lightbox.ops.tests.conftest import free_port
+
+    settings.TASKS = REDIS
+    port = free_port()
+    settings.RQ_QUEUES = {"default": {"URL": f"redis://:secret@127.0.0.1:{port}/3"}}
+    with pytest.raises(queue.QueueUnavailable, match=f"Redis at redis://127.0.0.1:{port}/3"):
+        queue.stats()
+
+
+def test_the_immediate_backend_never_has_anything_waiting(settings):
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    assert queue.stats() == {
+        "backend": "immediate",
+        "depth": 0,
+        "oldest_seconds": None,
+        "workers": None,
+    }
+
+
+def test_the_redis_backend_makes_djangos_own_tasks(settings, redis_url):
+    """``@task`` makes its task with the default backend's class: django-tasks-rq's own
+    would be the backport's, which the database backend refuses."""
+    from django.tasks import Task, task
+
+    settings.TASKS = REDIS
+    settings.RQ_QUEUES = {"default": {"URL": redis_url}}
+    made = task(double)
+    assert type(made) is Task
+    assert made.using(backend="default").get_backend().alias == "default"
+    settings.TASKS = DB
+    assert type(made.using(backend="default").get_backend()).__name__ == "DatabaseBackend"
+
+
+def double(n: int) -> int:
+    return 2 * n
