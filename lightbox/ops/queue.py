@@ -118,11 +118,19 @@ def _db_stats(alias: str) -> QueueStats:
 
 
 def redis_connection(alias: str = "default") -> Redis:
-    """The Redis connection the queues of ``alias`` use (django-rq's, from RQ_QUEUES)."""
-    import django_rq
+    """The Redis connection the queues of ``alias`` use (RQ_QUEUES' first), kept for the
+    process: django-rq makes a new client, and so a new TCP connection, at every call."""
+    from django_rq.connection_utils import get_redis_connection
+    from django_rq.settings import QUEUES
 
-    connection: Redis = django_rq.get_connection(sorted(task_backends[alias].queues)[0])
+    config = QUEUES[sorted(task_backends[alias].queues)[0]]
+    key = repr(sorted(config.items()))
+    if (connection := _CONNECTIONS.get(key)) is None:
+        connection = _CONNECTIONS[key] = get_redis_connection(config)
     return connection
+
+
+_CONNECTIONS: dict[str, Redis] = {}
 
 
 def shown(url: str) -> str:
