@@ -159,8 +159,6 @@ if TASKS_QUEUE not in _TASK_BACKENDS:
     raise ValueError(f"LIGHTBOX_TASKS={TASKS_QUEUE!r}: expected one of db, redis, immediate")
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_QUEUE], "QUEUES": ["default"]}}
 REDIS_URL = envstr("LIGHTBOX_REDIS_URL", "redis://127.0.0.1:6379/0")
-if TASKS_QUEUE == "redis":
-    INSTALLED_APPS.append("django_rq")
 # django-rq's queues (read only when LIGHTBOX_TASKS=redis). No time limit on a task, as
 # under db_worker: an upload may take as long as it has files, each file is held to
 # LIGHTBOX_INGEST_SECONDS by the ingest pool, and a stuck owner loses its lease.

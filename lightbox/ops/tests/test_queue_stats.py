@@ -106,3 +106,16 @@ def test_the_redis_backend_makes_djangos_own_tasks(settings, redis_url):
 
 def double(n: int) -> int:
     return 2 * n
+
+
+def test_the_redis_backend_passes_the_system_checks_without_django_rq_installed(
+    settings, redis_url
+):
+    from django.core.checks import ERROR, run_checks
+
+    settings.TASKS = REDIS
+    settings.RQ_QUEUES = {"default": {"URL": redis_url}}
+    assert [m for m in run_checks() if m.level >= ERROR] == []
+    settings.RQ_QUEUES = {"other": {"URL": redis_url}}
+    errors = [m.msg for m in run_checks() if m.level >= ERROR]
+    assert errors == ["'default' is not configured for django-rq"]

@@ -58,7 +58,13 @@ def install(migrated, tmp_path) -> dict[str, str]:
     for name in ("secret_key", "deid_secret"):
         if (source / name).exists():
             shutil.copy(source / name, data / name)
-    return {**migrated, "LIGHTBOX_DATA_DIR": str(data), "LIGHTBOX_TASKS": "redis"}
+    return {
+        **migrated,
+        "LIGHTBOX_DATA_DIR": str(data),
+        "LIGHTBOX_TASKS": "redis",
+        # lightbox.imaging.lease logs each claim it wins at DEBUG.
+        "LIGHTBOX_LOG_LEVEL": "DEBUG",
+    }
 
 
 # Queues uploads of synthetic CT slices as the upload page does (receive, which queues the
@@ -342,3 +348,20 @@ def test_the_worker_waits_for_redis_and_stops_cleanly_while_it_does(install, tmp
     assert code == 0
     assert "Waiting for Redis at redis://:***@127.0.0.1:" in text  # the password hidden
     assert "hush" not in text and "Traceback" not in text
+
+
+def test_serve_starts_an_rq_worker_beside_the_web_server(environment, redis_url):
+    from lightbox.ops.tests.conftest import start_serve
+    from lightbox.ops.tests.conftest import stop as stop_serve
+
+    env = {**environment, "LIGHTBOX_TASKS": "redis", "LIGHTBOX_REDIS_URL": redis_url}
+    client = Redis.from_url(redis_url)
+    proc = start_serve(env, free_port(), "--workers", "1")
+    try:
+        assert wait_until(lambda: client.scard("rq:workers:default") == 1, seconds=60)
+        (name,) = client.smembers("rq:workers:default")
+        assert client.hget(name, "pid") is not None  # alive, heartbeat kept
+    finally:
+        stop_serve(proc)
+    assert proc.returncode == 0
+    assert client.scard("rq:workers:default") == 0  # it signed off as it stopped
