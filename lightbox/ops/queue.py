@@ -10,6 +10,8 @@ asks whichever is configured, with a few cheap queries and no scan of finished t
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 from urllib.parse import urlsplit, urlunsplit
@@ -24,6 +26,8 @@ from django_tasks_rq import RQBackend as _RQBackend
 if TYPE_CHECKING:
     from redis import Redis
 
+logger = logging.getLogger(__name__)
+
 __all__ = [
     "QueueStats",
     "RQBackend",
@@ -37,6 +41,10 @@ __all__ = [
 Backend = Literal["db", "redis", "immediate"]
 
 
+# How long queueing a task waits for a Redis that does not answer.
+ENQUEUE_PATIENCE = 10.0
+
+
 class RQBackend(_RQBackend):
     """django-tasks-rq's backend, making Django's own tasks.
 
@@ -48,6 +56,41 @@ class RQBackend(_RQBackend):
     """
 
     task_class = Task  # type: ignore[assignment]  # the backport types it as its own
+
+    def enqueue(self, task: Any, args: Any, kwargs: Any) -> Any:
+        """Queue ``task``, waiting up to ``ENQUEUE_PATIENCE`` seconds for a Redis that
+        does not answer (one restarting). If it still does not, the task is not queued:
+        that is logged and a failed result returned, never raised, because tasks are
+        queued once a transaction has committed (an edit saved, an upload received, a
+        file stored by a worker) and an error there would fail what was already done. An
+        upload whose task was lost so is queued again by a worker (see
+        ``lightbox.ops.management.commands.worker``); an embedding by ``reindex``."""
+        from django_tasks.base import TaskError, TaskResult, TaskResultStatus
+        from redis.exceptions import RedisError
+
+        deadline = time.monotonic() + ENQUEUE_PATIENCE
+        while True:
+            try:
+                return super().enqueue(task, args, kwargs)
+            except RedisError as e:
+                if time.monotonic() < deadline:
+                    time.sleep(0.5)
+                    continue
+                logger.error("%s was not queued: Redis does not answer (%s)", task.name, e)
+                return TaskResult(
+                    task=task,
+                    id="",
+                    status=TaskResultStatus.FAILED,
+                    enqueued_at=None,
+                    started_at=None,
+                    last_attempted_at=None,
+                    finished_at=None,
+                    args=list(args),
+                    kwargs=dict(kwargs),
+                    backend=self.alias,
+                    errors=[TaskError(exception_class_path=type(e).__name__, traceback=str(e))],
+                    worker_ids=[],
+                )
 
     def check(self, **kwargs: Any) -> Iterable[CheckMessage]:
         # django-tasks-rq asks for django_rq in INSTALLED_APPS, for its dashboard; nothing

@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 from redis import Redis
+from rq.job import Job
 from rq.worker import SimpleWorker
 
 from lightbox.ops import queue
@@ -119,3 +120,41 @@ def test_the_redis_backend_passes_the_system_checks_without_django_rq_installed(
     settings.RQ_QUEUES = {"other": {"URL": redis_url}}
     errors = [m.msg for m in run_checks() if m.level >= ERROR]
     assert errors == ["'default' is not configured for django-rq"]
+
+
+def test_a_task_queued_while_redis_is_away_is_logged_not_raised(settings, monkeypatch, caplog):
+    """Tasks are queued once a transaction has committed: an error there would fail an
+    edit or an upload that was already saved."""
+    from django.tasks import TaskResultStatus
+
+    from lightbox.ops.tests.conftest import free_port
+
+    monkeypatch.setattr(queue, "ENQUEUE_PATIENCE", 0.6)
+    settings.TASKS = REDIS
+    settings.RQ_QUEUES = {"default": {"URL": f"redis://127.0.0.1:{free_port()}/0"}}
+    result = embed_cases.enqueue([1, 2])
+    assert result.status == TaskResultStatus.FAILED
+    assert result.args == [[1, 2]]
+    assert "embed_cases was not queued: Redis does not answer" in caplog.text
+
+
+@pytest.mark.django_db
+def test_a_worker_queues_again_the_uploads_left_without_a_task(settings, redis_url):
+    from lightbox.imaging.models import Upload
+    from lightbox.ops.management.commands.worker import _Keeper
+    from lightbox.test import make_case
+
+    settings.TASKS = REDIS
+    settings.RQ_QUEUES = {"default": {"URL": redis_url}}
+    stranded = Upload.objects.create(case=make_case(), state=Upload.State.QUEUED)
+    keeper = _Keeper(Redis.from_url(redis_url), ["default"])
+    embed_cases.enqueue([])  # something queued: the upload's task may be behind it
+    keeper.check_stranded()
+    client = Redis.from_url(redis_url)
+    assert client.llen("rq:queue:default") == 1
+    client.delete("rq:queue:default")  # the queue idle, the upload still queued
+    keeper.check_stranded()
+    (job_id,) = client.lrange("rq:queue:default", 0, -1)
+    job = Job.fetch(job_id.decode(), connection=client)
+    assert job.func_name == "lightbox.imaging.tasks.process_upload"
+    assert job.args == [str(stranded.pk)]

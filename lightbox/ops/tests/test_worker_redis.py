@@ -2,14 +2,16 @@
 Redis: the machine's, in this test worker's own database (the ``redis_url`` fixture), or
 a private redis-server where a test restarts it.
 
-Each test works on its own copy of one migrated install (SQLite), which
-its worker processes share, and reads the outcome from that database.
+Each test works on its own copy of one migrated install, which its worker processes
+share, and reads the outcome from that database: SQLite, or in the PostgreSQL pass a
+database of its own beside the suite's (two workers on one PostgreSQL database).
 """
 
 from __future__ import annotations
 
 import collections
 import contextlib
+import itertools
 import json
 import os
 import re
@@ -19,8 +21,12 @@ import sqlite3
 import subprocess
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
+import psycopg
 import pytest
 from redis import Redis
 from redis.exceptions import RedisError
@@ -32,39 +38,73 @@ TAKEN = re.compile(r"upload ([0-9a-f-]{36}): taken by (\S+)")
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
 
+POSTGRES = os.environ.get("LIGHTBOX_TEST_DB") == "postgres"
+
+
+def _postgres(database: str) -> str:
+    """LIGHTBOX_TEST_DATABASE_URL, naming ``database`` instead."""
+    url = urlsplit(os.environ["LIGHTBOX_TEST_DATABASE_URL"])
+    return urlunsplit(url._replace(path=f"/{database}"))
+
+
+def _admin(sql: str) -> None:
+    with psycopg.connect(_postgres("postgres"), autocommit=True) as db:
+        db.execute(sql)
+
+
 @pytest.fixture(scope="session")
-def migrated(tmp_path_factory) -> dict[str, str]:
-    """A migrated install (no static files: no web server runs here), for the workers."""
+def migrated(tmp_path_factory) -> Iterator[dict[str, str]]:
+    """A migrated install (no static files: no web server runs here), for the workers:
+    SQLite, or in the PostgreSQL pass a database of this test worker's own."""
     data_dir = tmp_path_factory.mktemp("workers")
     env = {**os.environ, "LIGHTBOX_DATA_DIR": str(data_dir), "LIGHTBOX_INGEST_WORKERS": "2"}
     for name in ("DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE", "LIGHTBOX_TEST_TASKS"):
         env.pop(name, None)
+    template = f"lightbox_workers_{os.environ.get('PYTEST_XDIST_WORKER', 'gw0')}"
+    if POSTGRES:
+        _admin(f"DROP DATABASE IF EXISTS {template} WITH (FORCE)")
+        _admin(f"CREATE DATABASE {template}")
+        env["DATABASE_URL"] = _postgres(template)
     subprocess.run([*MANAGE, "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=180)
-    return env
+    yield env
+    if POSTGRES:
+        _admin(f"DROP DATABASE IF EXISTS {template} WITH (FORCE)")
+
+
+_copies = itertools.count()
 
 
 @pytest.fixture
-def install(migrated, tmp_path) -> dict[str, str]:
+def install(migrated, tmp_path) -> Iterator[dict[str, str]]:
     """A copy of the migrated install, on Redis: ``env`` for its processes (set
     LIGHTBOX_REDIS_URL)."""
     source = Path(migrated["LIGHTBOX_DATA_DIR"])
     data = tmp_path / "data"
     data.mkdir()
-    with (
-        sqlite3.connect(source / "lightbox.sqlite3") as src,
-        sqlite3.connect(data / "lightbox.sqlite3") as dst,
-    ):
-        src.backup(dst)  # consistent whatever the WAL holds
-    for name in ("secret_key", "deid_secret"):
-        if (source / name).exists():
-            shutil.copy(source / name, data / name)
-    return {
+    env = {
         **migrated,
         "LIGHTBOX_DATA_DIR": str(data),
         "LIGHTBOX_TASKS": "redis",
         # lightbox.imaging.lease logs each claim it wins at DEBUG.
         "LIGHTBOX_LOG_LEVEL": "DEBUG",
     }
+    for name in ("secret_key", "deid_secret"):
+        if (source / name).exists():
+            shutil.copy(source / name, data / name)
+    if not POSTGRES:
+        with (
+            sqlite3.connect(source / "lightbox.sqlite3") as src,
+            sqlite3.connect(data / "lightbox.sqlite3") as dst,
+        ):
+            src.backup(dst)  # consistent whatever the WAL holds
+        yield env
+        return
+    template = urlsplit(migrated["DATABASE_URL"]).path.strip("/")
+    copy = f"{template}_{next(_copies)}"
+    _admin(f"DROP DATABASE IF EXISTS {copy} WITH (FORCE)")
+    _admin(f"CREATE DATABASE {copy} TEMPLATE {template}")
+    yield {**env, "DATABASE_URL": _postgres(copy)}
+    _admin(f"DROP DATABASE IF EXISTS {copy} WITH (FORCE)")
 
 
 # Queues uploads of synthetic CT slices as the upload page does (receive, which queues the
@@ -129,36 +169,43 @@ def kill_session(proc: subprocess.Popen[bytes]) -> None:
     wait_until(lambda: not in_session(proc.pid), seconds=10)
 
 
-def database(env: dict[str, str]) -> sqlite3.Connection:
-    return sqlite3.connect(Path(env["LIGHTBOX_DATA_DIR"]) / "lightbox.sqlite3", timeout=20)
+def rows(env: dict[str, str], sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    """The rows of a query (``?`` placeholders) on the install's database."""
+    if url := env.get("DATABASE_URL"):
+        with psycopg.connect(url) as db:
+            return db.execute(sql.replace("?", "%s"), params).fetchall()
+    path = Path(env["LIGHTBOX_DATA_DIR"]) / "lightbox.sqlite3"
+    with contextlib.closing(sqlite3.connect(path, timeout=20)) as db:
+        return db.execute(sql, params).fetchall()
 
 
-def _key(upload_id: str) -> str:
-    return uuid.UUID(upload_id).hex  # how Django keeps a UUID in SQLite
+def _key(env: dict[str, str], upload_id: str) -> str:
+    # How Django keeps a UUID: PostgreSQL's uuid type, 32 hex digits in SQLite.
+    return upload_id if "DATABASE_URL" in env else uuid.UUID(upload_id).hex
 
 
 def upload_states(env: dict[str, str], ids: list[str]) -> collections.Counter[str]:
     marks = ",".join("?" * len(ids))
-    with database(env) as db:
-        rows = db.execute(
-            f"SELECT state FROM imaging_upload WHERE id IN ({marks})",  # noqa: S608
-            [_key(i) for i in ids],
-        )
-        return collections.Counter(state for (state,) in rows)
+    found = rows(
+        env,
+        f"SELECT state FROM imaging_upload WHERE id IN ({marks})",  # noqa: S608
+        [_key(env, i) for i in ids],
+    )
+    return collections.Counter(state for (state,) in found)
+
+
+FILES = "SELECT state, instance_id FROM imaging_uploadfile WHERE upload_id = ?"
 
 
 def assert_processed_once(env: dict[str, str], ids: list[str], slices: int, logs: list[Path]):
     """Every upload done, every file stored as one instance, and each upload taken by
     exactly one owner (lightbox.imaging.lease logs each claim it wins)."""
     assert upload_states(env, ids) == {"done": len(ids)}
-    with database(env) as db:
-        for pk in ids:
-            files = db.execute(
-                "SELECT state, instance_id FROM imaging_uploadfile WHERE upload_id = ?", [_key(pk)]
-            ).fetchall()
-            assert len(files) == slices
-            assert {state for state, _ in files} == {"done"}
-            assert len({instance for _, instance in files}) == slices
+    for pk in ids:
+        files = rows(env, FILES, [_key(env, pk)])
+        assert len(files) == slices
+        assert {state for state, _ in files} == {"done"}
+        assert len({instance for _, instance in files}) == slices
     text = "\n".join(log.read_text() for log in logs)
     takers = collections.defaultdict(list)
     for upload, owner in TAKEN.findall(text):
@@ -204,12 +251,7 @@ def test_a_worker_killed_mid_upload_is_followed_by_one_that_finishes_it(
     first = start_worker(env, logs[0])
 
     def some_files_done() -> bool:
-        with database(env) as db:
-            (done,) = db.execute(
-                "SELECT count(*) FROM imaging_uploadfile WHERE upload_id = ? AND state = 'done'",
-                [_key(ids[0])],
-            ).fetchone()
-        return done > 0
+        return any(state == "done" for state, _ in rows(env, FILES, [_key(env, ids[0])]))
 
     try:
         assert wait_until(some_files_done, seconds=60, step=0.02)
@@ -227,10 +269,7 @@ def test_a_worker_killed_mid_upload_is_followed_by_one_that_finishes_it(
         for upload, owner in TAKEN.findall(log.read_text()):
             takers[upload].append(owner.split(":")[1])
     assert takers == {ids[0]: [str(first.pid), str(second.pid)]}
-    with database(env) as db:
-        files = db.execute(
-            "SELECT state, instance_id FROM imaging_uploadfile WHERE upload_id = ?", [_key(ids[0])]
-        ).fetchall()
+    files = rows(env, FILES, [_key(env, ids[0])])
     assert {state for state, _ in files} == {"done"}
     assert len({instance for _, instance in files}) == 160
 

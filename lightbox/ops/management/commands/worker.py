@@ -39,10 +39,12 @@ from django_tasks_db.management.commands.db_worker import Command as DbWorker
 from django_tasks_rq import Job as RQJob
 from redis.exceptions import RedisError
 from rq import worker_registration
+from rq.queue import Queue as RQQueue
 from rq.scheduler import RQScheduler
 from rq.worker import SimpleWorker
 
 from lightbox.imaging import ingest, tasks, uploads
+from lightbox.imaging.models import Upload
 from lightbox.lib import lifeline
 from lightbox.ops import queue
 
@@ -57,6 +59,8 @@ SWEEP_SECONDS = 60.0
 # How often the RQ worker moves deferred tasks that fell due into the queue, and looks
 # whether Redis lost its tasks (see _Keeper).
 SCHEDULE_SECONDS = 5
+# Every this many of those, it looks for uploads left without a task (see _Keeper).
+STRANDED_TICKS = 12
 # How long the RQ worker waits between two attempts to reach Redis.
 RECONNECT_SECONDS = 2.0
 
@@ -212,13 +216,15 @@ class _Keeper:
       noticed by a key that every worker keeps there: the first worker to find it gone
       sets it again and queues the unfinished uploads once more, from the database (see
       :func:`lightbox.imaging.tasks.requeue_unfinished`), and each worker registers itself
-      again, so that it is counted (:func:`lightbox.ops.queue.stats`).
+      again, so that it is counted (:func:`lightbox.ops.queue.stats`);
+    - every minute, uploads whose task was never queued (Redis away at that moment) are
+      queued again once the queue is idle (:meth:`check_stranded`).
     """
 
     MARK = "lightbox:queue-kept"
 
     def __init__(self, connection: Redis, names: list[str]) -> None:
-        self.connection = connection
+        self.connection, self.names = connection, names
         self.scheduler = RQScheduler(names, connection=connection, interval=SCHEDULE_SECONDS)
         self.worker: LightboxWorker | None = None
 
@@ -241,6 +247,24 @@ class _Keeper:
         if self.worker is not None:
             worker_registration.register(self.worker)
 
+    def check_stranded(self) -> None:
+        """An upload's task can be lost without Redis losing its data: queueing it failed
+        while Redis was away (see :class:`lightbox.ops.queue.RQBackend`). When no task
+        is queued, running or deferred and yet uploads wait unfinished, their tasks were
+        lost: queue them again."""
+        for name in self.names:
+            q = RQQueue(name, connection=self.connection)
+            if q.count or q.started_job_registry.count or q.scheduled_job_registry.count:
+                return
+        unfinished = Upload.objects.filter(
+            state__in=[Upload.State.QUEUED, Upload.State.PROCESSING]
+        )
+        try:
+            if unfinished.exists() and (requeued := tasks.requeue_unfinished()):
+                logger.warning("%d unfinished upload(s) had no task: queued again", requeued)
+        finally:
+            close_old_connections()
+
     def schedule(self) -> None:
         scheduler = self.scheduler
         if scheduler.should_reacquire_locks:
@@ -250,8 +274,13 @@ class _Keeper:
             scheduler.enqueue_scheduled_jobs()
 
     def run(self, stop: threading.Event) -> None:
-        while not stop.wait(SCHEDULE_SECONDS):
-            for step in (self.check, self.schedule):
+        for tick in itertools.count(1):
+            if stop.wait(SCHEDULE_SECONDS):
+                break
+            steps = [self.check, self.schedule]
+            if tick % STRANDED_TICKS == 0:
+                steps.append(self.check_stranded)
+            for step in steps:
                 try:
                     step()
                 except RedisError as e:  # Redis away: the worker waits for it too
