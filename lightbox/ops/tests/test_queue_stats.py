@@ -157,4 +157,4 @@ def test_a_worker_queues_again_the_uploads_left_without_a_task(settings, redis_u
     (job_id,) = client.lrange("rq:queue:default", 0, -1)
     job = Job.fetch(job_id.decode(), connection=client)
     assert job.func_name == "lightbox.imaging.tasks.process_upload"
-    assert job.args == [str(stranded.pk)]
+    assert list(job.args) == [str(stranded.pk)]
