@@ -150,16 +150,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 
-TASKS = {
-    "default": {
-        "BACKEND": (
-            "django.tasks.backends.immediate.ImmediateBackend"
-            if envstr("LIGHTBOX_TASKS", "db") == "immediate"
-            else "django_tasks_db.DatabaseBackend"
-        ),
-        "QUEUES": ["default"],
-    }
+# Background tasks (docs/deployment.md): "db" keeps the queue in the database, for the
+# worker `serve` starts (django-tasks-db); "redis" keeps it in Redis, for several workers
+# on several machines (django-tasks-rq on RQ); "immediate" runs each task at once, in the
+# process that queues it. The same task code runs on all three.
+TASKS_QUEUE = envstr("LIGHTBOX_TASKS", "db")
+_TASK_BACKENDS = {
+    "db": "django_tasks_db.DatabaseBackend",
+    "redis": "lightbox.ops.queue.RQBackend",  # django-tasks-rq's, making Django's tasks
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
 }
+if TASKS_QUEUE not in _TASK_BACKENDS:
+    raise ValueError(f"LIGHTBOX_TASKS={TASKS_QUEUE!r}: expected one of db, redis, immediate")
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_QUEUE], "QUEUES": ["default"]}}
+REDIS_URL = envstr("LIGHTBOX_REDIS_URL", "redis://127.0.0.1:6379/0")
+# django-rq's queues (read only when LIGHTBOX_TASKS=redis). No time limit on a task, as
+# under db_worker: an upload may take as long as it has files, each file is held to
+# LIGHTBOX_INGEST_SECONDS by the ingest pool, and a stuck owner loses its lease.
+RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": -1}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -140,4 +140,7 @@ def claim(upload_id: Any) -> Lease | None:
         return None
     if current:
         logger.warning("upload %s: took over from %s, which stopped", upload_id, current)
+    # One line per owner (at DEBUG: import_dicom's output is a report for its user): what
+    # shows that two workers never processed one upload twice.
+    logger.debug("upload %s: taken by %s", upload_id, token)
     return Lease(upload_id, token)

@@ -8,6 +8,7 @@ at worker start) imports this module.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.tasks import task
 from django.utils import timezone
@@ -47,7 +48,20 @@ def recover() -> int:
     """At worker start: wipe what crashed work left behind and queue again every upload
     that never finished (see :func:`lightbox.imaging.ingest.clear_leftovers`). Returns
     how many."""
-    unfinished = ingest.clear_leftovers()
-    for pk in unfinished:
+    return _queue(ingest.clear_leftovers())
+
+
+def requeue_unfinished() -> int:
+    """Queue again every upload that never finished, touching no file: for a worker that
+    finds the queue came back after an outage (a Redis restarted), which may have lost
+    the tasks it held. An upload still queued, or taken by a live owner, costs one task
+    that finds nothing to do (see :func:`lightbox.imaging.lease.claim`). Returns how
+    many."""
+    unfinished = Upload.objects.filter(state__in=[Upload.State.QUEUED, Upload.State.PROCESSING])
+    return _queue(list(unfinished.values_list("pk", flat=True)))
+
+
+def _queue(upload_ids: list[Any]) -> int:
+    for pk in upload_ids:
         process_upload.enqueue(str(pk))
-    return len(unfinished)
+    return len(upload_ids)

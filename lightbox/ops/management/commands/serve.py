@@ -1,9 +1,9 @@
 """python manage.py serve — the web server and the task worker, together.
 
 Starts the web server (gunicorn, see :mod:`lightbox.ops.webserver`) and the task worker
-(``worker``: django-tasks-db's ``db_worker``, which first recovers what a crash
-interrupted) as child processes, and the DICOM receiver (``dicom_receiver``) as a third
-when ``LIGHTBOX_DICOM_PORT`` is set, and watches them all:
+(``worker``: django-tasks-db's ``db_worker``, or an RQ worker with ``LIGHTBOX_TASKS=redis``,
+which first recovers what a crash interrupted) as child processes, and the DICOM receiver
+(``dicom_receiver``) as a third when ``LIGHTBOX_DICOM_PORT`` is set, and watches them all:
 
 - Ctrl-C, SIGTERM or SIGHUP stops them all cleanly: each is asked to stop (SIGTERM), given
   ``GRACE_SECONDS`` to finish what it is doing, then killed with everything it started;
