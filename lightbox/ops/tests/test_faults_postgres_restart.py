@@ -28,6 +28,7 @@ import pytest
 
 from lightbox.ops.tests.conftest import (
     CASE,
+    MANAGE,
     ROOT,
     answers,
     free_port,
@@ -172,3 +173,35 @@ def test_an_edit_in_flight_is_refused_and_lost_nowhere_and_service_resumes(clust
     server_log = log.read_text()
     assert "Traceback" not in server_log, server_log
     assert "database unavailable: PATCH /api/v1/cases/bs001 answered 503" in server_log
+
+
+def test_the_task_worker_waits_for_a_restarted_database(cluster, install, tmp_path):
+    """db_worker exits with a traceback when its connection breaks, and `serve` would
+    then stop the web server too: the worker waits for the database instead, says so in
+    one line, and goes back to work when it answers."""
+    log = tmp_path / "worker.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [*MANAGE, "worker", "--no-reload", "--interval", "0.2"],
+            cwd=ROOT,
+            env=install["env"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+    try:
+        assert wait_until(lambda: "Starting worker" in log.read_text(), seconds=90), (
+            log.read_text()
+        )
+        cluster.stop()
+        assert wait_until(lambda: "database is unavailable" in log.read_text(), seconds=30), (
+            log.read_text()
+        )
+        assert proc.poll() is None, log.read_text()
+        cluster.start()
+        assert wait_until(lambda: "answers again" in log.read_text(), seconds=30), log.read_text()
+        assert proc.poll() is None, log.read_text()
+    finally:
+        stop(proc)
+    assert "Traceback" not in log.read_text(), log.read_text()

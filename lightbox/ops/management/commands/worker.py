@@ -34,7 +34,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections, connection
 from django_tasks_db.management.commands.db_worker import Command as DbWorker
 from django_tasks_rq import Job as RQJob
 from redis.exceptions import RedisError
@@ -47,6 +47,7 @@ from lightbox.imaging import ingest, tasks, uploads
 from lightbox.imaging.models import Upload
 from lightbox.lib import lifeline
 from lightbox.ops import queue
+from lightbox.ops.middleware import database_unavailable
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -61,8 +62,20 @@ SWEEP_SECONDS = 60.0
 SCHEDULE_SECONDS = 5
 # Every this many of those, it looks for uploads left without a task (see _Keeper).
 STRANDED_TICKS = 12
-# How long the RQ worker waits between two attempts to reach Redis.
+# How long a worker waits between two attempts to reach Redis or the database.
 RECONNECT_SECONDS = 2.0
+
+
+def _wait_for_database() -> None:
+    """Return once the default database answers a query again."""
+    while True:
+        try:
+            connection.close()
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            return
+        except DatabaseError:
+            time.sleep(RECONNECT_SECONDS)
 
 
 def _exit(signum: int, frame: FrameType | None) -> None:
@@ -126,9 +139,27 @@ class Command(DbWorker):
             if redis:
                 self._work_redis(stop, **options)
             else:
-                super().handle(*args, **options)
+                self._work_db(*args, **options)
         finally:
             stop.set()
+
+    def _work_db(self, *args: Any, **options: Any) -> None:
+        """db_worker until it stops; while the database is down (restarting, failing
+        over, out of connections), wait for it and carry on, instead of exiting with
+        db_worker's traceback and taking `serve`'s web server down with it. A task cut
+        short is found again by recovery (uploads) or stays failed, as after a crash."""
+        while True:
+            try:
+                super().handle(*args, **options)
+                return
+            except DatabaseError as e:
+                if not database_unavailable(e):
+                    raise
+                detail = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+                logger.warning("The database is unavailable (%s): waiting for it.", detail)
+            with _stop_cleanly():
+                _wait_for_database()
+            logger.warning("The database answers again: back to work.")
 
     def _wait_for_redis(self) -> None:
         """Return once Redis answers; say so, once, while it does not."""
