@@ -7,8 +7,8 @@ Two kinds, kept apart on purpose:
   writes its counts to memory-mapped files in one folder (``LIGHTBOX_METRICS_DIR``,
   ``metrics/`` in the data directory), and a scrape, whichever gunicorn process answers
   it, adds up the files of all of them. Counts of a process that has exited stay in its
-  files, so totals never drop when gunicorn replaces a worker; :func:`reset_directory`
-  empties the folder when the server starts.
+  files, so totals never drop when gunicorn replaces a worker; :func:`serve_directory`
+  gives each `serve` an empty folder of its own when it starts.
 - **Of the whole install** (task queue depth and age, uploads finished and failed, DICOM
   instances stored, cases by status): read from the database at scrape time, so they are
   the same whichever process or machine answers, and a worker process (which serves no
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,7 +47,7 @@ __all__ = [
     "allowed",
     "exposition",
     "is_local",
-    "reset_directory",
+    "serve_directory",
     "status_class",
 ]
 
@@ -81,12 +82,30 @@ def status_class(status: int) -> str:
     return f"{status // 100}xx"
 
 
-def reset_directory() -> None:
-    """Empty the metrics folder: for the server's start, before any web process runs
-    (counts of a previous run would otherwise be added to this one's)."""
-    path = Path(settings.METRICS_DIR)
+def serve_directory(pid: int) -> Path:
+    """A new, empty metrics folder for the `serve` with process id ``pid``, under the
+    configured one; the folders of servers no longer running are removed (their counts
+    ended with them, and each server is scraped apart, on its own port)."""
+    base = Path(settings.METRICS_DIR)
+    base.mkdir(parents=True, exist_ok=True)
+    for old in base.glob("serve-*"):
+        number = old.name.removeprefix("serve-")
+        if number.isdigit() and not _alive(int(number)):
+            shutil.rmtree(old, ignore_errors=True)
+    path = base / f"serve-{pid}"
     shutil.rmtree(path, ignore_errors=True)
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir()
+    return path
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
 
 
 def is_local(request: HttpRequest) -> bool:

@@ -129,3 +129,29 @@ def test_it_starts_the_dicom_receiver_when_a_port_is_set(environment):
     finally:
         stop(proc)
     assert not _echo(dicom)
+
+
+def test_no_worker_serves_the_web_alone_with_its_own_metrics_folder(environment):
+    """`serve --no-worker` is the web half of a scaled-out install (compose.yaml's web
+    service; the workers run as `manage.py worker`). Each serve counts its requests in a
+    metrics folder of its own, and a folder left by a serve that is gone is removed."""
+    from pathlib import Path
+
+    metrics = Path(environment["LIGHTBOX_DATA_DIR"]) / "metrics"
+    gone = metrics / "serve-999999999"  # no such process
+    gone.mkdir(parents=True)
+    (gone / "counter_1.db").write_bytes(b"old counts")
+    port = free_port()
+    proc = start_serve(environment, port, "--workers", "1", "--no-worker")
+    try:
+        commands = [command_line(pid) for pid in children(proc.pid)]
+        assert len(commands) == 1 and b"gunicorn" in commands[0]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            assert response.status == 200
+        assert not gone.exists()
+        assert (metrics / f"serve-{proc.pid}").is_dir()
+        assert any((metrics / f"serve-{proc.pid}").iterdir()), "no request was counted there"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        stop(proc)

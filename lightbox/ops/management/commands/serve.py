@@ -32,7 +32,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from lightbox.lib import lifeline
-from lightbox.ops import webserver
+from lightbox.ops import metrics, webserver
 
 GRACE_SECONDS = webserver.GRACE_SECONDS
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -50,8 +50,24 @@ class Command(BaseCommand):
             default=settings.WEB_WORKERS,
             help="web server processes (default: LIGHTBOX_WEB_WORKERS, 2)",
         )
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="no task worker here: workers run elsewhere (`manage.py worker`)",
+        )
 
-    def handle(self, *args: object, host: str, port: int, workers: int, **options: object):
+    def handle(
+        self,
+        *args: object,
+        host: str,
+        port: int,
+        workers: int,
+        no_worker: bool = False,
+        **options: object,
+    ) -> None:
+        # This server's request counts start from zero, in a folder of its own: another
+        # `serve` on the same data directory keeps its own (each is scraped on its port).
+        os.environ["LIGHTBOX_METRICS_DIR"] = str(metrics.serve_directory(os.getpid()))
         web = webserver.command(host, port, workers)
         # The worker recovers whatever a crash interrupted before it takes a task.
         worker = [sys.executable, "-m", "django", "worker", "--no-reload"]
@@ -65,7 +81,11 @@ class Command(BaseCommand):
 
         for signum in STOP_SIGNALS:
             signal.signal(signum, stop)
-        commands = [web, worker, *([receiver] if settings.DICOM_PORT else [])]
+        commands = [
+            web,
+            *([] if no_worker else [worker]),
+            *([receiver] if settings.DICOM_PORT else []),
+        ]
         children = [_start(argv) for argv in commands]
         shown = f"[{host}]" if ":" in host else host
         self.stdout.write(
