@@ -20,13 +20,16 @@ import io
 import os
 import threading
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from django.core.files import File
+from django.core.files.base import ContentFile
 from storages.backends.s3 import S3Storage
+from storages.utils import clean_name
 
 from lightbox.lib.storage import StagedFile
 
@@ -34,12 +37,27 @@ __all__ = ["BucketUnreachable", "ObjectReader", "S3MediaStorage", "check_bucket"
 
 # What a reader buffers: pydicom's small seeks back stay inside it, so they cost no GET.
 READ_BUFFER = 256 * 1024
+# Uploads at once in a batch (see S3MediaStorage.batch): requests waiting on the network.
+UPLOAD_THREADS = 16
 # A forward seek within this many bytes reads on in the open GET instead of starting one.
 SKIP_LIMIT = 1024 * 1024
 
 
 # boto3 sessions are not to be shared between threads; see S3MediaStorage._create_session.
 _SESSIONS: dict[tuple[object, ...], boto3.Session] = {}
+
+
+_UPLOADER: ThreadPoolExecutor | None = None
+_UPLOADER_LOCK = threading.Lock()
+
+
+def _uploader() -> ThreadPoolExecutor:
+    """The process's upload threads, shared by every storage and batch."""
+    global _UPLOADER
+    with _UPLOADER_LOCK:
+        if _UPLOADER is None:
+            _UPLOADER = ThreadPoolExecutor(UPLOAD_THREADS, thread_name_prefix="s3-upload")
+        return _UPLOADER
 
 
 class BucketUnreachable(Exception):
@@ -166,6 +184,8 @@ class S3MediaStorage(S3Storage):  # type: ignore[misc]
         # Only for what django-storages still buffers (a file opened for writing).
         options.setdefault("max_memory_size", 8 * 1024 * 1024)
         super().__init__(**options)
+        # This thread's open batch (another thread's batch is none of its business).
+        self._batch = threading.local()
 
     def _create_session(self) -> boto3.Session:
         """One session per thread and set of credentials, kept: a new session loads
@@ -185,8 +205,30 @@ class S3MediaStorage(S3Storage):  # type: ignore[misc]
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
-        """Nothing to gather: an object is durable when its PUT returns."""
-        yield
+        """Upload the files saved in the block together, by a pool of threads, and leave
+        the block only when every one is in the bucket (raising the first error then),
+        as :class:`~lightbox.lib.storage.AtomicFileSystemStorage` makes them durable
+        together: commit the rows that point at them after the block.
+
+        A file is uploaded one after another with the request's latency each; together,
+        a series goes up in the time of a few. Each name is still checked free as it is
+        saved (against the bucket and the block's own names), so a name the block returns
+        is not another file's. Only contents that
+        nothing else closes or changes meanwhile are deferred (a :class:`StagedFile`,
+        bytes in memory); anything else is uploaded at once, as outside a block.
+        """
+        if getattr(self._batch, "uploads", None) is not None:  # nested: the outer waits
+            yield
+            return
+        uploads: list[Future[str]] = []
+        self._batch.uploads, self._batch.names = uploads, set()
+        try:
+            yield
+        finally:
+            self._batch.uploads = self._batch.names = None
+            wait(uploads)  # none is left running behind a rollback's deletes
+        for upload in uploads:
+            upload.result()
 
     def reader(self, name: str) -> io.BufferedReader:
         """A buffered, streaming, seekable reader of the object called ``name``.
@@ -213,6 +255,21 @@ class S3MediaStorage(S3Storage):  # type: ignore[misc]
         return _ReadFile(self, name)
 
     def _save(self, name: str, content: Any) -> str:
+        uploads = getattr(self._batch, "uploads", None)
+        if uploads is not None and isinstance(content, StagedFile | ContentFile):
+            uploads.append(_uploader().submit(self._upload, name, content))
+            saved: str = clean_name(name)
+            self._batch.names.add(saved)
+            return saved
+        return self._upload(name, content)
+
+    def exists(self, name: str) -> bool:
+        """Also true of a name saved in this thread's batch and still being uploaded, so
+        that two files of one batch never get one name."""
+        names = getattr(self._batch, "names", None)
+        return bool(names and clean_name(name) in names) or bool(super().exists(name))
+
+    def _upload(self, name: str, content: Any) -> str:
         saved: str = super()._save(name, content)
         if isinstance(content, StagedFile):
             # Handed over, as local storage moves it: the bytes are in the bucket now.

@@ -4,10 +4,12 @@ import io
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from django.core.files.base import ContentFile
 
 from lightbox.lib.s3 import READ_BUFFER, BucketUnreachable, S3MediaStorage, check_bucket
@@ -168,3 +170,40 @@ def test_manage_py_check_reports_a_missing_bucket_without_a_traceback(s3_bucket,
         timeout=120,
     )
     assert fine.returncode == 0, fine.stderr
+
+
+def test_a_batch_uploads_together_and_leaves_only_when_all_are_stored(storage, tmp_path):
+    staged = []
+    for n in range(20):
+        path = tmp_path / f"{n}.dcm"
+        path.write_bytes(f"slice {n}".encode() * 100)
+        staged.append(path)
+    with storage.batch():
+        names = [storage.save(f"dicom/1/1/{p.name}", StagedFile(str(p))) for p in staged]
+        names.append(storage.save("dicom/1/1/0.dcm", ContentFile(b"same name, other bytes")))
+    assert len(set(names)) == 21  # a name taken in the batch is taken
+    for n, name in enumerate(names[:20]):
+        assert storage.open(name).read() == f"slice {n}".encode() * 100
+    assert storage.open(names[20]).read() == b"same name, other bytes"
+    assert not any(p.exists() for p in staged)  # handed over
+
+
+def test_a_failed_upload_in_a_batch_raises_when_the_batch_ends(s3_bucket):
+    gone = S3MediaStorage(**{**s3_bucket, "bucket_name": "bucket-that-is-not-there"})
+    with pytest.raises(ClientError, match="NoSuchBucket"), gone.batch():
+        gone.save("a.png", ContentFile(b"x"))
+
+
+def test_another_threads_save_is_not_part_of_a_batch(storage):
+    stored_at_once = []
+
+    def other() -> None:
+        name = storage.save("other.png", ContentFile(b"other"))
+        stored_at_once.append(storage.exists(name) and storage.open(name).read() == b"other")
+
+    with storage.batch():
+        storage.save("mine.png", ContentFile(b"mine"))
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join()
+    assert stored_at_once == [True]
