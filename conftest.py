@@ -56,23 +56,29 @@ def s3_endpoint(tmp_path_factory):
     server.wait(timeout=10)
 
 
+@pytest.fixture(scope="session")
+def s3_client(s3_endpoint):
+    """A boto3 client of the moto server, made once (a client costs tens of milliseconds)."""
+    import boto3
+
+    return boto3.client(
+        "s3",
+        endpoint_url=s3_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # noqa: S106 - any key will do for moto
+    )
+
+
 @pytest.fixture
 def s3_bucket(request, monkeypatch):
     """A fresh bucket on the moto server, emptied and deleted after the test; the
     environment points at it too, for the processes a test starts."""
     import uuid
 
-    import boto3
-
     endpoint = request.getfixturevalue("s3_endpoint")
+    client = request.getfixturevalue("s3_client")
     bucket = f"test-{uuid.uuid4().hex[:20]}"
-    client = boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",  # noqa: S106 - any key will do for moto
-    )
     client.create_bucket(Bucket=bucket)
     options = {
         "bucket_name": bucket,

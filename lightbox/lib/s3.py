@@ -45,6 +45,7 @@ SKIP_LIMIT = 1024 * 1024
 
 # boto3 sessions are not to be shared between threads; see S3MediaStorage._create_session.
 _SESSIONS: dict[tuple[object, ...], boto3.Session] = {}
+_RESOURCES: dict[tuple[object, ...], Any] = {}
 
 
 _UPLOADER: ThreadPoolExecutor | None = None
@@ -202,6 +203,29 @@ class S3MediaStorage(S3Storage):  # type: ignore[misc]
         if session is None:
             session = _SESSIONS[key] = super()._create_session()
         return session
+
+    @property
+    def connection(self) -> Any:
+        """This thread's boto3 S3 resource for these settings, kept across storage objects
+        (one costs ~25 ms to make even from a warm session)."""
+        key = (
+            threading.get_ident(),
+            self.session_profile,
+            self.access_key,
+            self.secret_key,
+            self.security_token,
+            self.endpoint_url,
+            self.region_name,
+            self.use_ssl,
+            self.verify,
+            self.addressing_style,
+            self.signature_version,
+            repr(self.proxies),
+        )
+        resource = _RESOURCES.get(key)
+        if resource is None:
+            resource = _RESOURCES[key] = super().connection
+        return resource
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
