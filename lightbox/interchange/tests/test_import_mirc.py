@@ -27,7 +27,7 @@ from lightbox.interchange.tests.mircfiles import (
     zip_of,
 )
 from lightbox.search.engine import search
-from lightbox.test import make_user
+from lightbox.test import make_user, stored_names
 
 pytestmark = pytest.mark.django_db
 
@@ -222,6 +222,7 @@ def _assert_nothing_stored() -> None:
     assert not Upload.objects.exists()
     media = Path(settings.MEDIA_ROOT)
     assert not [p for p in media.rglob("*") if p.is_file()] if media.exists() else True
+    assert not stored_names()  # on disk or in a bucket
     quarantine = Path(settings.QUARANTINE_DIR)
     assert not [p for p in quarantine.rglob("*") if p.is_file()] if quarantine.exists() else True
 
