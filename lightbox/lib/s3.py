@@ -43,9 +43,10 @@ UPLOAD_THREADS = 16
 SKIP_LIMIT = 1024 * 1024
 
 
-# boto3 sessions are not to be shared between threads; see S3MediaStorage._create_session.
+# See S3MediaStorage._create_session and .connection.
 _SESSIONS: dict[tuple[object, ...], boto3.Session] = {}
-_RESOURCES: dict[tuple[object, ...], Any] = {}
+_SESSION_LOCK = threading.RLock()
+_THREAD = threading.local()
 
 
 _UPLOADER: ThreadPoolExecutor | None = None
@@ -189,27 +190,21 @@ class S3MediaStorage(S3Storage):  # type: ignore[misc]
         self._batch = threading.local()
 
     def _create_session(self) -> boto3.Session:
-        """One session per thread and set of credentials, kept: a new session loads
-        botocore's S3 model again (tens of milliseconds), and Django makes a storage
-        object anew whenever its settings change."""
-        key = (
-            threading.get_ident(),
-            self.session_profile,
-            self.access_key,
-            self.secret_key,
-            self.security_token,
-        )
-        session = _SESSIONS.get(key)
-        if session is None:
-            session = _SESSIONS[key] = super()._create_session()
-        return session
+        """One session per set of credentials for the whole process: a new session loads
+        botocore's S3 model again (about half a second, and tens of megabytes), and Django
+        makes a storage object anew whenever its settings change."""
+        key = (self.session_profile, self.access_key, self.secret_key, self.security_token)
+        with _SESSION_LOCK:
+            session = _SESSIONS.get(key)
+            if session is None:
+                session = _SESSIONS[key] = super()._create_session()
+            return session
 
     @property
     def connection(self) -> Any:
-        """This thread's boto3 S3 resource for these settings, kept across storage objects
-        (one costs ~25 ms to make even from a warm session)."""
+        """This thread's boto3 S3 resource for these settings, kept for the thread's life
+        across storage objects (one costs ~25 ms to make even from a warm session)."""
         key = (
-            threading.get_ident(),
             self.session_profile,
             self.access_key,
             self.secret_key,
@@ -222,9 +217,23 @@ class S3MediaStorage(S3Storage):  # type: ignore[misc]
             self.signature_version,
             repr(self.proxies),
         )
-        resource = _RESOURCES.get(key)
+        resources = getattr(_THREAD, "resources", None)
+        if resources is None:
+            resources = _THREAD.resources = {}
+        resource = resources.get(key)
         if resource is None:
-            resource = _RESOURCES[key] = super().connection
+            session = self._create_session()
+            # A session is not thread-safe: threads make their resources one at a time.
+            with _SESSION_LOCK:
+                resource = session.resource(
+                    "s3",
+                    region_name=self.region_name,
+                    use_ssl=self.use_ssl,
+                    endpoint_url=self.endpoint_url,
+                    config=self.client_config,
+                    verify=self.verify,
+                )
+            resources[key] = resource
         return resource
 
     @contextlib.contextmanager
@@ -320,14 +329,16 @@ def check_bucket(storage: S3MediaStorage) -> None:
     if not storage.bucket_name:
         raise BucketUnreachable("LIGHTBOX_S3_BUCKET is not set")
     # Its own client, quick to give up: a check must not wait minutes on a dead endpoint.
-    client = storage._create_session().client(
-        "s3",
-        endpoint_url=storage.endpoint_url,
-        region_name=storage.region_name,
-        use_ssl=storage.use_ssl,
-        verify=storage.verify,
-        config=Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 1}),
-    )
+    session = storage._create_session()
+    with _SESSION_LOCK:
+        client = session.client(
+            "s3",
+            endpoint_url=storage.endpoint_url,
+            region_name=storage.region_name,
+            use_ssl=storage.use_ssl,
+            verify=storage.verify,
+            config=Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 1}),
+        )
     try:
         client.head_bucket(Bucket=storage.bucket_name)
     except ClientError as e:
