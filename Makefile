@@ -41,9 +41,11 @@ run: setup viewer
 	$(PY) manage.py ensure_admin
 	$(PY) manage.py serve --host $(HOST) --port $(PORT)
 
-# The whole suite on SQLite, then again on PostgreSQL when LIGHTBOX_TEST_DATABASE_URL is
-# set, with the tasks going through Redis (LIGHTBOX_TEST_REDIS_URL, database 1 and up).
-# Under CI=true PostgreSQL, Redis and Chromium are required and a skipped test fails.
+# The whole suite on SQLite and local files, then again on PostgreSQL when
+# LIGHTBOX_TEST_DATABASE_URL is set, as a scaled-out install runs: stored files in S3 (a
+# moto server the tests start on loopback) and tasks through Redis
+# (LIGHTBOX_TEST_REDIS_URL, database 1 and up). Under CI=true PostgreSQL, Redis and
+# Chromium are required and a skipped test fails.
 # Each pass is shared out among pytest-xdist workers, one per CPU (TEST_WORKERS=0: none,
 # all in one process); worksteal lets a worker that runs out take tests from the other,
 # so a few long tests at the end do not leave a CPU idle.
@@ -56,8 +58,8 @@ test: setup viewer
 	fi
 	$(PYTEST) $(PYTEST_ARGS)
 	@if [ -n "$$LIGHTBOX_TEST_DATABASE_URL" ]; then \
-	  echo "== again on PostgreSQL ($$LIGHTBOX_TEST_DATABASE_URL)"; \
-	  LIGHTBOX_TEST_DB=postgres LIGHTBOX_TEST_TASKS=redis $(PYTEST) -m "not browser" $(PYTEST_ARGS); \
+	  echo "== again on PostgreSQL ($$LIGHTBOX_TEST_DATABASE_URL), files in S3 (moto), tasks through Redis"; \
+	  LIGHTBOX_TEST_DB=postgres LIGHTBOX_TEST_STORAGE=s3 LIGHTBOX_TEST_TASKS=redis $(PYTEST) -m "not browser" $(PYTEST_ARGS); \
 	else echo "(LIGHTBOX_TEST_DATABASE_URL not set: PostgreSQL pass skipped)"; fi
 
 lint: setup

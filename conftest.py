@@ -16,16 +16,123 @@ CI = os.environ.get("CI") == "true"
 collect_ignore = ["lightbox/wsgi.py", "lightbox/asgi.py"]
 
 
+# LIGHTBOX_TEST_STORAGE=s3: every test's stored files go to a bucket of its own on a moto
+# server (a real S3 endpoint on loopback, one per pytest-xdist worker) instead of tmp_path.
+S3 = os.environ.get("LIGHTBOX_TEST_STORAGE", "local") == "s3"
+S3_PREFIX = "lightbox"  # stored under a prefix, as LIGHTBOX_S3_PREFIX allows
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory):
+    """A moto server started for this process on a free loopback port: its URL."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = tmp_path_factory.mktemp("moto") / "server.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                pytest.fail(f"the moto server did not start: {log.read_text()[-2000:]}")
+            time.sleep(0.1)
+    yield url
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def s3_client(s3_endpoint):
+    """A boto3 client of the moto server, made once (a client costs tens of milliseconds)."""
+    import boto3
+
+    return boto3.client(
+        "s3",
+        endpoint_url=s3_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # noqa: S106 - any key will do for moto
+    )
+
+
+@pytest.fixture
+def s3_bucket(request, monkeypatch):
+    """A fresh bucket on the moto server, emptied and deleted after the test; the
+    environment points at it too, for the processes a test starts."""
+    import uuid
+
+    endpoint = request.getfixturevalue("s3_endpoint")
+    client = request.getfixturevalue("s3_client")
+    bucket = f"test-{uuid.uuid4().hex[:20]}"
+    client.create_bucket(Bucket=bucket)
+    options = {
+        "bucket_name": bucket,
+        "endpoint_url": endpoint,
+        "region_name": "us-east-1",
+        "access_key": "testing",
+        "secret_key": "testing",
+        "location": S3_PREFIX,
+    }
+    for name, value in {
+        "LIGHTBOX_STORAGE": "s3",
+        "LIGHTBOX_S3_BUCKET": bucket,
+        "LIGHTBOX_S3_ENDPOINT_URL": endpoint,
+        "LIGHTBOX_S3_REGION": "us-east-1",
+        "LIGHTBOX_S3_ACCESS_KEY_ID": "testing",
+        "LIGHTBOX_S3_SECRET_ACCESS_KEY": "testing",
+        "LIGHTBOX_S3_PREFIX": S3_PREFIX,
+    }.items():
+        monkeypatch.setenv(name, value)
+    yield options
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        if keys := [{"Key": o["Key"]} for o in page.get("Contents", ())]:
+            client.delete_objects(Bucket=bucket, Delete={"Objects": keys})
+    client.delete_bucket(Bucket=bucket)
+
+
+def s3_storages(options: dict) -> dict:
+    """The ``default`` and ``derived`` storages of settings.py's LIGHTBOX_STORAGE=s3."""
+    return {
+        "default": {"BACKEND": "lightbox.lib.s3.S3MediaStorage", "OPTIONS": options},
+        "derived": {
+            "BACKEND": "lightbox.lib.s3.S3MediaStorage",
+            "OPTIONS": {**options, "file_overwrite": True},
+        },
+    }
+
+
 @pytest.fixture(autouse=True)
-def _media_in_tmp(settings, tmp_path):
-    """Every test writes its files under its own tmp_path; static files come straight from
-    the source tree (no collectstatic manifest needed)."""
+def _media_in_tmp(request, settings, tmp_path):
+    """Every test writes its files under its own tmp_path (or, with LIGHTBOX_TEST_STORAGE=s3,
+    to a bucket of its own; a test marked ``local_storage`` keeps local files, being about
+    the disk); static files come straight from the source tree (no collectstatic manifest
+    needed)."""
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.QUARANTINE_DIR = tmp_path / "quarantine"
     settings.STAGING_DIR = tmp_path / "media" / ".staging"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    stored = {}
+    if S3 and request.node.get_closest_marker("local_storage") is None:
+        settings.STORAGE = "s3"
+        stored = s3_storages(request.getfixturevalue("s3_bucket"))
     settings.STORAGES = {
         **settings.STORAGES,
+        **stored,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
 

@@ -217,6 +217,22 @@ STATICFILES_DIRS = [BASE_DIR / "static", ("viewer", BASE_DIR / "frontend" / "dis
 STATIC_ROOT = Path(envstr("LIGHTBOX_STATIC_ROOT", str(DATA_DIR / "static")))
 MEDIA_URL = "media/"
 MEDIA_ROOT = DATA_DIR / "media"
+# Where de-identified DICOM, pictures and rendered frames are kept: "local" (files under
+# MEDIA_ROOT) or "s3" (an S3-compatible bucket). Quarantine and staging stay on local disk.
+STORAGE = envstr("LIGHTBOX_STORAGE", "local").strip().lower()
+if STORAGE not in ("local", "s3"):
+    raise ValueError(f"LIGHTBOX_STORAGE={STORAGE!r}: expected local or s3")
+S3_OPTIONS = {
+    "bucket_name": envstr("LIGHTBOX_S3_BUCKET", ""),
+    # Unset: AWS itself; set for MinIO, Ceph, Garage, a cloud's S3-compatible service.
+    "endpoint_url": envstr("LIGHTBOX_S3_ENDPOINT_URL", "") or None,
+    "region_name": envstr("LIGHTBOX_S3_REGION", "") or None,
+    # Unset: boto3's own search (AWS_* variables, ~/.aws, an instance role).
+    "access_key": envstr("LIGHTBOX_S3_ACCESS_KEY_ID", "") or None,
+    "secret_key": envstr("LIGHTBOX_S3_SECRET_ACCESS_KEY", "") or None,
+    "location": envstr("LIGHTBOX_S3_PREFIX", "").strip("/"),
+    "addressing_style": envstr("LIGHTBOX_S3_ADDRESSING_STYLE", "") or None,
+}
 STORAGES = {
     # Written to a temporary name, fsynced and linked into place: never a half file.
     "default": {"BACKEND": "lightbox.lib.storage.AtomicFileSystemStorage"},
@@ -233,6 +249,14 @@ STORAGES = {
         )
     },
 }
+if STORAGE == "s3":
+    # A PUT is all or nothing, so no half object is ever seen; rendered frames may be
+    # written over (two requests rendering one frame write the same bytes).
+    STORAGES["default"] = {"BACKEND": "lightbox.lib.s3.S3MediaStorage", "OPTIONS": S3_OPTIONS}
+    STORAGES["derived"] = {
+        "BACKEND": "lightbox.lib.s3.S3MediaStorage",
+        "OPTIONS": {**S3_OPTIONS, "file_overwrite": True},
+    }
 WHITENOISE_USE_FINDERS = DEBUG
 # Source maps are fetched only by a browser's developer tools: served as they are, they
 # spare collectstatic a third of its work (Brotli at its slowest, best setting).

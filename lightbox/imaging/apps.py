@@ -11,6 +11,7 @@ class ImagingConfig(AppConfig):
         from django.conf import settings
 
         from lightbox.cases.signals import connect_case_child
+        from lightbox.imaging import checks  # noqa: F401 - registers the storage checks
 
         # Django writes large uploads to temporary files here, inside quarantine.
         os.makedirs(settings.FILE_UPLOAD_TEMP_DIR, mode=0o700, exist_ok=True)

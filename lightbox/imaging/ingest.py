@@ -37,15 +37,16 @@ import json
 import logging
 import os
 import shutil
-import time
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import IO, Any, NamedTuple
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import Storage, default_storage
 from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
@@ -280,26 +281,53 @@ def clear_leftovers() -> list[Any]:
 
 def sweep_orphans(older_than: float = 3600.0) -> int:
     """Delete stored instance files no row points at (a kill between storing a file and
-    committing its row leaves one). Local storage only; returns how many were removed."""
-    root = Path(settings.MEDIA_ROOT) / "dicom"
-    if not root.is_dir():
-        return 0
-    cutoff = time.time() - older_than
+    committing its row leaves one); returns how many were removed.
+
+    Walks ``dicom/<case>/<series>/`` through the storage API, so it works the same on local
+    disk and in a bucket: one listing per folder, and the age of a file is asked for only
+    when no row names it (a file younger than ``older_than`` seconds may belong to a batch
+    still being committed).
+    """
+    storage = default_storage
+    cutoff = timezone.now() - timedelta(seconds=older_than)
     removed = 0
-    for folder in root.glob("*/*"):
-        if not folder.is_dir() or not folder.name.isdigit():
+    for folder in _series_folders(storage):
+        try:
+            _, files = storage.listdir(folder)
+        except FileNotFoundError:
             continue
-        files = {p for p in folder.iterdir() if p.is_file() and p.stat().st_mtime < cutoff}
-        if not files:
+        names = {f"{folder}/{name}" for name in files if not name.startswith(".")}
+        if not names:
             continue
-        names = Instance.objects.filter(series_id=int(folder.name)).values_list("file", flat=True)
-        known = {Path(settings.MEDIA_ROOT) / n for n in names if n}
-        for orphan in files - known:
-            orphan.unlink(missing_ok=True)
+        series_id = int(folder.rpartition("/")[2])
+        known = set(Instance.objects.filter(series_id=series_id).values_list("file", flat=True))
+        for orphan in sorted(names - known):
+            try:
+                if storage.get_modified_time(orphan) >= cutoff:
+                    continue
+            except FileNotFoundError:
+                continue
+            storage.delete(orphan)
             removed += 1
     if removed:
         logger.warning("removed %d stored file(s) that no instance pointed at", removed)
     return removed
+
+
+def _series_folders(storage: Storage) -> Iterator[str]:
+    """``dicom/<case id>/<series id>`` for every such folder in ``storage``."""
+    try:
+        cases, _ = storage.listdir("dicom")
+    except FileNotFoundError:
+        return
+    for case in cases:
+        if not case.isdigit():
+            continue
+        try:
+            series, _ = storage.listdir(f"dicom/{case}")
+        except FileNotFoundError:
+            continue
+        yield from (f"dicom/{case}/{s}" for s in series if s.isdigit())
 
 
 def _report(files: list[UploadFile], progress: Callable[[UploadFile], None] | None) -> None:
@@ -812,11 +840,29 @@ def render_key_frame(instance: Instance) -> Rendered:
         It cannot be rendered, or broke a limit (one line that says why).
     """
     try:
-        source: str | bytes = instance.file.path  # local storage: the child reads it
+        path = instance.file.path  # local storage: the child reads it
     except NotImplementedError:
-        with instance.file.open("rb") as fp:
-            source = fp.read()
+        # In a bucket: copied (streamed) to a scratch file in staging for the child.
+        with (
+            instance.file.open("rb") as fp,
+            _scratch_copy(fp, Path(settings.STAGING_DIR)) as scratch,
+        ):
+            return _render_in_child(scratch)
+    return _render_in_child(path)
+
+
+def _render_in_child(path: str) -> Rendered:
     try:
-        return _pool().run(render_file, source)
+        return _pool().run(render_file, path)
     except (LimitExceeded, WorkerCrashed) as e:
         raise RenderError(str(e)) from None
+
+
+@contextlib.contextmanager
+def _scratch_copy(source: IO[bytes], folder: Path) -> Iterator[str]:
+    """A temporary local copy of ``source`` under ``folder``, removed on leaving."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=folder, prefix="render-", suffix=".dcm") as copy:
+        shutil.copyfileobj(source, copy, 1024 * 1024)
+        copy.flush()
+        yield copy.name

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -77,7 +78,18 @@ class AtomicFileSystemStorage(FileSystemStorage):
     def __init__(self, *args: Any, durable: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.durable = durable
-        self._deferred: set[str] | None = None
+        # One storage object serves every thread of a process: each thread's batch is
+        # its own, so that one thread's block never waits on or skips another's files.
+        self._local = threading.local()
+
+    @property
+    def _deferred(self) -> set[str] | None:
+        deferred: set[str] | None = getattr(self._local, "deferred", None)
+        return deferred
+
+    @_deferred.setter
+    def _deferred(self, value: set[str] | None) -> None:
+        self._local.deferred = value
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:

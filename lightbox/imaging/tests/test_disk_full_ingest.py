@@ -20,7 +20,8 @@ from lightbox.lib.isolation import Outcome
 from lightbox.lib.storage import AtomicFileSystemStorage
 from lightbox.test import Named, Nobody, make_case
 
-pytestmark = pytest.mark.django_db
+# About the local disk filling up: local storage, whatever LIGHTBOX_TEST_STORAGE says.
+pytestmark = [pytest.mark.django_db, pytest.mark.local_storage]
 
 FULL = OSError(errno.ENOSPC, "No space left on device")
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pydicom
 import pytest
 from django.core import management
-from django.core.files.storage import storages
+from django.core.files.storage import default_storage, storages
 from PIL import Image as PILImage
 from pydicom.data import get_testdata_file
 from pydicom.dataset import Dataset
@@ -16,7 +16,7 @@ from lightbox.imaging.frames import frame_png
 from lightbox.imaging.ingest import process_upload
 from lightbox.imaging.models import Instance, Series, Study, UploadFile
 from lightbox.imaging.uploads import receive
-from lightbox.test import Named, Nobody, make_case
+from lightbox.test import Named, Nobody, make_case, stored_names
 
 pytestmark = pytest.mark.django_db
 
@@ -114,12 +114,18 @@ def test_no_planted_identifier_is_stored_anywhere(planted_files, settings, tmp_p
     needles = (
         [v.encode() for v in PLANTED.values()] + [b"ZZPLANTED"] + [u.encode() for u in originals]
     )
-    stored = [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()]
-    stored += [p for p in Path(settings.QUARANTINE_DIR).rglob("*") if p.is_file()]
-    assert stored
+    # Stored files (on disk or in a bucket), and whatever sits on local disk beside them.
+    stored = [(n, default_storage.open(n).read()) for n in stored_names()]
+    stored += [
+        (n, storages["derived"].open(n).read())
+        for n in stored_names("frames", storages["derived"])
+    ]
+    assert any(name.startswith("frames/") for name, _ in stored)
+    local = [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()]
+    local += [p for p in Path(settings.QUARANTINE_DIR).rglob("*") if p.is_file()]
     dump = io.StringIO()
     management.call_command("dumpdata", stdout=dump)
-    haystacks = [(str(p), p.read_bytes()) for p in stored] + [
+    haystacks = [*stored, *[(str(p), p.read_bytes()) for p in local]] + [
         ("database", dump.getvalue().encode())
     ]
     for where, data in haystacks:

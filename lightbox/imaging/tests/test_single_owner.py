@@ -18,7 +18,7 @@ from lightbox.imaging import ingest, lease, quarantine
 from lightbox.imaging.ingest import process_upload
 from lightbox.imaging.models import Instance, Upload, UploadFile
 from lightbox.imaging.uploads import receive
-from lightbox.test import Named, Nobody, make_case
+from lightbox.test import Named, Nobody, make_case, stored_names
 
 
 def _slices(count: int) -> list[Named]:
@@ -35,11 +35,6 @@ def _slices(count: int) -> list[Named]:
 
 def _queued(count: int) -> Upload:
     return receive(make_case(), Nobody(), _slices(count), enqueue=False)
-
-
-def _stored_files(settings) -> list[Path]:
-    root = Path(settings.MEDIA_ROOT) / "dicom"
-    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
 
 
 @pytest.mark.django_db(transaction=True)
@@ -72,7 +67,7 @@ def test_it_processes_an_upload_once_when_two_runners_start_together(settings):
     instances = Instance.objects.filter(series__study__case=upload.case)
     assert instances.count() == 80
     assert len({i.file.name for i in instances}) == 80
-    assert len(_stored_files(settings)) == 80  # every file stored once, no orphan
+    assert len(stored_names("dicom")) == 80  # every file stored once, no orphan
     assert not (quarantine.root() / str(upload.pk)).exists()
 
 

@@ -124,7 +124,13 @@ class Plan:
 
 
 def free_bytes() -> int:
-    """Free space where files will be stored (the nearest existing folder of MEDIA_ROOT)."""
+    """Free space where files will be stored (the nearest existing folder of MEDIA_ROOT).
+
+    A bucket has no such figure: there the bundle is limited by its per-file and
+    compression-ratio limits only.
+    """
+    if settings.STORAGE == "s3":
+        return 1 << 62
     folder = Path(settings.MEDIA_ROOT)
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent

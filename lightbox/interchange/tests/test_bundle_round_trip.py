@@ -8,11 +8,13 @@ emptied, its id sequences reset) and the media folder removed, as on a new machi
 from __future__ import annotations
 
 import hashlib
+import posixpath
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.test import Client
 from django.urls import resolve
@@ -28,7 +30,7 @@ from lightbox.interchange.tests.bundle_helpers import members
 from lightbox.learning import lexicon
 from lightbox.search import store, suggest
 from lightbox.search.backends import backend
-from lightbox.test import make_case, make_user, personas, png_bytes
+from lightbox.test import make_case, make_user, personas, png_bytes, stored_names
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -115,12 +117,12 @@ def _served(client: Client, value: Any) -> Any:
     return value
 
 
-def _files(media: Path) -> list[str]:
-    """The hash of every stored file (DICOM, pictures, thumbnails)."""
+def _files() -> list[str]:
+    """The hash of every stored file (DICOM, pictures, thumbnails), on disk or in a bucket."""
     return sorted(
-        hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in media.rglob("*")
-        if p.is_file() and p.suffix in (".dcm", ".png", ".jpg")
+        hashlib.sha256(default_storage.open(name).read()).hexdigest()
+        for name in stored_names()
+        if posixpath.splitext(name)[1] in (".dcm", ".png", ".jpg")
     )
 
 
@@ -129,6 +131,8 @@ def _empty_install(media: Path) -> None:
     search keeps its entries in memory, by a sequence number the flush starts again)."""
     call_command("flush", interactive=False, verbosity=0)
     backend().clear()
+    for name in stored_names():
+        default_storage.delete(name)
     shutil.rmtree(media, ignore_errors=True)
     store.reset()
     suggest.forget()
@@ -140,17 +144,17 @@ def test_the_demo_library_comes_back_identical(settings, tmp_path):
     _enrich()
     media = Path(settings.MEDIA_ROOT)
     before = _api(_reader(), Client())
-    files = _files(media)
+    files = _files()
     snapshots = {c.number: case_snapshot(c) for c in Case.objects.all()}
     bundle = tmp_path / "library.zip"
     call_command("export_bundle", "--all", str(bundle), verbosity=0)
 
     _empty_install(media)
-    assert not Case.objects.exists() and not media.exists()
+    assert not Case.objects.exists() and not media.exists() and not stored_names()
     call_command("import_bundle", str(bundle), verbosity=0)
 
     assert _api(_reader(), Client()) == before
-    assert _files(media) == files
+    assert _files() == files
     # The history still describes the cases: their latest revisions are them.
     case = Case.objects.get(number="bs001")
     assert latest(case).snapshot == case_snapshot(case)

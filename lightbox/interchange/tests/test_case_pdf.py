@@ -5,6 +5,7 @@ to nobody else; its pictures read through the storage, never over HTTP."""
 from __future__ import annotations
 
 import pytest
+from django.core.files.base import ContentFile
 from django.test import Client
 
 from lightbox.imaging.images import add_image
@@ -153,8 +154,9 @@ def test_a_picture_missing_from_the_disk_leaves_a_gap_not_an_error(case):
 
 def test_a_corrupt_picture_on_the_disk_is_left_out(case):
     image = Image.objects.get(case=case, is_main=True)
-    with open(image.file.path, "wb") as f:
-        f.write(b"\x89PNG\r\n\x1a\n" + b"\xff" * 64)
+    storage, name = image.file.storage, image.file.name
+    storage.delete(name)  # replaced under its name, on disk or in a bucket
+    assert storage.save(name, ContentFile(b"\x89PNG\r\n\x1a\n" + b"\xff" * 64)) == name
     pdf = _get(Client(), f"/cases/{case.number}/pdf")
     assert sum(images_per_page(pdf)) == 1
 

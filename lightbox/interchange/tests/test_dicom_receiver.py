@@ -76,7 +76,8 @@ def test_a_ct_series_sent_by_c_store_lands_as_a_de_identified_draft(receiver, pe
     assert Instance.objects.filter(series__study__case=study.case).count() == 5
     assert Upload.objects.get().state == "done"
     for instance in Instance.objects.all():
-        ds = pydicom.dcmread(instance.file.path)
+        with instance.file.open("rb") as fp:
+            ds = pydicom.dcmread(fp)
         assert str(ds.PatientName) != PLANTED_NAME
         assert PLANTED_NAME.encode() not in instance.file.open("rb").read()
         assert ds.PatientIdentityRemoved == "YES"

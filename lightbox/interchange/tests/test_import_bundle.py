@@ -40,7 +40,7 @@ from lightbox.interchange.tests.bundle_helpers import (
     rewrite,
     write_dicom,
 )
-from lightbox.test import make_case, png_bytes
+from lightbox.test import make_case, png_bytes, stored_names
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +63,7 @@ def run(bundle: Path, *args: str) -> str:
 
 def stored(settings) -> tuple:
     """What an import could have stored: rows of every kind, and files."""
-    files = sorted(str(p) for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file())
+    files = stored_names()  # on disk or in a bucket
     counts = tuple(
         m.objects.count() for m in (Case, Image, Instance, Comment, User, Topic, Revision)
     )
@@ -189,7 +189,7 @@ def test_a_case_that_fails_to_store_leaves_neither_rows_nor_files(
     full_case(people, title="Second")
     bundle = export(tmp_path, "--all")
     Case.objects.all().delete()
-    files = {p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()}
+    files = set(stored_names())
     real = bundle_save._Saver._history
 
     def full_disk(self, revisions, redactions, target_type, target_id, images):
@@ -203,8 +203,8 @@ def test_a_case_that_fails_to_store_leaves_neither_rows_nor_files(
     assert "bs002 could not be stored (No space left on device)" in str(e.value)
     assert "1 case(s) before it were imported" in str(e.value)
     assert list(Case.objects.values_list("number", flat=True)) == ["bs001"]
-    new = {p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()} - files
-    assert all(f"/{Case.objects.get().pk}/" in str(p) for p in new), "files of bs002 were left"
+    new = set(stored_names()) - files
+    assert all(f"/{Case.objects.get().pk}/" in p for p in new), "files of bs002 were left"
     monkeypatch.setattr(bundle_save._Saver, "_history", real)
     assert "Imported 1 case(s)" in run(bundle, "--skip-existing")
 

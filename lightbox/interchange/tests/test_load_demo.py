@@ -262,8 +262,12 @@ def test_each_demo_case_is_indexed_once(small, monkeypatch):
 
 
 def _stored_files(settings) -> list:
+    """Stored files (on disk or in a bucket), and any file left under media/ or quarantine."""
+    from lightbox.test import stored_names
+
     roots = (settings.MEDIA_ROOT, settings.QUARANTINE_DIR)
-    return [p for root in roots if root.exists() for p in root.rglob("*") if p.is_file()]
+    local = [p for root in roots if root.exists() for p in root.rglob("*") if p.is_file()]
+    return local + stored_names()
 
 
 def test_a_failure_part_way_leaves_no_cases_and_no_files(small, monkeypatch, settings):

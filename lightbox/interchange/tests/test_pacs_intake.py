@@ -55,8 +55,14 @@ def _uid(data: bytes, keyword: str) -> str:
 
 
 def _stored_bytes() -> bytes:
+    """Every stored file (on disk or in a bucket) and whatever else sits under media/."""
+    from django.core.files.storage import default_storage
+
+    from lightbox.test import stored_names
+
     media = Path(settings.MEDIA_ROOT)
-    return b"".join(p.read_bytes() for p in media.rglob("*") if p.is_file())
+    local = b"".join(p.read_bytes() for p in media.rglob("*") if p.is_file())
+    return local + b"".join(default_storage.open(n).read() for n in stored_names())
 
 
 def test_a_study_from_a_mapped_ae_becomes_its_authors_draft_de_identified(people):

@@ -56,10 +56,34 @@ def test_the_sweep_removes_only_old_partial_files(tmp_path):
     assert keep.exists()
 
 
+@pytest.mark.local_storage
 def test_it_is_the_default_storage(settings):
     from django.core.files.storage import default_storage
 
     assert isinstance(default_storage, AtomicFileSystemStorage)
+
+
+def test_lightbox_storage_s3_makes_both_stored_file_storages_buckets(monkeypatch):
+    """settings.py reads LIGHTBOX_STORAGE and the LIGHTBOX_S3_* variables at import."""
+    import importlib
+
+    import lightbox.settings
+
+    monkeypatch.setenv("LIGHTBOX_STORAGE", "s3")
+    monkeypatch.setenv("LIGHTBOX_S3_BUCKET", "teaching")
+    monkeypatch.setenv("LIGHTBOX_S3_PREFIX", "/lightbox/")
+    fresh = importlib.reload(lightbox.settings)
+    try:
+        assert fresh.STORAGES["default"]["BACKEND"] == "lightbox.lib.s3.S3MediaStorage"
+        assert fresh.STORAGES["default"]["OPTIONS"]["bucket_name"] == "teaching"
+        assert fresh.STORAGES["default"]["OPTIONS"]["location"] == "lightbox"
+        assert fresh.STORAGES["derived"]["OPTIONS"]["file_overwrite"] is True
+        monkeypatch.setenv("LIGHTBOX_STORAGE", "ftp")
+        with pytest.raises(ValueError, match="LIGHTBOX_STORAGE='ftp': expected local or s3"):
+            importlib.reload(lightbox.settings)
+    finally:
+        monkeypatch.undo()
+        importlib.reload(lightbox.settings)
 
 
 def test_a_batch_fsyncs_each_file_and_directory_once_when_it_ends(tmp_path, monkeypatch):
