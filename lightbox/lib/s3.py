@@ -33,7 +33,14 @@ from storages.utils import clean_name
 
 from lightbox.lib.storage import StagedFile
 
-__all__ = ["BucketUnreachable", "ObjectReader", "S3MediaStorage", "check_bucket"]
+__all__ = [
+    "BucketMissing",
+    "BucketUnreachable",
+    "ObjectReader",
+    "S3MediaStorage",
+    "check_bucket",
+    "create_bucket",
+]
 
 # What a reader buffers: pydicom's small seeks back stay inside it, so they cost no GET.
 READ_BUFFER = 256 * 1024
@@ -65,6 +72,11 @@ def _uploader() -> ThreadPoolExecutor:
 class BucketUnreachable(Exception):
     """The bucket is missing, or the endpoint or credentials are wrong (the message says
     which, in one line)."""
+
+
+class BucketMissing(BucketUnreachable):
+    """The endpoint answers, and the bucket is not there (``manage.py ensure_bucket``
+    makes it)."""
 
 
 def _status(error: ClientError) -> int:
@@ -344,9 +356,49 @@ def check_bucket(storage: S3MediaStorage) -> None:
     except ClientError as e:
         status = _status(e)
         if status == 404:
-            raise BucketUnreachable(f"{where} does not exist") from None
+            raise BucketMissing(f"{where} does not exist") from None
         if status in (401, 403):
             raise BucketUnreachable(f"{where} refuses these credentials ({status})") from None
         raise BucketUnreachable(f"{where} answered {status or e}") from None
     except BotoCoreError as e:
         raise BucketUnreachable(f"{where} cannot be reached: {e}") from None
+
+
+def create_bucket(storage: S3MediaStorage) -> bool:
+    """Create the storage's bucket, private, if it is not there; True when it was made.
+
+    Lightbox never creates a bucket on its own (an administrator chooses where images
+    live and who else may read them): this is ``manage.py ensure_bucket``, which a
+    deployment runs on purpose (compose.yaml's ``init``).
+
+    Raises
+    ------
+    BucketUnreachable
+        The endpoint or the credentials are wrong, or the store refused to create it.
+    """
+    try:
+        check_bucket(storage)
+        return False
+    except BucketMissing:
+        pass
+    client = storage.connection.meta.client
+    region = storage.region_name
+    # us-east-1 is the one region that takes no location constraint.
+    where = {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    try:
+        client.create_bucket(
+            Bucket=storage.bucket_name, **(where if region and region != "us-east-1" else {})
+        )
+    except ClientError as e:
+        if e.response.get("Error", {}).get("Code") in ("BucketAlreadyOwnedByYou",):
+            return False
+        raise BucketUnreachable(
+            f"bucket {storage.bucket_name!r} could not be created: "
+            f"{e.response.get('Error', {}).get('Message') or e}"
+        ) from None
+    except BotoCoreError as e:
+        raise BucketUnreachable(
+            f"bucket {storage.bucket_name!r} could not be created: {e}"
+        ) from None
+    check_bucket(storage)
+    return True

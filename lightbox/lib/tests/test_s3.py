@@ -209,3 +209,39 @@ def test_another_threads_save_is_not_part_of_a_batch(storage):
         thread.start()
         thread.join()
     assert stored_at_once == [True]
+
+
+def _ensure_bucket(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "manage.py", "ensure_bucket"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_ensure_bucket_creates_a_missing_bucket_once_and_says_what_is_wrong(s3_bucket, tmp_path):
+    """compose.yaml's init runs it at every start: the first makes the bucket, the next
+    find it; a dead endpoint is one line and status 1, never a traceback."""
+    env = {
+        **os.environ,
+        "LIGHTBOX_DATA_DIR": str(tmp_path),
+        "LIGHTBOX_STORAGE": "s3",
+        "LIGHTBOX_S3_BUCKET": "made-by-ensure-bucket",
+    }
+    env.pop("DATABASE_URL", None)
+    client = _client(s3_bucket)
+    try:
+        made = _ensure_bucket(env)
+        assert made.returncode == 0, made.stderr
+        assert "'made-by-ensure-bucket' created" in made.stdout
+        client.head_bucket(Bucket="made-by-ensure-bucket")
+        again = _ensure_bucket(env)
+        assert again.returncode == 0 and "is there" in again.stdout, again.stderr
+    finally:
+        client.delete_bucket(Bucket="made-by-ensure-bucket")
+    dead = _ensure_bucket({**env, "LIGHTBOX_S3_ENDPOINT_URL": "http://127.0.0.1:9"})
+    assert dead.returncode == 1
+    assert "cannot be reached" in dead.stderr and "Traceback" not in dead.stderr
