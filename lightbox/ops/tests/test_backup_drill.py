@@ -77,6 +77,10 @@ def _install(tmp_path: Path, name: str, database_url: str | None) -> dict[str, s
         env["DATABASE_URL"] = database_url
     else:
         env.pop("DATABASE_URL", None)
+    if env.get("LIGHTBOX_STORAGE") == "s3":
+        # Files in the test's bucket (the PostgreSQL pass): each install a folder of its
+        # own, so that the target starts as empty as its database.
+        env["LIGHTBOX_S3_PREFIX"] = f"{env.get('LIGHTBOX_S3_PREFIX', '')}/{name}".strip("/")
     return env
 
 

@@ -8,7 +8,7 @@ import json
 import pytest
 from django.utils import timezone
 
-from lightbox.ops import readiness
+from lightbox.ops import queue, readiness
 from lightbox.search.text import embeddings
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +34,7 @@ def test_it_is_ready_with_every_check_passing(client, settings):
     assert all(check["ok"] for check in body["checks"].values())
     # A local caller sees the figures.
     assert body["checks"]["data_disk"]["free_bytes"] > 0
-    assert body["checks"]["task_queue"]["backend"] == "immediate"
+    assert body["checks"]["task_queue"]["backend"] == queue.backend()
 
 
 def test_an_outsider_sees_verdicts_but_no_paths_or_figures(client, settings):
@@ -56,6 +56,7 @@ def test_little_free_space_makes_it_not_ready(client, settings):
     assert body["checks"]["database"]["ok"] is True
 
 
+@pytest.mark.local_storage  # made unwritable through its folder
 def test_a_storage_that_cannot_be_written_makes_it_not_ready_and_is_remembered(
     client, settings, tmp_path
 ):
