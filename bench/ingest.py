@@ -127,15 +127,16 @@ def orthanc_seconds(paths: list[Path]) -> float | None:
             server.wait(timeout=20)
 
 
-def fresh_install(name: str) -> Path:
-    """An empty data directory under bench/out/ for this run, with SQLite and the database
-    task queue, set in the environment for Django and the processes it starts."""
+def fresh_install(name: str, tasks: str = "db") -> Path:
+    """An empty data directory under bench/out/ for this run, with SQLite and the
+    ``tasks`` queue (the database's by default), set in the environment for Django and the
+    processes it starts."""
     data_dir = ROOT / "bench" / "out" / name
     shutil.rmtree(data_dir, ignore_errors=True)
     data_dir.mkdir(parents=True)
     os.environ["LIGHTBOX_DATA_DIR"] = str(data_dir)
     os.environ.pop("DATABASE_URL", None)
-    os.environ["LIGHTBOX_TASKS"] = "db"
+    os.environ["LIGHTBOX_TASKS"] = tasks
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lightbox.settings")
     return data_dir
 

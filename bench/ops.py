@@ -25,18 +25,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # this checkout's lightbox, whatever pip installed
+sys.path.insert(0, str(ROOT / "bench"))
+
+from ingest import fresh_install  # noqa: E402  (bench/ingest.py)
+
 READY_BUDGET_MS = 50.0
-
-
-def fresh_install(name: str) -> Path:
-    data_dir = ROOT / "bench" / "out" / name
-    shutil.rmtree(data_dir, ignore_errors=True)
-    data_dir.mkdir(parents=True)
-    os.environ["LIGHTBOX_DATA_DIR"] = str(data_dir)
-    os.environ.pop("DATABASE_URL", None)
-    os.environ["LIGHTBOX_TASKS"] = "immediate"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lightbox.settings")
-    return data_dir
 
 
 def timed(client, url: str, n: int, before=None) -> list[float]:
@@ -61,7 +54,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=300)
     args = parser.parse_args()
-    data_dir = fresh_install("ops")
+    data_dir = fresh_install("ops", tasks="immediate")
     import django
 
     django.setup()
