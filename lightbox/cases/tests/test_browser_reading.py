@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from lightbox.imaging.images import add_image
 from lightbox.test import add_dose, add_people, make_case, make_topic, png_bytes
@@ -17,7 +18,7 @@ def test_a_reader_browses_to_a_case_and_reveals_the_diagnosis(page, screenshot_d
     add_image(case, png_bytes((200, 400), 90), caption="Anterior and posterior", is_main=True)
 
     page.goto("/")
-    assert page.get_by_role("heading", name="Teaching File home").is_visible()
+    expect(page.get_by_role("heading", name="Teaching File home")).to_be_visible()
     page.get_by_role("link", name="Skeletal system").click()
     page.get_by_role("link", name="Metabolic, endocrine, toxic").click()
     page.get_by_role("link", name=f"{case.number}").first.click()
@@ -26,7 +27,7 @@ def test_a_reader_browses_to_a_case_and_reveals_the_diagnosis(page, screenshot_d
     # The link carries the list it was in (?in=…): the case page steps through it.
     page.wait_for_url(re.compile(rf".*/cases/{case.number}/\?in=.*"))
     assert "Dystrophic soft-tissue calcification" not in page.content()
-    assert page.get_by_text("Rating: #D3, #Q4").is_visible()
+    expect(page.get_by_text("Rating: #D3, #Q4")).to_be_visible()
     image = page.get_by_role("img", name="Anterior and posterior")
     page.wait_for_function(
         "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
@@ -36,9 +37,9 @@ def test_a_reader_browses_to_a_case_and_reveals_the_diagnosis(page, screenshot_d
     page.get_by_role("link", name="Show diagnosis").click()
     # The answer replaces the reveal in place, and the address becomes the known page's.
     page.wait_for_url(f"**/cases/{case.number}/known/#answer")
-    assert page.get_by_role("heading", name="Diagnosis", exact=True).is_visible()
-    assert page.get_by_text("Dystrophic soft-tissue calcification").is_visible()
-    assert page.get_by_text("21.6 mCi (799.2 MBq) Tc-99m MDP i.v.").is_visible()
+    expect(page.get_by_role("heading", name="Diagnosis", exact=True)).to_be_visible()
+    expect(page.get_by_text("Dystrophic soft-tissue calcification")).to_be_visible()
+    expect(page.get_by_text("21.6 mCi (799.2 MBq) Tc-99m MDP i.v.")).to_be_visible()
     page.screenshot(path=screenshot_dir / "case-known.png", full_page=True)
 
 

@@ -2,6 +2,7 @@
 
 import pydicom
 import pytest
+from playwright.sync_api import expect
 from pydicom.data import get_testdata_file
 from pydicom.uid import generate_uid
 
@@ -41,11 +42,11 @@ def test_upload_watch_view_window_scroll_and_nm_pair(page, people, tmp_path, scr
     page.goto(f"/cases/{case.number}/")
     page.get_by_role("link", name="Add images").click()
     page.set_input_files("input[data-files]", [mr, *_nm_pair(tmp_path)])
-    assert page.get_by_text("3 files chosen.").is_visible()
+    expect(page.get_by_text("3 files chosen.")).to_be_visible()
     page.get_by_role("button", name="Upload").click()
     status = page.locator("[data-status]")
     page.wait_for_selector("[data-status][data-state=done]", timeout=60_000)
-    assert "3 of 3 files processed" in status.inner_text()
+    expect(status).to_contain_text("3 of 3 files processed")
     page.screenshot(path=screenshot_dir / "upload-status.png", full_page=True)
 
     # The MR clip in the viewer: window/level by drag, then scroll the stack.

@@ -3,6 +3,7 @@ parts, and is processed once."""
 
 import pydicom
 import pytest
+from playwright.sync_api import expect
 from pydicom.data import get_testdata_file
 from pydicom.uid import generate_uid
 
@@ -49,7 +50,7 @@ def test_a_1000_slice_ct_folder_uploads_from_the_browser_as_one_upload(
     page.goto(f"/cases/{case.number}/images/add/")
 
     page.set_input_files("input[data-folder]", folder)
-    assert page.get_by_text(f"{SLICES} files chosen.").is_visible()
+    expect(page.get_by_text(f"{SLICES} files chosen.")).to_be_visible()
     page.get_by_role("button", name="Upload").click()
     page.wait_for_selector("[data-status][data-state=done]", timeout=300_000)
 
