@@ -189,7 +189,7 @@ def rebuild(progress: Any = None, chunk: int = 500) -> int:
     # Entries of cases that no longer exist become tombstones.
     stale = set(Entry.objects.exclude(audience=Audience.GONE).values_list("case_id", flat=True))
     ids += sorted(stale - set(ids))
-    with transaction.atomic():
+    with transaction.atomic(), search.filling():
         search.clear()
         for start in range(0, len(ids), chunk):
             index_cases(ids[start : start + chunk])

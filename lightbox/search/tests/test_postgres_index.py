@@ -132,3 +132,36 @@ def test_kept_results_stay_within_their_size_and_go_when_the_index_changes():
     assert results.get(later, ("d", 10)) is None and not results.items  # the index changed
     results.put(now, ("a", 10), ids, scores)  # found before the change: not kept
     assert not results.items
+
+
+def _plan(sql: str, params: list[str]) -> str:
+    with connection.cursor() as cur:
+        cur.execute("SET LOCAL enable_seqscan = off")
+        cur.execute("SET LOCAL enable_indexscan = off")
+        cur.execute("EXPLAIN " + sql, params)
+        return "\n".join(row[0] for row in cur.fetchall())
+
+
+@pytest.mark.django_db
+def test_words_are_found_with_gin_and_phrases_with_rum_and_a_refill_keeps_both():
+    names = _library()
+    assert _found(names, '"follow up"') == PHRASES['"follow up"']
+    if not on_postgres():
+        return
+    table = backends.PostgresBackend.TABLE
+    word = f"SELECT case_id FROM {table} WHERE document @@ to_tsquery('simple', %s)"
+    phrase = (
+        f"SELECT case_id FROM {table} "
+        f"WHERE ({backends.PHRASE_DOCUMENT}) @@ to_tsquery('simple', %s)"
+    )
+    assert f"{table}_gin" in _plan(word, ["follow & up"])
+    assert f"{table}_phrase" in _plan(phrase, ["follow <-> up"])
+    # Refilled from empty tables, the indexes are dropped and made again at the end.
+    backend().clear()
+    index.rebuild()
+    with connection.cursor() as cur:
+        cur.execute("SELECT indexname FROM pg_indexes WHERE tablename = %s", [table])
+        made = {row[0] for row in cur.fetchall()}
+    assert {f"{table}_gin", f"{table}_phrase"} <= made
+    assert _found(names, '"follow up"') == PHRASES['"follow up"']
+    assert _found(names, "follow up") == PHRASES["follow up"]
