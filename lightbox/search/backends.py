@@ -581,18 +581,34 @@ class PostgresBackend:
             cur.execute(f"TRUNCATE {self.TABLE}, {self.RANK}, {self.TOP}")
 
     @contextmanager
-    def _bounded(self, seconds: float | None = None) -> Iterator[None]:
+    def _bounded(self, seconds: float | None = None, *, planner: bool = False) -> Iterator[None]:
+        """A transaction whose statements stop after the time limit; with ``planner``,
+        one that reads the documents through their indexes only (see :meth:`_match`).
+        The settings are made in one statement (a search is a handful of round trips)."""
+        settings = {"statement_timeout": str(int((seconds or time_limit()) * 1000))}
+        if planner:
+            settings |= {"enable_seqscan": "off", "enable_indexscan": "off"}
+        names = list(settings)
+        # SET LOCAL lasts until the end of the *outermost* transaction: inside a caller's
+        # transaction (a test, a request made atomic), the settings would hold for every
+        # later statement too. Then the old values are put back.
+        nested = connection.in_atomic_block
         try:
             with transaction.atomic(), connection.cursor() as cur:
-                # SET LOCAL lasts until the end of the *outermost* transaction: inside a
-                # caller's transaction (a test, a request made atomic) the search's limit
-                # would bound every later statement too. Put the old value back.
-                cur.execute("SELECT current_setting('statement_timeout')")
-                before = cur.fetchone()[0]
-                limit = int((seconds or time_limit()) * 1000)
-                cur.execute(f"SET LOCAL statement_timeout = {limit}")
+                cur.execute(
+                    "SELECT "
+                    + ", ".join(f"current_setting('{name}')" for name in names)
+                    + ", "
+                    + ", ".join(f"set_config('{name}', %s, true)" for name in names),
+                    [settings[name] for name in names],
+                )
+                before = cur.fetchone()[: len(names)]
                 yield
-                cur.execute("SELECT set_config('statement_timeout', %s, true)", [before])
+                if nested:
+                    cur.execute(
+                        "SELECT " + ", ".join(f"set_config('{name}', %s, true)" for name in names),
+                        list(before),
+                    )
         except DatabaseError as e:
             if "statement timeout" in str(e):
                 raise SearchTimeout from e
@@ -624,7 +640,7 @@ class PostgresBackend:
         if found := self.results.get(generation, key):
             return found
         phrases = self._phrase_index(generation)
-        with self._bounded(), connection.cursor() as cur:
+        with self._bounded(planner=True), connection.cursor() as cur:
             found = self._match(cur, compiled.tsquery, rank_all, phrases)
         self.results.put(generation, key, *found)
         return found
@@ -640,11 +656,10 @@ class PostgresBackend:
     def _match(
         self, cur: Any, tsquery: str, rank_all: int, phrases: bool = False
     ) -> tuple[np.ndarray, np.ndarray]:
-        # The documents are large and stored out of line, which makes the planner
-        # underrate a scan of them: an index is always the better way in, and a bitmap
-        # scan of it (RUM's index scan would read its lists in rank order, slower).
-        cur.execute("SET LOCAL enable_seqscan = off")
-        cur.execute("SET LOCAL enable_indexscan = off")
+        # (In a transaction that allows neither a table scan nor an index scan: the
+        # documents are large and stored out of line, which makes the planner underrate
+        # a scan of them: an index is always the better way in, and a bitmap scan of it;
+        # RUM's index scan would read its lists in rank order, slower.)
         if phrases and PHRASE_OPERATOR.search(tsquery):
             ids = self._ids(cur, self.TABLE, tsquery, PHRASE_DOCUMENT)
         else:
@@ -662,12 +677,15 @@ class PostgresBackend:
     def _ids(self, cur: Any, table: str, tsquery: str, document: str = "document") -> np.ndarray:
         """The ids of the cases matching in ``table``, ascending (sorted in numpy: an
         ORDER BY in the aggregate doubled its time)."""
+        # Each id as its 4 bytes, all in one value: at 80,000 ids, 3 ms less than as
+        # text on the server and 2 ms less to read here.
         cur.execute(
-            f"SELECT string_agg(case_id::text, ',') FROM {table} "
+            f"SELECT string_agg(int4send(case_id), ''::bytea) FROM {table} "
             f"WHERE ({document}) @@ to_tsquery('{self.CONFIG}', %s)",
             [tsquery],
         )
-        return np.sort(_parse_ids(cur.fetchone()[0]))
+        packed = cur.fetchone()[0]
+        return np.sort(np.frombuffer(packed or b"", dtype=">i4").astype(np.int64))
 
     def _ranked(
         self, cur: Any, table: str, ids: np.ndarray, tsquery: str
