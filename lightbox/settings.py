@@ -380,7 +380,13 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": envstr("LIGHTBOX_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Two lines a task (started, finished) buried the set-up's password under the
+        # demo's few hundred: a failed task is still logged, as an ERROR.
+        "django.tasks": {"level": envstr("LIGHTBOX_TASK_LOG_LEVEL", "WARNING")},
+        "django_tasks": {"level": envstr("LIGHTBOX_TASK_LOG_LEVEL", "WARNING")},
+    },
 }
 
 # Lightbox's own knobs.

@@ -90,19 +90,31 @@ def add_image(
         limits.
     """
     clean, ext, img = clean_image_bytes(data)
-    if is_main:
-        case.images.filter(is_main=True).update(is_main=False)
-    image = Image(case=case, order=case.images.count(), caption=caption, is_main=is_main)
-    image.answer_caption = answer_caption
-    _save_files(image, clean, ext, img)
-    image.save()
+    with transaction.atomic():
+        _lock_images_of(case)
+        if is_main:
+            case.images.filter(is_main=True).update(is_main=False)
+        image = Image(case=case, order=case.images.count(), caption=caption, is_main=is_main)
+        image.answer_caption = answer_caption
+        _save_files(image, clean, ext, img)
+        image.save()
     return image
+
+
+def _lock_images_of(case: Case) -> None:
+    """Hold ``case``'s row until the transaction ends: whoever adds an image to a case
+    decides its place and whether it is the main image from the images already there,
+    and two workers storing two uploads of one case at once both found no main image
+    (PostgreSQL refused the second: ``image_one_main_per_case``, and the upload failed).
+    SQLite's transactions already take the write lock first."""
+    Case.objects.select_for_update().filter(pk=case.pk).values_list("pk").first()
 
 
 @transaction.atomic
 def store_picture(case: Case, picture: PreparedPicture) -> Image:
     """Store an already cleaned picture as the next image of ``case``, under an opaque
     name."""
+    _lock_images_of(case)
     image = Image(case=case, order=case.images.count())
     image.is_main = not case.images.filter(is_main=True).exists()
     _save_files(image, picture.data, picture.extension, PILImage.open(io.BytesIO(picture.data)))
@@ -148,6 +160,7 @@ def show_series(
     rendered = _key_frame(instances, render)
     case = series.study.case
     with transaction.atomic():
+        _lock_images_of(case)
         image = Image.objects.select_for_update().filter(series=series).first()
         adopted = image is None and (image := waiting_image(series)) is not None
         if image is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 import warnings
@@ -315,7 +316,7 @@ def test_command_if_empty_loads_into_an_empty_library(small):
     out = io.StringIO()
     call_command("load_demo", "--if-empty", verbosity=0, stdout=out)
     assert Case.objects.filter(is_demo=True).count() == len(small)
-    assert f"Loaded the demo library: {len(small)} cases." in out.getvalue()
+    assert f"Loaded the demo library: {len(small)} cases" in out.getvalue()
 
 
 def test_command_if_empty_skips_when_cases_exist():
@@ -365,3 +366,19 @@ def test_demo_captions_before_the_answer_name_only_the_view():
             shared = _words(case.diagnosis) & _words(image.caption)
             assert not shared, (case.title, image.caption, shared)
             assert image.answer_caption.strip(), (case.title, image.caption)
+
+
+def test_command_says_why_visitors_see_fewer_cases_than_were_loaded(monkeypatch, small):
+    # The home page counts what a visitor may see: the set-up says how many that is.
+    cases = list(small)
+    public = [i for i, c in enumerate(cases) if c.visibility == "public"]
+    assert public
+    cases[public[0]] = dataclasses.replace(cases[public[0]], visibility="institution")
+    monkeypatch.setattr(demo, "CASES", tuple(cases))
+    out = io.StringIO()
+    call_command("load_demo", "--if-empty", verbosity=0, stdout=out)
+    shown = len(public) - 1
+    assert (
+        f"Loaded the demo library: {len(cases)} cases ({shown} public; the other "
+        f"{len(cases) - shown} only for signed-in users or editors" in out.getvalue()
+    )

@@ -9,8 +9,10 @@ an institution's own teaching file is never mixed with demo content.
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from lightbox.cases.access import visible_cases_q
 from lightbox.cases.models import Case
 from lightbox.interchange.demo.load import DemoContentError
 
@@ -45,6 +47,15 @@ class Command(BaseCommand):
         except (DemoDataMissing, DemoLoadFailed) as e:
             raise CommandError(str(e)) from None
         if created:
-            self.stdout.write(self.style.SUCCESS(f"Loaded the demo library: {created} cases."))
+            # The home page counts what a visitor may see: say why it shows fewer.
+            shown = min(created, Case.objects.filter(visible_cases_q(AnonymousUser())).count())
+            note = (
+                f" ({shown} public; the other {created - shown} only for signed-in users "
+                "or editors, as their visibility or status says)"
+                if shown < created
+                else ""
+            )
+            message = f"Loaded the demo library: {created} cases{note}."
+            self.stdout.write(self.style.SUCCESS(message))
         else:
             self.stdout.write("Demo library already loaded: nothing to do.")
