@@ -38,7 +38,7 @@ run: setup viewer
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py load_demo --if-empty
-	$(PY) manage.py ensure_admin
+	$(PY) manage.py ensure_admin --url http://$(HOST):$(PORT)/
 	$(PY) manage.py serve --host $(HOST) --port $(PORT)
 
 # The whole suite on SQLite and local files, then again on PostgreSQL when

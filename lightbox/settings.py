@@ -383,11 +383,12 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         # Two lines a task (started, finished) buried the set-up's password under the
-        # demo's few hundred: a failed task is still logged, as an ERROR.
+        # demo's few hundred: a failed task is still logged, as an ERROR. (The task
+        # worker sets this level again: db_worker sets its own.)
         "django.tasks": {"level": envstr("LIGHTBOX_TASK_LOG_LEVEL", "WARNING")},
-        "django_tasks": {"level": envstr("LIGHTBOX_TASK_LOG_LEVEL", "WARNING")},
     },
 }
+TASK_LOG_LEVEL = envstr("LIGHTBOX_TASK_LOG_LEVEL", "WARNING")
 
 # Lightbox's own knobs.
 PAGE_SIZE = envint("LIGHTBOX_PAGE_SIZE", 24)

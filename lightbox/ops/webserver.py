@@ -43,8 +43,9 @@ def command(host: str, port: int, workers: int, *, access_log: bool = True) -> l
         # installation (or a test run) would take it over. Lightbox does not use it.
         "--no-control-socket",
     ]  # fmt: skip
+    # Its start-up lines (a few a process) said nothing a reader needs, under the set-up's
+    # last words; warnings and errors are still logged, and each request if asked.
+    argv += ["--log-level", "warning"]
     if access_log:
         argv += ["--access-logfile", "-"]
-    else:
-        argv += ["--log-level", "warning"]
     return argv

@@ -11,24 +11,36 @@ import os
 import secrets
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 
 class Command(BaseCommand):
     help = "Create the first administrator account if there is none, and print its password."
 
-    def handle(self, *args: object, **options: object) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--url",
+            default="",
+            help="where Lightbox will answer (e.g. http://127.0.0.1:8000/): printed with "
+            "the account, as where to sign in",
+        )
+
+    def handle(self, *args: object, url: str = "", **options: object) -> None:
         User = get_user_model()
+        sign_in = f"{url.rstrip('/')}/accounts/login/" if url else ""
         if User.objects.filter(is_superuser=True).exists():
-            self.stdout.write("An administrator account exists already.")
+            where = f" Sign in at {sign_in}" if sign_in else ""
+            self.stdout.write(f"An administrator account exists already.{where}")
             return
         username = os.environ.get("LIGHTBOX_ADMIN_USER", "admin")
         password = secrets.token_urlsafe(12)
         User.objects.create_superuser(username, "", password)
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Created administrator account — user: {username}  password: {password}\n"
-                "This password is shown only once: write it down, or change it with "
-                f"`python manage.py changepassword {username}`."
-            )
-        )
+        lines = [
+            "",
+            f"Created administrator account — user: {username}  password: {password}",
+            "This password is shown only once: write it down, or change it with "
+            f"`python manage.py changepassword {username}`.",
+        ]
+        if sign_in:
+            lines.append(f"Once Lightbox is running, sign in at {sign_in}")
+        self.stdout.write(self.style.SUCCESS("\n".join(lines)))
