@@ -3,11 +3,22 @@ supervisor and Prometheus."""
 
 from __future__ import annotations
 
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_safe
 
 from lightbox.ops import metrics, readiness
+
+
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponse:
+    """``/favicon.ico``, which browsers ask for on every site whatever a page names (a
+    404 in every log, and no icon on pages without a link to one): Lightbox's icon."""
+    response = HttpResponseRedirect(staticfiles_storage.url("lightbox/favicon.svg"))
+    patch_cache_control(response, public=True, max_age=86400)
+    return response
 
 
 @require_safe
