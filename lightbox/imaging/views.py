@@ -82,7 +82,9 @@ def image_view(request: HttpRequest, number: str, pk: int) -> HttpResponse:
     """View main image in a separate image viewer: the PACS-like viewer, with the
     rendered picture for readers without JavaScript."""
     image = _get_image(request, number, pk)
-    context: dict[str, Any] = {"image": image, "images": _visible_images(request, image)}
+    images = _visible_images(request, image)
+    position = next((n for n, other in enumerate(images, 1) if other.pk == image.pk), 1)
+    context: dict[str, Any] = {"image": image, "images": images, "position": position}
     if image.series_id:
         instances = _shown_instances(request, image)
         context["stack"] = _stack_position(image, instances, request.GET)

@@ -19,6 +19,17 @@ def test_the_viewer_page_shows_the_image_large(client):
     assert "Main image" in html
 
 
+def test_the_viewer_tab_is_named_by_case_and_place_not_by_the_whole_caption(client):
+    case = make_case()
+    caption = "Anterior and posterior whole-body images, delayed phase, " * 3
+    add_image(case, png_bytes(), caption="First", is_main=True)
+    second = add_image(case, png_bytes(), caption=caption)
+    html = client.get(second.get_absolute_url()).content.decode()
+    title = html.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert title.startswith(f"Case {case.number} · image 2 of 2 · ")
+    assert "delayed" not in title
+
+
 def test_image_files_and_thumbnails_are_served(client):
     case = make_case()
     image = add_image(case, png_bytes((800, 400)), caption="x")
