@@ -33,7 +33,7 @@ from itertools import accumulate
 import cmarkgfm
 import nh3
 
-__all__ = ["MAX_DEPTH", "render"]
+__all__ = ["MAX_DEPTH", "markup_removed", "render"]
 
 ALLOWED_TAGS = {
     "p", "br", "strong", "em", "b", "i", "sub", "sup", "ul", "ol", "li", "blockquote",
@@ -55,6 +55,43 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 # In cmark's output every "<" starts a tag or a comment: text and attribute values are
 # escaped, and typed HTML is not passed on. Void elements (br, hr, img, input) do not nest.
 _TAG = re.compile(r"<(/?)(?!(?:br|hr|img|input)\b)[a-z][a-z0-9]*[^>]*>")
+
+
+# Markdown's marks, for a line of plain text (a search result's snippet): each pattern runs
+# in time linear in the text (no pairing of marks: a lone "*" goes too).
+_LINK = re.compile(r"!?\[([^\[\]\n]{0,300})\]\([^()\n]{0,2000}\)")
+_LINE_MARK = re.compile(r"^[ \t]{0,3}(?:#{1,6}[ \t]+|>[ \t]?|(?:[-*+]|\d{1,9}[.)])[ \t]+)", re.M)
+_MARKS = re.compile(r"[*_]+")
+_RULE = re.compile(r"^[ \t]*(?:[-*_][ \t]*){3,}$", re.M)
+
+
+def markup_removed(text: str) -> str:
+    r"""``text`` without Markdown's marks: links as their text, no emphasis stars or
+    underscores, no heading, quote or list marks, code ticks or table pipes. For a
+    snippet of plain text; what is shown as HTML goes through :func:`render`.
+
+    >>> markup_removed("## Findings\n* *Malignant* [lesion](http://x.org) of `C5`")
+    'Findings\nMalignant lesion of C5'
+    """
+    if "[" in text:
+        text = _LINK.sub(r"\1", text)
+    text = _LINE_MARK.sub("", _RULE.sub("", text))
+    if "*" in text or "_" in text:
+        text = _MARKS.sub(lambda m: _emphasis(m, text), text)
+    return text.replace("`", "").replace("|", " ")
+
+
+def _is_word(char: str) -> bool:
+    return char.isalnum()
+
+
+def _emphasis(match: re.Match[str], text: str) -> str:
+    """A run of stars or underscores goes when it opens or closes emphasis: a letter or
+    digit on one side only (``snake_case`` and ``2*3`` keep theirs)."""
+    start, end = match.span()
+    before = start > 0 and _is_word(text[start - 1])
+    after = end < len(text) and _is_word(text[end])
+    return "" if before != after else match.group()
 
 
 def render(text: str) -> str:

@@ -34,6 +34,7 @@ from lightbox.cases import unknown as unknown_case
 from lightbox.cases.access import only_visible
 from lightbox.cases.models import Case, Modality, Sex, Status, rating
 from lightbox.imaging.models import Image, PixelReview
+from lightbox.lib.markdown import markup_removed
 from lightbox.lib.params import parse_int
 from lightbox.lib.schema import column
 from lightbox.search import store, suggest
@@ -288,13 +289,15 @@ def _sorted_rows(run: _Run, found: store.Found, sort: str, k: int) -> np.ndarray
 
 def _snippet(card: Card, words: list[str], prefixes: list[str], unknown: bool) -> str:
     if unknown:
-        return snippets.snippet(card.brief_history, words, prefixes) if card.brief_history else ""
+        history = card.brief_history
+        return snippets.snippet(history, words, prefixes, clean=markup_removed) if history else ""
     t = dict(zip(TEXT_FIELDS, card.texts, strict=True))
     texts = [
         t["findings"], card.brief_history, t["full_history"], t["discussion"], card.diagnosis,
         t["differential"], t["keywords"], t["followup"],
     ]  # fmt: skip
-    return snippets.best([text for text in texts if text], words, prefixes)
+    # The texts are Markdown: a snippet is a line of plain text, not "*malignant*".
+    return snippets.best([text for text in texts if text], words, prefixes, clean=markup_removed)
 
 
 def result_title(case: Card, unknown: bool) -> str:

@@ -103,3 +103,36 @@ def test_it_keeps_only_a_few_long_texts_in_its_cache():
     render("short")
     assert markdown._cached.cache_info().currsize == 1
     assert markdown._cached_long.cache_info().currsize == 8
+
+
+MARKUP_CHILD = """
+import sys
+from lightbox.lib.markdown import markup_removed
+from lightbox.lib.tests.hostile import hostile_texts
+
+print(len(markup_removed(hostile_texts(int(sys.argv[1]))[sys.argv[2]])))
+"""
+
+
+@pytest.mark.parametrize("name", hostile_texts(1000))
+def test_markup_is_removed_from_a_megabyte_of_each_pathological_pattern(name):
+    # Snippets are made from the text without Markdown's marks: linear in it too.
+    # (A pattern's text is a little over SIZE: at most the text's length comes back.)
+    assert 0 <= int(run_child(MARKUP_CHILD, str(SIZE), name)) <= len(hostile_texts(SIZE)[name])
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        ("A *malignant* lesion, **not** __benign__.", "A malignant lesion, not benign."),
+        ("# Findings\n> quoted\n- item\n3) third", "Findings\nquoted\nitem\nthird"),
+        ("See [Paget's](https://x.org/a_b) and ![bone](x.png).", "See Paget's and bone."),
+        (
+            "snake_case, 2*3 and * alone stay; `C5` loses its ticks",
+            "snake_case, 2*3 and * alone stay; C5 loses its ticks",
+        ),
+        ("| a | b |\n|---|---|\n***\ntext", "  a   b  \n --- --- \n\ntext"),
+    ],
+)
+def test_markup_removed_keeps_the_words(text, plain):
+    assert markdown.markup_removed(text) == plain

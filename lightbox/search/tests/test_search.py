@@ -545,3 +545,10 @@ def test_a_search_finding_more_than_can_be_ranked_still_finds_and_counts_all(mon
     # Matches in the diagnosis are still ranked first.
     assert numbers(results)[0] == in_diagnosis.number
     assert results.hits[0].score > 0 == results.hits[1].score
+
+
+def test_snippets_are_plain_text_not_markdown(library):
+    make_case(findings="A *malignant* [lesion](https://example.org) of **bone**.")
+    [hit] = search(ANON, "malignant").hits
+    assert "A <mark>malignant</mark> lesion of bone." in hit.snippet
+    assert "*" not in hit.snippet and "](" not in hit.snippet

@@ -16,7 +16,7 @@ from __future__ import annotations
 import html
 import re
 from bisect import bisect_left
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from itertools import accumulate
 
@@ -68,11 +68,19 @@ def _has_hit(text: str, words: frozenset[str], prefixes: Sequence[str]) -> bool:
     return not tokens.isdisjoint(words) or any(w.startswith(tuple(prefixes)) for w in tokens)
 
 
-def snippet(text: str, words: Iterable[str], prefixes: Iterable[str] = (), size: int = 30) -> str:
+def snippet(
+    text: str,
+    words: Iterable[str],
+    prefixes: Iterable[str] = (),
+    size: int = 30,
+    clean: Callable[[str], str] = str,
+) -> str:
     """About ``size`` words of ``text`` around its densest run of hits, as HTML.
 
     ``words`` are normalised search words, ``prefixes`` the parts before a ``*``.
-    Ellipses mark text left out; a text with no hit gives its beginning.
+    Ellipses mark text left out; a text with no hit gives its beginning. The words shown
+    are those of ``clean(text)`` (say, without Markdown's marks), cleaned only around the
+    hits in a long text.
     """
     wanted, starts = frozenset(words), tuple(prefixes)
     text = text[:MAX_TEXT]
@@ -85,9 +93,10 @@ def snippet(text: str, words: Iterable[str], prefixes: Iterable[str] = (), size:
             while begin > 0 and text[begin - 1].isalnum():
                 begin -= 1
             end = min(len(text), begin + REGION)
-            inner = snippet(text[begin:end], wanted, starts, size)
+            inner = snippet(text[begin:end], wanted, starts, size, clean)
             inner = inner.removeprefix("… ").removesuffix(" …")
             return ("… " if begin > 0 else "") + inner + (" …" if end < len(text) else "")
+    text = clean(text)
     plain = text.isascii() and "'" not in text
     # Split in C: gaps and words alternate, and running lengths give each word's place.
     pieces = (_ASCII_SPLIT if plain else _WORD_SPLIT).split(text)
@@ -131,11 +140,16 @@ def snippet(text: str, words: Iterable[str], prefixes: Iterable[str] = (), size:
 
 
 def best(
-    texts: Sequence[str], words: Iterable[str], prefixes: Iterable[str] = (), size: int = 30
+    texts: Sequence[str],
+    words: Iterable[str],
+    prefixes: Iterable[str] = (),
+    size: int = 30,
+    clean: Callable[[str], str] = str,
 ) -> str:
-    """The snippet of the first text with a hit (or of the first non-empty text)."""
+    """The snippet of the first text with a hit (or of the first non-empty text), in the
+    words of ``clean(text)`` (see :func:`snippet`)."""
     wanted, starts = frozenset(words), tuple(prefixes)
     for text in texts:
         if _has_hit(text, wanted, starts):
-            return snippet(text, wanted, starts, size)
-    return next((snippet(t, (), (), size) for t in texts if t.strip()), "")
+            return snippet(text, wanted, starts, size, clean)
+    return next((snippet(t, (), (), size, clean) for t in texts if t.strip()), "")
