@@ -8,14 +8,16 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import FieldDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import capfirst
 from django.views.decorators.http import require_http_methods, require_POST
 
 from lightbox.accounts.roles import is_editor
 from lightbox.audit.log import record as audit
 from lightbox.cases import access, workflow
-from lightbox.cases.editor import CaseEditor, Conflict, save_topic
+from lightbox.cases.editor import LISTS, CaseEditor, Conflict, save_topic
 from lightbox.cases.forms import NewCaseForm, TopicForm
 from lightbox.cases.models import (
     Case,
@@ -61,6 +63,25 @@ def case_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "cases/case_new.html", {"form": form})
 
 
+def identifier_place(field: str) -> tuple[str, str]:
+    """Where a possible identifier is, for its author: the field's label as the editor
+    shows it, and the id of the editor's element to go to (``full_history`` is "Full
+    history", ``caption.2`` "Caption of image 2")."""
+    name, _, number = field.partition(".")
+    if not number:
+        try:
+            label = str(Case._meta.get_field(name).verbose_name)
+        except FieldDoesNotExist:
+            return field, ""
+        return capfirst(label), f"id_{name}"
+    if name in ("caption", "answer_caption"):
+        which = "Caption before the answer" if name == "caption" else "Caption after the answer"
+        return f"{which}, image {number}", "list-captions"
+    if name in LISTS:
+        return f"{LISTS[name][0].split(' (')[0]}, item {number}", f"list-{name}"
+    return field, ""
+
+
 def _context(request: HttpRequest, case: Case, editor: CaseEditor, **extra: Any) -> dict[str, Any]:
     texts = case.text_fields()
     unresolved = case.unresolved_identifiers(texts)
@@ -70,7 +91,9 @@ def _context(request: HttpRequest, case: Case, editor: CaseEditor, **extra: Any)
         "form": editor.form,
         "actions": workflow.available(request.user, case),
         "notes": case.review_notes.select_related("author")[:20],
-        "identifiers": [(f, f.context(texts.get(f.field, ""))) for f in unresolved],
+        "identifiers": [
+            (f, f.context(texts.get(f.field, "")), *identifier_place(f.field)) for f in unresolved
+        ],
         "blockers": case.publication_blockers(unresolved),
         "can_set_visibility": True,
         **extra,

@@ -137,6 +137,10 @@ def test_a_possible_identifier_blocks_publication_until_acknowledged(client, peo
     assert status(case) == "submitted"
     editor = client.get(f"/cases/{case.number}/edit/").content.decode()
     assert "Possible identifiers in the text" in editor
+    # Named as the editor names the field, with a link to it; never its internal name.
+    assert '<a href="#id_full_history">Full history</a>' in editor
+    assert 'id="id_full_history"' in editor  # where the link leads
+    assert "in full_history" not in editor
     findings = case.unresolved_identifiers()
     assert findings
     client.force_login(people["alice"])
@@ -222,3 +226,22 @@ def test_editors_write_topic_pages_with_revisions(client, people):
 def test_only_editors_write_topics(client, people, name):
     client.force_login(people[name])
     assert client.get("/topics/new/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("field", "place", "anchor"),
+    [
+        ("title", "Title", "id_title"),
+        ("exam", "Exam / procedure", "id_exam"),
+        ("caption.2", "Caption before the answer, image 2", "list-captions"),
+        ("answer_caption.1", "Caption after the answer, image 1", "list-captions"),
+        ("differential.3", "Differential diagnosis, item 3", "list-differential"),
+        ("references.1", "References, item 1", "list-references"),
+        ("nonsense", "nonsense", ""),
+        ("nonsense.1", "nonsense.1", ""),
+    ],
+)
+def test_an_identifier_s_place_is_named_for_the_author(field, place, anchor):
+    from lightbox.cases.edit_views import identifier_place
+
+    assert identifier_place(field) == (place, anchor)
