@@ -185,6 +185,11 @@ def case_transition(request: HttpRequest, number: str, action: str) -> HttpRespo
     if not access.can_view_case(request.user, case):
         raise Http404("No such case.")
     try:
+        if action == "publish" and request.POST.get("confirm") != "yes":
+            # Readers see a published case at once: never on a stray click.
+            raise workflow.Refused(
+                f"Not published: tick “Publish case {case.number} now” to confirm."
+            )
         workflow.transition(request, case, action, request.POST.get("note", ""))
     except workflow.Refused as e:
         messages.error(request, str(e))

@@ -492,6 +492,7 @@ MATRIX: dict[str, list[Check]] = {
 
 NOT_ABOUT_CASES = {
     "lightbox-healthz": "the load balancer's probe",
+    "lightbox-favicon": "the site's icon, the same for everyone (test_favicon.py)",
     "lightbox-readyz": "readiness verdicts; figures only to a metrics reader (test_readyz.py)",
     "lightbox-metrics": "this machine or the metrics token only (test_metrics.py)",
     "login": "sign-in page (throttled; tested in lightbox/audit)",

@@ -29,7 +29,9 @@ def case(people):
 
 
 def _step(client, case, action, note=""):
-    return client.post(f"/cases/{case.number}/workflow/{action}/", {"note": note})
+    # Publishing asks for a tick in the form: given, as the page asks for it.
+    data = {"note": note, **({"confirm": "yes"} if action == "publish" else {})}
+    return client.post(f"/cases/{case.number}/workflow/{action}/", data)
 
 
 def status(case):
@@ -245,3 +247,15 @@ def test_an_identifier_s_place_is_named_for_the_author(field, place, anchor):
     from lightbox.cases.edit_views import identifier_place
 
     assert identifier_place(field) == (place, anchor)
+
+
+def test_publishing_asks_for_a_confirmation(client, people, case):
+    Case.objects.filter(pk=case.pk).update(status="submitted")
+    client.force_login(people["erin"])
+    editor = client.get(f"/cases/{case.number}/edit/").content.decode()
+    assert f'name="confirm" value="yes" required> Publish case {case.number} now' in editor
+    response = client.post(f"/cases/{case.number}/workflow/publish/", {"note": ""}, follow=True)
+    assert status(case) == "submitted"
+    assert "Not published: tick" in response.content.decode()
+    _step(client, case, "publish")
+    assert status(case) == "published"
