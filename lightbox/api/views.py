@@ -264,7 +264,7 @@ def create_upload(  # type: ignore[no-untyped-def]
         upload = uploads.receive(case, request.user, files or [])
     except uploads.NotReceived as e:
         raise HttpError(e.status, str(e)) from None
-    _audit_upload(request, upload, "through the API")
+    _audit_upload(request, upload, "")
     return Status(202, _upload(upload.pk))
 
 
@@ -323,7 +323,7 @@ def finish_upload(request: HttpRequest, upload_id: uuid.UUID):  # type: ignore[n
         upload = uploads.finish(upload)
     except uploads.NotReceived as e:
         raise HttpError(e.status, str(e)) from None
-    _audit_upload(request, upload, "in parts")
+    _audit_upload(request, upload, ", in parts")
     return Status(202, _upload(upload.pk))
 
 
@@ -387,13 +387,19 @@ def _add_or_discard(upload: Upload, files: list[UploadedFile]) -> None:
 
 
 def _audit_upload(request: HttpRequest, upload: Upload, how: str) -> None:
+    """The upload in the audit log, saying which way it came: a token is a program
+    (the API); a browser session is someone on the upload page, which sends its files
+    through these same endpoints."""
     count = upload.files.count()
+    by_token = getattr(request, "api_token", None) is not None
+    way = "through the API" if by_token else "from the upload page"
     audit(
         "upload",
         request=request,
         target=upload.case,
-        summary=f"uploaded {count} file(s) to {upload.case.number} {how}",
+        summary=f"uploaded {count} file(s) to {upload.case.number} {way}{how}",
         upload=str(upload.pk),
+        via="api" if by_token else "web",
     )
 
 
