@@ -30,7 +30,8 @@ def test_an_upload_with_a_token_is_put_down_to_the_api(client, people, token_for
     opened = client.post(f"/api/v1/cases/{case.number}/uploads?open=true", headers=headers)
     assert opened.status_code == 201, opened.content
     upload = opened.json()["id"]
-    added = client.post(f"/api/v1/uploads/{upload}/files", {"files": [_picture()]}, headers=headers)
+    files = {"files": [_picture()]}
+    added = client.post(f"/api/v1/uploads/{upload}/files", files, headers=headers)
     assert added.status_code in (200, 201, 202), added.content
     finished = client.post(f"/api/v1/uploads/{upload}/finish", headers=headers)
     assert finished.status_code == 202, finished.content
