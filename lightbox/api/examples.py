@@ -182,6 +182,9 @@ UPLOAD: dict[str, Any] = {
             "step": "index",
             "error": "",
             "report": {"(0010,0010) Patient's Name": "replaced"},
+            "progress": "Done",
+            "outcome": "Stored",
+            "needs_pixel_review": False,
         }
     ],
 }
@@ -190,7 +193,7 @@ UPLOAD_RECEIVING: dict[str, Any] = {
     "state": "receiving",
     "processed": 0,
     "files": [{**UPLOAD["files"][0], "kind": "", "state": "queued", "step": "received",
-               "report": {}}],
+               "report": {}, "progress": "Waiting", "outcome": "Waiting"}],
 }  # fmt: skip
 UPLOAD_QUEUED = {**UPLOAD_RECEIVING, "state": "queued"}
 CANCELLED = "Cancelled by the uploader; nothing of it was kept."

@@ -268,6 +268,9 @@ class UploadFileOut(Schema):
     step: str
     error: str
     report: dict[str, object]
+    progress: str  # where it is, in words: "Removing identifiers", "Done", "Stopped (…)"
+    outcome: str  # what became of it, in words ("Stored; needs pixel review …")
+    needs_pixel_review: bool
 
 
 class UploadOut(Schema):

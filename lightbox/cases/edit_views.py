@@ -70,9 +70,10 @@ def identifier_place(field: str) -> tuple[str, str]:
     name, _, number = field.partition(".")
     if not number:
         try:
-            label = str(Case._meta.get_field(name).verbose_name)
+            model_field = Case._meta.get_field(name)
         except FieldDoesNotExist:
             return field, ""
+        label = str(getattr(model_field, "verbose_name", name))
         return capfirst(label), f"id_{name}"
     if name in ("caption", "answer_caption"):
         which = "Caption before the answer" if name == "caption" else "Caption after the answer"

@@ -344,13 +344,14 @@ class UploadFile(models.Model):
         FAILED = "failed", "Failed"
 
     class Step(models.TextChoices):
-        RECEIVED = "received", "Received"
-        READ = "read", "Read"
-        DEIDENTIFY = "deidentify", "De-identify"
-        GROUP = "group", "Group into study and series"
-        RENDER = "render", "Render"
-        STORE = "store", "Store"
-        INDEX = "index", "Index"
+        # The labels say what happens to the file, for the author watching it.
+        RECEIVED = "received", "Waiting"
+        READ = "read", "Reading"
+        DEIDENTIFY = "deidentify", "Removing identifiers"
+        GROUP = "group", "Sorting into study and series"
+        RENDER = "render", "Making pictures"
+        STORE = "store", "Storing"
+        INDEX = "index", "Adding to the case"
 
     upload = models.ForeignKey(Upload, on_delete=models.CASCADE, related_name="files")
     order = models.PositiveIntegerField(default=0)
@@ -377,6 +378,31 @@ class UploadFile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def needs_pixel_review(self) -> bool:
+        return self.state == self.State.DONE and bool(self.report.get("needs_pixel_review"))
+
+    @property
+    def progress(self) -> str:
+        """Where the file is, in words: the step it is at, or how it ended."""
+        if self.state == self.State.QUEUED:
+            return self.get_step_display()
+        if self.state == self.State.FAILED:
+            return f"Stopped ({self.get_step_display().lower()})"
+        return self.get_state_display()
+
+    @property
+    def outcome(self) -> str:
+        """What became of the file, in words (the error of one that failed)."""
+        if self.state == self.State.FAILED:
+            return self.error
+        if self.needs_pixel_review:
+            found = f"; {self.error}" if self.error else ""
+            return f"Stored; needs pixel review (possible burned-in text){found}"
+        if self.error:
+            return f"{self.get_state_display()}: {self.error}"
+        return {"done": "Stored", "skipped": "Skipped"}.get(self.state, "Waiting")
 
 
 class ReceivedStudy(models.Model):

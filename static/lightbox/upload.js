@@ -81,11 +81,15 @@ function render(upload) {
   rows.replaceChildren(
     ...upload.files.map((file) => {
       const tr = document.createElement("tr");
-      tr.className = `state-${file.state}`;
-      let outcome = file.state;
-      if (file.state === "failed") outcome = file.error;
-      else if (file.state === "done" && file.report.needs_pixel_review) outcome = "stored; needs pixel review";
-      tr.append(cell(file.name), cell(file.step), cell(outcome));
+      tr.className = `state-${file.needs_pixel_review ? "review" : file.state}`;
+      const outcome = cell(file.outcome);
+      if (file.needs_pixel_review) {
+        const link = document.createElement("a");
+        link.href = status.dataset.reviewUrl;
+        link.textContent = "Pixel review";
+        outcome.append(" — ", link);
+      }
+      tr.append(cell(file.name), cell(file.progress), outcome);
       return tr;
     }),
   );

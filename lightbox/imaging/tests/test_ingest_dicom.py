@@ -181,6 +181,26 @@ def test_burned_in_ultrasound_needs_pixel_review_and_is_hidden(client, planted_f
     assert "awaiting pixel review" in client.get(case.get_absolute_url()).content.decode()
 
 
+def test_the_upload_status_says_what_needs_pixel_review_and_links_to_it(
+    client, people, planted_files
+):
+    case = make_case(created_by=people["alice"], status="draft", visibility="private")
+    upload = _ingest(case, [("us.dcm", planted_files["us.dcm"][0])])
+    client.force_login(people["alice"])
+    # The page, and the API the upload page's script reads.
+    page = client.get(f"/uploads/{upload.pk}/").content.decode()
+    assert '<tr class="state-review">' in page
+    assert "<td>Done</td><td>Stored; needs pixel review (possible burned-in text)" in page
+    assert f'href="/cases/{case.number}/review/">Pixel review</a></td>' in page
+    assert "<td>Index</td>" not in page and ">index<" not in page
+    [shown] = client.get(f"/api/v1/uploads/{upload.pk}").json()["files"]
+    assert shown["needs_pixel_review"] is True
+    assert (shown["progress"], shown["outcome"]) == (
+        "Done",
+        "Stored; needs pixel review (possible burned-in text)",
+    )
+
+
 def test_series_are_indexed_in_the_order_their_files_were_given(monkeypatch):
     """Files finish in any order; the first series given becomes the main image."""
     from lightbox.imaging import images, ingest
