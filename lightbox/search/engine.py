@@ -41,6 +41,7 @@ from lightbox.search import store, suggest
 from lightbox.search.backends import SearchTimeout, backend
 from lightbox.search.text import query as q
 from lightbox.search.text import snippets
+from lightbox.search.text.abbreviations import abbreviations
 from lightbox.search.text.compiler import compile_for
 
 __all__ = ["FACETS", "SORTS", "Results", "search"]
@@ -140,6 +141,10 @@ class Results:
     per_page: int = PER_PAGE
     unknown: bool = False
     suggestion: Suggestion | None = None
+    # Abbreviations also searched for what they stand for, and words no case holds
+    # searched as the beginning of words ("rhabdo" as rhabdo*), to say so on the page.
+    expanded: dict[str, str] = field(default_factory=dict)
+    completed: list[str] = field(default_factory=list)
     error: str = ""
     error_position: int | None = None
     timed_out: bool = False
@@ -438,6 +443,23 @@ def _as_unknown(card: Card) -> Card:
     return card
 
 
+def _with_meanings(query: q.Query, res: Results) -> q.Query:
+    """An abbreviation finds what it stands for too ("PE" finds "pulmonary embolism"),
+    from the table the grader uses (:mod:`lightbox.search.text.abbreviations`)."""
+    table = abbreviations()
+    query, expanded = q.with_meanings(query, table)
+    res.expanded = {word: table[word] for word in expanded}
+    return query
+
+
+def _completed(query: q.Query, seq: int) -> tuple[q.Query, list[str]]:
+    """For a search that found nothing: each word no case holds that begins indexed
+    words, searched as a prefix ("rhabdo" finds "rhabdomyolysis"). The index's words are
+    read as for "did you mean" (:mod:`lightbox.search.suggest`)."""
+    words = suggest.vocabulary(seq)
+    return q.completed(query, words.__contains__, suggest.begins)
+
+
 def _suggest(user: Any, query: q.Query, st: store.Store) -> Suggestion | None:
     vocabulary = suggest.vocabulary(st.seq)
     fixes = {}
@@ -487,14 +509,26 @@ def search(
         res.described = q.describe(query)
     res.sort = sort if sort in SORTS else ("relevance" if text else "newest")
     st = store.get()
+    if query is not None:
+        query = _with_meanings(query, res)
     with st.lock:
         try:
             run = _Run(st, user, query)
+            found = store.Found(run.chosen(selected))
+            if query is not None and not len(found.rows):
+                # Nothing: a word no case holds may be the beginning of one ("rhabdo").
+                completed, res.completed = _completed(query, st.seq)
+                if res.completed:
+                    again = _Run(st, user, completed)
+                    more = store.Found(again.chosen(selected))
+                    if len(more.rows):
+                        query, run, found = completed, again, more
+                    else:  # nothing either: "did you mean" works from what was typed
+                        res.completed = []
         except SearchTimeout:
             res.error = "This search took too long. Make it more specific, e.g. add a word."
             res.timed_out = True
             return res
-        found = store.Found(run.chosen(selected))
         res.total = len(found.rows)
         res.pages = max(1, -(-res.total // per_page))
         res.page = max(1, min(page, res.pages, MAX_OFFSET // per_page))

@@ -10,6 +10,7 @@ suggested. Which word is closest is :func:`lightbox.search.text.spelling.closest
 
 from __future__ import annotations
 
+import bisect
 import logging
 import threading
 import time
@@ -36,6 +37,12 @@ class _Vocabulary:
     seq: int | None = None
     words: dict[str, int] = field(default_factory=dict)
     choices: list[str] = field(default_factory=list)
+    ordered: list[str] = field(default_factory=list)  # sorted, for words beginning so
+
+    def begins(self, prefix: str) -> bool:
+        """Whether an indexed word begins with ``prefix`` (and is longer)."""
+        i = bisect.bisect_right(self.ordered, prefix)
+        return i < len(self.ordered) and self.ordered[i].startswith(prefix)
 
 
 _lock = threading.Lock()
@@ -47,7 +54,7 @@ def _load(seq: int) -> None:
     global _cache
     words = {w: n for w, n in backend().vocabulary().items() if w.isalpha() and len(w) > 2}
     with _lock:
-        _cache = _Vocabulary(time.monotonic(), seq, words, list(words))
+        _cache = _Vocabulary(time.monotonic(), seq, words, list(words), sorted(words))
 
 
 def _refresh_in_background(seq: int) -> None:
@@ -77,6 +84,14 @@ def vocabulary(seq: int) -> dict[str, int]:
         _refresh_in_background(seq)
     with _lock:
         return _cache.words
+
+
+def begins(prefix: str) -> bool:
+    """Whether a word of the vocabulary last read begins with ``prefix`` (and is
+    longer); read it first with :func:`vocabulary`."""
+    with _lock:
+        current = _cache
+    return current.begins(prefix)
 
 
 def forget() -> None:

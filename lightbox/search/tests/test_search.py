@@ -552,3 +552,31 @@ def test_snippets_are_plain_text_not_markdown(library):
     [hit] = search(ANON, "malignant").hits
     assert "A <mark>malignant</mark> lesion of bone." in hit.snippet
     assert "*" not in hit.snippet and "](" not in hit.snippet
+
+
+# -- what residents type ---------------------------------------------------------------------
+
+
+def test_an_abbreviation_finds_what_it_stands_for(client, library):
+    case = make_case(title="Chest pain", diagnosis="Pulmonary embolism")
+    results = search(ANON, "PE")
+    assert numbers(results) == [case.number]
+    assert results.expanded == {"pe": "pulmonary embolism"}
+    page = client.get("/search/", {"q": "PE"}).content.decode()
+    assert "Also searched: PE as “pulmonary embolism”." in page
+    # A prefix, a field or a phrase is searched as typed.
+    assert search(ANON, "pe*").expanded == {}
+    assert search(ANON, "title:pe").total == 0
+
+
+def test_a_word_no_case_holds_is_searched_as_a_beginning(client, library):
+    case = make_case(title="Dark urine after a marathon", diagnosis="Rhabdomyolysis")
+    results = search(ANON, "rhabdo")
+    assert numbers(results) == [case.number] and results.completed == ["rhabdo"]
+    assert "<mark>Rhabdomyolysis</mark>" in results.hits[0].snippet
+    page = client.get("/search/", {"q": "rhabdo"}).content.decode()
+    assert "No case has the word “rhabdo”: these cases have words that begin with it." in page
+    # A word that cases hold is never widened; a short one neither.
+    make_case(title="Rhabdo", diagnosis="Rhabdo case")
+    assert search(ANON, "rhabdo").completed == []
+    assert search(ANON, "rha").completed == []

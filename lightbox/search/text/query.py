@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from dataclasses import field as _field
 from types import MappingProxyType
@@ -762,3 +762,83 @@ def replace_words(query: Query, mapping: Mapping[str, str]) -> Query:
         return node
 
     return Query(swap(query.root), query.source)
+
+
+def with_meanings(query: Query, table: Mapping[str, str]) -> tuple[Query, list[str]]:
+    """The query with each known abbreviation typed as a word also finding what it
+    stands for (``PE`` finds "pulmonary embolism" too), and the abbreviations expanded.
+    Only plain words: a prefix, a word inside a phrase or a field's word stays as typed.
+
+    Examples
+    --------
+    >>> query, expanded = with_meanings(parse("PE NOT dvt*"), {"pe": "pulmonary embolism"})
+    >>> describe(query), expanded
+    ('(pe OR "pulmonary embolism") AND NOT dvt*', ['pe'])
+    """
+    expanded: list[str] = []
+
+    def swap(node: Node, in_field: bool) -> Node:
+        if isinstance(node, Term):
+            meaning = None if node.prefix or in_field else table.get(node.word)
+            words = tuple(tokenize(meaning)) if meaning else ()
+            if not words or words == (node.word,):
+                return node
+            expanded.append(node.word)
+            other: Node = Phrase(words, False, node.position) if len(words) > 1 else Term(words[0])
+            return Or((node, other), node.position)
+        if isinstance(node, Field):
+            return Field(node.name, swap(node.child, True), node.position)
+        if isinstance(node, Not):
+            return Not(swap(node.child, in_field), node.position)
+        if isinstance(node, And):
+            return And(tuple(swap(c, in_field) for c in node.children), node.position)
+        if isinstance(node, Or):
+            return Or(_flat_or(swap(c, in_field) for c in node.children), node.position)
+        return node
+
+    new = swap(query.root, False)
+    return (Query(new, query.source) if expanded else query), expanded
+
+
+def _flat_or(children: Iterable[Node]) -> tuple[Node, ...]:
+    out: list[Node] = []
+    for child in children:
+        out.extend(child.children if isinstance(child, Or) else (child,))
+    return tuple(out)
+
+
+def completed(query: Query, known: Callable[[str], bool], begins: Callable[[str], bool],
+              shortest: int = 4) -> tuple[Query, list[str]]:  # fmt: skip
+    """The query with each plain word that no case holds (``known`` false) but that
+    begins indexed words (``begins`` true) made a prefix: ``rhabdo`` finds
+    "rhabdomyolysis" without a ``*``. Words shorter than ``shortest`` stay as typed.
+
+    Examples
+    --------
+    >>> words = {"rhabdomyolysis", "renal"}
+    >>> query, done = completed(parse("rhabdo renal"), words.__contains__,
+    ...                         lambda w: any(x.startswith(w) for x in words))
+    >>> describe(query), done
+    ('rhabdo* AND renal', ['rhabdo'])
+    """
+    done: list[str] = []
+
+    def swap(node: Node) -> Node:
+        if isinstance(node, Term):
+            word = node.word
+            if node.prefix or len(word) < shortest or known(word) or not begins(word):
+                return node
+            done.append(word)
+            return Term(word, True, node.position)
+        if isinstance(node, Field):
+            return Field(node.name, swap(node.child), node.position)
+        if isinstance(node, Not):
+            return node  # "NOT rhabdo" means that word: leave it
+        if isinstance(node, And):
+            return And(tuple(swap(c) for c in node.children), node.position)
+        if isinstance(node, Or):
+            return Or(tuple(swap(c) for c in node.children), node.position)
+        return node
+
+    new = swap(query.root)
+    return (Query(new, query.source) if done else query), done
