@@ -111,6 +111,11 @@ class Facet:
     values: list[FacetValue]
     counted: bool = True
 
+    @property
+    def chosen(self) -> bool:
+        """Whether the reader chose one of its values (its group is shown open)."""
+        return any(v.selected for v in self.values)
+
 
 @dataclass
 class Hit:

@@ -87,8 +87,12 @@ def test_search_filter_open_similar_and_paste(page, library, screenshot_dir):
     expect(page.locator("h1")).to_have_text("Cases like these findings")
     results = page.locator("ol.similar > li")
     expect(results.first).to_be_visible()
-    numbers = [results.nth(i).locator("strong").inner_text() for i in range(results.count())]
+    metas = [results.nth(i).locator(".similar-meta").inner_text() for i in range(results.count())]
+    numbers = [meta.split(" · ")[0] for meta in metas]
     assert set(numbers[:2]) == {superscan.number, renal.number}
+    # Pasted findings are not an unknown: each result has its title.
+    titles = {results.nth(i).locator(".similar-title").inner_text() for i in range(2)}
+    assert titles == {"Superscan", "Renal osteodystrophy"}
     expect(results.first.locator(".reasons")).to_contain_text("similar")
     page.screenshot(path=screenshot_dir / "search-4-pasted.png", full_page=True)
 
@@ -101,3 +105,36 @@ def test_unknown_mode_in_the_browser_hides_titles(page, library):
     expect(results).to_contain_text("Case ")
     assert "Renal osteodystrophy" not in results.inner_text()
     assert "metastases" not in results.inner_text().lower()
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_search_on_a_phone_shows_results_before_the_facets(
+    browser, live_server, library, screenshot_dir, size
+):
+    viewport = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+    context = browser.new_context(
+        base_url=live_server.url, viewport=viewport[size], is_mobile=size == "phone"
+    )
+    page = context.new_page()
+    page.goto("/search/?q=uptake")
+    first = page.locator(".search-hit").first
+    facets = page.locator("#refine")
+    expect(first).to_be_visible()
+    hit_top = first.bounding_box()["y"]
+    facets_top = facets.bounding_box()["y"]
+    if size == "phone":
+        assert hit_top < facets_top  # the first result is not below the facet groups
+        expect(page.get_by_role("link", name="Refine")).to_be_visible()
+    else:
+        assert facets.bounding_box()["x"] < first.bounding_box()["x"]  # a column beside
+        expect(page.get_by_role("link", name="Refine")).to_be_hidden()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    # Facet boxes are drawn, not characters; a chosen value is ticked.
+    assert "☐" not in page.content()
+    facets.get_by_role("link", name=re.compile("Tc-99m MDP")).click()
+    chosen = page.locator(".facets a.selected .facet-box")
+    expect(chosen).to_have_count(1)
+    color = chosen.evaluate("box => getComputedStyle(box).backgroundColor")
+    assert color not in ("rgb(255, 255, 255)", "rgba(0, 0, 0, 0)")
+    page.screenshot(path=screenshot_dir / f"search-{size}.png", full_page=True)
+    context.close()
