@@ -51,6 +51,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
+from lightbox.cases.models import Case, Modality
 from lightbox.deid import DeidPolicy
 from lightbox.imaging import quarantine
 from lightbox.imaging.dicom.prepare import (
@@ -816,6 +817,20 @@ def _index_series(touched: dict[int, int], beat: Callable[[], None] = lambda: No
         series.frame_count = instances.aggregate(n=Sum("frames"))["n"] or 0
         series.save(update_fields=["instance_count", "frame_count"])
         show_series(series, render=render_key_frame)
+        _modality_from(series)
+
+
+def _modality_from(series: Series) -> None:
+    """A case with no modality yet takes its first series' (the author changes it in
+    the editor if it is not the one the case is about): ``NM`` for a bone scan's."""
+    case = series.study.case
+    if case.modality or series.modality not in Modality.values:
+        return
+    with transaction.atomic():
+        fresh = Case.objects.select_for_update().get(pk=case.pk)
+        if not fresh.modality:  # nobody set it meanwhile
+            fresh.modality = series.modality
+            fresh.save(update_fields=["modality"])  # saved as any edit: indexed again
 
 
 def _note_unrenderable(upload: Upload) -> None:

@@ -213,3 +213,15 @@ def test_series_are_indexed_in_the_order_their_files_were_given(monkeypatch):
     monkeypatch.setattr(images, "show_series", lambda series, **how: shown.append(series))
     ingest._index_series({later.pk: 5, first.pk: 0})
     assert [s.pk for s in shown] == [first.pk, later.pk]
+
+
+def test_a_case_without_a_modality_takes_its_first_series(planted_files):
+    case = make_case(modality="")
+    _ingest(case, [("ct.dcm", planted_files["ct.dcm"][0])])
+    case.refresh_from_db()
+    assert case.modality == "CT"
+    # Never over the author's choice.
+    chosen = make_case(modality="NM")
+    _ingest(chosen, [("ct.dcm", planted_files["ct.dcm"][0])])
+    chosen.refresh_from_db()
+    assert chosen.modality == "NM"
