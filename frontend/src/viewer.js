@@ -81,12 +81,19 @@ function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+// A button's accessible name holds its visible text (WCAG 2.5.3: a reader who says what
+// they see, "click 1×2", reaches it), followed by what it does when that says more.
+function accessibleName(label, name) {
+  if (!name || name.toLowerCase().includes(label.toLowerCase())) return name || label;
+  return /\w/.test(label) ? `${label}: ${name}` : name;
+}
+
 function button(label, { name, shortcut, pressed, onclick, cls, id } = {}) {
   const b = h("button", {
     type: "button",
     class: `lbv-btn${cls ? ` ${cls}` : ""}`,
     id,
-    "aria-label": name || label,
+    "aria-label": accessibleName(label, name),
     title: shortcut ? `${name || label} (${shortcut})` : name || label,
     "aria-keyshortcuts": shortcut,
     onclick,
