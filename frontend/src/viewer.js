@@ -531,10 +531,39 @@ class Viewer {
     this.grid.replaceChildren();
   }
 
+  // What a pane shows, to show it again after the panes are rebuilt (a layout change):
+  // the image, window / level, zoom relative to fitting the pane, pan and invert.
+  viewState(pane) {
+    const vp = this.viewport(pane);
+    if (!vp || !pane.loaded || !vp.getCornerstoneImage?.()) return null;
+    const props = vp.getProperties();
+    return {
+      stackIndex: pane.stackIndex,
+      index: vp.getCurrentImageIdIndex(),
+      voiRange: props.voiRange ? { ...props.voiRange } : null,
+      inverted: this.isInverted(pane, props),
+      zoom: vp.getZoom() / (pane.baseZoom || 1),
+      pan: vp.getPan?.() ?? null,
+    };
+  }
+
+  async restoreView(pane, state) {
+    const vp = this.viewport(pane);
+    if (!vp || !state || state.stackIndex !== pane.stackIndex) return;
+    if (state.index) await vp.setImageIdIndex(state.index);
+    const props = { invert: this.shownInvert(pane, state.inverted) };
+    if (state.voiRange) props.voiRange = state.voiRange;
+    vp.setProperties(props);
+    vp.setZoom(state.zoom * (pane.baseZoom || 1));
+    if (state.pan) vp.setPan(state.pan);
+    vp.render();
+  }
+
   async setLayout(layout) {
     if (layout !== "1x1" && layout !== "1x2") return;
     const token = ++this.layoutToken;
     const previous = this.panes.map((p) => p.stackIndex);
+    const views = this.panes.map((p) => this.viewState(p));
     document.body.dataset.viewerReady = "false";
     this.layout = layout;
     for (const [k, b] of Object.entries(this.layoutButtons)) {
@@ -561,6 +590,11 @@ class Viewer {
     const initial = this.panes.map((_, i) => previous[i] ?? (first + i) % this.stacks.length);
     const results = await Promise.allSettled(
       this.panes.map((p, i) => this.loadStack(p, initial[i])),
+    );
+    if (token !== this.layoutToken) return;
+    // A pane that was there before shows what it showed (its image, W/L, zoom, invert).
+    await Promise.allSettled(
+      this.panes.map((p, i) => (results[i].value ? this.restoreView(p, views[i]) : null)),
     );
     if (token !== this.layoutToken) return;
     this.relink();

@@ -638,3 +638,29 @@ def test_phone_touch_window_level_and_pinch_zoom(open_viewer):
     with contextlib.suppress(Exception):
         cdp.detach()
     problems.check(page)
+
+
+def test_switching_layout_keeps_the_view_of_the_first_pane(open_viewer):
+    """1×1 → 1×2 → 1×1: the first pane keeps its image, window / level, zoom and invert."""
+    page, problems = open_viewer("emri")
+    vp = viewport(page, "CINE")
+    drag(page, vp, 30, 20)  # activate the pane (and move W/L a little)
+    page.get_by_label("Image in pane 1").fill("6")
+    page.wait_for_function("el => el.dataset.index === '6'", arg=vp.element_handle())
+    vp.focus()  # keys go to the viewer, not the slider
+    page.keyboard.press("i")
+    assert wait_attr_change(page, vp, "invert", "false") == "true"
+    box = vp.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.keyboard.down("Control")
+    page.mouse.wheel(0, -300)  # zoom in
+    page.keyboard.up("Control")
+    zoom = wait_attr_change(page, vp, "zoom", "1")
+    kept = {name: attr(vp, name) for name in ("index", "voi", "invert")}
+    for key in ("2", "1"):
+        page.keyboard.press(key)
+        wait_ready(page)
+        first = page.locator(".lbv-viewport").first
+        wait_dataset(page, first, **kept)
+        assert abs(float(attr(first, "zoom")) - float(zoom)) < 0.01
+    problems.check(page)
