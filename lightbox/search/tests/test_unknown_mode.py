@@ -109,7 +109,7 @@ def test_it_still_narrows_by_an_answer_facet_the_reader_chose_without_counting_i
     html = client.get("/search/", {"unknown": "1", "category": "3"}).content.decode()
     assert "2 cases" in html
     facets = _facets_html(html)
-    [category] = re.findall(r"<h2>Category</h2>.*?</section>", facets, re.S)
+    [category] = re.findall(r"<h2>Category</h2>.*?</details>", facets, re.S)
     assert ".3 Neoplasm" in category and 'class="count"' not in category
     assert "Inflammation" not in facets  # the other categories are not listed
     body = client.get("/api/v1/search", {"unknown": "true", "category": "3"}).json()
