@@ -47,6 +47,9 @@ async function entryFiles(entry) {
 }
 
 form.addEventListener("change", showChosen);
+// Files chosen before this script ran (a quick hand, a page restored from history) count
+// too: their change event came before the listener.
+showChosen();
 zone.addEventListener("dragover", (event) => {
   event.preventDefault();
   zone.classList.add("over");
