@@ -81,16 +81,12 @@ def markup_removed(text: str) -> str:
     return text.replace("`", "").replace("|", " ")
 
 
-def _is_word(char: str) -> bool:
-    return char.isalnum()
-
-
 def _emphasis(match: re.Match[str], text: str) -> str:
     """A run of stars or underscores goes when it opens or closes emphasis: a letter or
     digit on one side only (``snake_case`` and ``2*3`` keep theirs)."""
     start, end = match.span()
-    before = start > 0 and _is_word(text[start - 1])
-    after = end < len(text) and _is_word(text[end])
+    before = start > 0 and text[start - 1].isalnum()
+    after = end < len(text) and text[end].isalnum()
     return "" if before != after else match.group()
 
 

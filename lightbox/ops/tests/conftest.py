@@ -166,11 +166,11 @@ def environment(tmp_path_factory) -> dict[str, str]:
     return env
 
 
-def start_serve(env: dict[str, str], port: int, *extra: str) -> subprocess.Popen[str]:
-    """``manage.py serve`` on ``port``, in its own session (so that a test's clean-up can
-    reach everything it started); returns once it answers."""
-    proc = subprocess.Popen(
-        [*MANAGE, "serve", "--port", str(port), *extra],
+def spawn(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    """``manage.py *args`` in its own session (so that a test's clean-up can reach
+    everything it started), its output and errors in one pipe."""
+    return subprocess.Popen(
+        [*MANAGE, *args],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -178,6 +178,11 @@ def start_serve(env: dict[str, str], port: int, *extra: str) -> subprocess.Popen
         text=True,
         start_new_session=True,
     )
+
+
+def start_serve(env: dict[str, str], port: int, *extra: str) -> subprocess.Popen[str]:
+    """``manage.py serve`` on ``port`` (see :func:`spawn`); returns once it answers."""
+    proc = spawn(env, "serve", "--port", str(port), *extra)
     proc.first_line = proc.stdout.readline()  # type: ignore[attr-defined]
     if not wait_until(lambda: answers(port) or proc.poll() is not None, seconds=60):
         stop(proc)

@@ -27,6 +27,7 @@ from lightbox.ops.tests.conftest import (
     MANAGE,
     ROOT,
     free_port,
+    spawn,
     start_serve,
     stop,
     wait_until,
@@ -115,18 +116,7 @@ def _start_workers(env: dict[str, str], count: int) -> Iterator[list[_Output]]:
     arrives, and the one whose polls fall just before the other's wins nearly every race,
     which says nothing about sharing. With tasks waiting, each worker takes one at its
     first poll and the next when it is free.)"""
-    procs = [
-        subprocess.Popen(
-            [*MANAGE, "worker", "--no-reload"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-        for _ in range(count)
-    ]
+    procs = [spawn(env, "worker", "--no-reload") for _ in range(count)]
     try:
         yield [_Output(proc) for proc in procs]
     finally:
