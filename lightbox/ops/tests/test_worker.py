@@ -126,3 +126,44 @@ class _PngFile:
 
     def read(self, n=-1):
         return self._data.read(n)
+
+
+def test_a_task_whose_record_redis_lost_while_it_ran_ends_without_a_traceback(
+    settings, redis_url, caplog
+):
+    """A Redis restarted without persistence while a worker ran a task: the task's record
+    is gone when it ends. The worker says so in one line and writes the record again."""
+    from django_rq.queues import get_queue
+    from redis import Redis
+    from rq.job import Job
+
+    from lightbox.ops.management.commands.worker import LightboxJob, LightboxWorker
+    from lightbox.search.tasks import embed_cases
+
+    settings.TASKS = {
+        "default": {"BACKEND": "lightbox.ops.queue.RQBackend", "QUEUES": ["default"]}
+    }
+    settings.RQ_QUEUES = {"default": {"URL": redis_url, "DEFAULT_TIMEOUT": -1}}
+    result = embed_cases.enqueue([])
+    client = Redis.from_url(redis_url)
+    rq_queue = get_queue("default", job_class=LightboxJob)
+    worker = LightboxWorker([rq_queue], connection=client, job_class=LightboxJob, name="w")
+    job = rq_queue.dequeue_any([rq_queue], None, connection=client, job_class=LightboxJob)[0]
+    run = job._execute
+
+    def restarted_meanwhile():  # what a restart without the data does
+        client.delete(job.key)
+        return run()
+
+    job._execute = restarted_meanwhile
+    with caplog.at_level("WARNING"):
+        worker.perform_job(job, rq_queue)
+
+    assert f"task {result.id} (" in caplog.text
+    assert "Redis no longer holds its record" in caplog.text
+    assert "Traceback" not in caplog.text and not [r for r in caplog.records if r.exc_info]
+    assert Job.fetch(result.id, connection=client).get_status() == "finished"  # kept again
+    client.delete(job.key)
+    with caplog.at_level("WARNING"):
+        job.execute_failure_callback(worker.death_penalty_class, ValueError, ValueError(), None)
+    assert caplog.text.count("Redis no longer holds its record") == 2

@@ -39,6 +39,7 @@ from django_tasks_db.management.commands.db_worker import Command as DbWorker
 from django_tasks_rq import Job as RQJob
 from redis.exceptions import RedisError
 from rq import worker_registration
+from rq.exceptions import InvalidJobOperation
 from rq.queue import Queue as RQQueue
 from rq.scheduler import RQScheduler
 from rq.worker import SimpleWorker
@@ -210,11 +211,11 @@ class Command(DbWorker):
         thread = threading.Thread(target=keeper.run, args=(stop,), name="rq-keeper", daemon=True)
         thread.start()
         for attempt in itertools.count():
-            queues = get_queues(*names, job_class=RQJob)
+            queues = get_queues(*names, job_class=LightboxJob)
             keeper.worker = worker = LightboxWorker(
                 queues,
                 connection=queues[0].connection,
-                job_class=RQJob,
+                job_class=LightboxJob,
                 queue_class=type(queues[0]),
                 # Unique among the workers of one Redis, and among this one's lives
                 # (the last may not have signed off): said in RQ's logs and registry.
@@ -330,6 +331,43 @@ class _Keeper:
                     logger.exception("keeping the Redis queue failed")
         with contextlib.suppress(RedisError):  # else the lock expires by itself
             self.scheduler.release_locks()
+
+
+class LightboxJob(RQJob):
+    """django-tasks-rq's job, whose callbacks read the task's record back from Redis when
+    the task ends. A Redis restarted without persistence while the task ran has lost that
+    record: the callbacks then raised, and the worker logged two tracebacks for a task
+    whose work was done (or had failed, and was logged as such). Said in one line instead;
+    RQ then writes the record again from what the worker holds."""
+
+    def execute_success_callback(self, death_penalty_class: Any, result: Any) -> None:
+        if self._record_kept():
+            try:
+                super().execute_success_callback(death_penalty_class, result)
+            except InvalidJobOperation as e:  # lost just now
+                self._record_lost(str(e))
+
+    def execute_failure_callback(self, death_penalty_class: Any, *exc_info: Any) -> None:
+        if self._record_kept():
+            super().execute_failure_callback(death_penalty_class, *exc_info)
+
+    def _record_kept(self) -> bool:
+        try:
+            if self.connection.exists(self.key):
+                return True
+        except RedisError:
+            return True  # Redis away: RQ's worker says so, and waits for it
+        self._record_lost("it is gone")
+        return False
+
+    def _record_lost(self, detail: str) -> None:
+        logger.warning(
+            "task %s (%s) ended, but Redis no longer holds its record (%s): "
+            "Redis restarted without its data?",
+            self.id,
+            self.func_name,
+            detail,
+        )
 
 
 class LightboxWorker(SimpleWorker):
