@@ -120,7 +120,9 @@ register(
 register(
     Source(
         name="topics",
-        columns=(Column("topic", 3.0, "B"),),
+        # A topic's title says what its cases are grouped under, not what a case
+        # shows: below the case's own findings and history.
+        columns=(Column("topic", 1.0, "C"),),
         collect=collect_topics,
         watch={Topic: lambda topic: topic.cases.values_list("pk", flat=True)},
     )

@@ -32,7 +32,7 @@ from django.urls import reverse
 from lightbox.cases import acr
 from lightbox.cases import unknown as unknown_case
 from lightbox.cases.access import only_visible
-from lightbox.cases.models import Case, Modality, Sex, Status, rating
+from lightbox.cases.models import Case, Modality, Sex, Status, Topic, rating
 from lightbox.imaging.models import Image, PixelReview
 from lightbox.lib.markdown import markup_removed
 from lightbox.lib.params import parse_int
@@ -301,11 +301,13 @@ def _snippet(card: Card, words: list[str], prefixes: list[str], unknown: bool) -
     if unknown:
         history = card.brief_history
         return snippets.snippet(history, words, prefixes, clean=markup_removed) if history else ""
-    t = dict(zip(TEXT_FIELDS, card.texts, strict=True))
+    t = dict(zip((*TEXT_FIELDS, "topic"), card.texts, strict=True))
     texts = [
         t["findings"], card.brief_history, t["full_history"], t["discussion"], card.diagnosis,
         t["differential"], t["keywords"], t["followup"],
     ]  # fmt: skip
+    if t["topic"]:  # a case found by its topic's title says so, the words highlighted
+        texts.append(f"Topic: {t['topic']}")
     # The texts are Markdown: a snippet is a line of plain text, not "*malignant*".
     return snippets.best([text for text in texts if text], words, prefixes, clean=markup_removed)
 
@@ -380,9 +382,15 @@ def _page_sql(vendor: str, count: int, texts: bool, thumbnails: bool) -> str:
     names = CARD_FIELDS + (TEXT_FIELDS if texts else ())
     columns = [f"c.{qn(column(Case, n))}" for n in names]
     joins = ""
+    if texts:
+        columns.append(f"t.{qn(column(Topic, 'title'))}")
+        joins = (
+            f" LEFT JOIN {qn(Topic._meta.db_table)} t ON t.{qn(column(Topic, 'pk'))} = "
+            f"c.{qn(column(Case, 'topic'))}"
+        )
     if thumbnails:
         columns += [f"i.{qn(column(Image, 'pk'))}", f"i.{qn(column(Image, 'thumbnail'))}"]
-        joins = (
+        joins += (
             f" LEFT JOIN {qn(Image._meta.db_table)} i ON i.{qn(column(Image, 'case'))} = "
             f"c.{qn(column(Case, 'pk'))} AND i.{qn(column(Image, 'is_main'))} = %s "
             f"AND i.{qn(column(Image, 'pixel_review'))} <> %s"
@@ -424,7 +432,7 @@ def load_cases(
         card = Card(*row[:n])
         if texts:
             card.texts = tuple(
-                _text(name, v) for name, v in zip(TEXT_FIELDS, row[n:], strict=False)
+                _text(name, v) for name, v in zip((*TEXT_FIELDS, "topic"), row[n:], strict=False)
             )
         if thumbnails and row[-1]:  # the main image, and it has a thumbnail
             card.thumbnail_id = row[-2]

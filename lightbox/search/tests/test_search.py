@@ -580,3 +580,20 @@ def test_a_word_no_case_holds_is_searched_as_a_beginning(client, library):
     make_case(title="Rhabdo", diagnosis="Rhabdo case")
     assert search(ANON, "rhabdo").completed == []
     assert search(ANON, "rha").completed == []
+
+
+@pytest.mark.django_db
+def test_a_topic_title_match_comes_after_the_cases_own_text_and_says_so():
+    topic = make_topic("Superscan teaching set")
+    grouped = make_case(title="Grouped", diagnosis="Renal osteodystrophy", findings="Uptake.")
+    grouped.topic = topic
+    grouped.save()
+    own = make_case(title="Own", diagnosis="Prostate cancer", findings="A superscan pattern.")
+    told = make_case(
+        title="Told", diagnosis="Lymphoma", brief_history="Superscan on outside study."
+    )
+
+    hits = search(ANON, "superscan").hits
+
+    assert [h.number for h in hits] == [own.number, told.number, grouped.number]
+    assert hits[2].snippet == "Topic: <mark>Superscan</mark> teaching set"
