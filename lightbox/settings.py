@@ -397,5 +397,9 @@ LIGHTBOX_REVIEWS_PER_DAY = envint("LIGHTBOX_REVIEWS_PER_DAY", 20)
 # A search or similar-cases query is stopped after this long (SQLite progress handler,
 # PostgreSQL statement_timeout) and the reader is asked to narrow it.
 LIGHTBOX_SEARCH_TIME_LIMIT_MS = envint("LIGHTBOX_SEARCH_TIME_LIMIT_MS", 500)
+# On PostgreSQL, where each machine keeps its local SQLite copy of the full-text index
+# (lightbox.search.mirror, docs/search.md); "off": searches read PostgreSQL's.
+_mirror = envstr("LIGHTBOX_SEARCH_MIRROR", str(DATA_DIR / "search-mirror"))
+SEARCH_MIRROR = None if _mirror.strip().lower() in ("off", "") else Path(_mirror).resolve()
 # Overrides of lightbox.search.similar.WEIGHTS, e.g. {"semantic": 6, "lexical": 5}.
 LIGHTBOX_SIMILAR_WEIGHTS = envweights("LIGHTBOX_SIMILAR_WEIGHTS")

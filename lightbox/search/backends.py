@@ -20,13 +20,14 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, Protocol
 
 import numpy as np
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.utils import DatabaseError
 
 from lightbox.search.models import Generation
@@ -45,7 +46,7 @@ class SearchTimeout(Exception):
 #: about 1.5 ms at 100,000 cases, on two cores.
 RANK_ALL = 1000
 #: The columns whose matches are still scored when a query finds more than RANK_ALL.
-TOP_COLUMNS = ("title", "diagnosis", "keyword", "code", "topic")
+TOP_COLUMNS = ("title", "diagnosis", "keyword", "code")
 
 #: Reading the whole vocabulary is not a reader's query: it runs in the background (see
 #: suggest.py) and may take longer.
@@ -143,7 +144,7 @@ class SqliteBackend:
 
     A second table, ``search_fts_top``, has the same columns but holds only the text of
     :data:`TOP_COLUMNS` (the others are empty). It answers "which of these matches are
-    in the title, diagnosis, keywords or topic" for a search finding too many to rank:
+    in the title, diagnosis, keywords or codes" for a search finding too many to rank:
     a column filter on the first table reads every match (2.5 ms for a word in 80,000
     cases), the second table's lists hold only the top columns' words."""
 
@@ -152,7 +153,10 @@ class SqliteBackend:
     VOCAB = "search_fts_vocab"
     OPTIONS = "tokenize='unicode61 remove_diacritics 0', prefix='2 3'"
 
-    def __init__(self) -> None:
+    def __init__(self, db: Callable[[], BaseDatabaseWrapper] | None = None) -> None:
+        # The database holding the tables: the default one, or the local copy of
+        # PostgreSQL's index (lightbox.search.mirror), which gives its own.
+        self.db = db or (lambda: connection)
         self.columns = columns()
         self.names = [c.name for c in self.columns]
         self.signature = _signature(self.columns, self.OPTIONS + self.TOP + str(TOP_COLUMNS))
@@ -161,7 +165,7 @@ class SqliteBackend:
     def ensure_schema(self) -> bool:
         """Create the tables, or re-create them when the registered columns changed;
         True when they are new (and must be filled by a reindex)."""
-        with connection.cursor() as cur:
+        with self.db().cursor() as cur:
             if _schema_is_current(cur, self.TABLE, self.signature):
                 return False
             cur.execute(f"DROP TABLE IF EXISTS {self.VOCAB}")
@@ -188,7 +192,7 @@ class SqliteBackend:
         top_rows: list[list[int | str]] = [
             [row[0], *(row[i] if i in top else "" for i in range(1, len(row)))] for row in rows
         ]
-        with connection.cursor() as cur:
+        with self.db().cursor() as cur:
             for table, values in ((self.TABLE, rows), (self.TOP, top_rows)):
                 cur.executemany(
                     f"INSERT INTO {table} (rowid, {', '.join(self.names)}) VALUES ({marks})",
@@ -196,7 +200,7 @@ class SqliteBackend:
                 )
 
     def delete(self, ids: Sequence[int]) -> None:
-        with connection.cursor() as cur:
+        with self.db().cursor() as cur:
             for start in range(0, len(ids), 500):
                 chunk = list(ids[start : start + 500])
                 marks = ", ".join(["%s"] * len(chunk))
@@ -204,14 +208,15 @@ class SqliteBackend:
                     cur.execute(f"DELETE FROM {table} WHERE rowid IN ({marks})", chunk)
 
     def clear(self) -> None:
-        with connection.cursor() as cur:
+        with self.db().cursor() as cur:
             for table in (self.TABLE, self.TOP):
                 cur.execute(f"DELETE FROM {table}")
 
     @contextmanager
     def _bounded(self, seconds: float | None = None) -> Iterator[None]:
-        connection.ensure_connection()
-        raw = connection.connection
+        db = self.db()
+        db.ensure_connection()
+        raw = db.connection
         deadline = time.monotonic() + (seconds or time_limit())
         raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
         try:
@@ -232,14 +237,14 @@ class SqliteBackend:
         BM25 costs more than a microsecond per case found, so it is computed for at most
         ``rank_all`` cases (:data:`RANK_ALL` unless given). When more match (a common
         word: half the library), every case is still found and counted, but only those
-        that match in the title, diagnosis, keywords or topic (:data:`TOP_COLUMNS`)
+        that match in the title, diagnosis, keywords or codes (:data:`TOP_COLUMNS`)
         are scored — and only if there are at most ``rank_all`` of them, else they all
         score 1; the others score 0 and are ordered by date.
         """
         assert compiled.fts5 is not None
         rank_all = RANK_ALL if rank_all is None else rank_all
         expression = compiled.fts5
-        with self._bounded(), connection.cursor() as cur:
+        with self._bounded(), self.db().cursor() as cur:
             if self._at_most(cur, self.TABLE, expression, rank_all):
                 return _ids_scores(self._scored(cur, self.TABLE, expression))
             ids = self._ids(cur, self.TABLE, expression)  # in rowid order
@@ -279,7 +284,7 @@ class SqliteBackend:
         return nullcontext()
 
     def vocabulary(self) -> dict[str, int]:
-        with self._bounded(VOCABULARY_TIME_LIMIT), connection.cursor() as cur:
+        with self._bounded(VOCABULARY_TIME_LIMIT), self.db().cursor() as cur:
             cur.execute(f"SELECT term, doc FROM {self.VOCAB}")
             return dict(cur.fetchall())
 
@@ -439,6 +444,7 @@ class PostgresBackend:
     TABLE = "search_document"
     TOP = "search_document_top"  # its own table, so that the first one's rows stay narrow
     RANK = "search_document_rank"
+    TEXT = "search_text"  # each case's column texts, for the local copies (mirror.py)
     CONFIG = "simple"  # no stemming, no stop words: the same matches as FTS5
 
     def __init__(self) -> None:
@@ -452,11 +458,14 @@ class PostgresBackend:
         self.weights = "{" + ",".join(f"{best.get(x, 0.1) / top:.3f}" for x in "DCBA") + "}"
         self.results = _Results(CACHE_BYTES)
         self._phrases: tuple[tuple[int, int], bool] | None = None
+        # Whether searches may use this machine's copy (tests of PostgreSQL's own
+        # search turn it off).
+        self.mirrored = True
 
     def signature(self, rum: bool) -> str:
         """The columns, and the index kind: a change re-creates and refills the tables."""
         kind = "gin+rum phrases" if rum else "gin"
-        tables = self.TOP + self.RANK
+        tables = self.TOP + self.RANK + self.TEXT
         return _signature(self.columns, self.CONFIG + tables + str(TOP_COLUMNS) + kind)
 
     def ensure_schema(self) -> bool:
@@ -467,8 +476,9 @@ class PostgresBackend:
             signature = self.signature(rum)
             if _schema_is_current(cur, self.TABLE, signature):
                 return False
-            for table in (self.TABLE, self.TOP, self.RANK):
+            for table in (self.TABLE, self.TOP, self.RANK, self.TEXT):
                 cur.execute(f"DROP TABLE IF EXISTS {table}")
+            cur.execute(f"CREATE TABLE {self.TEXT} (case_id integer PRIMARY KEY, body bytea)")
             for table in (self.TABLE, self.TOP):
                 cur.execute(
                     f"CREATE TABLE {table} (case_id integer PRIMARY KEY, document tsvector)"
@@ -570,15 +580,25 @@ class PostgresBackend:
                 "ON CONFLICT (case_id) DO UPDATE SET document = EXCLUDED.document",
                 [list(docs)],
             )
+            cur.executemany(
+                f"INSERT INTO {self.TEXT} (case_id, body) VALUES (%s, %s) "
+                "ON CONFLICT (case_id) DO UPDATE SET body = EXCLUDED.body",
+                [[case_id, self._text(doc)] for case_id, doc in docs.items()],
+            )
+
+    def _text(self, doc: Mapping[str, str]) -> bytes:
+        from lightbox.search.mirror import encode
+
+        return encode({c.name: doc[c.name] for c in self.columns if doc.get(c.name)})
 
     def delete(self, ids: Sequence[int]) -> None:
         with connection.cursor() as cur:
-            for table in (self.TABLE, self.RANK, self.TOP):
+            for table in (self.TABLE, self.RANK, self.TOP, self.TEXT):
                 cur.execute(f"DELETE FROM {table} WHERE case_id = ANY(%s)", [list(ids)])
 
     def clear(self) -> None:
         with connection.cursor() as cur:
-            cur.execute(f"TRUNCATE {self.TABLE}, {self.RANK}, {self.TOP}")
+            cur.execute(f"TRUNCATE {self.TABLE}, {self.RANK}, {self.TOP}, {self.TEXT}")
 
     @contextmanager
     def _bounded(self, seconds: float | None = None, *, planner: bool = False) -> Iterator[None]:
@@ -639,11 +659,22 @@ class PostgresBackend:
             generation = self._generation(cur)
         if found := self.results.get(generation, key):
             return found
-        phrases = self._phrase_index(generation)
-        with self._bounded(planner=True), connection.cursor() as cur:
-            found = self._match(cur, compiled.tsquery, rank_all, phrases)
+        if copy := self._copy(generation):
+            found = copy.match(compiled, rank_all)
+        else:
+            phrases = self._phrase_index(generation)
+            with self._bounded(planner=True), connection.cursor() as cur:
+                found = self._match(cur, compiled.tsquery, rank_all, phrases)
         self.results.put(generation, key, *found)
         return found
+
+    def _copy(self, generation: tuple[int, int]) -> SqliteBackend | None:
+        """This machine's copy of the index, when it holds ``generation``
+        (:mod:`lightbox.search.mirror`): it finds the same cases, ranked by BM25."""
+        from lightbox.search.mirror import mirror
+
+        copy = mirror() if self.mirrored else None
+        return copy.ready(generation) if copy is not None else None
 
     def _phrase_index(self, generation: tuple[int, int]) -> bool:
         """Whether phrase searches may ask the RUM index, looked up again whenever the
@@ -700,6 +731,10 @@ class PostgresBackend:
         return cur.fetchall()  # type: ignore[no-any-return]
 
     def vocabulary(self) -> dict[str, int]:
+        with connection.cursor() as cur:
+            generation = self._generation(cur)
+        if copy := self._copy(generation):
+            return copy.vocabulary()
         with self._bounded(VOCABULARY_TIME_LIMIT), connection.cursor() as cur:
             cur.execute(
                 f"SELECT word, ndoc FROM ts_stat('SELECT document FROM {self.TABLE}') "
