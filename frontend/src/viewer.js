@@ -16,13 +16,16 @@ import {
   utilities as csUtils,
 } from "@cornerstonejs/core";
 import {
+  EllipticalROITool,
   Enums as toolEnums,
+  LengthTool,
   PanTool,
   StackScrollTool,
   ToolGroupManager,
   WindowLevelTool,
   ZoomTool,
   addTool,
+  annotation as csAnnotation,
   init as toolsInit,
   synchronizers,
   utilities as toolUtils,
@@ -45,7 +48,11 @@ const TOOL = {
   pan: PanTool.toolName,
   zoom: ZoomTool.toolName,
   scroll: StackScrollTool.toolName,
+  length: LengthTool.toolName,
+  roi: EllipticalROITool.toolName,
 };
+// Tools that draw on the image: left on screen (passive) when another tool takes the button.
+const MEASURES = new Set([TOOL.length, TOOL.roi]);
 
 const SHORTCUTS = [
   ["Left-drag / one finger", "Window / level (default tool)"],
@@ -54,6 +61,8 @@ const SHORTCUTS = [
   ["Wheel, ↑ / ↓, Page Up / Down", "Previous / next image"],
   ["Home / End", "First / last image"],
   ["W / P / Z", "Left button does W/L, pan or zoom"],
+  ["M / O", "Left button measures a length or an elliptical ROI (drag; drag a handle to adjust)"],
+  ["C", "Clear the measurements"],
   ["I", "Invert grey scale"],
   ["R", "Reset view"],
   ["+ / −", "Zoom in / out"],
@@ -164,6 +173,8 @@ class Viewer {
       pan: true,
     });
     tg.addTool(TOOL.scroll, { loop: false, debounceIfNotLoaded: true });
+    tg.addTool(TOOL.length);
+    tg.addTool(TOOL.roi);
     this.applyBindings();
   }
 
@@ -181,11 +192,14 @@ class Viewer {
         { numTouchPoints: 2 },
       ],
       [TOOL.scroll]: [{ mouseButton: MouseBindings.Wheel }],
+      [TOOL.length]: [],
+      [TOOL.roi]: [],
     };
     bindings[TOOL[this.primary]].push({ mouseButton: MouseBindings.Primary });
     for (const [name, list] of Object.entries(bindings)) {
-      this.toolGroup.setToolDisabled(name);
       if (list.length) this.toolGroup.setToolActive(name, { bindings: list });
+      else if (MEASURES.has(name)) this.toolGroup.setToolPassive(name);
+      else this.toolGroup.setToolDisabled(name);
     }
   }
 
@@ -195,7 +209,66 @@ class Viewer {
     for (const [k, b] of Object.entries(this.toolButtons)) {
       b.setAttribute("aria-pressed", String(k === kind));
     }
-    this.announce(`Left button: ${{ wl: "window / level", pan: "pan", zoom: "zoom" }[kind]}`);
+    const what = {
+      wl: "window / level",
+      pan: "pan",
+      zoom: "zoom",
+      length: "measure a length",
+      roi: "measure an elliptical region",
+    };
+    this.announce(`Left button: ${what[kind]}`);
+  }
+
+  // ------------------------------------------------------------ measurements
+
+  // Each pane lists its measurements in words under the image (and in data-measurements, for
+  // tests): the same figures Cornerstone draws beside them, readable by a screen reader.
+  describeMeasurements(pane) {
+    const vp = this.viewport(pane);
+    if (!vp) return [];
+    const element = vp.element;
+    const out = [];
+    for (const tool of [TOOL.length, TOOL.roi]) {
+      for (const a of csAnnotation.state.getAnnotations(tool, element) ?? []) {
+        const stats = Object.values(a.data?.cachedStats ?? {})[0];
+        if (!stats) continue;
+        if (tool === TOOL.length && Number.isFinite(stats.length)) {
+          out.push(`Length ${fmt(stats.length, 1)} ${stats.unit || "px"}`);
+        } else if (tool === TOOL.roi && Number.isFinite(stats.area)) {
+          const parts = [`ROI area ${fmt(stats.area, 1)} ${stats.areaUnit || "px²"}`];
+          const unit = stats.modalityUnit ? ` ${stats.modalityUnit}` : "";
+          if (Number.isFinite(stats.mean)) parts.push(`mean ${fmt(stats.mean, 1)}${unit}`);
+          if (Number.isFinite(stats.stdDev)) parts.push(`SD ${fmt(stats.stdDev, 1)}${unit}`);
+          out.push(parts.join(", "));
+        }
+      }
+    }
+    return out;
+  }
+
+  showMeasurements() {
+    for (const pane of this.panes) {
+      const list = this.describeMeasurements(pane);
+      pane.measures.hidden = list.length === 0;
+      pane.measures.replaceChildren(...list.map((text) => h("li", { text })));
+      pane.el.dataset.measurements = list.join(" | ");
+    }
+    this.clearButton.disabled = !this.panes.some((p) => p.el.dataset.measurements);
+  }
+
+  clearMeasurements() {
+    for (const tool of [TOOL.length, TOOL.roi]) {
+      for (const pane of this.panes) {
+        const element = this.viewport(pane)?.element;
+        if (!element) continue;
+        for (const a of csAnnotation.state.getAnnotations(tool, element) ?? []) {
+          csAnnotation.state.removeAnnotation(a.annotationUID);
+        }
+      }
+    }
+    for (const pane of this.panes) this.viewport(pane)?.render();
+    this.showMeasurements();
+    this.announce("Measurements cleared");
   }
 
   // ------------------------------------------------------------ chrome (toolbar, help, grid)
@@ -224,7 +297,25 @@ class Viewer {
         pressed: false,
         onclick: () => this.setPrimary("zoom"),
       }),
+      length: button("Length", {
+        name: "Measure a length with left button",
+        shortcut: "M",
+        pressed: false,
+        onclick: () => this.setPrimary("length"),
+      }),
+      roi: button("ROI", {
+        name: "Measure an elliptical region (area, mean) with left button",
+        shortcut: "O",
+        pressed: false,
+        onclick: () => this.setPrimary("roi"),
+      }),
     };
+    this.clearButton = button("Clear", {
+      name: "Clear the measurements",
+      shortcut: "C",
+      onclick: () => this.clearMeasurements(),
+    });
+    this.clearButton.disabled = true;
 
     this.invertButton = button("Invert", {
       name: "Invert grey scale",
@@ -335,7 +426,7 @@ class Viewer {
     this.toolbar = h(
       "div",
       { class: "lbv-toolbar", role: "toolbar", "aria-label": "Image viewer tools" },
-      group("Left button tool", ...Object.values(this.toolButtons)),
+      group("Left button tool", ...Object.values(this.toolButtons), this.clearButton),
       group("Grey scale", this.invertButton, presetField, this.thresholdField, this.resetButton),
       group("Cine", this.cineButton, cineField),
       group("Layout", ...Object.values(this.layoutButtons), this.linkButton),
@@ -362,12 +453,51 @@ class Viewer {
     );
 
     this.grid = h("div", { class: "lbv-grid" });
+    this.strip = this.buildStrip();
     root.append(
       h("div", { class: "lbv-bar" }, title, this.toolbar),
       this.errorBox,
       h("div", { class: "lbv-body" }, this.grid, this.help),
+      ...(this.strip ? [this.strip] : []),
       this.liveRegion,
     );
+  }
+
+  // With several series, a strip of their first images: choosing one shows it in the active pane.
+  buildStrip() {
+    if (this.stacks.length < 2) return null;
+    this.stripButtons = this.stacks.map((stack, k) => {
+      const canvas = h("canvas", { width: 96, height: 96, "aria-hidden": "true" });
+      const b = h(
+        "button",
+        {
+          type: "button",
+          class: "lbv-thumb",
+          "aria-label": `Show series ${stack.label}${stack.modality ? ` (${stack.modality})` : ""}, ${stack.imageIds.length} image${stack.imageIds.length === 1 ? "" : "s"}, in the active pane`,
+          title: `${stack.label} — ${stack.imageIds.length} image${stack.imageIds.length === 1 ? "" : "s"}`,
+          onclick: () => {
+            const pane = this.activePane;
+            if (!pane || pane.stackIndex === k) return;
+            this.loadStack(pane, k).then(() => this.relink());
+          },
+        },
+        canvas,
+        h("span", { class: "lbv-thumb-label", text: stack.label }),
+      );
+      // The thumbnail is drawn once, off screen, from the series' first image; a failure leaves
+      // the label alone (the pane says what went wrong when the series is shown).
+      csUtils
+        .loadImageToCanvas({ canvas, imageId: stack.imageIds[0], thumbnail: true })
+        .catch(() => canvas.classList.add("lbv-thumb-failed"));
+      return b;
+    });
+    return h("nav", { class: "lbv-strip", "aria-label": "Series" }, this.stripButtons);
+  }
+
+  markStrip() {
+    if (!this.stripButtons) return;
+    const shown = this.activePane?.stackIndex;
+    this.stripButtons.forEach((b, k) => b.setAttribute("aria-current", String(k === shown)));
   }
 
   // Roving arrow-key focus inside the toolbar (Tab still reaches every control).
@@ -426,6 +556,10 @@ class Viewer {
     const label = h("span", { class: "lbv-label" });
     const info = h("span", { class: "lbv-info" });
     const voiText = h("span", { class: "lbv-voi" });
+    // PACS-style corner text: the series and the image's place in it.
+    const corner = h("div", { class: "lbv-corner", "aria-hidden": "true" });
+    const measures = h("ul", { class: "lbv-measures", "aria-label": `Measurements in pane ${i + 1}` });
+    measures.hidden = true;
     const message = h("div", { class: "lbv-pane-message", hidden: true });
     const slider = h("input", {
       type: "range",
@@ -462,6 +596,8 @@ class Viewer {
       label,
       info,
       voiText,
+      corner,
+      measures,
       message,
       slider,
       seriesSelect: seriesMenu,
@@ -474,8 +610,9 @@ class Viewer {
       "section",
       { class: "lbv-pane", "aria-label": `Pane ${i + 1}` },
       h("div", { class: "lbv-pane-head" }, seriesField ? null : label, seriesField, info),
-      h("div", { class: "lbv-stage" }, el, h("div", { class: "lbv-overlay" }, voiText), message),
+      h("div", { class: "lbv-stage" }, el, corner, h("div", { class: "lbv-overlay" }, voiText), message),
       slider,
+      measures,
     );
     pane.node = node;
 
@@ -516,6 +653,7 @@ class Viewer {
     this.active = i;
     for (const p of this.panes) p.node.classList.toggle("lbv-active", p.i === i);
     this.updateToolbar();
+    this.markStrip();
   }
 
   teardownPanes() {
@@ -675,6 +813,7 @@ class Viewer {
     pane.el.dataset.count = String(stack.imageIds.length);
     pane.label.textContent = stack.label;
     if (pane.seriesSelect) pane.seriesSelect.value = String(pane.stackIndex);
+    if (pane.i === this.active) this.markStrip();
     pane.slider.max = String(stack.imageIds.length - 1);
     pane.slider.value = "0";
     pane.slider.hidden = stack.imageIds.length < 2;
@@ -774,6 +913,10 @@ class Viewer {
     el.dataset.invert = String(inverted);
     const stack = this.stacks[pane.stackIndex];
     pane.info.textContent = count > 1 ? `${index + 1} / ${count}` : "";
+    pane.corner.replaceChildren(
+      h("span", { text: `${stack.label}${stack.modality ? ` · ${stack.modality}` : ""}` }),
+      h("span", { text: `Image ${index + 1} of ${count}` }),
+    );
     pane.voiText.textContent = `${wl}${wl ? "  ·  " : ""}${fmt(zoom * 100, 0)}%${inverted ? "  ·  inverted" : ""}`;
     el.setAttribute(
       "aria-label",
@@ -1044,6 +1187,17 @@ class Viewer {
 
     document.addEventListener("keydown", (evt) => this.onKey(evt));
 
+    const measured = () => this.showMeasurements();
+    // (Rendered too: a label's figures are computed when the annotation is drawn.)
+    for (const name of [
+      "ANNOTATION_COMPLETED",
+      "ANNOTATION_MODIFIED",
+      "ANNOTATION_REMOVED",
+      "ANNOTATION_RENDERED",
+    ]) {
+      eventTarget.addEventListener(toolEnums.Events[name], measured);
+    }
+
     let pending = 0;
     this.resizeObserver = new ResizeObserver(() => {
       cancelAnimationFrame(pending);
@@ -1106,6 +1260,15 @@ class Viewer {
       case "z":
         this.setPrimary("zoom");
         return handled();
+      case "m":
+        this.setPrimary("length");
+        return handled();
+      case "o":
+        this.setPrimary("roi");
+        return handled();
+      case "c":
+        this.clearMeasurements();
+        return handled();
       case "l":
         if (this.panes.length > 1) this.setLinked(!this.linked);
         return handled();
@@ -1135,6 +1298,20 @@ class Viewer {
 
 // ---------------------------------------------------------------- start-up
 
+// Cornerstone's measurement labels are SVG text with a style attribute, which the site's
+// Content-Security-Policy (style-src 'self', no inline styles) refuses. The same declarations
+// set through the CSSOM are allowed: SVG elements take a style attribute that way.
+function styleSvgThroughCssom() {
+  const setAttribute = SVGElement.prototype.setAttribute;
+  SVGElement.prototype.setAttribute = function setAttributeOrStyle(name, value) {
+    if (name === "style") {
+      this.style.cssText = String(value);
+      return undefined;
+    }
+    return setAttribute.call(this, name, value);
+  };
+}
+
 let started = false;
 
 async function start() {
@@ -1162,6 +1339,7 @@ async function start() {
     return;
   }
   try {
+    styleSvgThroughCssom();
     csInit();
     toolsInit();
     dicomLoaderInit({
@@ -1169,7 +1347,16 @@ async function start() {
       strict: false,
     });
     registerWebImageLoader();
-    for (const Tool of [WindowLevelTool, PanTool, ZoomTool, StackScrollTool]) addTool(Tool);
+    for (const Tool of [
+      WindowLevelTool,
+      PanTool,
+      ZoomTool,
+      StackScrollTool,
+      LengthTool,
+      EllipticalROITool,
+    ]) {
+      addTool(Tool);
+    }
   } catch (err) {
     fail(`The viewer could not start: ${describeError(err)}`);
     return;

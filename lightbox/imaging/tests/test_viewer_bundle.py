@@ -664,3 +664,94 @@ def test_switching_layout_keeps_the_view_of_the_first_pane(open_viewer):
         wait_dataset(page, first, **kept)
         assert abs(float(attr(first, "zoom")) - float(zoom)) < 0.01
     problems.check(page)
+
+
+def settled(page, vp) -> str:
+    """The pane's measurements once the last drag's updates have arrived: the same for a
+    second (the figures are computed as the annotation is drawn, frames later on a busy
+    machine)."""
+    said, same = attr(vp, "measurements"), 0
+    for _ in range(100):
+        page.wait_for_timeout(100)
+        now = attr(vp, "measurements")
+        same = same + 1 if now == said else 0
+        said = now
+        if same == 10:
+            return said
+    pytest.fail(f"the measurements kept changing: {said}")
+
+
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
+def test_length_and_roi_are_measured_listed_and_cleared(open_viewer, phone):
+    """Length and elliptical ROI, as in a PACS: drawn on the image, and listed in words
+    under it (millimetres: the CT has a pixel spacing), kept when the tool changes, cleared
+    by Clear. The corner says the series and the image's place in it."""
+    page, problems = open_viewer("ct", phone=phone)
+    vp = viewport(page, "AX")
+    corner = page.locator(".lbv-corner").first
+    assert corner.inner_text().split("\n") == ["AX · CT", "Image 1 of 1"]
+    clear = page.get_by_role("button", name="Clear the measurements")
+    assert clear.is_disabled()
+
+    page.get_by_role("button", name="Measure a length with left button").click()
+    drag(page, vp, 90, 0, steps=10)
+    page.wait_for_function(
+        "el => /^Length [0-9.]+ mm$/.test(el.dataset.measurements)", arg=vp.element_handle()
+    )
+    length = float(attr(vp, "measurements").split()[1])
+    assert length > 0
+    vp.focus()
+    page.keyboard.press("o")  # the ROI tool by key
+    assert (
+        page.get_by_role(
+            "button", name="Measure an elliptical region (area, mean) with left button"
+        ).get_attribute("aria-pressed")
+        == "true"
+    )
+    drag(page, vp, 60, 50, steps=10)
+    page.wait_for_function(
+        "el => el.dataset.measurements.includes('ROI area')", arg=vp.element_handle()
+    )
+    said = attr(vp, "measurements")
+    assert said.startswith("Length ") and " | ROI area " in said and " mm²" in said
+    assert ", mean " in said and ", SD " in said and said.endswith(" HU")
+    assert "null" not in page.locator("#lightbox-viewer").inner_text()
+    listed = page.get_by_role("list", name="Measurements in pane 1").locator("li")
+    assert listed.count() == 2
+    page.keyboard.press("w")  # another tool: the measurements stay
+    assert settled(page, vp) == said
+    page.screenshot(path=str(OUTPUT_DIR / f"viewer-measure-{'phone' if phone else 'desktop'}.png"))
+    assert clear.is_enabled()
+    clear.click()
+    page.wait_for_function("el => el.dataset.measurements === ''", arg=vp.element_handle())
+    assert not listed.count()
+    problems.check(page)
+
+
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
+def test_a_strip_of_series_thumbnails_switches_the_active_pane(open_viewer, phone):
+    page, problems = open_viewer("mixed", phone=phone)
+    strip = page.get_by_role("navigation", name="Series")
+    thumbs = strip.get_by_role("button")
+    assert thumbs.count() == 2
+    assert thumbs.nth(0).get_attribute("aria-current") == "true"
+    # Each thumbnail is drawn from its series' first image.
+    for i in range(2):
+        page.wait_for_function(
+            """b => { const c = b.querySelector('canvas'); const d = c.getContext('2d')
+                .getImageData(0, 0, c.width, c.height).data; let lo = 255, hi = 0;
+                for (let k = 0; k < d.length; k += 4) {
+                    lo = Math.min(lo, d[k]); hi = Math.max(hi, d[k]); }
+                return hi - lo > 40; }""",
+            arg=thumbs.nth(i).element_handle(),
+        )
+    thumbs.nth(1).click()
+    page.wait_for_function("() => !!document.querySelector('.lbv-viewport[data-label=\"Photo\"]')")
+    wait_ready(page)
+    assert thumbs.nth(1).get_attribute("aria-current") == "true"
+    assert thumbs.nth(0).get_attribute("aria-current") == "false"
+    assert page.locator(".lbv-corner").first.inner_text().split("\n")[0] == "Photo · OT"
+    width = page.evaluate("window.innerWidth")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
+    page.screenshot(path=str(OUTPUT_DIR / f"viewer-strip-{'phone' if phone else 'desktop'}.png"))
+    problems.check(page)
