@@ -24,11 +24,12 @@ from pathlib import Path
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from lightbox.cases import unknown
 from lightbox.cases.models import Case, CaseAuthor, CaseCode, Radiopharmaceutical, RenderedPage
-from lightbox.imaging.models import Image
+from lightbox.imaging.models import Image, Instance, PixelReview
 
 __all__ = ["VIEWS", "article", "is_current", "lookup", "render_and_store", "template_version"]
 
@@ -108,6 +109,7 @@ def article_context(case_id: int, view: str) -> dict[str, object]:
     for image in images:
         image.case = case  # image URLs need the case number: no query per image
     authors = list(CaseAuthor.objects.filter(case=case))
+    stacks = _stacks(case, images)
     if view == "unknown":
         # Rendered from the unknown's view of the case: what the template cannot read,
         # it cannot show (see lightbox.cases.unknown).
@@ -116,6 +118,7 @@ def article_context(case_id: int, view: str) -> dict[str, object]:
             "known": False,
             "authors": [unknown.author_view(a) for a in authors],
             "images": [unknown.image_view(i) for i in images],
+            "stacks": stacks,
             "doses": [],
             "codes": [],
         }
@@ -124,9 +127,34 @@ def article_context(case_id: int, view: str) -> dict[str, object]:
         "known": True,
         "authors": authors,
         "images": images,
+        "stacks": stacks,
         "doses": list(Radiopharmaceutical.objects.filter(case=case)),
         "codes": [c.code for c in CaseCode.objects.filter(case=case).select_related("code")],
     }
+
+
+def _stacks(case: Case, images: list[Image]) -> dict[int, dict[str, object]]:
+    """For the main image when it shows a series of more than one frame: every frame a
+    reader may see, as the URLs of their pictures, and where the key frame is among them
+    (the middle frame of the middle instance), so that the case page scrolls through the
+    stack (static/lightbox/stack.js). Instances needing pixel review or that cannot be
+    rendered are left out, as the viewer page leaves them out for readers."""
+    main = next((i for i in images if i.is_main), None)
+    if main is None or main.series_id is None or main.needs_pixel_review:
+        return {}
+    instances = list(
+        Instance.objects.filter(series_id=main.series_id, render_error="")
+        .exclude(pixel_review=PixelReview.NEEDED)
+        .order_by("instance_number", "position", "pk")
+        .values_list("pk", "frames")
+    )
+    frames = [(pk, f) for pk, count in instances for f in range(max(count, 1))]
+    if len(frames) < 2:
+        return {}
+    middle_pk, middle_count = instances[len(instances) // 2]
+    start = frames.index((middle_pk, max(middle_count, 1) // 2))
+    urls = [reverse("lightbox-instance-frame", args=[case.number, pk, f + 1]) for pk, f in frames]
+    return {main.pk: {"id": f"stack-{main.pk}", "data": {"frames": urls, "start": start}}}
 
 
 def render_and_store(case_id: int, view: str) -> str:

@@ -20,6 +20,12 @@ def main_image(images):  # type: ignore[no-untyped-def]
 
 
 @register.filter
+def stack_of(stacks, image):  # type: ignore[no-untyped-def]
+    """The stack of frames shown for ``image`` on the case page, if it has one."""
+    return (stacks or {}).get(image.pk)
+
+
+@register.filter
 def authors_line(authors) -> str:  # type: ignore[no-untyped-def]
     """ "Ed Grishaw, M.D. and Henry Royal, M.D." — commas, then "and" before the last."""
     names = [str(a) for a in authors]
