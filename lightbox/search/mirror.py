@@ -13,10 +13,13 @@ each machine keeps a SQLite file holding the tables SQLite installs search
 the truth: a search uses the copy only when the copy holds the index's generation the
 search sees (:class:`~lightbox.search.models.Generation`: every write to the index takes
 the next ``seq``, in commit order, and so do the entries it writes). When it does not,
-the copy catches up by reading the entries written since its own generation, their texts
-with them, and checks that it now holds what PostgreSQL holds (the count of entries and
-two sums over their ids and ``seq``: a rolled-back write, a restored or emptied database
-is caught there); what does not add up is compared case by case. A search applies at
+the copy catches up by reading the entries written since its own generation (their
+texts only where their digest changed: an embedding alone also renumbers an entry). That
+is exact for what PostgreSQL has committed: writers take their numbers in commit order,
+and the catch-up reads in one snapshot. Anything else is checked: what the copy took
+inside a transaction (which may roll back) is held to the count of entries and two sums
+over their ids and ``seq``, and a database whose tables were made anew or emptied (a
+restore, ``flush``, ``reindex``: their files change) is compared case by case. A search applies at
 most :data:`CATCH_UP` cases itself (a few milliseconds); more (a new machine, a reindex,
 a restore), and a thread of the process fills the copy while PostgreSQL answers the
 searches, exactly as without a copy.
@@ -50,7 +53,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.utils import ConnectionHandler
 
 from lightbox.search.backends import SqliteBackend
-from lightbox.search.models import Entry
+from lightbox.search.models import Entry, Generation
 
 __all__ = ["Mirror", "decode", "encode", "mirror"]
 
@@ -133,16 +136,24 @@ class Mirror:
                     self._create_tables()
 
     def _create_tables(self) -> None:
-        if self.search.ensure_schema():  # new, or made for other columns: start again
+        cases = {row[1] for row in self._execute("PRAGMA table_info(mirror_case)")}
+        # New, or made for other columns or by an older release: start again.
+        if self.search.ensure_schema() or (cases and cases != {"case_id", "seq", "digest"}):
             self._execute("DROP TABLE IF EXISTS mirror_case")
             self._execute("DROP TABLE IF EXISTS mirror_state")
+        # Each case copied: its entry's number, and the MD5 of its text as PostgreSQL
+        # keeps it (NULL: no text).
         self._execute(
             "CREATE TABLE IF NOT EXISTS mirror_case (case_id INTEGER PRIMARY KEY, "
-            "seq INTEGER NOT NULL)"
+            "seq INTEGER NOT NULL, digest TEXT)"
         )
+        columns = {row[1] for row in self._execute("PRAGMA table_info(mirror_state)")}
+        if columns and columns != {"id", "seq", "xid", "ident", "dirty"}:  # an older copy's
+            self._execute("DROP TABLE mirror_state")
         self._execute(
             "CREATE TABLE IF NOT EXISTS mirror_state (id INTEGER PRIMARY KEY CHECK (id = 1), "
-            "seq INTEGER NOT NULL, xid INTEGER NOT NULL)"
+            "seq INTEGER NOT NULL, xid INTEGER NOT NULL, ident TEXT NOT NULL, "
+            "dirty INTEGER NOT NULL)"
         )
 
     def _execute(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
@@ -242,28 +253,52 @@ class Mirror:
         """Bring the copy to the index's generation now, copying at most ``limit``
         cases (None: all, in chunks); the generation reached, or None if more than
         ``limit`` would have to be copied (the copy is left as it was)."""
+        dirty = connection.in_atomic_block
         with self._snapshot() as cur:
-            cur.execute("SELECT seq, xmin::text::bigint FROM search_generation")
-            row = cur.fetchone()
-            target = (int(row[0]), int(row[1])) if row else (0, 0)
-            held = self.generation()
-            if held == target:
+            target, ident = self._target(cur)
+            rows = self._execute("SELECT seq, xid, ident, dirty FROM mirror_state")
+            held = rows[0] if rows else None
+            if held is not None and (held[0], held[1]) == target and held[2] == ident:
                 return target
+            # What was copied inside a transaction may have been rolled back since: the
+            # copy is then checked against PostgreSQL's entries (so is anything copied
+            # inside one). Outside, the entries written since are exactly what changed:
+            # writers take their numbers in commit order (Generation), and the snapshot
+            # sees every write up to the one it reads.
+            check = dirty or bool(held and held[3])
             changed: np.ndarray | None = None
-            if held is not None and held[0] <= target[0]:
+            if held is not None and held[2] == ident and held[0] <= target[0]:
                 entry = _entry()
                 cur.execute(f"SELECT count(*) FROM {entry} WHERE seq > %s", [held[0]])  # noqa: S608
                 if limit is None or cur.fetchone()[0] <= limit:
                     cur.execute(f"SELECT case_id FROM {entry} WHERE seq > %s", [held[0]])  # noqa: S608
                     changed = np.array([r[0] for r in cur.fetchall()], np.int64)
-            if changed is not None and not self._copy(cur, changed, target, limit, check=True):
+            state = (*target, ident, int(dirty))
+            if changed is not None and not self._copy(cur, changed, state, limit, check=check):
                 changed = None
             if changed is None:
                 differing = self._differing(cur)
                 if limit is not None and len(differing) > limit:
                     return None
-                self._copy(cur, differing, target, limit, check=False, progress=progress)
+                self._copy(cur, differing, state, limit, check=False, progress=progress)
             return target
+
+    def _target(self, cur: Any) -> tuple[tuple[int, int], str]:
+        """The index's generation, and what its tables are: the database, and the
+        files of the entries, texts and generation tables, which a restore (tables made
+        anew) or an emptying (TRUNCATE: ``flush``, ``reindex``) changes. The copy then
+        compares itself case by case: the numbers may have started again."""
+        generation = connection.ops.quote_name(Generation._meta.db_table)
+        cur.execute(
+            f"SELECT (SELECT seq FROM {generation}), "  # noqa: S608
+            f"(SELECT xmin::text::bigint FROM {generation}), "
+            "concat_ws(':', (SELECT oid FROM pg_database WHERE datname = current_database()), "
+            "pg_relation_filenode(%s::regclass), pg_relation_filenode(%s::regclass), "
+            "pg_relation_filenode(%s::regclass))",
+            [Entry._meta.db_table, TEXT_TABLE, Generation._meta.db_table],
+        )
+        seq, xid, ident = cur.fetchone()
+        return ((int(seq), int(xid)) if seq is not None else (0, 0)), str(ident)
 
     @contextmanager
     def _snapshot(self) -> Iterator[Any]:
@@ -280,7 +315,7 @@ class Mirror:
         self,
         cur: Any,
         ids: np.ndarray,
-        target: tuple[int, int],
+        state: tuple[int, int, str, int],
         limit: int | None,
         *,
         check: bool,
@@ -305,8 +340,9 @@ class Mirror:
                             mine.execute("ROLLBACK")
                             return False
                         mine.execute(
-                            "INSERT INTO mirror_state (id, seq, xid) VALUES (1, %s, %s)",
-                            list(target),
+                            "INSERT INTO mirror_state (id, seq, xid, ident, dirty) "
+                            "VALUES (1, %s, %s, %s, %s)",
+                            list(state),
                         )
                     mine.execute("COMMIT")
                     if progress is not None:
@@ -317,30 +353,39 @@ class Mirror:
         return True
 
     def _apply(self, cur: Any, mine: Any, ids: list[int]) -> None:
+        """Copy these cases: their ``seq``, and their text where it changed (a case's
+        number also changes when only its embedding did: the text is then not read)."""
         if not ids:
             return
         cur.execute(
-            f"SELECT i.id, e.seq, t.body FROM unnest(%s::integer[]) AS i(id) "  # noqa: S608
+            f"SELECT i.id, e.seq, md5(t.body) FROM unnest(%s::integer[]) AS i(id) "  # noqa: S608
             f"LEFT JOIN {_entry()} e ON e.case_id = i.id "
             f"LEFT JOIN {TEXT_TABLE} t ON t.case_id = i.id",
             [ids],
         )
+        theirs = cur.fetchall()
+        marks = ", ".join(["%s"] * len(ids))
+        mine.execute(
+            f"SELECT case_id, digest FROM mirror_case WHERE case_id IN ({marks})",  # noqa: S608
+            ids,
+        )
+        ours = dict(mine.fetchall())
+        gone = [i for i, _, digest in theirs if digest is None and i in ours]
+        wanted = [i for i, _, digest in theirs if digest is not None and ours.get(i) != digest]
         docs: dict[int, dict[str, str]] = {}
-        gone: list[int] = []
-        seqs: list[tuple[int, int]] = []
-        for case_id, seq, body in cur.fetchall():
-            doc = decode(body)
-            if doc is None:
-                gone.append(case_id)
-            else:
-                docs[case_id] = doc
-            if seq is not None:
-                seqs.append((case_id, seq))
+        if wanted:
+            cur.execute(
+                f"SELECT case_id, body FROM {TEXT_TABLE} WHERE case_id = ANY(%s)",  # noqa: S608
+                [wanted],
+            )
+            docs = {case_id: decode(body) or {} for case_id, body in cur.fetchall()}
         self.search.replace(docs)
         self.search.delete(gone)
-        marks = ", ".join(["%s"] * len(ids))
         mine.execute(f"DELETE FROM mirror_case WHERE case_id IN ({marks})", ids)  # noqa: S608
-        mine.executemany("INSERT INTO mirror_case (case_id, seq) VALUES (%s, %s)", seqs)
+        mine.executemany(
+            "INSERT INTO mirror_case (case_id, seq, digest) VALUES (%s, %s, %s)",
+            [(i, seq, digest) for i, seq, digest in theirs if seq is not None],
+        )
 
     def _sums(self, cur: Any, *, postgres: bool = False) -> tuple[int, int, int]:
         """The count of entries, and two sums that any other set of (case id, seq)
