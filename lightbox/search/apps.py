@@ -29,10 +29,11 @@ class SearchConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from lightbox.search import checks as _checks  # noqa: F401 - registers the RUM check
-        from lightbox.search import index, registry
+        from lightbox.search import index, mirror, registry
 
         # Each app says what it makes searchable in its own search.py (netbox-style).
         checks.register(check_similar_weights)
         registry.autodiscover()
         index.connect_signals()
+        mirror.install()
         post_migrate.connect(index.after_migrate, sender=self, dispatch_uid="search-schema")

@@ -16,9 +16,11 @@ interrupts it, PostgreSQL's ``statement_timeout`` cancels it; either raises
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import threading
 import time
+import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -587,8 +589,6 @@ class PostgresBackend:
             )
 
     def _text(self, doc: Mapping[str, str]) -> bytes:
-        from lightbox.search.mirror import encode
-
         return encode({c.name: doc[c.name] for c in self.columns if doc.get(c.name)})
 
     def delete(self, ids: Sequence[int]) -> None:
@@ -671,9 +671,7 @@ class PostgresBackend:
     def _copy(self, generation: tuple[int, int]) -> SqliteBackend | None:
         """This machine's copy of the index, when it holds ``generation``
         (:mod:`lightbox.search.mirror`): it finds the same cases, ranked by BM25."""
-        from lightbox.search.mirror import mirror
-
-        copy = mirror() if self.mirrored else None
+        copy = COPIES() if self.mirrored and COPIES is not None else None
         return copy.ready(generation) if copy is not None else None
 
     def _phrase_index(self, generation: tuple[int, int]) -> bool:
@@ -742,6 +740,21 @@ class PostgresBackend:
             )
             return dict(cur.fetchall())
 
+
+def encode(doc: Mapping[str, str]) -> bytes:
+    """A case's column texts as ``search_text`` keeps them (for the machines' copies)."""
+    return zlib.compress(json.dumps(dict(doc), ensure_ascii=False).encode(), 1)
+
+
+def decode(body: bytes | memoryview | None) -> dict[str, str] | None:
+    if body is None:
+        return None
+    return json.loads(zlib.decompress(bytes(body)))  # type: ignore[no-any-return]
+
+
+#: This machine's copy of the index, for PostgresBackend: set by
+#: :mod:`lightbox.search.mirror` when the app starts (it builds on this module).
+COPIES: Callable[[], Any] | None = None
 
 _BACKENDS: dict[str, Backend] = {}
 

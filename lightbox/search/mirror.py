@@ -35,12 +35,10 @@ the search goes to PostgreSQL, the warning goes to the log.
 from __future__ import annotations
 
 import fcntl
-import json
 import logging
 import re
 import sqlite3
 import threading
-import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,10 +50,11 @@ from django.db import DatabaseError, close_old_connections, connection, transact
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.utils import ConnectionHandler
 
-from lightbox.search.backends import SqliteBackend
+from lightbox.search import backends
+from lightbox.search.backends import SqliteBackend, decode
 from lightbox.search.models import Entry, Generation
 
-__all__ = ["Mirror", "decode", "encode", "mirror"]
+__all__ = ["Mirror", "install", "mirror", "reset"]
 
 logger = logging.getLogger(__name__)
 
@@ -67,17 +66,6 @@ CHUNK = 1000
 #: A modulus for the check sum over (case id, seq): a prime below 2³¹.
 PRIME = 2_147_483_629
 TEXT_TABLE = "search_text"
-
-
-def encode(doc: dict[str, str]) -> bytes:
-    """A case's column texts as ``search_text`` keeps them."""
-    return zlib.compress(json.dumps(doc, ensure_ascii=False).encode(), 1)
-
-
-def decode(body: bytes | memoryview | None) -> dict[str, str] | None:
-    if body is None:
-        return None
-    return json.loads(zlib.decompress(bytes(body)))  # type: ignore[no-any-return]
 
 
 class Mirror:
@@ -432,6 +420,11 @@ def mirror() -> Mirror | None:
         if _MIRROR is None or _MIRROR.directory != Path(where):
             _MIRROR = Mirror(Path(where))
         return _MIRROR
+
+
+def install() -> None:
+    """Let PostgresBackend search this machine's copy (SearchConfig.ready)."""
+    backends.COPIES = mirror
 
 
 def reset() -> None:

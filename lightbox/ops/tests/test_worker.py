@@ -167,3 +167,35 @@ def test_a_task_whose_record_redis_lost_while_it_ran_ends_without_a_traceback(
     with caplog.at_level("WARNING"):
         job.execute_failure_callback(worker.death_penalty_class, ValueError, ValueError(), None)
     assert caplog.text.count("Redis no longer holds its record") == 2
+
+
+@pytest.mark.django_db
+def test_a_worker_whose_redis_goes_away_as_it_starts_waits_and_requeues(
+    settings, redis_url, monkeypatch, caplog
+):
+    """Redis killed between the worker's recovery and its first mark (a slow start on a
+    busy machine): the worker waited for it, found the mark missing and queued the
+    unfinished uploads again, instead of exiting with a traceback."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from lightbox.ops.management.commands import worker
+
+    settings.TASKS = {
+        "default": {"BACKEND": "lightbox.ops.queue.RQBackend", "QUEUES": ["default"]}
+    }
+    settings.RQ_QUEUES = {"default": {"URL": redis_url, "DEFAULT_TIMEOUT": -1}}
+    settings.REDIS_URL = redis_url
+    monkeypatch.setattr(worker.queue, "backend", lambda alias="default": "redis")
+
+    def gone(self):
+        raise RedisConnectionError("Error 111 connecting: Connection refused.")
+
+    checked = []
+    monkeypatch.setattr(worker._Keeper, "mark", gone)
+    monkeypatch.setattr(worker._Keeper, "check", lambda self: checked.append(True))
+    monkeypatch.setattr(worker.tasks, "recover", lambda: 0)
+    monkeypatch.setattr(worker.ingest, "warm_up", lambda: None)
+    with caplog.at_level("WARNING"):
+        call_command("worker", "--batch")
+    assert checked == [True]
+    assert "Redis went away: Error 111" in caplog.text

@@ -13,9 +13,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import connection, transaction
 
 from lightbox.search import mirror as mirrors
-from lightbox.search.backends import PostgresBackend, backend
+from lightbox.search.backends import PostgresBackend, backend, decode, encode
 from lightbox.search.engine import search
-from lightbox.search.mirror import decode, encode
 from lightbox.test import make_case
 
 ANON = AnonymousUser()

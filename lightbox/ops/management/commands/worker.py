@@ -207,7 +207,15 @@ class Command(DbWorker):
         level = "WARNING" if verbosity == 0 else "DEBUG" if verbosity >= 2 else "INFO"
         logging.getLogger("rq.worker").addFilter(_RedisOutage())
         keeper = _Keeper(queue.redis_connection(), names)
-        keeper.mark()  # recover() has just queued whatever was unfinished
+        try:
+            keeper.mark()  # recover() has just queued whatever was unfinished
+        except RedisError as e:
+            # Redis went away since (a slow start): once it is back, check() finds the
+            # mark missing and queues the unfinished uploads again, as after any loss.
+            logger.warning("Redis went away: %s", e)
+            with _stop_cleanly():
+                self._wait_for_redis()
+                keeper.check()
         thread = threading.Thread(target=keeper.run, args=(stop,), name="rq-keeper", daemon=True)
         thread.start()
         for attempt in itertools.count():
