@@ -628,6 +628,9 @@ class Viewer {
       this.loadStack(pane, Number(pane.seriesSelect.value)).then(() => this.relink());
     });
     el.addEventListener(Events.IMAGE_RENDERED, () => this.publish(pane));
+    // A measurement's figures are computed as it is drawn, after the drag that made it:
+    // that drawing is announced on the pane's element, not on Cornerstone's event target.
+    el.addEventListener(toolEnums.Events.ANNOTATION_RENDERED, () => this.showMeasurements());
     el.addEventListener(Events.STACK_NEW_IMAGE, () => {
       pane.message.hidden = true;
       this.publish(pane);
@@ -1188,13 +1191,12 @@ class Viewer {
     document.addEventListener("keydown", (evt) => this.onKey(evt));
 
     const measured = () => this.showMeasurements();
-    // (Rendered too: a label's figures are computed when the annotation is drawn.)
-    for (const name of [
-      "ANNOTATION_COMPLETED",
-      "ANNOTATION_MODIFIED",
-      "ANNOTATION_REMOVED",
-      "ANNOTATION_RENDERED",
-    ]) {
+    // The drag's last move may not be drawn (nor its figures computed) until something
+    // renders again: render once the measurement is complete.
+    eventTarget.addEventListener(toolEnums.Events.ANNOTATION_COMPLETED, () => {
+      for (const pane of this.panes) this.viewport(pane)?.render();
+    });
+    for (const name of ["ANNOTATION_COMPLETED", "ANNOTATION_MODIFIED", "ANNOTATION_REMOVED"]) {
       eventTarget.addEventListener(toolEnums.Events[name], measured);
     }
 
