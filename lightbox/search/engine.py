@@ -301,7 +301,7 @@ def _snippet(card: Card, words: list[str], prefixes: list[str], unknown: bool) -
     if unknown:
         history = card.brief_history
         return snippets.snippet(history, words, prefixes, clean=markup_removed) if history else ""
-    t = dict(zip((*TEXT_FIELDS, "topic"), card.texts, strict=True))
+    t = dict(zip(SNIPPET_FIELDS, card.texts, strict=True))
     texts = [
         t["findings"], card.brief_history, t["full_history"], t["discussion"], card.diagnosis,
         t["differential"], t["keywords"], t["followup"],
@@ -370,6 +370,8 @@ CARD_FIELDS = (
 TEXT_FIELDS = (
     *[name for name in Case.SECTIONS if name not in CARD_FIELDS], "differential", "keywords",
 )  # fmt: skip
+#: … and, last, the title of the case's topic (a case found by it says so).
+SNIPPET_FIELDS = (*TEXT_FIELDS, "topic")
 _LISTS = {"differential", "keywords"}
 
 
@@ -432,7 +434,7 @@ def load_cases(
         card = Card(*row[:n])
         if texts:
             card.texts = tuple(
-                _text(name, v) for name, v in zip((*TEXT_FIELDS, "topic"), row[n:], strict=False)
+                _text(name, v) for name, v in zip(SNIPPET_FIELDS, row[n:], strict=False)
             )
         if thumbnails and row[-1]:  # the main image, and it has a thumbnail
             card.thumbnail_id = row[-2]

@@ -256,11 +256,12 @@ class Mirror:
             check = dirty or bool(held and held[3])
             changed: np.ndarray | None = None
             if held is not None and held[2] == ident and held[0] <= target[0]:
-                entry = _entry()
-                cur.execute(f"SELECT count(*) FROM {entry} WHERE seq > %s", [held[0]])  # noqa: S608
-                if limit is None or cur.fetchone()[0] <= limit:
-                    cur.execute(f"SELECT case_id FROM {entry} WHERE seq > %s", [held[0]])  # noqa: S608
-                    changed = np.array([r[0] for r in cur.fetchall()], np.int64)
+                # One more than the limit tells "too many" without counting them all.
+                cut = "" if limit is None else f" LIMIT {int(limit) + 1}"
+                cur.execute(f"SELECT case_id FROM {_entry()} WHERE seq > %s{cut}", [held[0]])  # noqa: S608
+                found = [r[0] for r in cur.fetchall()]
+                if limit is None or len(found) <= limit:
+                    changed = np.array(found, np.int64)
             state = (*target, ident, int(dirty))
             if changed is not None and not self._copy(cur, changed, state, limit, check=check):
                 changed = None

@@ -48,8 +48,8 @@ function setUp(figure) {
   figure.setAttribute("role", "group");
   figure.setAttribute("aria-label", `${alt}: a stack of ${total} images`);
 
+  // The pictures fetched, kept so that the browser keeps them decoded.
   const cache = new Map();
-  const fetched = new Set();
   function show(i) {
     index = Math.min(Math.max(i, 0), total - 1);
     img.src = frames[index];
@@ -71,10 +71,10 @@ function setUp(figure) {
     }
     for (const i of order) {
       if (inFlight >= AHEAD) return;
-      if (fetched.has(i)) continue;
-      fetched.add(i);
+      if (cache.has(i)) continue;
       inFlight += 1;
       const picture = new Image();
+      cache.set(i, picture);
       picture.decoding = "async";
       const done = () => {
         inFlight -= 1;
@@ -84,7 +84,6 @@ function setUp(figure) {
       picture.onload = done;
       picture.onerror = done;
       picture.src = frames[i];
-      cache.set(i, picture);
     }
   }
 
