@@ -223,6 +223,9 @@ SEARCH = {
     "facets": {"modality": [{"value": "NM", "label": "Nuclear medicine", "count": 1,
                              "selected": False}]},
     "suggestion": None,
+    "corrected_from": None,
+    "relaxed": False,
+    "expanded": {},
 }  # fmt: skip
 SIMILAR = {
     "results": [

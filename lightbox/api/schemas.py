@@ -347,6 +347,12 @@ class SearchOut(Schema):
     results: list[SearchHitOut]
     facets: dict[str, list[FacetValueOut]]
     suggestion: SuggestionOut | None
+    # What was typed, when it found nothing and ``query`` is its correction.
+    corrected_from: str | None
+    # No case had every word: the results are the cases with most of them.
+    relaxed: bool
+    # Each abbreviation also searched for its meanings.
+    expanded: dict[str, list[str]]
 
 
 class SimilarOut(Schema):

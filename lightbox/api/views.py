@@ -422,6 +422,7 @@ def search(
     page: int = Query(1, ge=1, le=engine.MAX_OFFSET),
     per_page: int = Query(engine.PER_PAGE, ge=1, le=engine.MAX_PER_PAGE),
     unknown: bool = False,
+    literal: bool = False,
 ) -> dict[str, Any]:
     """Search the cases the caller may see. The search language is the search page's
     (``diagnosis:paget``, ``"bone scan"``, ``osteo*``, ``AND``/``OR``/``NOT``,
@@ -430,10 +431,22 @@ def search(
     result carries a title, diagnosis or answer text: the snippet is from the brief
     history, and the facets of the answer (anatomic field, category, radiopharmaceutical)
     are not counted. ``per_page`` is 1 to 100 and ``page`` 1 to 10,000 (a value outside is
-    a 422); pages stop at result 10,000."""
+    a 422); pages stop at result 10,000. Every form of a word is found (``tumour`` finds
+    "tumors"), and abbreviations their meanings (``expanded``); a search finding nothing is
+    answered by its correction (``corrected_from`` is what was typed) or by the cases
+    with most of its words (``relaxed``). ``literal=true`` searches as typed: no
+    abbreviation expanded, nothing corrected or relaxed."""
     selected = {name: request.GET.getlist(name) for name in engine.FACETS}
     res = engine.search(
-        request.user, q[:1000], selected, sort, page, per_page, unknown, thumbnails=False
+        request.user,
+        q[:1000],
+        selected,
+        sort,
+        page,
+        per_page,
+        unknown,
+        thumbnails=False,
+        literal=literal,
     )
     if res.timed_out:
         raise HttpError(503, res.error)
@@ -465,6 +478,9 @@ def search(
             if res.suggestion
             else None
         ),
+        "corrected_from": res.corrected or None,
+        "relaxed": res.relaxed,
+        "expanded": {word: list(meanings) for word, meanings in res.expanded.items()},
     }
 
 

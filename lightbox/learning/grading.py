@@ -13,7 +13,8 @@ How an answer is read, in order (each step is described in docs/learning.md):
   "paget", "metastases" = "mets" = "metastasis"), British spelling made American
   ("haemorrhage" = "hemorrhage"), and words that carry no meaning dropped ("the", "of",
   "disease");
-* abbreviations are expanded into every meaning they have (``abbreviations.toml``), and
+* abbreviations are expanded into every meaning they have (the table search shares,
+  ``lightbox/search/text/abbreviations.toml``), and
   synonyms replaced by one name (``terms.toml``): :func:`variants`;
 * the words are sorted into the names of the diagnosis (which must all be given, each
   spelt right or nearly), qualifiers ("left", "acute": may be left out, never
@@ -73,6 +74,9 @@ from typing import Final, NamedTuple
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
+from lightbox.search.text import abbreviations
+from lightbox.search.text.forms import singular
+
 __all__ = [
     "MAX_INPUT",
     "MAX_LENGTH",
@@ -114,7 +118,8 @@ RIVAL_CANDIDATES: Final = 100
 NARROWER_SIMILARITY: Final = 50.0
 
 _HERE = Path(__file__).resolve().parent
-ABBREVIATIONS_FILE: Final = _HERE / "abbreviations.toml"
+#: The abbreviations table, shared with search (lightbox/search/text/abbreviations.toml).
+ABBREVIATIONS_FILE: Final = abbreviations.FILE
 TERMS_FILE: Final = _HERE / "terms.toml"
 KNOWN_DIAGNOSES_FILE: Final = _HERE / "known_diagnoses.txt"
 
@@ -194,7 +199,6 @@ class _Vocabulary:
     needs_site: frozenset[str]
     contrasts: tuple[tuple[str, ...], ...]
     endings: tuple[str, ...]
-    irregular: Mapping[str, str]
     synonyms: Mapping[tuple[str, ...], tuple[str, ...]]
     synonym_span: int
     fuzzy_synonyms: Mapping[tuple[int, str], tuple[tuple[str, ...], ...]]  # (n, head) → keys
@@ -239,40 +243,6 @@ _ROMAN: Final = {
     "viii": "8", "ix": "9", "x": "10", "xi": "11", "xii": "12",
 }  # fmt: skip
 _VOWELS: Final = frozenset("aeiouy")
-_KEEP_S: Final = frozenset({"pancreas", "atlas", "alias", "bias", "canvas", "herpes"})
-
-
-def _fix_word(word: str, irregular: Mapping[str, str]) -> str:
-    """One lower-case word made singular and American ("haemorrhages" → "hemorrhage")."""
-    if word in irregular:
-        return irregular[word]
-    if len(word) < 4 or not word.isalpha():
-        return word
-    w = word
-    if w.endswith("omata"):
-        w = w[:-2]
-    elif w.endswith("eases"):
-        w = w[:-1]
-    elif w.endswith(("oses", "ases", "eses", "yses")):
-        w = w[:-2] + "is"
-    elif w.endswith(("sses", "uses")):
-        w = w[:-2]
-    elif w.endswith("ies") and len(w) > 4:
-        w = w[:-3] + "y"
-    elif w.endswith(("xes", "ches", "shes", "zes")):
-        w = w[:-2]
-    elif w.endswith("ae") or (
-        w.endswith("s") and not w.endswith(("ss", "us", "is")) and w not in _KEEP_S
-    ):
-        w = w[:-1]
-    # British → American: haem → hem, oedema → edema, tumour → tumor, goitre → goiter,
-    # organising → organizing.
-    w = w.replace("ae", "e")
-    w = re.sub(r"oe(?=[a-z])", "e", w)
-    w = re.sub(r"(?<=[a-z]{3})our$", "or", w)
-    w = re.sub(r"(?<=[bt])re$", "er", w)
-    w = re.sub(r"(?<=[a-z]{3})is(e|ed|es|ing|ation)$", r"iz\1", w)
-    return w
 
 
 @lru_cache(maxsize=1 << 15)
@@ -291,14 +261,13 @@ def _heads(word: str) -> tuple[str, ...]:
 def _vocabulary() -> _Vocabulary:
     terms = tomllib.loads(TERMS_FILE.read_text(encoding="utf-8"))
     abbr = tomllib.loads(ABBREVIATIONS_FILE.read_text(encoding="utf-8"))
-    irregular = {k.lower(): v.lower() for k, v in terms["irregular"].items()}
     prefixes = frozenset(terms["prefixes"])
     particles = frozenset(terms["particles"])
     classifiers = frozenset(terms["classifiers"])
 
     def joined(entry: str) -> tuple[str, ...]:
         text = _APOSTROPHES.sub("", _POSSESSIVE.sub("", entry.lower()))
-        toks = [_Tok(_fix_word(w, irregular), False) for w in _WORD.findall(text)]
+        toks = [_Tok(singular(w), False) for w in _WORD.findall(text)]
         return tuple(t.text for t in _join(toks, prefixes, particles, classifiers, ()))
 
     synonyms: dict[tuple[str, ...], tuple[str, ...]] = {}
@@ -376,7 +345,6 @@ def _vocabulary() -> _Vocabulary:
         needs_site=needs_site,
         contrasts=tuple(tuple(g) for g in terms["contrasts"]),
         endings=tuple(sorted(terms["endings"], key=len, reverse=True)),
-        irregular=irregular,
         synonyms=synonyms,
         synonym_span=span,
         fuzzy_synonyms={k: tuple(v) for k, v in fuzzy.items()},
@@ -471,7 +439,7 @@ def _words(text: str, *, whole_answer: bool) -> list[_Tok]:
 
 @lru_cache(maxsize=1 << 15)
 def _fixed(word: str) -> str:
-    return _fix_word(word, _vocabulary().irregular)
+    return singular(word)
 
 
 def _join(

@@ -1,11 +1,12 @@
 """The full-text half of the index: SQLite FTS5 (the default) or PostgreSQL full text.
 
 Both store one document per case, the text of every registered column (see
-:mod:`lightbox.search.registry`) cut into words by :func:`lightbox.search.text.tokenize`,
-so that both find exactly the same cases for a query; only the scores differ (BM25 with
-column weights in SQLite, ``ts_rank`` with weight letters in PostgreSQL). Neither stems
-words or drops stop words: ``metastases`` does not find ``metastasis`` (``metasta*``
-does), which keeps the two backends identical and a phrase exactly what was typed.
+:mod:`lightbox.search.registry`) cut into words by :func:`lightbox.search.text.tokenize`
+and followed by the same words' keys (:mod:`lightbox.search.text.forms`: singular,
+American, stemmed), so that both find exactly the same cases for a query; only the
+scores differ (BM25 with column weights in SQLite, ``ts_rank`` with weight letters in
+PostgreSQL). Neither database stems or drops stop words itself: the keys are made in
+Python, the same for both, and the query asks for each word or its key.
 A search arrives already compiled for both, by :func:`lightbox.search.text.compile_for`.
 
 Every query runs under a hard time limit (:data:`TIME_LIMIT`): SQLite's progress handler
@@ -35,7 +36,9 @@ from django.db.utils import DatabaseError
 from lightbox.search.models import Generation
 from lightbox.search.registry import Column, columns
 from lightbox.search.text.compiler import TAGS, CompiledQuery
-from lightbox.search.text.words import tokenize
+from lightbox.search.text.forms import MARK as KEY_MARK
+from lightbox.search.text.forms import index_text
+from lightbox.search.text.forms import version as forms_version
 
 __all__ = ["Backend", "SearchTimeout", "backend"]
 
@@ -60,7 +63,9 @@ def time_limit() -> float:
 
 
 def words(text: str) -> str:
-    return " ".join(tokenize(text))
+    """A column's text as the index stores it: its words, then their keys (see
+    :mod:`lightbox.search.text.forms`)."""
+    return index_text(text)
 
 
 #: PostgreSQL refuses a tsvector over 1 MB, and short distinct words with their positions
@@ -161,7 +166,9 @@ class SqliteBackend:
         self.db = db or (lambda: connection)
         self.columns = columns()
         self.names = [c.name for c in self.columns]
-        self.signature = _signature(self.columns, self.OPTIONS + self.TOP + str(TOP_COLUMNS))
+        self.signature = _signature(
+            self.columns, self.OPTIONS + self.TOP + str(TOP_COLUMNS) + forms_version()
+        )
         self.weights = ", ".join(str(c.weight) for c in self.columns)
 
     def ensure_schema(self) -> bool:
@@ -468,7 +475,8 @@ class PostgresBackend:
         """The columns, and the index kind: a change re-creates and refills the tables."""
         kind = "gin+rum phrases" if rum else "gin"
         tables = self.TOP + self.RANK + self.TEXT
-        return _signature(self.columns, self.CONFIG + tables + str(TOP_COLUMNS) + kind)
+        extra = self.CONFIG + tables + str(TOP_COLUMNS) + kind + forms_version()
+        return _signature(self.columns, extra)
 
     def ensure_schema(self) -> bool:
         """Create the tables (again, when the registered columns changed or RUM became
@@ -736,7 +744,8 @@ class PostgresBackend:
         with self._bounded(VOCABULARY_TIME_LIMIT), connection.cursor() as cur:
             cur.execute(
                 f"SELECT word, ndoc FROM ts_stat('SELECT document FROM {self.TABLE}') "
-                "WHERE word NOT LIKE 'zq%%'"
+                "WHERE word NOT LIKE 'zq%%' OR word LIKE %s",
+                [KEY_MARK + "%"],
             )
             return dict(cur.fetchall())
 

@@ -39,9 +39,8 @@ from lightbox.lib.params import parse_int
 from lightbox.lib.schema import column
 from lightbox.search import store, suggest
 from lightbox.search.backends import SearchTimeout, backend
+from lightbox.search.text import abbreviations, snippets
 from lightbox.search.text import query as q
-from lightbox.search.text import snippets
-from lightbox.search.text.abbreviations import abbreviations
 from lightbox.search.text.compiler import compile_for
 
 __all__ = ["FACETS", "SORTS", "Results", "search"]
@@ -90,6 +89,9 @@ MAX_PER_PAGE = 100
 MAX_OFFSET = 10_000
 FACET_VALUES = 15
 FEW = 3  # at most this many results: look for a better spelling
+#: A search of more words than this that finds nothing is not relaxed (each word is a
+#: search of its own).
+RELAX_MAX = 8
 
 
 @dataclass
@@ -146,10 +148,17 @@ class Results:
     per_page: int = PER_PAGE
     unknown: bool = False
     suggestion: Suggestion | None = None
-    # Abbreviations also searched for what they stand for, and words no case holds
+    # Abbreviations also searched for each of their meanings, and words no case holds
     # searched as the beginning of words ("rhabdo" as rhabdo*), to say so on the page.
-    expanded: dict[str, str] = field(default_factory=dict)
+    expanded: dict[str, tuple[str, ...]] = field(default_factory=dict)
     completed: list[str] = field(default_factory=list)
+    # What was typed, when it found nothing and the results are for its correction
+    # (``described``): "Showing results for chance fracture — search instead for …".
+    corrected: str = ""
+    # No case had every word: the results are the cases with most of them.
+    relaxed: bool = False
+    # Searched as typed: no abbreviation expanded, no correction, nothing relaxed.
+    literal: bool = False
     error: str = ""
     error_position: int | None = None
     timed_out: bool = False
@@ -458,35 +467,123 @@ def _as_unknown(card: Card) -> Card:
     return card
 
 
+def _meanings(typed: str) -> tuple[str, ...]:
+    return abbreviations.meanings()[typed.lower()] if abbreviations.counts(typed) else ()
+
+
 def _with_meanings(query: q.Query, res: Results) -> q.Query:
-    """An abbreviation finds what it stands for too ("PE" finds "pulmonary embolism"),
+    """An abbreviation finds each of its meanings too ("PE" finds "pulmonary embolism"),
     from the table the grader uses (:mod:`lightbox.search.text.abbreviations`)."""
-    table = abbreviations()
-    query, expanded = q.with_meanings(query, table)
-    res.expanded = {word: table[word] for word in expanded}
+    query, res.expanded = q.with_meanings(query, _meanings)
     return query
 
 
 def _completed(query: q.Query, seq: int) -> tuple[q.Query, list[str]]:
-    """For a search that found nothing: each word no case holds that begins indexed
-    words, searched as a prefix ("rhabdo" finds "rhabdomyolysis"). The index's words are
-    read as for "did you mean" (:mod:`lightbox.search.suggest`)."""
-    words = suggest.vocabulary(seq)
-    return q.completed(query, words.__contains__, suggest.begins)
+    """For a search that found nothing: each word no case holds in any form that begins
+    indexed words, searched as a prefix ("rhabdo" finds "rhabdomyolysis"). The index's
+    words are read as for "did you mean" (:mod:`lightbox.search.suggest`)."""
+    suggest.vocabulary(seq)
+    return q.completed(query, suggest.known, suggest.begins)
+
+
+def _fixes(query: q.Query, seq: int) -> dict[str, str]:
+    """Each word of ``query`` no case holds in any form → the closest indexed word."""
+    suggest.vocabulary(seq)
+    return {
+        word: better
+        for word in q.terms(query)
+        if not suggest.known(word) and (better := suggest.closest(word, seq))
+    }
 
 
 def _suggest(user: Any, query: q.Query, st: store.Store) -> Suggestion | None:
-    vocabulary = suggest.vocabulary(st.seq)
-    fixes = {}
-    for word in q.terms(query):
-        if word not in vocabulary and (better := suggest.closest(word, st.seq)):
-            fixes[word] = better
+    """Did you mean …, for a search finding few cases: the corrected search, if it finds
+    a case ``user`` may see."""
+    fixes = _fixes(query, st.seq)
     if not fixes:
         return None
     corrected = q.replace_words(query, fixes)
-    run = _Run(st, user, corrected)
-    total = int(run.base.sum())
+    total = int(_Run(st, user, corrected).base.sum())
     return Suggestion(q.describe(corrected), total) if total else None
+
+
+def _relaxed(user: Any, query: q.Query, st: store.Store) -> _Run | None:
+    """For words that no case holds all of: the cases holding most of them.
+
+    Each word (or phrase, or group) wanted at the top of the query is searched on its
+    own, with the query's NOTs and filters; a case's score is how many it holds, then
+    how well (BM25 favours the rare words), so the cases with the most words come first.
+    Cases holding fewer than the best case's count less one are left out."""
+    text, filters = q.split_filters(query.root)
+    if not isinstance(text, q.And):
+        return None
+    wanted = [c for c in text.children if not isinstance(c, q.Not)]
+    unwanted = [c for c in text.children if isinstance(c, q.Not)]
+    if len(wanted) < 2 or len(wanted) > RELAX_MAX:
+        return None
+    count = np.zeros(st.size, np.int64)
+    score = np.zeros(st.size, np.float64)
+    base = None
+    for child in wanted:
+        parts: list[q.Node] = [child, *unwanted, *filters]
+        one = _Run(st, user, q.Query(q.And(tuple(parts)) if len(parts) > 1 else child))
+        base = one.base if base is None else base | one.base
+        count += one.base
+        if one.scores is not None and (top := float(one.scores[one.base].max(initial=0))) > 0:
+            score += np.where(one.base, one.scores / top, 0.0)
+    if base is None or not base.any():
+        return None
+    best = int(count.max())
+    run = _Run(st, user, None)
+    run.base &= base & (count >= max(1, best - 1))
+    run.scores = count + 0.99 * score / len(wanted)
+    return run
+
+
+def _no_dead_end(
+    res: Results,
+    user: Any,
+    typed: q.Query,
+    query: q.Query,
+    st: store.Store,
+    selected: dict[str, list[str]],
+) -> tuple[q.Query, _Run, store.Found] | None:
+    """For a search (``typed``; ``query`` with its abbreviations expanded) that found
+    nothing, the first of these that finds something, noted on ``res``:
+
+    1. each word no case holds that begins indexed words searched as a prefix
+       ("rhabdo" as rhabdo*);
+    2. each word no case holds in any form replaced by the closest indexed word
+       ("chance fracure" as "chance fracture"): the results are the corrected search's;
+    3. the cases holding most of the words (of the corrected search, if a word was
+       corrected), ranked by how many and how rare.
+    """
+
+    def found(candidate: _Run) -> store.Found | None:
+        rows = store.Found(candidate.chosen(selected))
+        return rows if len(rows.rows) else None
+
+    completed, res.completed = _completed(query, st.seq)
+    if res.completed:
+        again = _Run(st, user, completed)
+        if more := found(again):
+            return completed, again, more
+        res.completed = []
+    fixes = _fixes(query, st.seq)
+    if fixes:
+        corrected = q.replace_words(query, fixes)
+        again = _Run(st, user, corrected)
+        if more := found(again):
+            res.corrected, res.described = res.described, q.describe(q.replace_words(typed, fixes))
+            return corrected, again, more
+        query = corrected
+    relaxed = _relaxed(user, query, st)
+    if relaxed is not None and (more := found(relaxed)):
+        if fixes:
+            res.corrected, res.described = res.described, q.describe(q.replace_words(typed, fixes))
+        res.relaxed = True
+        return query, relaxed, more
+    return None
 
 
 def clean_selection(raw: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -507,13 +604,18 @@ def search(
     per_page: int = PER_PAGE,
     unknown: bool = False,
     thumbnails: bool = True,
+    literal: bool = False,
 ) -> Results:
     """Run a search as ``user`` sees the library; never raises for what a user typed.
-    ``thumbnails=False`` leaves out the results' main images (the API has none)."""
+    ``thumbnails=False`` leaves out the results' main images (the API has none).
+    ``literal`` searches the words as typed (every form of each still): no abbreviation
+    is expanded, and a search finding nothing is neither corrected nor relaxed."""
     text = text.strip()
     selected = clean_selection(selected or {})
     per_page = max(1, min(per_page, MAX_PER_PAGE))
-    res = Results(text=text, selected=selected, per_page=per_page, unknown=unknown)
+    res = Results(
+        text=text, selected=selected, per_page=per_page, unknown=unknown, literal=literal
+    )
     query = None
     if text:
         try:
@@ -524,22 +626,20 @@ def search(
         res.described = q.describe(query)
     res.sort = sort if sort in SORTS else ("relevance" if text else "newest")
     st = store.get()
-    if query is not None:
+    typed = query
+    if query is not None and not literal:
         query = _with_meanings(query, res)
     with st.lock:
         try:
             run = _Run(st, user, query)
             found = store.Found(run.chosen(selected))
-            if query is not None and not len(found.rows):
-                # Nothing: a word no case holds may be the beginning of one ("rhabdo").
-                completed, res.completed = _completed(query, st.seq)
-                if res.completed:
-                    again = _Run(st, user, completed)
-                    more = store.Found(again.chosen(selected))
-                    if len(more.rows):
-                        query, run, found = completed, again, more
-                    else:  # nothing either: "did you mean" works from what was typed
-                        res.completed = []
+            nothing = query is not None and typed is not None and not len(found.rows)
+            if (
+                nothing
+                and not literal
+                and (again := _no_dead_end(res, user, typed, query, st, selected))
+            ):
+                query, run, found = again
         except SearchTimeout:
             res.error = "This search took too long. Make it more specific, e.g. add a word."
             res.timed_out = True
@@ -555,10 +655,11 @@ def search(
             if run.scores is None
             else dict(zip(st.case_ids[rows].tolist(), run.scores[rows].tolist(), strict=True))
         )
-        if query is not None and res.total <= FEW:
+        if query is not None and res.total <= FEW and not (res.corrected or res.relaxed):
             with contextlib.suppress(SearchTimeout):  # a suggestion is a nicety
                 res.suggestion = _suggest(user, query, st)
-    words = q.terms(query) if query else []
+    # Every form of the words searched is highlighted ("tumour" finds "tumors" too).
+    words = suggest.forms_of(q.terms(query)) if query else []
     prefixes = q.prefixes(query) if query else []
     ids = [int(i) for i in st.case_ids[rows]]
     for case in load_cases(user, ids, thumbnails, texts=not unknown, unknown=unknown):

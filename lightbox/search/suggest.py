@@ -20,8 +20,9 @@ from django.db import connection
 
 from lightbox.search.backends import backend
 from lightbox.search.text import spelling
+from lightbox.search.text.forms import is_key, key
 
-__all__ = ["closest", "vocabulary"]
+__all__ = ["closest", "forms_of", "known", "vocabulary"]
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,8 @@ class _Vocabulary:
     words: dict[str, int] = field(default_factory=dict)
     choices: list[str] = field(default_factory=list)
     ordered: list[str] = field(default_factory=list)  # sorted, for words beginning so
+    # The index's keys (forms.py), each with the indexed words that have it.
+    forms: dict[str, list[str]] = field(default_factory=dict)
 
     def begins(self, prefix: str) -> bool:
         """Whether an indexed word begins with ``prefix`` (and is longer)."""
@@ -52,9 +55,14 @@ _refreshing = threading.Event()
 
 def _load(seq: int) -> None:
     global _cache
-    words = {w: n for w, n in backend().vocabulary().items() if w.isalpha() and len(w) > 2}
+    found = backend().vocabulary()
+    forms: dict[str, list[str]] = {}
+    for word in found:
+        if not is_key(word):
+            forms.setdefault(key(word), []).append(word)
+    words = {w: n for w, n in found.items() if w.isalpha() and len(w) > 2 and not is_key(w)}
     with _lock:
-        _cache = _Vocabulary(time.monotonic(), seq, words, list(words), sorted(words))
+        _cache = _Vocabulary(time.monotonic(), seq, words, list(words), sorted(words), forms)
 
 
 def _refresh_in_background(seq: int) -> None:
@@ -92,6 +100,26 @@ def begins(prefix: str) -> bool:
     with _lock:
         current = _cache
     return current.begins(prefix)
+
+
+def known(word: str) -> bool:
+    """Whether a case holds ``word`` or another form of it (see :mod:`lightbox.search.text.forms`);
+    read the vocabulary first with :func:`vocabulary`."""
+    with _lock:
+        current = _cache
+    return word in current.words or key(word) in current.forms
+
+
+def forms_of(words: list[str]) -> list[str]:
+    """``words`` and every indexed word that has the key of one of them (what a search
+    for them found, to highlight): "tumour" gives "tumor", "tumours", "tumors"… Read
+    the vocabulary first with :func:`vocabulary`."""
+    with _lock:
+        current = _cache
+    out = dict.fromkeys(words)
+    for word in words:
+        out.update(dict.fromkeys(current.forms.get(key(word), ())))
+    return list(out)
 
 
 def forget() -> None:

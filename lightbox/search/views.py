@@ -37,17 +37,22 @@ def search_page(request: HttpRequest) -> HttpResponse:
         params.get("sort", ""),
         int_param(params, "page", 1, minimum=1, maximum=engine.MAX_OFFSET),
         unknown=params.get("unknown") == "1",
+        literal=params.get("literal") == "1",
     )
     for facet in results.facets:
         for value in facet.values:
             value.url = toggle_url(params, facet.name, value.value)  # type: ignore[attr-defined]
     page_params = params.copy()
     page_params.pop("page", None)
+    literal_params = page_params.copy()
+    literal_params["literal"] = "1"
     ctx: dict[str, Any] = {
         "results": results,
         "sorts": engine.SORTS,
         "chosen_sort": params.get("sort", "") if params.get("sort") in engine.SORTS else "",
         "base_query": page_params.urlencode(),
+        # The same search as typed: no abbreviation expanded, nothing corrected or relaxed.
+        "literal_url": "?" + literal_params.urlencode(),
         "fields": [(k, v) for k, v in engine.q.FIELDS.items()],
     }
     status = 400 if results.error and not results.timed_out else 200

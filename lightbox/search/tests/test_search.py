@@ -286,19 +286,26 @@ def test_sorting_and_pagination(library):
 # -- did you mean --------------------------------------------------------------------------
 
 
-def test_a_misspelt_word_gets_a_suggestion(library):
+def test_a_misspelt_word_that_finds_nothing_is_searched_corrected(library):
     make_case(diagnosis="Osteomyelitis of the calcaneus")
     results = search(ANON, "osteomylitis calcaneus")
-    assert results.total == 0
-    assert results.suggestion.text == "osteomyelitis AND calcaneus"
-    assert results.suggestion.total == 2
+    assert results.total == 2 and results.suggestion is None
+    assert results.corrected == "osteomylitis AND calcaneus"
+    assert results.described == "osteomyelitis AND calcaneus"
+    # Searched as typed, it finds nothing, and "did you mean" offers the correction.
+    literal = search(ANON, "osteomylitis calcaneus", literal=True)
+    assert literal.total == 0 and literal.corrected == ""
+    assert literal.suggestion.text == "osteomyelitis AND calcaneus"
+    assert literal.suggestion.total == 2
 
 
-def test_no_suggestion_from_words_only_in_hidden_cases(library):
+def test_no_correction_from_words_only_in_hidden_cases(library):
     make_case(diagnosis="Chondroblastoma", status="draft")
-    assert search(ANON, "chondroblastomma").suggestion is None
+    results = search(ANON, "chondroblastomma")
+    assert results.total == 0 and results.suggestion is None and not results.corrected
     editor = make_user("erin", "editor")
-    assert search(editor, "chondroblastomma").suggestion.text == "chondroblastoma"
+    assert search(editor, "chondroblastomma").corrected == "chondroblastomma"
+    assert search(editor, "chondroblastomma", literal=True).suggestion.text == "chondroblastoma"
 
 
 # -- visibility ----------------------------------------------------------------------------
@@ -561,7 +568,7 @@ def test_an_abbreviation_finds_what_it_stands_for(client, library):
     case = make_case(title="Chest pain", diagnosis="Pulmonary embolism")
     results = search(ANON, "PE")
     assert numbers(results) == [case.number]
-    assert results.expanded == {"pe": "pulmonary embolism"}
+    assert results.expanded == {"pe": ("pulmonary embolism",)}
     page = client.get("/search/", {"q": "PE"}).content.decode()
     assert "Also searched: PE as “pulmonary embolism”." in page
     # A prefix, a field or a phrase is searched as typed.

@@ -13,8 +13,10 @@ Everything search does with text alone, before any database is asked:
   as HTML (:func:`snippet`, :func:`best`);
 * :mod:`~lightbox.search.text.embeddings`: sentence embeddings (all-MiniLM-L6-v2 on
   onnxruntime) and their cosines (:func:`embed`, :func:`cosine`);
-* :mod:`~lightbox.search.text.abbreviations`: report abbreviations written out
-  (:func:`expand`);
+* :mod:`~lightbox.search.text.forms`: the key every form of a word shares (singular,
+  American spelling, stemmed: :func:`key`), which the index stores beside each word;
+* :mod:`~lightbox.search.text.abbreviations`: the one table of abbreviations (grading's
+  too), and report abbreviations written out (:func:`expand`);
 * :mod:`~lightbox.search.text.spelling`: "did you mean", the closest known word
   (:func:`closest`).
 
@@ -29,8 +31,8 @@ Examples
 >>> query = parse('diagnosis:Paget "bone scan" -osteo*')
 >>> describe(query)
 'diagnosis:paget AND "bone scan" AND NOT osteo*'
->>> print(compile_for(query).fts5)
-(diagnosis:"paget" AND "bone scan") NOT "osteo"*
+>>> print(compile_for(query).fts5)  # each word or phrase, or its keys (forms.py)
+(diagnosis:("paget" OR "zqzpaget") AND ("bone scan" OR "zqzbone zqzscan")) NOT "osteo"*
 >>> print(snippet("Paget disease, seen on a bone scan.", terms(query)))
 <mark>Paget</mark> disease, seen on a <mark>bone</mark> <mark>scan</mark>.
 """

@@ -24,7 +24,7 @@ paget:A & bone & scan & !(superscan <-> pattern)
 >>> c.filters
 [Filter(field='modality', value='NM', prefix=False, negated=False)]
 >>> print(compile_for(parse("diagnosis:paget")).tsquery)
-zqdiagnosiszpaget
+zqdiagnosiszpaget | zqdiagnosiszzqzpaget
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from lightbox.search.text.forms import keyed
 from lightbox.search.text.query import (
     FIELDS,
     FILTER_FIELDS,
@@ -46,6 +47,7 @@ from lightbox.search.text.query import (
     Query,
     Term,
     split_filters,
+    with_keys,
 )
 
 __all__ = ["FIELD_COLUMNS", "TAGS", "CompiledQuery", "compile_for", "compile_query"]
@@ -294,5 +296,12 @@ prefix=False, negated=False)])
 
 
 def compile_for(query: Query) -> CompiledQuery:
-    """``query`` compiled for Lightbox's index (:data:`FIELD_COLUMNS`, :data:`TAGS`)."""
-    return compile_query(query, FIELD_COLUMNS, tags=TAGS)
+    """``query`` compiled for Lightbox's index (:data:`FIELD_COLUMNS`, :data:`TAGS`),
+    where each column holds its words and then their keys (:mod:`~lightbox.search.text.forms`):
+    every word and phrase also finds the other forms of it.
+
+    >>> from lightbox.search.text.query import parse
+    >>> print(compile_for(parse('"crohns disease"')).fts5)
+    "crohns disease" OR "zqzcrohn zqzdiseas"
+    """
+    return compile_query(with_keys(query, keyed), FIELD_COLUMNS, tags=TAGS)

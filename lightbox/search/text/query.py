@@ -46,13 +46,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as _field
 from types import MappingProxyType
 from typing import Final
 
-from lightbox.search.text.words import tokenize
+from lightbox.search.text.words import WORD_RE, tokenize
 
 __all__ = [
     "FIELDS",
@@ -76,6 +76,8 @@ __all__ = [
     "replace_words",
     "split_filters",
     "terms",
+    "with_keys",
+    "with_meanings",
 ]
 
 #: Field name → what it searches. ``acr`` and ``modality`` are filters (see
@@ -764,28 +766,50 @@ def replace_words(query: Query, mapping: Mapping[str, str]) -> Query:
     return Query(swap(query.root), query.source)
 
 
-def with_meanings(query: Query, table: Mapping[str, str]) -> tuple[Query, list[str]]:
-    """The query with each known abbreviation typed as a word also finding what it
-    stands for (``PE`` finds "pulmonary embolism" too), and the abbreviations expanded.
-    Only plain words: a prefix, a word inside a phrase or a field's word stays as typed.
+def with_meanings(
+    query: Query, meanings: Callable[[str], Sequence[str]]
+) -> tuple[Query, dict[str, tuple[str, ...]]]:
+    """The query with each abbreviation typed as a word also finding each of its
+    meanings (``PE`` finds "pulmonary embolism" too), and the abbreviations expanded.
+    ``meanings`` is given a word as it was typed (capitals and all) and gives its
+    meanings, none for a word that is not an abbreviation. Only plain words: a prefix, a
+    word inside a phrase or a field's word stays as typed.
 
     Examples
     --------
-    >>> query, expanded = with_meanings(parse("PE NOT dvt*"), {"pe": "pulmonary embolism"})
-    >>> describe(query), expanded
-    ('(pe OR "pulmonary embolism") AND NOT dvt*', ['pe'])
+    >>> table = {"pe": ["pulmonary embolism"], "ms": ["multiple sclerosis", "mitral stenosis"]}
+    >>> query, expanded = with_meanings(parse("PE NOT dvt* MS"),
+    ...                                 lambda typed: table.get(typed.lower(), ()))
+    >>> for part in describe(query).split(" AND "):
+    ...     print(part)
+    (pe OR "pulmonary embolism")
+    NOT dvt*
+    (ms OR "multiple sclerosis" OR "mitral stenosis")
+    >>> expanded["ms"]
+    ('multiple sclerosis', 'mitral stenosis')
     """
-    expanded: list[str] = []
+    expanded: dict[str, tuple[str, ...]] = {}
+
+    def typed(node: Term) -> str:
+        found = WORD_RE.match(query.source, node.position) if query.source else None
+        return found.group() if found else node.word
 
     def swap(node: Node, in_field: bool) -> Node:
         if isinstance(node, Term):
-            meaning = None if node.prefix or in_field else table.get(node.word)
-            words = tuple(tokenize(meaning)) if meaning else ()
-            if not words or words == (node.word,):
+            if node.prefix or in_field:
                 return node
-            expanded.append(node.word)
-            other: Node = Phrase(words, False, node.position) if len(words) > 1 else Term(words[0])
-            return Or((node, other), node.position)
+            others: list[Node] = []
+            said: list[str] = []
+            for meaning in meanings(typed(node)):
+                words = tuple(tokenize(meaning))
+                if words and words != (node.word,):
+                    others.append(Phrase(words, False, node.position) if len(words) > 1
+                                  else Term(words[0], False, node.position))  # fmt: skip
+                    said.append(meaning)
+            if not others:
+                return node
+            expanded[node.word] = tuple(said)
+            return Or((node, *others), node.position)
         if isinstance(node, Field):
             return Field(node.name, swap(node.child, True), node.position)
         if isinstance(node, Not):
@@ -798,6 +822,41 @@ def with_meanings(query: Query, table: Mapping[str, str]) -> tuple[Query, list[s
 
     new = swap(query.root, False)
     return (Query(new, query.source) if expanded else query), expanded
+
+
+def with_keys(query: Query, keyed: Callable[[str], str]) -> Query:
+    """The query with each word and phrase also finding every form of it: ``keyed``
+    gives the index's token for a word's key (:func:`lightbox.search.text.forms.keyed`).
+    A case holding the form typed matches both, and ranks above one holding another
+    form. Prefixes stay as typed.
+
+    Examples
+    --------
+    >>> describe(with_keys(parse('tumours -"oedema" osteo*'), lambda w: "k" + w[:5]))
+    '(tumours OR ktumou) AND NOT (oedema OR koedem) AND osteo*'
+    """
+
+    def swap(node: Node) -> Node:
+        if isinstance(node, Term):
+            if node.prefix:
+                return node
+            return Or((node, Term(keyed(node.word), False, node.position)), node.position)
+        if isinstance(node, Phrase):
+            if node.prefix:
+                return node
+            keys = Phrase(tuple(map(keyed, node.words)), False, node.position)
+            return Or((node, keys), node.position)
+        if isinstance(node, Field):
+            return Field(node.name, swap(node.child), node.position)
+        if isinstance(node, Not):
+            return Not(swap(node.child), node.position)
+        if isinstance(node, And):
+            return And(tuple(swap(c) for c in node.children), node.position)
+        if isinstance(node, Or):
+            return Or(_flat_or(swap(c) for c in node.children), node.position)
+        return node
+
+    return Query(swap(query.root), query.source)
 
 
 def _flat_or(children: Iterable[Node]) -> tuple[Node, ...]:
