@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from lightbox.conference.models import Conference
+from lightbox.history.revisions import record
 from lightbox.imaging.images import add_image
+from lightbox.learning.models import StudySession
 from lightbox.test import PASSWORD, add_dose, add_people, make_case, make_topic, png_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -37,22 +40,41 @@ def library(people):
     add_image(case, png_bytes((200, 400), 90), caption="Anterior and posterior", is_main=True)
     draft = make_case(created_by=people["alice"], status="draft", visibility="private",
                       title="A draft")  # fmt: skip
-    return {"case": case, "draft": draft, "topic": topic}
+    # Two revisions of the draft, to compare.
+    record(draft, user=people["alice"], kind="created")
+    draft.findings = "Tracer uptake in the soft tissues of both thighs and the abdomen."
+    draft.save()
+    record(draft, user=people["alice"], message="Better findings")
+    conference = Conference.objects.create(title="Friday film reading", owner=people["root"])
+    conference.add_case(case)
+    session = StudySession.objects.create(
+        user=people["bob"], title="Random cases", mode="unknown", case_ids=[case.pk]
+    )
+    return {"case": case, "draft": draft, "topic": topic, "conference": conference,
+            "session": session}  # fmt: skip
 
 
 def _pages(library) -> dict[str, list[str]]:
-    case, draft = library["case"], library["draft"]
+    case, draft, topic = library["case"], library["draft"], library["topic"]
+    conference, session = library["conference"], library["session"]
     image = case.images.get()
     return {
-        "": ["/", "/cases/", "/topics/", library["topic"].get_absolute_url(),
+        "": ["/", "/cases/", "/topics/", topic.get_absolute_url(),
              case.get_absolute_url(), case.get_known_url(), f"/cases/{case.number}/print/",
              image.get_absolute_url(), "/search/?q=calcification", "/search/similar/",
              f"/cases/{case.number}/similar/", "/accounts/login/"],
-        "bob": ["/learn/", "/accounts/profile/"],
+        "bob": ["/learn/", "/accounts/profile/", "/learn/sessions/new/?list=random",
+                f"/learn/sessions/{session.pk}/1/", f"/learn/sessions/{session.pk}/summary/",
+                "/learn/progress/", "/join/"],
         "alice": [f"/cases/{draft.number}/edit/", f"/cases/{draft.number}/images/add/",
                   f"/cases/{draft.number}/review/", "/review/", "/cases/new/",
-                  f"/cases/{draft.number}/history/", "/inbox/"],
-        "root": ["/audit/", "/accounts/people/", "/conferences/", "/accounts/tokens/"],
+                  f"/cases/{draft.number}/history/",
+                  f"/cases/{draft.number}/history/compare/?a=1&b=2",
+                  f"/cases/{draft.number}/history/1/", "/inbox/"],
+        "root": ["/audit/", "/accounts/people/", "/conferences/", "/accounts/tokens/",
+                 f"/conferences/{conference.pk}/", "/conferences/new/",
+                 f"/conferences/{conference.pk}/present/", "/learn/difficulty/", "/topics/new/",
+                 f"{topic.get_absolute_url()}edit/"],
     }  # fmt: skip
 
 
