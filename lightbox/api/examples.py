@@ -225,6 +225,7 @@ SEARCH = {
     "suggestion": None,
     "corrected_from": None,
     "relaxed": False,
+    "complete": None,
     "expanded": {},
 }  # fmt: skip
 SIMILAR = {

@@ -351,6 +351,8 @@ class SearchOut(Schema):
     corrected_from: str | None
     # No case had every word: the results are the cases with most of them.
     relaxed: bool
+    # Only this many cases have every word (first); the cases with most of them follow.
+    complete: int | None
     # Each abbreviation also searched for its meanings.
     expanded: dict[str, list[str]]
 

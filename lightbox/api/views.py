@@ -434,7 +434,8 @@ def search(
     a 422); pages stop at result 10,000. Every form of a word is found (``tumour`` finds
     "tumors"), and abbreviations their meanings (``expanded``); a search finding nothing is
     answered by its correction (``corrected_from`` is what was typed) or by the cases
-    with most of its words (``relaxed``). ``literal=true`` searches as typed: no
+    with most of its words (``relaxed``); when fewer than 10 cases have every word
+    (``complete``), the cases with most of them follow. ``literal=true`` searches as typed: no
     abbreviation expanded, nothing corrected or relaxed."""
     selected = {name: request.GET.getlist(name) for name in engine.FACETS}
     res = engine.search(
@@ -480,6 +481,7 @@ def search(
         ),
         "corrected_from": res.corrected or None,
         "relaxed": res.relaxed,
+        "complete": res.complete or None,
         "expanded": {word: list(meanings) for word, meanings in res.expanded.items()},
     }
 

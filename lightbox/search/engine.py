@@ -38,7 +38,7 @@ from lightbox.lib.markdown import markup_removed
 from lightbox.lib.params import parse_int
 from lightbox.lib.schema import column
 from lightbox.search import store, suggest
-from lightbox.search.backends import SearchTimeout, backend
+from lightbox.search.backends import RANK_ALL, SearchTimeout, backend
 from lightbox.search.text import abbreviations, snippets
 from lightbox.search.text import query as q
 from lightbox.search.text.compiler import compile_for
@@ -92,6 +92,9 @@ FEW = 3  # at most this many results: look for a better spelling
 #: A search of more words than this that finds nothing is not relaxed (each word is a
 #: search of its own).
 RELAX_MAX = 8
+#: A search that finds fewer cases than this is followed by the cases with most of its
+#: words (see _relaxed).
+MORE_BELOW = 10
 
 
 @dataclass
@@ -157,6 +160,9 @@ class Results:
     corrected: str = ""
     # No case had every word: the results are the cases with most of them.
     relaxed: bool = False
+    # Only this many cases had every word (they come first): the cases with most of the
+    # words follow them. 0: not so.
+    complete: int = 0
     # Searched as typed: no abbreviation expanded, no correction, nothing relaxed.
     literal: bool = False
     error: str = ""
@@ -219,7 +225,10 @@ class _Run:
         self.masks: dict[str, np.ndarray] = {}
         if query is None:
             return
-        compiled = compile_for(query)
+        # Each word's other spellings count as the word itself ("haemangioma" finds
+        # "hemangioma" as well as it finds itself); other forms, through its key.
+        suggest.vocabulary(st.seq)
+        compiled = compile_for(q.with_spellings(query, suggest.spellings))
         for f in compiled.filters:
             if f.field == "modality":
                 mask = st.facet_mask("modality", [f.value])
@@ -507,37 +516,120 @@ def _suggest(user: Any, query: q.Query, st: store.Store) -> Suggestion | None:
     return Suggestion(q.describe(corrected), total) if total else None
 
 
-def _relaxed(user: Any, query: q.Query, st: store.Store) -> _Run | None:
-    """For words that no case holds all of: the cases holding most of them.
+def _cases_with(node: q.Node, words: dict[str, int]) -> int:
+    """At most how many cases hold ``node`` (a word, phrase or group), from the index's
+    vocabulary: each word's count, its other forms' counts added."""
+    if isinstance(node, q.Term):
+        if node.prefix:
+            return sum(n for w, n in words.items() if w.startswith(node.word))
+        return sum(words.get(w, 0) for w in suggest.forms_of([node.word]))
+    if isinstance(node, q.Phrase):
+        return min(_cases_with(q.Term(w), words) for w in node.words)
+    if isinstance(node, q.Field):
+        return _cases_with(node.child, words)
+    if isinstance(node, q.Or):
+        return sum(_cases_with(c, words) for c in node.children)
+    if isinstance(node, q.And):
+        return min(_cases_with(c, words) for c in node.children)
+    return 0
+
+
+def _wanted_words(node: q.Node) -> list[str]:
+    """The words ``node`` looks for, phrases cut into words, fields and NOTs left out."""
+    if isinstance(node, q.Term):
+        return [] if node.prefix else [node.word]
+    if isinstance(node, q.Phrase):
+        return list(node.words)
+    if isinstance(node, q.Field):
+        return _wanted_words(node.child)
+    if isinstance(node, q.And | q.Or):
+        return [w for c in node.children for w in _wanted_words(c)]
+    return []
+
+
+def _relaxed(
+    user: Any,
+    query: q.Query,
+    st: store.Store,
+    by_word: bool = False,
+    guessed: frozenset[str] = frozenset(),
+) -> _Run | None:
+    """The cases holding most of the words: for a search that finds few or no cases.
 
     Each word (or phrase, or group) wanted at the top of the query is searched on its
-    own, with the query's NOTs and filters; a case's score is how many it holds, then
-    how well (BM25 favours the rare words), so the cases with the most words come first.
-    Cases holding fewer than the best case's count less one are left out."""
+    own — with ``by_word``, each word of it, phrases and groups taken apart — with the
+    query's NOTs and filters; a case's score is how many it holds, then
+    the sum of its BM25 scores (which weigh the rare words more), so the cases with the
+    most words come first — those with every word, if any, before all others. A word
+    that is a correction (in ``guessed``: "osteogenic" read as "osteopenia") counts half:
+    the reader may have meant what they typed. Fewer words are taken only as far as
+    needed to find :data:`MORE_BELOW` cases."""
     text, filters = q.split_filters(query.root)
-    if not isinstance(text, q.And):
+    if text is None:
         return None
-    wanted = [c for c in text.children if not isinstance(c, q.Not)]
-    unwanted = [c for c in text.children if isinstance(c, q.Not)]
+    conjuncts = text.children if isinstance(text, q.And) else (text,)
+    unwanted = [c for c in conjuncts if isinstance(c, q.Not)]
+    if by_word:
+        wanted: list[q.Node] = [q.Term(w) for w in dict.fromkeys(_wanted_words(text))]
+    else:
+        wanted = [c for c in conjuncts if not isinstance(c, q.Not)]
     if len(wanted) < 2 or len(wanted) > RELAX_MAX:
         return None
-    count = np.zeros(st.size, np.int64)
+    # A word in more than RANK_ALL cases ("acute", "uptake") is not searched alone: the
+    # cases holding it and not the rarer words are many and say little, and reading them
+    # all would cost a common word's search per search. Unless every word is common.
+    words = suggest.vocabulary(st.seq)
+    rare = [c for c in wanted if _cases_with(c, words) <= RANK_ALL]
+    if rare and len(rare) < len(wanted):
+        wanted = rare
+    count = np.zeros(st.size, np.float64)
     score = np.zeros(st.size, np.float64)
     base = None
     for child in wanted:
         parts: list[q.Node] = [child, *unwanted, *filters]
         one = _Run(st, user, q.Query(q.And(tuple(parts)) if len(parts) > 1 else child))
         base = one.base if base is None else base | one.base
-        count += one.base
-        if one.scores is not None and (top := float(one.scores[one.base].max(initial=0))) > 0:
-            score += np.where(one.base, one.scores / top, 0.0)
+        count += one.base * (0.5 if guessed.intersection(_wanted_words(child)) else 1.0)
+        if one.scores is not None:
+            score += np.where(one.base, one.scores, 0.0)
     if base is None or not base.any():
         return None
-    best = int(count.max())
+    # The cases with the most words, then with fewer, and so on until there are
+    # MORE_BELOW of them (a case with one word of several only when that is all there is).
+    at_least = float(count.max())
+    while at_least > 0.5 and int((count >= at_least).sum()) < MORE_BELOW:
+        at_least -= 0.5
     run = _Run(st, user, None)
-    run.base &= base & (count >= max(1, best - 1))
-    run.scores = count + 0.99 * score / len(wanted)
+    run.base &= base & (count >= at_least)
+    top = float(score[run.base].max(initial=0.0))
+    run.scores = count + (0.99 * score / top if top > 0 else 0.0)
     return run
+
+
+def _loose(query: q.Query) -> bool:
+    """Whether the words of ``query`` were typed without AND: only then do the cases
+    with most of them follow the few with all (an AND typed means all, no fewer)."""
+    return not any(t == "AND" for t in query.source.split())
+
+
+def _more_below(
+    res: Results,
+    user: Any,
+    query: q.Query,
+    st: store.Store,
+    selected: dict[str, list[str]],
+    found: store.Found,
+) -> tuple[q.Query, _Run, store.Found] | None:
+    """For a search that found a few cases: those, then the cases with most of the words
+    (noted on ``res``: how many have every word)."""
+    more = _relaxed(user, query, st)
+    if more is None:
+        return None
+    wider = store.Found(more.chosen(selected))
+    if len(wider.rows) <= len(found.rows):
+        return None
+    res.complete = len(found.rows)
+    return query, more, wider
 
 
 def _no_dead_end(
@@ -577,7 +669,10 @@ def _no_dead_end(
             res.corrected, res.described = res.described, q.describe(q.replace_words(typed, fixes))
             return corrected, again, more
         query = corrected
-    relaxed = _relaxed(user, query, st)
+    guessed = frozenset(fixes.values())
+    relaxed = _relaxed(user, query, st, guessed=guessed)
+    if relaxed is None or not found(relaxed):  # then each word alone, phrases taken apart
+        relaxed = _relaxed(user, query, st, by_word=True, guessed=guessed)
     if relaxed is not None and (more := found(relaxed)):
         if fixes:
             res.corrected, res.described = res.described, q.describe(q.replace_words(typed, fixes))
@@ -633,13 +728,14 @@ def search(
         try:
             run = _Run(st, user, query)
             found = store.Found(run.chosen(selected))
-            nothing = query is not None and typed is not None and not len(found.rows)
-            if (
-                nothing
-                and not literal
-                and (again := _no_dead_end(res, user, typed, query, st, selected))
-            ):
-                query, run, found = again
+            if query is not None and typed is not None and not literal:
+                again = None
+                if not len(found.rows):
+                    again = _no_dead_end(res, user, typed, query, st, selected)
+                elif len(found.rows) < MORE_BELOW and _loose(query):
+                    again = _more_below(res, user, query, st, selected, found)
+                if again is not None:
+                    query, run, found = again
         except SearchTimeout:
             res.error = "This search took too long. Make it more specific, e.g. add a word."
             res.timed_out = True
@@ -655,7 +751,7 @@ def search(
             if run.scores is None
             else dict(zip(st.case_ids[rows].tolist(), run.scores[rows].tolist(), strict=True))
         )
-        if query is not None and res.total <= FEW and not (res.corrected or res.relaxed):
+        if query is not None and (res.complete or res.total) <= FEW and not res.corrected:
             with contextlib.suppress(SearchTimeout):  # a suggestion is a nicety
                 res.suggestion = _suggest(user, query, st)
     # Every form of the words searched is highlighted ("tumour" finds "tumors" too).

@@ -20,9 +20,9 @@ from django.db import connection
 
 from lightbox.search.backends import backend
 from lightbox.search.text import spelling
-from lightbox.search.text.forms import is_key, key
+from lightbox.search.text.forms import american, is_key, key
 
-__all__ = ["closest", "forms_of", "known", "vocabulary"]
+__all__ = ["closest", "forms_of", "known", "spellings", "vocabulary"]
 
 logger = logging.getLogger(__name__)
 
@@ -120,6 +120,15 @@ def forms_of(words: list[str]) -> list[str]:
     for word in words:
         out.update(dict.fromkeys(current.forms.get(key(word), ())))
     return list(out)
+
+
+def spellings(word: str) -> list[str]:
+    """The indexed words that are ``word`` spelt another way (British or American:
+    "haemangioma" for "hemangioma"); read the vocabulary first with :func:`vocabulary`."""
+    with _lock:
+        current = _cache
+    same = american(word)
+    return [w for w in current.forms.get(key(word), ()) if w != word and american(w) == same]
 
 
 def forget() -> None:

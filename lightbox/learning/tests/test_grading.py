@@ -157,7 +157,8 @@ def test_the_abbreviation_table_is_well_formed() -> None:
     data = tomllib.loads(grading.ABBREVIATIONS_FILE.read_text(encoding="utf-8"))
     meanings = data["meanings"]
     for key, values in meanings.items():
-        assert re.fullmatch(r"[A-Z][A-Z0-9]*", key), key
+        # Capitals and digits; one written with a hyphen as it is typed ("Tc-PYP").
+        assert re.fullmatch(r"[A-Z][A-Z0-9]*|[A-Z][A-Za-z0-9]*(-[A-Za-z0-9]+)+", key), key
         assert values and len(values) == len(set(values)), key
         for meaning in values:
             assert re.fullmatch(r"[a-z0-9]+( [a-z0-9]+)*", meaning), (key, meaning)

@@ -19,7 +19,7 @@ from lightbox.test import make_case
 
 ANON = AnonymousUser()
 QUERIES = [
-    "giant tumour",
+    "giant AND tumour",  # typed AND: not followed by the cases with one of the words
     '"giant cell"',
     "giant*",
     "tumour NOT sheath",
@@ -104,14 +104,14 @@ def _postgres_generation() -> tuple[int, int]:
 def test_the_copy_answers_searches_and_finds_what_postgresql_finds(copy):
     names = _library()
     expected = _by_postgres(names)
-    assert expected["giant tumour"] == {"gct", "sheath", "mention"}
+    assert expected["giant AND tumour"] == {"gct", "sheath", "mention"}
     assert expected['"giant cell"'] == {"gct", "sheath", "mention"}
     assert expected["tumour NOT sheath"] == {"gct", "mention"}
     if copy is not None:
         copy.answered["postgres"] = 0
     assert {q: set(_found(names, q)) for q in QUERIES} == expected
     # Ranked by BM25 with the column weights: a diagnosis before a discussion.
-    assert _found(names, "giant tumour")[-1] == "mention"
+    assert _found(names, "giant AND tumour")[-1] == "mention"
     if copy is not None:
         assert copy.answered["postgres"] == 0  # every search was the copy's
         assert copy.generation() == _postgres_generation()
@@ -130,7 +130,7 @@ def test_the_copy_follows_edits_and_deletions(copy):
     assert _found(names, "osteoblastoma") == ["osteoma"]
     gone = next(c for c in _cases(names) if names[c.number] == "gct")
     gone.delete()
-    assert set(_found(names, "giant tumour")) == {"sheath", "mention"}
+    assert set(_found(names, "giant AND tumour")) == {"sheath", "mention"}
     if copy is not None:
         assert copy.answered["postgres"] == 0
         assert copy.generation() == _postgres_generation()

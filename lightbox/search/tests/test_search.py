@@ -115,7 +115,9 @@ def test_phrases_prefixes_and_booleans(library):
     a = make_case(findings="Diffuse uptake in the bone marrow.", diagnosis="Myelofibrosis")
     b = make_case(findings="Bone uptake that is diffuse.", diagnosis="Renal osteodystrophy")
     assert numbers(search(ANON, '"diffuse uptake"')) == [a.number]
-    assert set(numbers(search(ANON, "diffuse uptake"))) == {a.number, b.number}
+    both = search(ANON, "diffuse uptake")  # the cases with one of the words follow
+    assert set(numbers(both)[:2]) == {a.number, b.number} and both.complete == 2
+    assert set(numbers(search(ANON, "diffuse AND uptake"))) == {a.number, b.number}
     assert numbers(search(ANON, "myelofib*")) == [a.number]
     assert numbers(search(ANON, "diffuse -marrow")) == [b.number]
     assert numbers(search(ANON, "diffuse NOT marrow")) == [b.number]

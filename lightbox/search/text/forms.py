@@ -47,7 +47,7 @@ import Stemmer
 
 from lightbox.search.text.words import tokenize
 
-__all__ = ["MARK", "index_text", "is_key", "key", "keyed", "singular", "version"]
+__all__ = ["MARK", "american", "index_text", "is_key", "key", "keyed", "singular", "version"]
 
 #: Written before every key in the index, so that no key is taken for a word (and none
 #: is offered by "did you mean"). Letters only: both FTS5 and PostgreSQL keep it whole.
@@ -75,11 +75,11 @@ def _tables() -> tuple[dict[str, str], dict[str, str]]:
 _BRITISH: Final = [
     (re.compile(r"ae"), "e"),  # haem, anaemia, leukaemia, paediatric, caecum, aetiology
     (re.compile(r"^oe|(?<=[^aeiou])oe(?=[a-z])"), "e"),  # oedema, oesophagus, foetal, coeliac
-    (re.compile(r"(?<=[a-z]{3})our$"), "or"),  # tumour, colour, behaviour
-    (re.compile(r"(?<=[bt])re$"), "er"),  # centre, fibre, litre, goitre, calibre
+    (re.compile(r"(?<=[a-z]{3})our(?=s?$)"), "or"),  # tumour, colour, behaviour
+    (re.compile(r"(?<=[bt])re(?=s?$)"), "er"),  # centre, fibre, litre, goitre, calibre
     (re.compile(r"(?<=[a-z]{3})is(e|ed|es|ing|ation|ations)$"), r"iz\1"),  # localised
     (re.compile(r"(?<=[a-z]{2})ys(e|ed|es|ing)$"), r"yz\1"),  # paralyse, analysed
-    (re.compile(r"ogue$"), "og"),  # catalogue, analogue
+    (re.compile(r"ogue(?=s?$)"), "og"),  # catalogue, analogue
 ]
 
 
@@ -114,12 +114,25 @@ def singular(word: str) -> str:
         w = w[:-2]
     elif w.endswith("ae") or (w.endswith("s") and not w.endswith(("ss", "us", "is"))):
         w = w[:-1]
-    w = irregular.get(w, w)
-    if w in spellings:
-        return spellings[w]
-    for pattern, american in _BRITISH:
-        w = pattern.sub(american, w)
-    return spellings.get(w, w)
+    return american(irregular.get(w, w))
+
+
+@lru_cache(maxsize=1 << 16)
+def american(word: str) -> str:
+    """``word`` (lower case, as tokenized) in American spelling, nothing else changed:
+    two words with the same American form are one word spelt two ways.
+
+    >>> [american(w) for w in ("haemangiomas", "oedematous", "tumours", "grey", "bone")]
+    ['hemangiomas', 'edematous', 'tumors', 'gray', 'bone']
+    """
+    _, spellings = _tables()
+    if word in spellings:
+        return spellings[word]
+    if len(word) < 4 or not word.isalpha():
+        return word
+    for pattern, replacement in _BRITISH:
+        word = pattern.sub(replacement, word)
+    return spellings.get(word, word)
 
 
 _stemmer = Stemmer.Stemmer("english")

@@ -78,6 +78,7 @@ __all__ = [
     "terms",
     "with_keys",
     "with_meanings",
+    "with_spellings",
 ]
 
 #: Field name → what it searches. ``acr`` and ``modality`` are filters (see
@@ -766,14 +767,19 @@ def replace_words(query: Query, mapping: Mapping[str, str]) -> Query:
     return Query(swap(query.root), query.source)
 
 
+#: A hyphenated abbreviation as typed, not in quotes: "ATTR-CM", "Tc-PYP".
+_HYPHENATED: Final = re.compile(r"[^\W_]+(?:-[^\W_]+)+")
+
+
 def with_meanings(
     query: Query, meanings: Callable[[str], Sequence[str]]
 ) -> tuple[Query, dict[str, tuple[str, ...]]]:
     """The query with each abbreviation typed as a word also finding each of its
     meanings (``PE`` finds "pulmonary embolism" too), and the abbreviations expanded.
     ``meanings`` is given a word as it was typed (capitals and all) and gives its
-    meanings, none for a word that is not an abbreviation. Only plain words: a prefix, a
-    word inside a phrase or a field's word stays as typed.
+    meanings, none for a word that is not an abbreviation; a hyphenated one
+    ("ATTR-CM", a phrase of its parts) is given as typed too. A prefix, a quoted phrase
+    or a field's word stays as typed.
 
     Examples
     --------
@@ -790,25 +796,31 @@ def with_meanings(
     """
     expanded: dict[str, tuple[str, ...]] = {}
 
-    def typed(node: Term) -> str:
-        found = WORD_RE.match(query.source, node.position) if query.source else None
-        return found.group() if found else node.word
+    def typed(node: Term | Phrase) -> str:
+        """The word as typed; for a phrase, its hyphenated chunk ("ATTR-CM"), or "" when
+        it was typed in quotes."""
+        if not query.source:
+            return node.word if isinstance(node, Term) else ""
+        pattern = WORD_RE if isinstance(node, Term) else _HYPHENATED
+        found = pattern.match(query.source, node.position)
+        return found.group() if found else ""
 
     def swap(node: Node, in_field: bool) -> Node:
-        if isinstance(node, Term):
-            if node.prefix or in_field:
+        if isinstance(node, Term | Phrase):
+            written = typed(node) if not (node.prefix or in_field) else ""
+            if not written:
                 return node
             others: list[Node] = []
             said: list[str] = []
-            for meaning in meanings(typed(node)):
+            for meaning in meanings(written):
                 words = tuple(tokenize(meaning))
-                if words and words != (node.word,):
+                if words and words != (node.words if isinstance(node, Phrase) else (node.word,)):
                     others.append(Phrase(words, False, node.position) if len(words) > 1
                                   else Term(words[0], False, node.position))  # fmt: skip
                     said.append(meaning)
             if not others:
                 return node
-            expanded[node.word] = tuple(said)
+            expanded[written.lower()] = tuple(said)
             return Or((node, *others), node.position)
         if isinstance(node, Field):
             return Field(node.name, swap(node.child, True), node.position)
@@ -852,11 +864,44 @@ def with_keys(query: Query, keyed: Callable[[str], str]) -> Query:
             return Not(swap(node.child), node.position)
         if isinstance(node, And):
             return And(tuple(swap(c) for c in node.children), node.position)
+        if isinstance(node, Or):  # spellings of one word share their key: once
+            return Or(tuple(dict.fromkeys(_flat_or(swap(c) for c in node.children))),
+                      node.position)  # fmt: skip
+        return node
+
+    return Query(swap(query.root), query.source)
+
+
+def with_spellings(query: Query, spellings: Callable[[str], Sequence[str]]) -> Query:
+    """The query with each word also finding its other spellings (``spellings`` gives
+    them: "haemangioma" for "hemangioma"), as the very word typed would: a case spelling
+    it the other way ranks as one spelling it so. Prefixes and phrases stay as typed.
+
+    Examples
+    --------
+    >>> describe(with_spellings(parse("liver hemangioma"),
+    ...                         lambda w: ["haemangioma"] if w == "hemangioma" else []))
+    'liver AND (hemangioma OR haemangioma)'
+    """
+
+    def swap(node: Node) -> Node:
+        if isinstance(node, Term):
+            others = [] if node.prefix else [w for w in spellings(node.word) if w != node.word]
+            if not others:
+                return node
+            return Or((node, *(Term(w, False, node.position) for w in others)), node.position)
+        if isinstance(node, Field):
+            return Field(node.name, swap(node.child), node.position)
+        if isinstance(node, Not):
+            return Not(swap(node.child), node.position)
+        if isinstance(node, And):
+            return And(tuple(swap(c) for c in node.children), node.position)
         if isinstance(node, Or):
             return Or(_flat_or(swap(c) for c in node.children), node.position)
         return node
 
-    return Query(swap(query.root), query.source)
+    new = swap(query.root)
+    return query if new == query.root else Query(new, query.source)
 
 
 def _flat_or(children: Iterable[Node]) -> tuple[Node, ...]:
