@@ -580,6 +580,7 @@ class Timed:
     first: float = 0.0
     total: int = 0
     suggestion: str = ""
+    corrected: str = ""  # the correction searched at once, for a query finding nothing
     error: str = ""
     timed_out: int = 0
     raised: list[str] = field(default_factory=list)
@@ -705,6 +706,7 @@ def _time_search(queries: list[Query], rounds: int, seed: int) -> list[Timed]:
         t.total = res.total
         t.error = res.error
         t.suggestion = res.suggestion.text if res.suggestion else ""
+        t.corrected = res.described if res.corrected else ""
     rng = random.Random(seed)
     order = [(t, name) for t in timed for name in users]
     with tqdm(total=rounds * len(order), desc="Search timing", unit="search") as bar:
@@ -1048,10 +1050,14 @@ def _run_one(args: argparse.Namespace) -> None:
         extra = f"   ({len(group)}, median {matches:,.0f} found)"
         print(_line(k, [ms for t in group for ms in t.times], extra))
     errors = [t for t in timed if t.error]
-    suggested = [t for t in timed if t.query.kind == "misspelt" and t.suggestion]
     misspelt = [t for t in timed if t.query.kind == "misspelt"]
+    suggested = sum(bool(t.suggestion) for t in misspelt)
+    corrected = sum(bool(t.corrected) for t in misspelt)
     timeouts = sum(t.timed_out for t in timed)
-    print(f"  did you mean: {len(suggested)} of {len(misspelt)} misspelt queries got a suggestion")
+    print(
+        f"  misspelt queries: {corrected} of {len(misspelt)} searched corrected at once, "
+        f'{suggested} got a "did you mean"'
+    )
     if errors or timeouts:
         shown = ", ".join(t.query.text for t in errors[:5])
         print(f"  errors: {len(errors)} queries ({shown}); timed out: {timeouts}")

@@ -228,7 +228,8 @@ class _Run:
         # Each word's other spellings count as the word itself ("haemangioma" finds
         # "hemangioma" as well as it finds itself); other forms, through its key.
         suggest.vocabulary(st.seq)
-        compiled = compile_for(q.with_spellings(query, suggest.spellings))
+        spelt = q.with_spellings(query, suggest.spellings)
+        compiled = compile_for(spelt, suggest.indexed_forms(st.seq))
         for f in compiled.filters:
             if f.field == "modality":
                 mask = st.facet_mask("modality", [f.value])
@@ -521,7 +522,7 @@ def _cases_with(node: q.Node, words: dict[str, int]) -> int:
     vocabulary: each word's count, its other forms' counts added."""
     if isinstance(node, q.Term):
         if node.prefix:
-            return sum(n for w, n in words.items() if w.startswith(node.word))
+            return suggest.cases_beginning(node.word, RANK_ALL)
         return sum(words.get(w, 0) for w in suggest.forms_of([node.word]))
     if isinstance(node, q.Phrase):
         return min(_cases_with(q.Term(w), words) for w in node.words)

@@ -140,7 +140,8 @@ def _lexical(text: str, st: store.Store, reference: np.ndarray | int) -> np.ndar
         q.Or(tuple(q.Term(w) for w in chosen)) if len(chosen) > 1 else q.Term(chosen[0])
     )
     try:
-        ids, found = backend().match(compile_for(query), rank_all=POSTINGS)
+        compiled = compile_for(query, suggest.indexed_forms(st.seq))
+        ids, found = backend().match(compiled, rank_all=POSTINGS)
     except SearchTimeout:
         return scores
     rows = st.rows(ids)

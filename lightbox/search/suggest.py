@@ -14,6 +14,7 @@ import bisect
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import connection
@@ -22,7 +23,15 @@ from lightbox.search.backends import backend
 from lightbox.search.text import spelling
 from lightbox.search.text.forms import american, is_key, key
 
-__all__ = ["closest", "forms_of", "known", "spellings", "vocabulary"]
+__all__ = [
+    "cases_beginning",
+    "closest",
+    "forms_of",
+    "indexed_forms",
+    "known",
+    "spellings",
+    "vocabulary",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +119,17 @@ def known(word: str) -> bool:
     return word in current.words or key(word) in current.forms
 
 
+def indexed_forms(seq: int) -> Callable[[str], list[str]] | None:
+    """For :func:`lightbox.search.text.compile_for`: a word → the indexed words sharing
+    its key, when the vocabulary last read is the index at ``seq`` (else None: a form
+    indexed since might be missed)."""
+    with _lock:
+        current = _cache
+    if current.seq != seq:
+        return None
+    return lambda word: current.forms.get(key(word), [])
+
+
 def forms_of(words: list[str]) -> list[str]:
     """``words`` and every indexed word that has the key of one of them (what a search
     for them found, to highlight): "tumour" gives "tumor", "tumours", "tumors"… Read
@@ -120,6 +140,18 @@ def forms_of(words: list[str]) -> list[str]:
     for word in words:
         out.update(dict.fromkeys(current.forms.get(key(word), ())))
     return list(out)
+
+
+def cases_beginning(prefix: str, limit: int) -> int:
+    """At most how many cases hold a word beginning with ``prefix`` (the counts of those
+    words added), or more than ``limit`` when over ``limit`` words begin so."""
+    with _lock:
+        current = _cache
+    start = bisect.bisect_left(current.ordered, prefix)
+    end = bisect.bisect_left(current.ordered, prefix + "\U0010ffff", start, start + limit + 1)
+    if end - start > limit:
+        return limit + 1
+    return sum(current.words[w] for w in current.ordered[start:end])
 
 
 def spellings(word: str) -> list[str]:

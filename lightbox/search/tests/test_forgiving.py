@@ -196,3 +196,23 @@ def test_an_abbreviation_written_with_a_hyphen(others):
     assert results.expanded == {"attr-cm": ("transthyretin amyloid cardiomyopathy",)}
     # In quotes it is the phrase as typed.
     assert search(ANON, '"ATTR-CM"').expanded == {}
+
+
+def test_a_relaxed_search_takes_prefixes_and_leaves_out_a_common_word(others, monkeypatch):
+    """A word in more cases than are ranked ("uptake": every case here) is not searched on
+    its own while a rarer word is: the cases holding only it would say little."""
+    monkeypatch.setattr("lightbox.search.engine.RANK_ALL", 3)
+    nidus = _case("Osteoid osteoma", findings="Nidus in the femur with uptake.")
+    prefix = _case("Rhabdomyolysis", findings="Muscle uptake.")
+    results = search(ANON, "rhabdo* nidus uptake zebra")
+    assert results.relaxed
+    assert set(numbers(results)) == {nidus.number, prefix.number}
+
+
+def test_a_form_indexed_since_the_vocabulary_was_read_is_found(others):
+    """Which forms a word has is read from the index's vocabulary, refreshed at most once a
+    minute: until then every word is asked for by its key, so no new form is missed."""
+    first = _case("Giant cell tumour", history="Knee pain.")
+    assert numbers(search(ANON, "tumour")) == [first.number]  # the vocabulary: "tumour"
+    second = _case("Brown tumours", history="Renal failure.")
+    assert set(numbers(search(ANON, "tumour"))) == {first.number, second.number}

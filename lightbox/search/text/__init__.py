@@ -31,8 +31,8 @@ Examples
 >>> query = parse('diagnosis:Paget "bone scan" -osteo*')
 >>> describe(query)
 'diagnosis:paget AND "bone scan" AND NOT osteo*'
->>> print(compile_for(query).fts5)  # each word or phrase, or its keys (forms.py)
-(diagnosis:("paget" OR "zqzpaget") AND ("bone scan" OR "zqzbone zqzscan")) NOT "osteo"*
+>>> print(compile_for(query).fts5)  # each word or phrase by its keys (forms.py)
+(diagnosis:"zqzpaget" AND "zqzbone zqzscan") NOT "osteo"*
 >>> print(snippet("Paget disease, seen on a bone scan.", terms(query)))
 <mark>Paget</mark> disease, seen on a <mark>bone</mark> <mark>scan</mark>.
 """

@@ -24,13 +24,13 @@ paget:A & bone & scan & !(superscan <-> pattern)
 >>> c.filters
 [Filter(field='modality', value='NM', prefix=False, negated=False)]
 >>> print(compile_for(parse("diagnosis:paget")).tsquery)
-zqdiagnosiszpaget | zqdiagnosiszzqzpaget
+zqdiagnosiszzqzpaget
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -295,13 +295,16 @@ prefix=False, negated=False)])
     return CompiledQuery(fts5, tsquery, filters)
 
 
-def compile_for(query: Query) -> CompiledQuery:
+def compile_for(
+    query: Query, forms: Callable[[str], Sequence[str]] | None = None
+) -> CompiledQuery:
     """``query`` compiled for Lightbox's index (:data:`FIELD_COLUMNS`, :data:`TAGS`),
     where each column holds its words and then their keys (:mod:`~lightbox.search.text.forms`):
-    every word and phrase also finds the other forms of it.
+    every word and phrase also finds the other forms of it. ``forms`` gives the indexed
+    forms of a word, when known (see :func:`~lightbox.search.text.query.with_keys`).
 
     >>> from lightbox.search.text.query import parse
     >>> print(compile_for(parse('"crohns disease"')).fts5)
-    "crohns disease" OR "zqzcrohn zqzdiseas"
+    "zqzcrohn zqzdiseas"
     """
-    return compile_query(with_keys(query, keyed), FIELD_COLUMNS, tags=TAGS)
+    return compile_query(with_keys(query, keyed, forms), FIELD_COLUMNS, tags=TAGS)

@@ -836,27 +836,58 @@ def with_meanings(
     return (Query(new, query.source) if expanded else query), expanded
 
 
-def with_keys(query: Query, keyed: Callable[[str], str]) -> Query:
-    """The query with each word and phrase also finding every form of it: ``keyed``
-    gives the index's token for a word's key (:func:`lightbox.search.text.forms.keyed`).
-    A case holding the form typed matches both, and ranks above one holding another
-    form. Prefixes stay as typed.
+def with_keys(
+    query: Query,
+    keyed: Callable[[str], str],
+    forms: Callable[[str], Sequence[str]] | None = None,
+) -> Query:
+    """The query with each word and phrase finding every form of it: ``keyed`` gives
+    the index's token for a word's key (:func:`lightbox.search.text.forms.keyed`).
+    Prefixes stay as typed.
+
+    ``forms`` lists the indexed words that share a word's key (the word itself among
+    them if it is indexed). With it, a word that has other indexed forms is asked for
+    as itself or its key, so that a case holding the form typed matches both and ranks
+    above one holding another form; a word that is its key's only indexed form is asked
+    for alone (its key would find the same cases, reading a list for nothing); one not
+    indexed in that form, by its key. Without it, every word is asked for by its key:
+    every form found, none preferred.
 
     Examples
     --------
     >>> describe(with_keys(parse('tumours -"oedema" osteo*'), lambda w: "k" + w[:5]))
-    '(tumours OR ktumou) AND NOT (oedema OR koedem) AND osteo*'
+    'ktumou AND NOT koedem AND osteo*'
+    >>> indexed = {"tumours": ["tumour", "tumours"], "tumour": ["tumour", "tumours"],
+    ...            "tumor": ["tumour", "tumours"], "bone": ["bone"]}
+    >>> describe(with_keys(parse('tumours tumor bone "bone tumour"'), lambda w: "k" + w[:5],
+    ...                    lambda w: indexed.get(w, [])))
+    '(tumours OR ktumou) AND ktumor AND bone AND ("bone tumour" OR "kbone ktumou")'
     """
+
+    def one(word: str) -> list[str]:
+        """The words and keys to ask for ``word``."""
+        if forms is None:
+            return [keyed(word)]
+        found = forms(word)
+        if not found or list(found) == [word]:
+            return [word]
+        return [word, keyed(word)] if word in found else [keyed(word)]
 
     def swap(node: Node) -> Node:
         if isinstance(node, Term):
             if node.prefix:
                 return node
-            return Or((node, Term(keyed(node.word), False, node.position)), node.position)
+            asked = [Term(w, False, node.position) for w in one(node.word)]
+            return asked[0] if len(asked) == 1 else Or(tuple(asked), node.position)
         if isinstance(node, Phrase):
             if node.prefix:
                 return node
+            asked = [one(w) for w in node.words]
             keys = Phrase(tuple(map(keyed, node.words)), False, node.position)
+            if forms is None:
+                return keys
+            if all(a == [w] for a, w in zip(asked, node.words, strict=True)):
+                return node
             return Or((node, keys), node.position)
         if isinstance(node, Field):
             return Field(node.name, swap(node.child), node.position)
@@ -865,8 +896,8 @@ def with_keys(query: Query, keyed: Callable[[str], str]) -> Query:
         if isinstance(node, And):
             return And(tuple(swap(c) for c in node.children), node.position)
         if isinstance(node, Or):  # spellings of one word share their key: once
-            return Or(tuple(dict.fromkeys(_flat_or(swap(c) for c in node.children))),
-                      node.position)  # fmt: skip
+            children = tuple(dict.fromkeys(_flat_or(swap(c) for c in node.children)))
+            return children[0] if len(children) == 1 else Or(children, node.position)
         return node
 
     return Query(swap(query.root), query.source)
