@@ -46,6 +46,10 @@ class Store:
         self.published = np.zeros(0, np.float64)
         self.topic = np.zeros(0, np.int64)
         self.numbers: list[str] = []
+        # Each signed-in reader's own cases (created or authored), as rows: read once per
+        # state of the index. A case's authors and creator are indexed with it, so any
+        # change to them writes its entry and the next refresh forgets these.
+        self.own: dict[Any, np.ndarray] = {}
         self.values: dict[str, list[str]] = {name: [] for name in FACETS}
         self.codes_of: dict[str, dict[str, int]] = {name: {} for name in FACETS}
         self.single: dict[str, np.ndarray] = {name: np.zeros(0, np.int32) for name in SINGLE}
@@ -81,6 +85,7 @@ class Store:
             self._totals.clear()
             self._inverted.clear()
             self._number_rank = None
+            self.own.clear()
             self.seq = newest
 
     def _grow(self, case_id: int) -> int:
@@ -178,9 +183,11 @@ class Store:
         level = Audience.INSTITUTION if user.is_authenticated else Audience.PUBLIC
         mask = audience <= level
         if user.is_authenticated:
-            own = own_case_ids(user)
-            rows = self.rows(np.fromiter(own, np.int64, len(own)))
-            rows = rows[rows >= 0]
+            rows = self.own.get(user.pk)
+            if rows is None:
+                own = own_case_ids(user)
+                rows = self.rows(np.fromiter(own, np.int64, len(own)))
+                rows = self.own[user.pk] = rows[rows >= 0]
             mask[rows] = audience[rows] != Audience.GONE
         return mask
 

@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from lightbox.cases.models import Case
+from lightbox.cases.models import Case, CaseAuthor
 from lightbox.search import index, store
 from lightbox.search.backends import SearchTimeout, backend
 from lightbox.search.engine import search
@@ -334,6 +334,22 @@ def test_hidden_cases_never_appear_nor_count(library, people):
         assert (modality.values[0].count if modality else 0) == len(expected)
         browse = search(user, "", {"modality": ["NM"]})
         assert browse.total == len(expected) + 0  # the library is CR
+
+
+def test_a_readers_own_cases_are_read_again_when_authorship_changes(library, people):
+    """Each process keeps a reader's own cases for as long as the index is unchanged: a
+    new case of theirs, or an authorship of another's draft, writes the index too."""
+    alice = people["alice"]
+    first = make_case(diagnosis="Secret sarcoma", status="draft", created_by=alice)
+    assert numbers(search(alice, "secret sarcoma")) == [first.number]
+    second = make_case(diagnosis="Secret sarcoma", status="draft", created_by=alice)
+    assert set(numbers(search(alice, "secret sarcoma"))) == {first.number, second.number}
+    others = make_case(diagnosis="Secret sarcoma", status="draft", created_by=people["charlie"])
+    assert others.number not in numbers(search(alice, "secret sarcoma"))
+    CaseAuthor.objects.create(case=others, name="Alice Author", user=alice)
+    assert others.number in numbers(search(alice, "secret sarcoma"))
+    CaseAuthor.objects.filter(case=others).delete()
+    assert others.number not in numbers(search(alice, "secret sarcoma"))
 
 
 def test_the_api_and_page_hide_what_the_reader_may_not_see(client, library):

@@ -882,11 +882,10 @@ def with_keys(
         if isinstance(node, Phrase):
             if node.prefix:
                 return node
-            asked = [one(w) for w in node.words]
             keys = Phrase(tuple(map(keyed, node.words)), False, node.position)
             if forms is None:
                 return keys
-            if all(a == [w] for a, w in zip(asked, node.words, strict=True)):
+            if all(one(w) == [w] for w in node.words):
                 return node
             return Or((node, keys), node.position)
         if isinstance(node, Field):
