@@ -44,6 +44,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -227,15 +228,23 @@ def _held_out(pk: int, enabled: bool) -> Iterator[None]:
         table = search.TABLE  # type: ignore[attr-defined]
         cur.execute(f"SELECT * FROM {table} WHERE rowid = %s", [pk])  # noqa: S608 (a constant)
         own = {w for column in cur.fetchone() or () if column for w in str(column).split()}
-    words = suggest.vocabulary(store.get().seq)
-    saved = suggest._cache["words"], suggest._cache["choices"]
-    reduced = dict(words)
+    suggest.vocabulary(store.get().seq)
+    saved = suggest._cache
+    reduced = dict(saved.words)
     for word in own & reduced.keys():
         if reduced[word] > 1:
             reduced[word] -= 1
         else:
             del reduced[word]
-    suggest._cache.update(words=reduced, choices=[w for w in saved[1] if w in reduced])  # type: ignore[union-attr]
+    gone = {w for w in own if w in saved.words and w not in reduced}
+    forms = {k: [w for w in v if w not in gone] for k, v in saved.forms.items()}
+    suggest._cache = dataclasses.replace(
+        saved,
+        words=reduced,
+        choices=[w for w in saved.choices if w in reduced],
+        ordered=sorted(reduced),
+        forms={k: v for k, v in forms.items() if v},
+    )
     try:
         with transaction.atomic():
             search.delete([pk])
@@ -244,7 +253,7 @@ def _held_out(pk: int, enabled: bool) -> Iterator[None]:
             finally:
                 transaction.set_rollback(True)
     finally:
-        suggest._cache.update(words=saved[0], choices=saved[1])
+        suggest._cache = saved
 
 
 @contextmanager
