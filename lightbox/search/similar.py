@@ -234,7 +234,17 @@ def like_case(case: Any, user: Any, limit: int = 10, unknown: bool = False) -> l
         parts["agent"] = st.facet_mask("agents", agents).astype(np.float64)
         parts["lexical"] = _lexical(_case_text(case), st, row)
         parts["semantic"] = _semantic(st.vectors[row] if st.has_vector[row] else None, st)
-        total = sum((w[name] * values for name, values in parts.items()), np.zeros(st.size))
+        # What most cases share tells little: in a file of bone scans, the same field,
+        # modality and radiopharmaceutical say nothing of the disease. Each of these is
+        # weighed by the share of the reader's cases that do NOT have it, as IDF would.
+        seen = max(int(mask.sum()), 1)
+        sharing = {"field": same_field, "field_category": same_fc,
+                   "modality": parts["modality"] > 0, "agent": parts["agent"] > 0}  # fmt: skip
+        rarity = {name: 1.0 - np.count_nonzero(has & mask) / seen for name, has in sharing.items()}
+        total = sum(
+            (w[name] * rarity.get(name, 1.0) * values for name, values in parts.items()),
+            np.zeros(st.size),
+        )
         top = _top(total, mask, st, limit)
         out = []
         for r in top:

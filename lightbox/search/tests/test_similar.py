@@ -148,3 +148,21 @@ def test_a_pasted_copy_of_a_case_does_not_flatten_the_others():
     assert lexical[rows[1]] == 1.0  # the copy stands far out: the next best sets the scale
     found = similar.like_text(text, AnonymousUser())
     assert [s.number for s in found[:2]] == [copy.number, other.number]
+
+
+def test_what_every_case_shares_says_nothing_what_few_share_counts(settings):
+    """In a file of bone scans, the same field, modality and radiopharmaceutical say nothing
+    of the disease: each is weighed by the share of the reader's cases that lack it."""
+    settings.LIGHTBOX_SIMILAR_WEIGHTS = {"semantic": 0.0, "lexical": 0.0, "differential": 0.0,
+                                         "keyword": 0.0}  # fmt: skip
+    case = make_case(acr_codes=["4.5"])
+    bone_scans = [make_case(acr_codes=["4.5"]) for _ in range(4)]
+    assert like_case(case, _anonymous()) == []  # everything shared by every case
+    chest = make_case(acr_codes=["6.1"], modality="CT")
+    ct = make_case(acr_codes=["6.1"], modality="CT")
+    found = like_case(chest, _anonymous())
+    # Of the 6 other cases, only its CT twin shares the modality and the field and
+    # category: each weighed 5/6. The bone scans share nothing with it.
+    assert [s.case_id for s in found] == [ct.pk]
+    assert found[0].score == pytest.approx((3.0 + 0.5) * 5 / 6, abs=0.01)
+    assert {b.pk for b in bone_scans}.isdisjoint(s.case_id for s in found)
