@@ -227,6 +227,7 @@ SEARCH = {
     "relaxed": False,
     "complete": None,
     "expanded": {},
+    "synonyms": {},
 }  # fmt: skip
 SIMILAR = {
     "results": [

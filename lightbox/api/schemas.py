@@ -355,6 +355,8 @@ class SearchOut(Schema):
     complete: int | None
     # Each abbreviation also searched for its meanings.
     expanded: dict[str, list[str]]
+    # Each synonym or eponym also searched for the name it stands for.
+    synonyms: dict[str, str]
 
 
 class SimilarOut(Schema):

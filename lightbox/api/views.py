@@ -483,6 +483,7 @@ def search(
         "relaxed": res.relaxed,
         "complete": res.complete or None,
         "expanded": {word: list(meanings) for word, meanings in res.expanded.items()},
+        "synonyms": res.synonyms,
     }
 
 

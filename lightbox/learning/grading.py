@@ -88,6 +88,7 @@ __all__ = [
     "grade",
     "normalise",
     "variants",
+    "written_synonyms",
 ]
 
 #: Characters of an answer or a diagnosis read at most; the rest is ignored.
@@ -1202,6 +1203,18 @@ def normalise(text: str) -> str:
             break
         kept.append(t.text)
     return " ".join(kept)
+
+
+@cache
+def written_synonyms() -> dict[str, str]:
+    """The synonyms of two words or more and the eponyms of ``terms.toml`` as written
+    (variant → name), for the search box: "osteitis deformans" → "paget", "plummer" →
+    "toxic multinodular goitre". Synonyms of one word ("cancer" → "carcinoma") are left
+    out: the search box finds every form of a word, and widening a word made its results
+    worse (bench/relevance.py)."""
+    terms = tomllib.loads(TERMS_FILE.read_text(encoding="utf-8"))
+    longer = {k: v for k, v in terms["synonyms"].items() if len(_WORD.findall(k)) > 1}
+    return {**longer, **terms["eponyms"]}
 
 
 def variants(text: str) -> frozenset[str]:

@@ -39,9 +39,10 @@ from lightbox.lib.params import parse_int
 from lightbox.lib.schema import column
 from lightbox.search import store, suggest
 from lightbox.search.backends import RANK_ALL, SearchTimeout, backend
-from lightbox.search.text import abbreviations, snippets
+from lightbox.search.text import abbreviations, forms, snippets
 from lightbox.search.text import query as q
 from lightbox.search.text.compiler import compile_for
+from lightbox.search.text.words import tokenize
 
 __all__ = ["FACETS", "SORTS", "Results", "search"]
 
@@ -154,6 +155,8 @@ class Results:
     # Abbreviations also searched for each of their meanings, and words no case holds
     # searched as the beginning of words ("rhabdo" as rhabdo*), to say so on the page.
     expanded: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Synonyms and eponyms also searched for the name they stand for (words → name).
+    synonyms: dict[str, str] = field(default_factory=dict)
     completed: list[str] = field(default_factory=list)
     # What was typed, when it found nothing and the results are for its correction
     # (``described``): "Showing results for chance fracture — search instead for …".
@@ -481,10 +484,27 @@ def _meanings(typed: str) -> tuple[str, ...]:
     return abbreviations.meanings()[typed.lower()] if abbreviations.counts(typed) else ()
 
 
+@functools.cache
+def _synonyms() -> dict[tuple[str, ...], tuple[str, ...]]:
+    """Grading's synonyms and eponyms (``lightbox/learning/terms.toml``), variant keys →
+    the name's words: "osteitis deformans" → paget, "plummer" → toxic multinodular goitre."""
+    from lightbox.learning.grading import written_synonyms
+
+    table = {}
+    for variant, name in written_synonyms().items():
+        words, named = tokenize(variant), tuple(tokenize(name))
+        if words and named:
+            table[tuple(map(forms.key, words))] = named
+    return table
+
+
 def _with_meanings(query: q.Query, res: Results) -> q.Query:
     """An abbreviation finds each of its meanings too ("PE" finds "pulmonary embolism"),
-    from the table the grader uses (:mod:`lightbox.search.text.abbreviations`)."""
+    from the table the grader uses (:mod:`lightbox.search.text.abbreviations`); a
+    synonym or an eponym the name it stands for, from grading's ("osteitis deformans"
+    finds "Paget")."""
     query, res.expanded = q.with_meanings(query, _meanings)
+    query, res.synonyms = q.with_synonyms(query, _synonyms(), forms.key)
     return query
 
 

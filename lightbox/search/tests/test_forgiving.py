@@ -216,3 +216,20 @@ def test_a_form_indexed_since_the_vocabulary_was_read_is_found(others):
     assert numbers(search(ANON, "tumour")) == [first.number]  # the vocabulary: "tumour"
     second = _case("Brown tumours", history="Renal failure.")
     assert set(numbers(search(ANON, "tumour"))) == {first.number, second.number}
+
+
+def test_a_synonym_or_an_eponym_finds_the_name_it_stands_for(client, others):
+    """From grading's table (terms.toml): a run of words that is a known synonym of two
+    words or more, or an eponym, also finds the name."""
+    paget = _case("Paget disease of the skull", findings="Thickened calvarium.")
+    results = search(ANON, "osteitis deformans")
+    assert numbers(results) == [paget.number]
+    assert results.synonyms == {"osteitis deformans": "paget"}
+    page = client.get("/search/", {"q": "osteitis deformans"}).content.decode()
+    assert "Also searched: “osteitis deformans” as “paget”." in page
+    goitre = _case("Toxic multinodular goitre", findings="Several hot nodules.")
+    assert numbers(search(ANON, "plummer")) == [goitre.number]
+    api = client.get("/api/v1/search", {"q": "plummer"}).json()
+    assert api["synonyms"] == {"plummer": "toxic multinodular goitre"}
+    # As typed, no name is searched.
+    assert search(ANON, "osteitis deformans", literal=True).synonyms == {}

@@ -79,6 +79,7 @@ __all__ = [
     "with_keys",
     "with_meanings",
     "with_spellings",
+    "with_synonyms",
 ]
 
 #: Field name → what it searches. ``acr`` and ``modality`` are filters (see
@@ -834,6 +835,65 @@ def with_meanings(
 
     new = swap(query.root, False)
     return (Query(new, query.source) if expanded else query), expanded
+
+
+def with_synonyms(
+    query: Query, names: Mapping[tuple[str, ...], tuple[str, ...]], key: Callable[[str], str]
+) -> tuple[Query, dict[str, str]]:
+    """The query with each run of its words that is a known synonym or eponym also finding
+    the name it stands for: ``names`` maps a variant's keys (``key`` of each word, see
+    :mod:`lightbox.search.text.forms`) to the name's words. Only plain words side by side
+    at the top of the query (or of an AND) are read; the longest variant wins. Also gives
+    what was expanded, variant → name, as typed words.
+
+    Examples
+    --------
+    >>> names = {("osteitis", "deforman"): ("paget",), ("plummer",): ("toxic", "goitre")}
+    >>> query, said = with_synonyms(parse("osteitis deformans skull"), names, lambda w: w[:8])
+    >>> describe(query), said
+    ('((osteitis AND deformans) OR paget) AND skull', {'osteitis deformans': 'paget'})
+    >>> describe(with_synonyms(parse("Plummer"), names, lambda w: w[:8])[0])
+    'plummer OR "toxic goitre"'
+    """
+    if not names:
+        return query, {}
+    span = max(map(len, names))
+    said: dict[str, str] = {}
+
+    def plain(node: Node) -> bool:
+        return isinstance(node, Term) and not node.prefix
+
+    def name_of(words: tuple[str, ...]) -> Node:
+        return Term(words[0]) if len(words) == 1 else Phrase(words)
+
+    def runs(children: tuple[Node, ...]) -> tuple[Node, ...]:
+        out: list[Node] = []
+        i = 0
+        while i < len(children):
+            for n in range(min(span, len(children) - i), 0, -1):
+                run = children[i : i + n]
+                if not all(map(plain, run)):
+                    continue
+                words = tuple(t.word for t in run if isinstance(t, Term))
+                name = names.get(tuple(map(key, words)))
+                if name is None or name == words:
+                    continue
+                said[" ".join(words)] = " ".join(name)
+                typed = run[0] if n == 1 else And(run, run[0].position)
+                out.append(Or((typed, name_of(name)), run[0].position))
+                i += n
+                break
+            else:
+                out.append(children[i])
+                i += 1
+        return tuple(out)
+
+    root = query.root
+    if isinstance(root, And):
+        new: Node = _and(list(runs(root.children)))
+    else:
+        new = runs((root,))[0]
+    return (Query(new, query.source) if said else query), said
 
 
 def with_keys(
